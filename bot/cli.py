@@ -1,0 +1,180 @@
+"""The `supportbot` command: builds objects from `Settings`, delegates, and prints."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from tqdm import tqdm
+
+from bot.errors import BotError
+from bot.settings import Settings, load_settings
+
+T = TypeVar("T")
+KNOWLEDGE = click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path), help="Knowledge folder.")
+JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def progress(items: Iterable[T], total: int | None = None, label: str = "") -> Iterable[T]:
+    """A progress bar on stderr (hidden when stderr is not a terminal and the job is short)."""
+    return tqdm(items, total=total, desc=label, file=sys.stderr, leave=False, mininterval=1.0)
+
+
+def emit(data: Any, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, indent=2, default=str) if as_json else text)
+
+
+class BotCommand(click.Group):
+    """Turns a `BotError` into one plain sentence and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BotError as err:
+            raise click.ClickException(err.message) from err
+
+
+@click.group(cls=BotCommand)
+@click.option("-v", "--verbose", is_flag=True, help="Log progress and timings.")
+def main(verbose: bool) -> None:
+    """supportbot: match screenshots, voice notes and messages to known bugs."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def refresh_command(knowledge_dir: Path | None, as_json: bool) -> None:
+    from bot.refresh import build_refresher
+
+    settings = load_settings(knowledge_dir=knowledge_dir)
+    report = build_refresher(settings).refresh(progress=lambda items, n: progress(items, n, "indexing"))
+    text = (
+        f"{settings.knowledge_dir}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
+        f"{report.unchanged} unchanged in {report.seconds:.1f}s (version {report.version})"
+    )
+    text += "".join(f"\n  failed: {f['path']}: {f['reason']}" for f in report.failed)
+    emit({k: v for k, v in report.as_dict().items()}, as_json, text)
+
+
+@main.command("index")
+@KNOWLEDGE
+@JSON
+def index_cmd(knowledge_dir: Path | None, as_json: bool) -> None:
+    """Build or update the index for a knowledge folder."""
+    refresh_command(knowledge_dir, as_json)
+
+
+@main.command("refresh")
+@KNOWLEDGE
+@JSON
+def refresh_cmd(knowledge_dir: Path | None, as_json: bool) -> None:
+    """Re-index only what changed in the knowledge folder."""
+    refresh_command(knowledge_dir, as_json)
+
+
+def ready_matcher(settings: Settings) -> Any:
+    """A matcher whose index exists (built now if missing)."""
+    from bot.matcher import Matcher
+    from bot.refresh import build_refresher
+
+    matcher = Matcher.from_settings(settings)
+    if not matcher.index.exists():
+        build_refresher(settings, matcher.embedder, matcher.extractor).refresh(
+            progress=lambda items, n: progress(items, n, "indexing")
+        )
+    return matcher
+
+
+@main.command("ask")
+@KNOWLEDGE
+@click.option("--text", default="", help="What the user wrote.")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@JSON
+def ask_cmd(knowledge_dir: Path | None, text: str, files: tuple[Path, ...], as_json: bool) -> None:
+    """Answer one query: a message and/or screenshots and voice notes."""
+    from bot.records import Attachment, Query
+    from bot.render import answer_json, answer_text
+
+    matcher = ready_matcher(load_settings(knowledge_dir=knowledge_dir))
+    attachments = []
+    for path in files:
+        try:
+            attachments.append(Attachment(path.name, path.read_bytes()))
+        except OSError:
+            attachments.append(Attachment(path.name, b""))
+    answer = matcher.match(Query(text=text, attachments=tuple(attachments)))
+    emit(answer_json(answer), as_json, answer_text(answer))
+    if not any(i.text.strip() or i.image is not None for i in answer.inputs):
+        sys.exit(2)
+
+
+@main.command("eval")
+@KNOWLEDGE
+@click.option("--queries", "queries_file", type=click.Path(exists=True, path_type=Path), required=True)
+@JSON
+@click.option("--no-ocr", is_flag=True, help="Do not read text in query screenshots.")
+@click.option("--no-asr", is_flag=True, help="Do not transcribe query voice notes.")
+@click.option("--no-rerank", is_flag=True, help="Skip the reranker.")
+@click.option("--no-fts", is_flag=True, help="Dense search only.")
+def eval_cmd(knowledge_dir: Path | None, queries_file: Path, as_json: bool, **flags: bool) -> None:
+    """Score the engine on a labelled queries file."""
+    from bot.evaluate import load_queries, run_eval
+
+    base = load_settings(knowledge_dir=knowledge_dir)
+    ready_matcher(base)
+    overrides = {name[3:]: False for name, on in flags.items() if on}
+    matcher = ready_matcher(base.model_copy(update=overrides))
+    matcher.warm()
+    report = run_eval(matcher, load_queries(queries_file), lambda items: progress(items, None, "eval"))
+    report["config"] = config_summary(matcher.settings, matcher)
+    emit(report, as_json, format_report(report))
+
+
+def config_summary(settings: Settings, matcher: Any) -> dict[str, Any]:
+    keys = ("embed_model", "rerank_model", "asr_model", "ocr", "asr", "fts", "rerank", "asr_vocabulary")
+    summary = {k: getattr(settings, k) for k in keys}
+    summary["reranker_active"] = matcher.reranker is not None
+    summary["image_search"] = matcher.embedder.supports("image")
+    return summary
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = [
+        f"queries {report['queries']}  recall@1 {report['recall_at_1']:.3f}  recall@5 {report['recall_at_5']:.3f}  "
+        f"MRR {report['mrr']:.3f}",
+        f"match precision {report['match_precision']:.3f}  no_match in-KB {report['no_match_rate_in_kb']:.3f}  "
+        f"no_match out-of-KB {report['no_match_rate_out_of_kb']:.3f}  decisions {report['decisions']}",
+    ]
+    lines += [f"  {k:16s} n={v['n']:3d}  recall@1 {v['recall_at_1']:.3f}  MRR {v['mrr']:.3f}" for k, v in report["by_kind"].items()]
+    lat = report["latency_ms"]
+    lines.append(f"latency ms p50 {lat['p50']}  p95 {lat['p95']}  peak RSS {report['peak_rss_mb']} MB")
+    lines += [f"  {k:16s} p50 {v['p50']}  p95 {v['p95']}" for k, v in lat["by_kind"].items()]
+    lines += [f"  stage {k:10s} p50 {v['p50']}  p95 {v['p95']}" for k, v in lat["by_stage"].items()]
+    return "\n".join(lines)
+
+
+@main.command("doctor")
+@KNOWLEDGE
+def doctor_cmd(knowledge_dir: Path | None) -> None:
+    """Print the config in force, the models and what they support, and the index state."""
+    from bot.doctor import diagnose
+
+    click.echo(diagnose(load_settings(knowledge_dir=knowledge_dir)))
+
+
+@main.command("demo")
+@KNOWLEDGE
+@click.option("--queries", "queries_file", type=click.Path(path_type=Path), default=Path("examples/queries.jsonl"))
+def demo_cmd(knowledge_dir: Path | None, queries_file: Path) -> None:
+    """Index the knowledge folder and answer the sample queries, printing each reply the bot would post."""
+    from bot.evaluate import load_queries, to_query
+    from bot.render import answer_text
+
+    matcher = ready_matcher(load_settings(knowledge_dir=knowledge_dir))
+    for item in load_queries(queries_file):
+        asked = " + ".join([f"text {item.text!r}"] * bool(item.text) + [f.name for f in item.files])
+        click.echo(f"\n> {item.id} ({item.kind}): {asked}")
+        click.echo(answer_text(matcher.match(to_query(item))))

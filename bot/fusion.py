@@ -1,0 +1,59 @@
+"""Fuse dense and full-text hits from every query view into one ranked list of candidate bugs."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.index import Hit
+from bot.records import Candidate, Evidence
+
+
+@dataclass(frozen=True)
+class View:
+    """One piece of query text searched on its own: the message, one screenshot's OCR, one transcript."""
+
+    input_name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The hits one search returned for one view, best first."""
+
+    view: View
+    method: str
+    hits: Sequence[Hit]
+
+
+def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
+    """Reciprocal-rank fusion over per-bug rankings, with the features the decision needs."""
+    rrf: dict[str, float] = defaultdict(float)
+    best: dict[str, dict[str, float]] = defaultdict(lambda: {"dense": 0.0, "fts": 0.0})
+    evidence: dict[str, Evidence] = {}
+    for ranking in rankings:
+        top_score = max((h.score for h in ranking.hits), default=0.0) or 1.0
+        for rank, hit in enumerate(best_hit_per_bug(ranking.hits)):
+            rrf[hit.bug_id] += 1.0 / (rrf_k + rank + 1)
+            value = hit.score if ranking.method == "dense" else hit.score / top_score
+            if value > best[hit.bug_id][ranking.method]:
+                best[hit.bug_id][ranking.method] = value
+            if ranking.method == "dense" and (hit.bug_id not in evidence or hit.score > evidence[hit.bug_id].score):
+                evidence[hit.bug_id] = Evidence(ranking.view.input_name, ranking.view.text, hit.source, hit.text, hit.score)
+    ordered = sorted(rrf, key=lambda b: rrf[b], reverse=True)
+    return [
+        Candidate(bug_id=b, score=rrf[b], features={**best[b], "rrf": rrf[b]}, evidence=(evidence[b],) if b in evidence else ())
+        for b in ordered
+    ]
+
+
+def best_hit_per_bug(hits: Sequence[Hit]) -> list[Hit]:
+    """Keep each bug's best row, preserving order (hits arrive best first)."""
+    seen: set[str] = set()
+    kept = []
+    for hit in sorted(hits, key=lambda h: h.score, reverse=True):
+        if hit.bug_id not in seen:
+            seen.add(hit.bug_id)
+            kept.append(hit)
+    return kept

@@ -1,0 +1,233 @@
+"""The knowledge table in LanceDB: atomic writes, pinned read snapshots, dense and full-text search."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from bot.errors import IndexNotReady
+from bot.records import KnownBug
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+TEXT_COLUMNS = ("id", "bug_id", "kind", "source", "text", "entry_hash", "media_hash", "meta")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One row found by a search: `score` is a cosine similarity (dense) or a BM25 score (full text)."""
+
+    bug_id: str
+    kind: str
+    source: str
+    text: str
+    score: float
+
+
+def table_name(settings: Settings, fingerprint: str) -> str:
+    """One table per knowledge base and embedding model, so two never mix."""
+    base = settings.index_name or default_index_name(settings.knowledge_dir)
+    return f"{base}__{fingerprint}"
+
+
+def default_index_name(knowledge_dir: Path) -> str:
+    """A stable name derived from the knowledge folder's absolute path."""
+    resolved = str(knowledge_dir.expanduser().resolve())
+    slug = re.sub(r"[^a-z0-9]+", "-", knowledge_dir.resolve().name.lower()).strip("-") or "kb"
+    return f"{slug}-{hashlib.sha1(resolved.encode()).hexdigest()[:8]}"
+
+
+def row_schema(dim: int, image_dim: int | None, model: str) -> pa.Schema:
+    """The table's schema; its metadata records the model that made the vectors."""
+    fields = [pa.field(name, pa.string()) for name in TEXT_COLUMNS]
+    fields.append(pa.field("vector", pa.list_(pa.float32(), dim)))
+    if image_dim:
+        fields.append(pa.field("image_vector", pa.list_(pa.float32(), image_dim)))
+    meta = {"model": model, "dim": str(dim), "image_dim": str(image_dim or 0)}
+    return pa.schema(fields, metadata={k.encode(): v.encode() for k, v in meta.items()})
+
+
+def bug_meta(bug: KnownBug) -> str:
+    """A bug's display fields as JSON, stored on its `doc` row so readers need no knowledge files."""
+    fields = ("id", "title", "product", "tags", "status", "links", "symptoms", "resolution", "path")
+    return json.dumps({f: getattr(bug, f) for f in fields})
+
+
+def bug_from_meta(meta: str, content_hash: str) -> KnownBug:
+    data = json.loads(meta)
+    data["tags"], data["links"] = tuple(data["tags"]), tuple(data["links"])
+    return KnownBug(body="", content_hash=content_hash, **data)
+
+
+def quote_all(values: Sequence[str]) -> str:
+    """SQL string literals for an IN (...) list."""
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def ann_config(table: Any) -> Any:
+    """The ANN index configuration that pays for this table's size, or None."""
+    from bot.ann import choose_ann_index
+
+    dim = table.schema.field("vector").type.list_size
+    return choose_ann_index(table.count_rows(), dim)
+
+
+def connect(settings: Settings) -> Any:
+    """Open the LanceDB database named by the settings (a folder or an object-store URI)."""
+    import lancedb
+
+    uri = settings.lancedb_uri
+    if "://" not in uri:
+        Path(uri).mkdir(parents=True, exist_ok=True)
+    return lancedb.connect(uri)
+
+
+class Snapshot:
+    """A read view pinned to one table version: every search of a query sees the same state."""
+
+    def __init__(self, table: Any, settings: Settings) -> None:
+        self.table = table
+        self.version: int = table.version
+        self._ann = ann_config(table) if table.list_indices() else None
+
+    def dense(self, vector: np.ndarray, limit: int, column: str = "vector") -> list[Hit]:
+        query = self.table.search(vector, vector_column_name=column).distance_type("cosine").limit(limit)
+        if self._ann is not None and column == "vector":
+            query = self._ann.apply(query)
+        rows = query.select(["bug_id", "kind", "source", "text", "_distance"]).to_list()
+        return [Hit(r["bug_id"], r["kind"], r["source"], r["text"], 1.0 - float(r["_distance"])) for r in rows]
+
+    def full_text(self, text: str, limit: int) -> list[Hit]:
+        if not text.strip():
+            return []
+        query = self.table.search(text, query_type="fts", fts_columns="text").limit(limit)
+        rows = query.select(["bug_id", "kind", "source", "text", "_score"]).to_list()
+        return [Hit(r["bug_id"], r["kind"], r["source"], r["text"], float(r["_score"])) for r in rows]
+
+    def texts(self, bug_ids: Sequence[str]) -> dict[str, str]:
+        """All indexed text of these bugs (description, OCR, transcripts, examples), joined per bug."""
+        if not bug_ids:
+            return {}
+        joined: dict[str, list[str]] = {b: [] for b in bug_ids}
+        rows = self.table.search().where(f"bug_id IN ({quote_all(bug_ids)})").select(["bug_id", "text"]).limit(None)
+        for row in rows.to_list():
+            joined[row["bug_id"]].append(row["text"])
+        return {b: "\n".join(parts) for b, parts in joined.items()}
+
+    def doc_texts(self) -> list[str]:
+        """Every bug's description text (one per bug)."""
+        rows = self.table.search().where("kind = 'doc'").select(["text"]).limit(None).to_list()
+        return [r["text"] for r in rows]
+
+    def bugs(self, bug_ids: Sequence[str]) -> dict[str, KnownBug]:
+        """The display records of these bugs, from their `doc` rows."""
+        if not bug_ids:
+            return {}
+        rows = (
+            self.table.search()
+            .where(f"kind = 'doc' AND bug_id IN ({quote_all(bug_ids)})")
+            .select(["bug_id", "meta", "entry_hash"])
+            .limit(len(bug_ids))
+            .to_list()
+        )
+        return {r["bug_id"]: bug_from_meta(r["meta"], r["entry_hash"]) for r in rows}
+
+
+class KnowledgeIndex:
+    """Owns one knowledge table: pinned snapshots for readers, atomic whole-entry writes for the refresher."""
+
+    def __init__(self, settings: Settings, fingerprint: str, db: Any = None) -> None:
+        self.settings = settings
+        self.name = table_name(settings, fingerprint)
+        self.db = db if db is not None else connect(settings)
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._checked = 0.0
+
+    def exists(self) -> bool:
+        return self.name in self.db.table_names()
+
+    def open_table(self) -> Any:
+        if not self.exists():
+            raise IndexNotReady()
+        return self.db.open_table(self.name)
+
+    def snapshot(self) -> Snapshot:
+        """The newest committed version, re-checked at most every `index_check_seconds`."""
+        with self._lock:
+            now = time.monotonic()
+            if self._snapshot is None or now - self._checked >= self.settings.index_check_seconds:
+                latest = self.open_table()
+                if self._snapshot is None or latest.version != self._snapshot.version:
+                    self._snapshot = Snapshot(latest, self.settings)
+                self._checked = now
+            return self._snapshot
+
+    def check_model(self, model: str, dim: int) -> None:
+        """Fail clearly when the stored vectors were made by another model."""
+        meta = {k.decode(): v.decode() for k, v in (self.open_table().schema.metadata or {}).items()}
+        if meta.get("model") != model or meta.get("dim") != str(dim):
+            raise IndexNotReady(
+                f"The index was built with {meta.get('model')!r} ({meta.get('dim')}-d) but {model!r} ({dim}-d) "
+                "is configured; run `supportbot refresh` to rebuild it."
+            )
+
+    def stored_rows(self) -> list[dict[str, Any]]:
+        """Every row's text columns (no vectors): what the refresher compares against."""
+        if not self.exists():
+            return []
+        return self.open_table().search().select(list(TEXT_COLUMNS)).limit(None).to_list()
+
+    def stored_vectors(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Full rows (with vectors) by id, so unchanged media need not be embedded again."""
+        if not ids or not self.exists():
+            return {}
+        rows = self.open_table().search().where(f"id IN ({quote_all(ids)})").limit(None).to_list()
+        return {r["id"]: r for r in rows}
+
+    def create(self, rows: list[dict[str, Any]], schema: pa.Schema) -> int:
+        """Write a whole new table in one commit (first build, or a model change)."""
+        table = self.db.create_table(self.name, data=pa.Table.from_pylist(rows, schema=schema), mode="overwrite")
+        self.maintain(table)
+        return int(table.version)
+
+    def replace_entries(self, rows: list[dict[str, Any]], bug_ids: Sequence[str], schema: pa.Schema) -> int:
+        """Replace all rows of `bug_ids` with `rows` in a single commit: readers see old or new, never a mix."""
+        table = self.open_table()
+        source = pa.Table.from_pylist(rows, schema=schema)
+        (
+            table.merge_insert("id")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .when_not_matched_by_source_delete(f"bug_id IN ({quote_all(bug_ids)})")
+            .execute(source)
+        )
+        self.maintain(table)
+        return int(table.version)
+
+    def maintain(self, table: Any) -> None:
+        """Keep the full-text index in step, build an ANN index once it pays, drop old versions."""
+        from datetime import timedelta
+
+        from lancedb.index import FTS
+
+        retention = timedelta(seconds=self.settings.version_retention_seconds)
+        indexed = {index.columns[0] for index in table.list_indices()}
+        if "text" not in indexed:
+            table.create_index("text", config=FTS(with_position=False), replace=True)
+        config = ann_config(table)
+        if config is not None and "vector" not in indexed:
+            table.create_index("vector", **config.index_kwargs())
+        table.optimize(cleanup_older_than=retention)

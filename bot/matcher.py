@@ -1,0 +1,178 @@
+"""The engine: `Matcher.match(Query)` runs decode → extract → embed → search → fuse → rerank → decide."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bot.decision import confidence, decide, feature_vector
+from bot.embed import Embedder
+from bot.errors import BotError
+from bot.extract import Extractor, vocabulary_from_texts
+from bot.fusion import Ranking, View, fuse
+from bot.index import KnowledgeIndex, Snapshot
+from bot.lexicon import Lexicon
+from bot.media import clean_text, decode_attachment
+from bot.records import Answer, Candidate, Match, Query, QueryInput
+from bot.rerank import Reranker
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Timer:
+    """Collects per-stage wall times in milliseconds."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - started) * 1000.0
+
+
+class Matcher:
+    """Answers queries against one knowledge index; models are passed in and loaded once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        extractor: Extractor,
+        index: KnowledgeIndex,
+        reranker: Reranker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.extractor = extractor
+        self.index = index
+        self.reranker = reranker
+        self._stats: KnowledgeStats | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Matcher:
+        """Build the engine the settings describe (models load lazily, once)."""
+        embedder = Embedder(settings)
+        reranker = Reranker(settings) if settings.rerank_model and settings.rerank else None
+        return cls(settings, embedder, Extractor(settings), KnowledgeIndex(settings, embedder.fingerprint), reranker)
+
+    def warm(self) -> None:
+        """Load every model and run it once, so the first user does not wait."""
+        self.embedder.encode_texts(["warm up"])
+        self.extractor.warm()
+        if self.reranker is not None:
+            self.reranker.warm()
+        self.index.check_model(self.embedder.name, self.embedder.dimension)
+
+    def match(self, query: Query) -> Answer:
+        """Find the known bugs that match what the user sent, best first, with a decision."""
+        timer = Timer()
+        with timer.stage("total"):
+            answer = self._match(query, timer)
+        return replace(answer, timings_ms={k: round(v, 1) for k, v in timer.ms.items()})
+
+    def _match(self, query: Query, timer: Timer) -> Answer:
+        snapshot = self.index.snapshot()
+        inputs = self.read_inputs(query, snapshot, timer)
+        views = [View(i.name, i.text) for i in inputs if i.text.strip()]
+        images = [i for i in inputs if i.image is not None and self.embedder.supports("image")]
+        if not views and not images:
+            return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
+        candidates = self.search(snapshot, views, images, timer)
+        if self.reranker is not None and candidates:
+            with timer.stage("rerank"):
+                candidates = self.reranker.rerank(" \n".join(v.text for v in views), candidates, snapshot)
+        return self.decide(snapshot, candidates, views, inputs, timer)
+
+    def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> list[QueryInput]:
+        """Clean the text and decode + extract every attachment; a bad file becomes an input with an error."""
+        inputs = []
+        text = clean_text(query.text, self.settings)
+        if text:
+            inputs.append(QueryInput(name="message", kind="text", text=text))
+        for attachment in query.attachments:
+            try:
+                with timer.stage("decode"):
+                    media = decode_attachment(attachment, self.settings)
+                with timer.stage("ocr" if media.kind == "image" else "asr"):
+                    extracted = self.extractor.extract(media, self.vocabulary(snapshot))
+                inputs.append(extracted)
+            except BotError as err:
+                log.info("input %s not usable: %s", attachment.name, err.message)
+                inputs.append(QueryInput(name=attachment.name, kind=guess_kind(attachment.mime), error=err.message))
+        return inputs
+
+    def search(self, snapshot: Snapshot, views: list[View], images: list[QueryInput], timer: Timer) -> list[Candidate]:
+        """Dense and full-text search for every view (plus native image search), fused per bug."""
+        limit = self.settings.search_limit
+        if len(views) > 1:
+            views = [*views, View("all inputs", "\n".join(v.text for v in views))]
+        with timer.stage("embed"):
+            vectors = self.embedder.encode_texts([v.text for v in views])
+            image_vectors = self.embedder.encode_images([i.image for i in images]) if images else []
+        rankings = []
+        with timer.stage("search"):
+            for view, vector in zip(views, vectors, strict=True):
+                rankings.append(Ranking(view, "dense", snapshot.dense(vector, limit)))
+                if self.settings.fts:
+                    rankings.append(Ranking(view, "fts", snapshot.full_text(view.text, limit)))
+            for item, vector in zip(images, image_vectors, strict=True):
+                rankings.append(Ranking(View(item.name, "(image)"), "dense", snapshot.dense(vector, limit, "image_vector")))
+        return fuse(rankings, self.settings.rrf_k)
+
+    def decide(
+        self, snapshot: Snapshot, candidates: list[Candidate], views: list[View], inputs: list[QueryInput], timer: Timer
+    ) -> Answer:
+        """Attach the bugs' records, compute each candidate's confidence and the decision."""
+        with timer.stage("decide"):
+            top = candidates[: self.settings.top_k]
+            bugs = snapshot.bugs([c.bug_id for c in top])
+            top = [c for c in top if c.bug_id in bugs]
+            if not top:
+                return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
+            query = "\n".join(v.text for v in views)
+            texts = snapshot.texts([c.bug_id for c in top])
+            lexicon = self.knowledge_stats(snapshot).lexicon
+            scored = [
+                (c, confidence(feature_vector(top, i, query, texts[c.bug_id], lexicon), self.settings))
+                for i, c in enumerate(top)
+            ]
+            matches = tuple(Match(bugs[c.bug_id], round(value, 4), c.evidence) for c, value in scored)
+            best = matches[0].score
+        return Answer(decide(best, self.settings), best, matches, tuple(inputs), timer.ms)
+
+    def knowledge_stats(self, snapshot: Snapshot) -> KnowledgeStats:
+        """Vocabulary and word statistics of the served knowledge base (recomputed per index version)."""
+        if self._stats is None or self._stats.version != snapshot.version:
+            texts = snapshot.doc_texts()
+            vocabulary = vocabulary_from_texts(texts, self.settings.asr_vocabulary_size)
+            self._stats = KnowledgeStats(snapshot.version, vocabulary, Lexicon(texts))
+        return self._stats
+
+    def vocabulary(self, snapshot: Snapshot) -> list[str]:
+        """The knowledge base's distinctive terms, to bias speech recognition."""
+        return self.knowledge_stats(snapshot).vocabulary if self.settings.asr_vocabulary else []
+
+
+@dataclass(frozen=True)
+class KnowledgeStats:
+    """What the matcher derives from one index version."""
+
+    version: int
+    vocabulary: list[str]
+    lexicon: Lexicon
+
+
+def guess_kind(mime: str | None) -> Any:
+    """The input kind a MIME type suggests, for reporting an input that could not be decoded."""
+    if mime and mime.startswith(("audio/", "video/")):
+        return "audio"
+    return "image"

@@ -1,0 +1,139 @@
+"""Frozen records passed between modules. Imports nothing from `bot`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+InputKind = Literal["text", "image", "audio"]
+Decision = Literal["match", "uncertain", "no_match"]
+ChunkKind = Literal["doc", "ocr", "transcript", "image", "example"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file as the user sent it: its name, raw bytes and the MIME type the sender claimed."""
+
+    name: str
+    data: bytes
+    mime: str | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a user asked: free text plus any attachments."""
+
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Media:
+    """A decoded attachment: `payload` is a PIL image (kind image) or 16 kHz mono float32 samples (audio)."""
+
+    name: str
+    kind: Literal["image", "audio"]
+    payload: Any
+    sha256: str
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One OCR line (or transcript segment) with the recogniser's confidence in [0, 1]."""
+
+    text: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class QueryInput:
+    """One input of a query after extraction; `error` is a user-safe sentence when it could not be used."""
+
+    name: str
+    kind: InputKind
+    text: str = ""
+    lines: tuple[TextLine, ...] = ()
+    image: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownBug:
+    """A parsed knowledge-base entry."""
+
+    id: str
+    title: str
+    product: str
+    tags: tuple[str, ...]
+    status: str
+    links: tuple[str, ...]
+    symptoms: str
+    resolution: str
+    body: str
+    path: str
+    media: tuple[str, ...] = ()
+    content_hash: str = ""
+
+    @property
+    def doc_text(self) -> str:
+        """The text that describes the bug for retrieval: title, tags and symptoms, then resolution."""
+        tags = ", ".join(self.tags)
+        return f"{self.title}. {self.product}. {tags}.\n{self.symptoms}\n{self.resolution}".strip()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One searchable row of the knowledge table: a bug's description, a screenshot's OCR text, etc."""
+
+    bug_id: str
+    kind: ChunkKind
+    source: str
+    text: str
+    content_hash: str
+    image: Any = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a bug matched: which query input met which knowledge text, and how strongly."""
+
+    query_input: str
+    query_text: str
+    source: str
+    text: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A bug found by search, before the decision, with its retrieval features."""
+
+    bug_id: str
+    score: float
+    features: dict[str, float] = field(default_factory=dict)
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Match:
+    """A ranked known bug in an answer."""
+
+    bug: KnownBug
+    score: float
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The engine's answer to a query: a decision, its confidence and the ranked matches, best first."""
+
+    decision: Decision
+    confidence: float
+    matches: tuple[Match, ...]
+    inputs: tuple[QueryInput, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None

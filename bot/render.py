@@ -1,0 +1,58 @@
+"""Plain-text and JSON renderings of an answer, for the CLI (the Slack layer renders Block Kit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.records import Answer
+
+LABELS = {"match": "Known bug", "uncertain": "Possibly a known bug", "no_match": "Not a known bug"}
+
+
+def confidence_label(value: float) -> str:
+    return "high" if value >= 0.85 else "medium" if value >= 0.6 else "low"
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The `ask --json` shape."""
+    return {
+        "decision": answer.decision,
+        "confidence": answer.confidence,
+        "matches": [
+            {
+                "bug_id": m.bug.id,
+                "title": m.bug.title,
+                "score": round(m.score, 4),
+                "resolution": m.bug.resolution,
+                "links": list(m.bug.links),
+                "evidence": [
+                    {"input": e.query_input, "query_text": e.query_text[:300], "source": e.source, "text": e.text[:300],
+                     "score": round(e.score, 4)}
+                    for e in m.evidence
+                ],
+            }
+            for m in answer.matches
+        ],
+        "inputs": [{"file": i.name, "kind": i.kind, "text": i.text, "error": i.error} for i in answer.inputs],
+        "timings_ms": answer.timings_ms,
+    }
+
+
+def answer_text(answer: Answer) -> str:
+    """What the bot would post in the thread, as plain text."""
+    lines = [f"{LABELS[answer.decision]} (confidence {answer.confidence:.2f}, {confidence_label(answer.confidence)})"]
+    lines += [f"  ! {i.name}: {i.error}" for i in answer.inputs if i.error]
+    best = answer.best
+    if best is None or answer.decision == "no_match":
+        lines.append("  This does not look like a known bug; ask the support team to take a look.")
+        return "\n".join(lines)
+    lines.append(f"  {best.bug.title}  [{best.bug.id}, {best.bug.status}]")
+    lines += [f"  {link}" for link in best.bug.links]
+    lines.append("  Resolution: " + best.bug.resolution.replace("\n", " ")[:600])
+    if best.evidence:
+        ev = best.evidence[0]
+        lines.append(f"  Evidence: {ev.query_input} ~ {ev.source}: \"{ev.text.splitlines()[0][:120] if ev.text else ''}\"")
+    others = [m.bug.title for m in answer.matches[1:3]]
+    if others:
+        lines.append("  Also possible: " + "; ".join(others))
+    return "\n".join(lines)

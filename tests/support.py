@@ -1,0 +1,143 @@
+"""Builders for test data: rendered screenshots, small knowledge bases, tiny random models."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+
+SAMPLE_BUGS = {
+    "nginx-502-upstream-down": (
+        "nginx 502 Bad Gateway after deploy",
+        ["nginx", "502"],
+        "Every page shows '502 Bad Gateway' with 'nginx' underneath after the app restarts.",
+        "The upstream app server is down. Restart the app service and check its port in proxy_pass.",
+        ["502 Bad Gateway", "nginx/1.22.1"],
+    ),
+    "nginx-504-upstream-slow": (
+        "nginx 504 Gateway Time-out on reports",
+        ["nginx", "504", "timeout"],
+        "The report page shows '504 Gateway Time-out' with 'nginx' underneath after about a minute.",
+        "The upstream is too slow. Raise proxy_read_timeout or make the report asynchronous.",
+        ["504 Gateway Time-out", "nginx/1.22.1"],
+    ),
+    "curl-7-connection-refused": (
+        "curl (7) Failed to connect: connection refused",
+        ["curl", "network"],
+        "curl prints 'curl: (7) Failed to connect to localhost port 8080: Connection refused'.",
+        "Nothing listens on that port. Start the service or fix the port number.",
+        ["$ curl http://localhost:8080/health", "curl: (7) Failed to connect to localhost port 8080 after 0 ms:",
+         "Connection refused"],
+    ),
+    "psql-role-missing": (
+        "psql: FATAL role does not exist",
+        ["postgres", "psql"],
+        "psql fails with 'FATAL: role \"deploy\" does not exist'.",
+        "Create the role with createuser, or connect as an existing user with -U.",
+        ["$ psql -d orders", "psql: error: connection to server on socket failed:", "FATAL:  role \"deploy\" does not exist"],
+    ),
+    "python-no-module-yaml": (
+        "ModuleNotFoundError: No module named 'yaml'",
+        ["python", "import"],
+        "Running the tool prints 'ModuleNotFoundError: No module named yaml'.",
+        "Install PyYAML in the same environment: pip install pyyaml.",
+        ["$ python tool.py", "Traceback (most recent call last):", "  File \"tool.py\", line 1, in <module>",
+         "    import yaml", "ModuleNotFoundError: No module named 'yaml'"],
+    ),
+}
+
+
+def render_screenshot(lines: list[str], path: Path, size: tuple[int, int] = (900, 500), dark: bool = True) -> Path:
+    """Draw text lines like a terminal window (or a light page) and save the image."""
+    background, ink = ((30, 30, 30), (230, 230, 230)) if dark else ((255, 255, 255), (20, 20, 20))
+    image = Image.new("RGB", size, background)
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, 22)
+    y = 30
+    for line in lines:
+        for part in textwrap.wrap(line, 70) or [""]:
+            draw.text((30, y), part, font=font, fill=ink)
+            y += 34
+    image.save(path)
+    return path
+
+
+def write_bug(root: Path, bug_id: str, title: str, tags: list[str], symptoms: str, resolution: str,
+              screen: list[str] | None = None, status: str = "workaround") -> Path:
+    """Write one knowledge entry (bug.md plus an optional rendered screenshot)."""
+    folder = root / bug_id
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "bug.md").write_text(
+        f"---\nid: {bug_id}\ntitle: \"{title}\"\nproduct: \"Lumen Orders\"\ntags: {tags}\nstatus: {status}\n"
+        f"links: [\"https://example.com/{bug_id}\"]\n---\n\n# {title}\n\n## Symptoms\n\n{symptoms}\n\n"
+        f"## Resolution\n\n{resolution}\n",
+        encoding="utf-8",
+    )
+    if screen:
+        render_screenshot(screen, folder / "screenshot.png")
+    return folder
+
+
+def write_sample_knowledge(root: Path) -> Path:
+    """The five-bug knowledge base the tests share."""
+    for bug_id, (title, tags, symptoms, resolution, screen) in SAMPLE_BUGS.items():
+        write_bug(root, bug_id, title, tags, symptoms, resolution, screen)
+    return root
+
+
+TINY_WORDS = (
+    "the a is on to of and error page nginx bad gateway time out 502 504 curl failed connect connection refused "
+    "port server psql role does not exist python module named yaml no fatal deploy report"
+).split()
+
+
+def word_tokenizer(max_length: int = 64):  # noqa: ANN201 - transformers type
+    """A tiny word-level tokenizer over TINY_WORDS (no download needed)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "<|startoftext|>": 4, "<|endoftext|>": 5}
+    for word in TINY_WORDS:
+        vocab.setdefault(word, len(vocab))
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.Lowercase()
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        bos_token="<|startoftext|>", eos_token="<|endoftext|>", model_max_length=max_length,
+    ), len(vocab)
+
+
+def build_tiny_clip(path: Path) -> Path:
+    """A randomly initialised CLIP (text + image) that SentenceTransformer(path) loads."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor
+
+    torch.manual_seed(0)
+    tokenizer, size = word_tokenizer()
+    text = {"vocab_size": size, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
+            "num_attention_heads": 2, "max_position_embeddings": 64, "bos_token_id": 4, "eos_token_id": 5,
+            "pad_token_id": 0}
+    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
+              "image_size": 32, "patch_size": 8}
+    CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16)).save_pretrained(path)
+    images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(path)
+    return path
+
+
+def build_tiny_cross_encoder(path: Path) -> Path:
+    """A randomly initialised one-label BERT classifier that CrossEncoder(path) loads."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    tokenizer, size = word_tokenizer(128)
+    config = BertConfig(vocab_size=size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128, num_labels=1)
+    BertForSequenceClassification(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path

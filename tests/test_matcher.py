@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+
+from bot.embed import Embedder
+from bot.extract import Extractor
+from bot.index import KnowledgeIndex
+from bot.matcher import Matcher
+from bot.records import Attachment, Query
+from bot.refresh import build_refresher
+from bot.rerank import Reranker
+from bot.settings import Settings
+from tests.support import render_screenshot
+
+
+def build_matcher(settings: Settings, embedder: Embedder, extractor: Extractor, reranker: Reranker | None = None) -> Matcher:
+    build_refresher(settings, embedder, extractor).refresh()
+    return Matcher(settings, embedder, extractor, KnowledgeIndex(settings, embedder.fingerprint), reranker)
+
+
+@pytest.fixture(scope="module")
+def matcher(tmp_path_factory: pytest.TempPathFactory, sample_knowledge: Path, shared_models: dict) -> Matcher:
+    settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path_factory.mktemp("data"))
+    return build_matcher(settings, shared_models["embedder"], shared_models["extractor"])
+
+
+def screenshot(tmp_path: Path, lines: list[str], name: str = "shot.png") -> Attachment:
+    path = render_screenshot(lines, tmp_path / name, size=(1000, 420), dark=False)
+    return Attachment(name, path.read_bytes(), "image/png")
+
+
+def test_screenshot_finds_its_bug_with_evidence(matcher: Matcher, tmp_path: Path) -> None:
+    shot = screenshot(tmp_path, ["ops@web-3:~$ curl -sS http://127.0.0.1:9000/api",
+                                 "curl: (7) Failed to connect to 127.0.0.1 port 9000 after 2 ms: Connection refused"])
+    answer = matcher.match(Query(attachments=(shot,)))
+    assert answer.best is not None and answer.best.bug.id == "curl-7-connection-refused"
+    assert answer.decision in ("match", "uncertain")
+    assert "Connection refused" in answer.inputs[0].text
+    assert answer.best.evidence and answer.best.evidence[0].query_input == "shot.png"
+    assert {"decode", "ocr", "embed", "search", "total"} <= set(answer.timings_ms)
+
+
+def test_text_query_and_near_duplicates(matcher: Matcher) -> None:
+    slow = matcher.match(Query(text="the reports page waits a minute then says gateway time-out"))
+    assert slow.best is not None and slow.best.bug.id == "nginx-504-upstream-slow"
+    down = matcher.match(Query(text="after we deployed every page says 502 bad gateway"))
+    assert down.best is not None and down.best.bug.id == "nginx-502-upstream-down"
+
+
+def test_unreadable_file_is_reported_and_the_rest_answered(matcher: Matcher) -> None:
+    answer = matcher.match(Query(text="psql says role deploy does not exist",
+                                 attachments=(Attachment("broken.png", b"\x89PNG\r\n\x1a\n\x00\x00garbage"),)))
+    assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
+    broken = [i for i in answer.inputs if i.name == "broken.png"][0]
+    assert broken.error and "could not be read" in broken.error
+
+
+def test_nothing_usable_gives_no_match_with_the_reason(matcher: Matcher) -> None:
+    answer = matcher.match(Query(text="\x00\x07  ", attachments=(Attachment("empty.png", b""),)))
+    assert answer.decision == "no_match" and answer.matches == ()
+    assert answer.inputs[0].error
+
+
+def test_unrelated_query_is_not_a_confident_match(matcher: Matcher) -> None:
+    answer = matcher.match(Query(text="how do I change my profile picture in the mobile app"))
+    assert answer.decision != "match"
+
+
+def test_native_image_search_with_a_multimodal_model(
+    tmp_path: Path, sample_knowledge: Path, tiny_clip: Path, shared_models: dict
+) -> None:
+    settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path, embed_model=str(tiny_clip), ocr=False)
+    embedder = Embedder(settings)
+    assert embedder.supports("image")
+    matcher = build_matcher(settings, embedder, Extractor(settings))
+    table = matcher.index.open_table()
+    assert "image_vector" in table.schema.names
+    kb_image = sample_knowledge / "python-no-module-yaml" / "screenshot.png"
+    answer = matcher.match(Query(attachments=(Attachment("same.png", kb_image.read_bytes()),)))
+    assert answer.best is not None and answer.best.bug.id == "python-no-module-yaml"
+    assert answer.best.evidence[0].source == "screenshot.png"
+
+
+def test_reranker_decides_the_final_order(
+    tmp_path: Path, sample_knowledge: Path, tiny_cross_encoder: Path, shared_models: dict
+) -> None:
+    settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path, rerank_model=str(tiny_cross_encoder))
+    reranker = Reranker(settings)
+    matcher = build_matcher(settings, shared_models["embedder"], shared_models["extractor"], reranker)
+    query = "nginx bad gateway 502 on the server"
+    answer = matcher.match(Query(text=query))
+    ids = [m.bug.id for m in answer.matches]
+    bugs = matcher.index.snapshot().bugs(ids)
+    scores = reranker.model.predict([(query, bugs[i].doc_text) for i in ids])
+    assert ids == [i for _, i in sorted(zip(scores, ids, strict=True), key=lambda p: -p[0])]

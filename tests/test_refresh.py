@@ -1,0 +1,88 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.errors import IndexNotReady
+from bot.index import KnowledgeIndex
+from bot.refresh import RefreshBusy, build_refresher
+from bot.settings import Settings
+from tests.support import render_screenshot, write_bug
+
+
+@pytest.fixture
+def kb(tmp_path: Path, sample_knowledge: Path) -> Path:
+    return Path(shutil.copytree(sample_knowledge, tmp_path / "knowledge"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, kb: Path) -> Settings:
+    return Settings(knowledge_dir=kb, data_dir=tmp_path / "data", index_check_seconds=0)
+
+
+def refresh(settings: Settings, shared_models: dict) -> dict:
+    return build_refresher(settings, shared_models["embedder"], shared_models["extractor"]).refresh().as_dict()
+
+
+def test_first_refresh_indexes_everything_then_nothing_changes(settings: Settings, shared_models: dict) -> None:
+    first = refresh(settings, shared_models)
+    assert (first["added"], first["updated"], first["deleted"], first["failed"]) == (5, 0, 0, [])
+    index = KnowledgeIndex(settings, shared_models["embedder"].fingerprint)
+    rows = index.stored_rows()
+    ocr = {r["bug_id"]: r["text"] for r in rows if r["kind"] == "ocr"}
+    assert "Connection refused" in ocr["curl-7-connection-refused"]
+    again = refresh(settings, shared_models)
+    assert (again["added"], again["updated"], again["unchanged"], again["embedded"]) == (0, 0, 5, [])
+    assert again["version"] == first["version"], "an unchanged knowledge base makes no write"
+
+
+def test_changed_added_and_deleted_entries(settings: Settings, kb: Path, shared_models: dict) -> None:
+    refresh(settings, shared_models)
+    bug = kb / "nginx-504-upstream-slow" / "bug.md"
+    bug.write_text(bug.read_text().replace("about a minute", "about sixty seconds"))
+    write_bug(kb, "git-detached-head", "git: You are in 'detached HEAD' state", ["git"],
+              "git checkout of a tag says 'You are in detached HEAD state'.", "Create a branch: git switch -c fix.")
+    shutil.rmtree(kb / "psql-role-missing")
+    report = refresh(settings, shared_models)
+    assert (report["added"], report["updated"], report["deleted"]) == (1, 1, 1)
+    assert report["embedded"] == ["git-detached-head", "nginx-504-upstream-slow"]
+    ids = {r["bug_id"] for r in KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()}
+    assert "psql-role-missing" not in ids and "git-detached-head" in ids
+
+
+def test_removed_screenshot_disappears(settings: Settings, kb: Path, shared_models: dict) -> None:
+    render_screenshot(["502 Bad Gateway", "nginx/1.18.0 (Ubuntu)"], kb / "nginx-502-upstream-down" / "screenshot-2.png")
+    refresh(settings, shared_models)
+    (kb / "nginx-502-upstream-down" / "screenshot-2.png").unlink()
+    refresh(settings, shared_models)
+    sources = {r["source"] for r in KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()
+               if r["bug_id"] == "nginx-502-upstream-down"}
+    assert sources == {"bug.md", "screenshot.png"}
+
+
+def test_broken_entry_is_reported_and_keeps_its_last_good_rows(settings: Settings, kb: Path, shared_models: dict) -> None:
+    refresh(settings, shared_models)
+    (kb / "curl-7-connection-refused" / "bug.md").write_text("---\nid: [broken\n---\n")
+    (kb / "python-no-module-yaml" / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    report = refresh(settings, shared_models)
+    paths = {Path(f["path"]).parent.name: f["reason"] for f in report["failed"]}
+    assert "not valid YAML" in paths["curl-7-connection-refused"]
+    assert "python-no-module-yaml" in paths
+    ids = {r["bug_id"] for r in KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()}
+    assert {"curl-7-connection-refused", "python-no-module-yaml"} <= ids
+
+
+def test_a_second_refresher_is_refused_while_one_runs(settings: Settings, shared_models: dict) -> None:
+    from filelock import FileLock
+
+    refresher = build_refresher(settings, shared_models["embedder"], shared_models["extractor"])
+    lock = Path(settings.data_dir) / f"{refresher.index.name}.refresh.lock"
+    with FileLock(str(lock)), pytest.raises(RefreshBusy):
+        refresher.refresh()
+
+
+def test_index_of_another_model_is_a_clear_error(settings: Settings, shared_models: dict) -> None:
+    refresh(settings, shared_models)
+    index = KnowledgeIndex(settings, shared_models["embedder"].fingerprint)
+    with pytest.raises(IndexNotReady, match="supportbot refresh"):
+        index.check_model("another/model", 384)
