@@ -1,0 +1,1 @@
+"""lumen: command-line tool of Lumen Orders."""
