@@ -119,6 +119,7 @@ def ask_cmd(knowledge_dir: Path | None, text: str, files: tuple[Path, ...], as_j
 @click.option("--no-asr", is_flag=True, help="Do not transcribe query voice notes.")
 @click.option("--no-rerank", is_flag=True, help="Skip the reranker.")
 @click.option("--no-fts", is_flag=True, help="Dense search only.")
+@click.option("--no-dense", is_flag=True, help="Full-text search only (a keyword baseline).")
 def eval_cmd(knowledge_dir: Path | None, queries_file: Path, as_json: bool, **flags: bool) -> None:
     """Score the engine on a labelled queries file."""
     from bot.evaluate import load_queries, run_eval
@@ -134,7 +135,7 @@ def eval_cmd(knowledge_dir: Path | None, queries_file: Path, as_json: bool, **fl
 
 
 def config_summary(settings: Settings, matcher: Any) -> dict[str, Any]:
-    keys = ("embed_model", "rerank_model", "asr_model", "ocr", "asr", "fts", "rerank", "asr_vocabulary")
+    keys = ("embed_model", "rerank_model", "asr_model", "ocr", "asr", "fts", "dense", "rerank", "asr_vocabulary")
     summary = {k: getattr(settings, k) for k in keys}
     summary["reranker_active"] = matcher.reranker is not None
     summary["image_search"] = matcher.embedder.supports("image")
@@ -154,6 +155,22 @@ def format_report(report: dict[str, Any]) -> str:
     lines += [f"  {k:16s} p50 {v['p50']}  p95 {v['p95']}" for k, v in lat["by_kind"].items()]
     lines += [f"  stage {k:10s} p50 {v['p50']}  p95 {v['p95']}" for k, v in lat["by_stage"].items()]
     return "\n".join(lines)
+
+
+@main.command("calibrate")
+@KNOWLEDGE
+@click.option("--queries", "queries_file", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option("--precision", default=0.98, show_default=True, help="Match precision the match threshold must keep.")
+@click.option("--max-no-match", default=0.08, show_default=True, help="Largest share of in-KB queries answered no_match.")
+def calibrate_cmd(knowledge_dir: Path | None, queries_file: Path, precision: float, max_no_match: float) -> None:
+    """Fit the confidence model and thresholds on a labelled set; prints TOML for a config file."""
+    from bot.calibrate import calibrate
+    from bot.evaluate import load_queries, to_query
+
+    matcher = ready_matcher(load_settings(knowledge_dir=knowledge_dir))
+    queries = load_queries(queries_file)
+    results = [(item, matcher.match(to_query(item))) for item in progress(queries, len(queries), "calibrating")]
+    click.echo(calibrate(results, precision, max_no_match).toml(), nl=False)
 
 
 @main.command("doctor")
@@ -178,3 +195,61 @@ def demo_cmd(knowledge_dir: Path | None, queries_file: Path) -> None:
         asked = " + ".join([f"text {item.text!r}"] * bool(item.text) + [f.name for f in item.files])
         click.echo(f"\n> {item.id} ({item.kind}): {asked}")
         click.echo(answer_text(matcher.match(to_query(item))))
+
+
+@main.command("serve")
+@KNOWLEDGE
+def serve_cmd(knowledge_dir: Path | None) -> None:
+    """Answer Slack (Socket Mode or HTTP, per SUPPORTBOT_SLACK_MODE) until stopped; see docs/SLACK.md."""
+    from bot.slack.serve import serve
+
+    serve(load_settings(knowledge_dir=knowledge_dir))
+
+
+@main.command("stats")
+@click.option("--days", type=float, default=7.0, show_default=True, help="Report on the last N days.")
+@JSON
+def stats_cmd(days: float, as_json: bool) -> None:
+    """Answer rate, match rate, feedback counts and top bugs of the Slack bot."""
+    from bot.feedback import format_stats, stats
+
+    result = stats(load_settings(), days)
+    emit(result, as_json, format_stats(result))
+
+
+@main.group("examples")
+def examples_group() -> None:
+    """Review and undo what the bot learned from "This fixed it" and "Not it"."""
+
+
+@examples_group.command("list")
+@JSON
+def examples_list_cmd(as_json: bool) -> None:
+    """List learned examples and negatives (the next refresh indexes examples)."""
+    from bot.examples import ExampleStore
+
+    store = ExampleStore(load_settings())
+    examples, negatives = store.list(), store.negatives()
+    data = {"examples": [e.as_dict() for e in examples], "negatives": [n.as_dict() for n in negatives]}
+    lines = [f"{len(examples)} learned examples, {len(negatives)} negatives"]
+    for e in examples:
+        texts = " | ".join(f"{i.name}: {i.text[:60]!r}" for i in e.inputs)
+        lines.append(f"  example {e.id}  {e.bug_id}  by {e.provenance.get('confirmed_by', '?')}  {texts}")
+    lines += [f"  negative {n.id}  not {n.bug_id} for {n.query_text[:80]!r}" for n in negatives]
+    emit(data, as_json, "\n".join(lines))
+
+
+@examples_group.command("remove")
+@click.argument("example_id", type=int)
+@click.option("--negative", is_flag=True, help="Remove the negative with this id instead of an example.")
+def examples_remove_cmd(example_id: int, negative: bool) -> None:
+    """Forget one learned example (gone from answers after the next refresh) or one negative."""
+    from bot.examples import ExampleStore
+
+    store = ExampleStore(load_settings())
+    if negative:
+        store.remove_negative(example_id)
+        click.echo(f"Removed negative {example_id}.")
+    else:
+        store.remove(example_id)
+        click.echo(f"Removed example {example_id}; run `supportbot refresh` to drop it from the index.")

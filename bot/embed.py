@@ -43,6 +43,7 @@ class Embedder:
         self.name = settings.embed_model
         self._settings = settings
         self._model = model
+        self._dimension: int | None = None
         self._lock = threading.Lock()
 
     @property
@@ -68,12 +69,15 @@ class Embedder:
 
     @staticmethod
     def dimension_of(model: Any) -> int:
-        dim = model.get_sentence_embedding_dimension()
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        dim = getter()
         return int(dim) if dim else int(model.encode(["probe"], convert_to_numpy=True).shape[1])
 
     @property
     def dimension(self) -> int:
-        return self.dimension_of(self.model)
+        if self._dimension is None:
+            self._dimension = self.dimension_of(self.model)
+        return self._dimension
 
     def supports(self, modality: str) -> bool:
         """Whether the model embeds this modality natively ("text", "image", "audio")."""

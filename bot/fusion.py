@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.index import Hit
-from bot.records import Candidate, Evidence
+from bot.records import Candidate, Evidence, QueryInput
+from bot.salient import salient_lines
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,24 @@ class Ranking:
     view: View
     method: str
     hits: Sequence[Hit]
+
+
+def query_views(inputs: Sequence[QueryInput]) -> list[View]:
+    """The texts searched for a query: each input's text, a screenshot's error lines, and all inputs together.
+
+    When files carry text, the message is searched only together with them: a short message beside a
+    screenshot ("prod is down, getting this") says little on its own.
+    """
+    texts = [i for i in inputs if i.text.strip()]
+    files = [i for i in texts if i.kind != "text"]
+    views = [View(i.name, i.text) for i in (files or texts)]
+    for item in files:
+        lines = salient_lines(item.text)
+        if lines and lines != item.text.strip():
+            views.append(View(f"{item.name} (error lines)", lines))
+    if len(texts) > 1:
+        views.append(View("all inputs", "\n".join(i.text for i in texts)))
+    return views
 
 
 def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:

@@ -84,14 +84,32 @@ def ann_config(table: Any) -> Any:
     return choose_ann_index(table.count_rows(), dim)
 
 
+def sibling_tables(db: Any, base: str) -> list[str]:
+    """The tables of one knowledge base (`<base>__<fingerprint>`), one per embedding model."""
+    prefix = f"{base}__"
+    return [n for n in db.table_names() if n.startswith(prefix) and "__" not in n[len(prefix):]]
+
+
+def stored_fingerprint(settings: Settings, db: Any, model: str) -> str | None:
+    """The fingerprint of this knowledge base's table whose vectors `model` made, read without loading the model."""
+    base = table_name(settings, "")[:-2]
+    for name in sibling_tables(db, base):
+        metadata = db.open_table(name).schema.metadata or {}
+        if metadata.get(b"model", b"").decode() == model:
+            return name[len(base) + 2:]
+    return None
+
+
 def connect(settings: Settings) -> Any:
     """Open the LanceDB database named by the settings (a folder or an object-store URI)."""
     import lancedb
 
+    from bot.storage import storage_options
+
     uri = settings.lancedb_uri
     if "://" not in uri:
         Path(uri).mkdir(parents=True, exist_ok=True)
-    return lancedb.connect(uri)
+    return lancedb.connect(uri, storage_options=storage_options(settings) or None)
 
 
 class Snapshot:
@@ -198,22 +216,35 @@ class KnowledgeIndex:
         return {r["id"]: r for r in rows}
 
     def create(self, rows: list[dict[str, Any]], schema: pa.Schema) -> int:
-        """Write a whole new table in one commit (first build, or a model change)."""
+        """Write a whole new table in one commit (first build, or a model change), then drop other models' tables."""
         table = self.db.create_table(self.name, data=pa.Table.from_pylist(rows, schema=schema), mode="overwrite")
         self.maintain(table)
+        self.drop_other_models()
         return int(table.version)
 
-    def replace_entries(self, rows: list[dict[str, Any]], bug_ids: Sequence[str], schema: pa.Schema) -> int:
-        """Replace all rows of `bug_ids` with `rows` in a single commit: readers see old or new, never a mix."""
+    def drop_other_models(self) -> None:
+        """Drop this knowledge base's tables made by other embedding models (only once this one exists)."""
+        base, _, _ = self.name.rpartition("__")
+        for name in sibling_tables(self.db, base):
+            if name != self.name:
+                log.info("dropping %s: the index was rebuilt as %s for another embedding model", name, self.name)
+                self.db.drop_table(name)
+
+    def replace_entries(
+        self, rows: list[dict[str, Any]], bug_ids: Sequence[str], schema: pa.Schema, row_ids: Sequence[str] = ()
+    ) -> int:
+        """Replace all rows of `bug_ids` (and the rows `row_ids`) with `rows` in a single commit.
+
+        Readers see old or new, never a mix; full-text search also covers rows the FTS index has not
+        taken in yet, so the versions written before `maintain` finishes are consistent too.
+        """
         table = self.open_table()
         source = pa.Table.from_pylist(rows, schema=schema)
-        (
-            table.merge_insert("id")
-            .when_matched_update_all()
-            .when_not_matched_insert_all()
-            .when_not_matched_by_source_delete(f"bug_id IN ({quote_all(bug_ids)})")
-            .execute(source)
-        )
+        scope = [f"{col} IN ({quote_all(values)})" for col, values in (("bug_id", bug_ids), ("id", row_ids)) if values]
+        merge = table.merge_insert("id").when_matched_update_all().when_not_matched_insert_all()
+        if scope:
+            merge = merge.when_not_matched_by_source_delete(" OR ".join(scope))
+        merge.execute(source)
         self.maintain(table)
         return int(table.version)
 

@@ -12,8 +12,9 @@ from typing import Any
 from bot.decision import confidence, decide, feature_vector
 from bot.embed import Embedder
 from bot.errors import BotError
+from bot.examples import ExampleStore, Negatives
 from bot.extract import Extractor, vocabulary_from_texts
-from bot.fusion import Ranking, View, fuse
+from bot.fusion import Ranking, View, fuse, query_views
 from bot.index import KnowledgeIndex, Snapshot
 from bot.lexicon import Lexicon
 from bot.media import clean_text, decode_attachment
@@ -49,12 +50,14 @@ class Matcher:
         extractor: Extractor,
         index: KnowledgeIndex,
         reranker: Reranker | None = None,
+        negatives: Negatives | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
         self.extractor = extractor
         self.index = index
         self.reranker = reranker
+        self.negatives = negatives
         self._stats: KnowledgeStats | None = None
 
     @classmethod
@@ -62,7 +65,9 @@ class Matcher:
         """Build the engine the settings describe (models load lazily, once)."""
         embedder = Embedder(settings)
         reranker = Reranker(settings) if settings.rerank_model and settings.rerank else None
-        return cls(settings, embedder, Extractor(settings), KnowledgeIndex(settings, embedder.fingerprint), reranker)
+        negatives = Negatives(ExampleStore(settings), embedder, settings.negative_similarity)
+        index = KnowledgeIndex(settings, embedder.fingerprint)
+        return cls(settings, embedder, Extractor(settings), index, reranker, negatives)
 
     def warm(self) -> None:
         """Load every model and run it once, so the first user does not wait."""
@@ -82,7 +87,7 @@ class Matcher:
     def _match(self, query: Query, timer: Timer) -> Answer:
         snapshot = self.index.snapshot()
         inputs = self.read_inputs(query, snapshot, timer)
-        views = [View(i.name, i.text) for i in inputs if i.text.strip()]
+        views = query_views(inputs)
         images = [i for i in inputs if i.image is not None and self.embedder.supports("image")]
         if not views and not images:
             return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
@@ -90,6 +95,9 @@ class Matcher:
         if self.reranker is not None and candidates:
             with timer.stage("rerank"):
                 candidates = self.reranker.rerank(" \n".join(v.text for v in views), candidates, snapshot)
+        if self.negatives is not None and views:
+            rejected = self.negatives.rejected("\n".join(v.text for v in views))
+            candidates = demote(candidates, rejected, self.settings.top_k)
         return self.decide(snapshot, candidates, views, inputs, timer)
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> list[QueryInput]:
@@ -113,15 +121,14 @@ class Matcher:
     def search(self, snapshot: Snapshot, views: list[View], images: list[QueryInput], timer: Timer) -> list[Candidate]:
         """Dense and full-text search for every view (plus native image search), fused per bug."""
         limit = self.settings.search_limit
-        if len(views) > 1:
-            views = [*views, View("all inputs", "\n".join(v.text for v in views))]
         with timer.stage("embed"):
             vectors = self.embedder.encode_texts([v.text for v in views])
             image_vectors = self.embedder.encode_images([i.image for i in images]) if images else []
         rankings = []
         with timer.stage("search"):
             for view, vector in zip(views, vectors, strict=True):
-                rankings.append(Ranking(view, "dense", snapshot.dense(vector, limit)))
+                if self.settings.dense:
+                    rankings.append(Ranking(view, "dense", snapshot.dense(vector, limit)))
                 if self.settings.fts:
                     rankings.append(Ranking(view, "fts", snapshot.full_text(view.text, limit)))
             for item, vector in zip(images, image_vectors, strict=True):
@@ -141,13 +148,17 @@ class Matcher:
             query = "\n".join(v.text for v in views)
             texts = snapshot.texts([c.bug_id for c in top])
             lexicon = self.knowledge_stats(snapshot).lexicon
-            scored = [
-                (c, confidence(feature_vector(top, i, query, texts[c.bug_id], lexicon), self.settings))
-                for i, c in enumerate(top)
-            ]
-            matches = tuple(Match(bugs[c.bug_id], round(value, 4), c.evidence) for c, value in scored)
+            matches = []
+            for position, candidate in enumerate(top):
+                features = feature_vector(top, position, query, texts[candidate.bug_id], lexicon)
+                value = confidence(features, self.settings)
+                if "rejected" in candidate.features:
+                    value *= self.settings.negative_penalty
+                matches.append(Match(bugs[candidate.bug_id], round(value, 4), candidate.evidence, features))
+            if self.settings.confidence_ranking and self.reranker is None:
+                matches.sort(key=lambda m: m.score, reverse=True)
             best = matches[0].score
-        return Answer(decide(best, self.settings), best, matches, tuple(inputs), timer.ms)
+        return Answer(decide(best, self.settings), best, tuple(matches), tuple(inputs), timer.ms)
 
     def knowledge_stats(self, snapshot: Snapshot) -> KnowledgeStats:
         """Vocabulary and word statistics of the served knowledge base (recomputed per index version)."""
@@ -169,6 +180,17 @@ class KnowledgeStats:
     version: int
     vocabulary: list[str]
     lexicon: Lexicon
+
+
+def demote(candidates: list[Candidate], rejected: dict[str, float], top_k: int) -> list[Candidate]:
+    """Mark bugs users said were "Not it" for a near-identical query and move them to the end of the top `top_k`."""
+    if not rejected:
+        return candidates
+    down = [replace(c, features={**c.features, "rejected": rejected[c.bug_id]})
+            for c in candidates if c.bug_id in rejected]
+    kept = [c for c in candidates if c.bug_id not in rejected]
+    cut = max(0, top_k - len(down))
+    return kept[:cut] + down + kept[cut:]
 
 
 def guess_kind(mime: str | None) -> Any:

@@ -122,6 +122,7 @@ class Match:
     bug: KnownBug
     score: float
     evidence: tuple[Evidence, ...] = ()
+    features: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

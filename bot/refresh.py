@@ -13,12 +13,15 @@ from filelock import FileLock, Timeout
 
 from bot.embed import Embedder
 from bot.errors import BotError
+from bot.examples import Example, ExampleStore
 from bot.extract import Extractor, vocabulary_from_texts
-from bot.index import KnowledgeIndex, bug_meta, row_schema
-from bot.knowledge import AUDIO_SUFFIXES, KnowledgeScan, hash_file, scan_knowledge
+from bot.index import KnowledgeIndex, bug_meta, connect, row_schema, stored_fingerprint, table_name
+from bot.knowledge import AUDIO_SUFFIXES, IMAGE_SUFFIXES, KnowledgeScan, hash_file, hash_files, scan_knowledge
+from bot.leader import Leader, open_leader
 from bot.media import decode_attachment
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
+from bot.storage import is_object_store
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
@@ -42,22 +45,50 @@ class RefreshReport:
     seconds: float = 0.0
     version: int | None = None
     embedded: list[str] = field(default_factory=list)
+    examples_added: int = 0
+    examples_removed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("added", "updated", "deleted", "unchanged", "failed", "seconds", "version", "embedded")}
+        keys = ("added", "updated", "deleted", "unchanged", "failed", "seconds", "version", "embedded",
+                "examples_added", "examples_removed")
+        return {k: getattr(self, k) for k in keys}
+
+
+@dataclass
+class Plan:
+    """What one refresh must write: changed and deleted bugs, learned examples to embed or drop."""
+
+    changed: list[KnownBug]
+    deleted: list[str]
+    new_bugs: int
+    examples: list[Example]
+    new_examples: int
+    dropped_rows: list[str]
+    exists: bool
+
+    @property
+    def work(self) -> bool:
+        return bool(self.changed or self.deleted or self.examples or self.dropped_rows or not self.exists)
 
 
 class Refresher:
     """Builds knowledge rows (OCR, transcripts, embeddings) and writes only what changed."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, extractor: Extractor, index: KnowledgeIndex) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder, extractor: Extractor, index: KnowledgeIndex,
+        examples: ExampleStore | None = None, leader: Leader | None = None,
+    ) -> None:
         self.settings = settings
+        self.leader = leader
         self.embedder = embedder
         self.extractor = extractor
         self.index = index
+        self.examples = examples
 
     def refresh(self, progress: Progress | None = None) -> RefreshReport:
         """Bring the table in line with the knowledge folder, under a cross-process lock."""
+        if is_object_store(self.settings.lancedb_uri):
+            return self._refresh_as_leader(progress)
         lock_path = Path(self.settings.data_dir) / f"{self.index.name}.refresh.lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -66,43 +97,106 @@ class Refresher:
         except Timeout as err:
             raise RefreshBusy() from err
 
+    def _refresh_as_leader(self, progress: Progress | None) -> RefreshReport:
+        """On an object store a data-dir lock excludes no other machine: hold the store's leader lease."""
+        self.leader = self.leader or open_leader(self.settings)
+        with self.leader.hold() as held:
+            if not held:
+                raise RefreshBusy()
+            return self._refresh(progress)
+
     def _refresh(self, progress: Progress | None) -> RefreshReport:
         started = time.monotonic()
         report = RefreshReport()
-        scan = scan_knowledge(Path(self.settings.knowledge_dir))
+        root = Path(self.settings.knowledge_dir)
+        if not root.is_dir():
+            raise BotError(f"The knowledge folder {root} does not exist; pass --knowledge or set SUPPORTBOT_KNOWLEDGE_DIR.")
+        unchanged = self._unchanged_count(root)
+        if unchanged is not None:
+            report.unchanged, report.version = unchanged, int(self.index.open_table().version)
+        else:
+            self._update(scan_knowledge(root), report, progress)
+        report.seconds = round(time.monotonic() - started, 3)
+        log.debug("refresh %s: %s", self.index.name, {k: v for k, v in report.as_dict().items() if k != "embedded"})
+        return report
+
+    def _unchanged_count(self, root: Path) -> int | None:
+        """The number of entries when every entry and learned example is as stored (found by hashing files,
+        without parsing them or loading a model); None when anything may have changed."""
+        if not self.index.exists():
+            return None
+        rows = self.index.stored_rows()
+        stored = stored_hashes(rows)
+        folders = entry_folders(root)
+        if {f.name for f in folders} != set(stored) or any(entry_hash(f) != stored[f.name] for f in folders):
+            return None
+        held = {r["id"]: r["entry_hash"] for r in rows if r["kind"] == "example"}
+        examples = self.examples.list() if self.examples else []
+        wanted = {i: e.content_hash for e in examples if e.bug_id in stored for i in example_row_ids(e)}
+        return len(folders) if wanted == held else None
+
+    def _update(self, scan: KnowledgeScan, report: RefreshReport, progress: Progress | None) -> None:
+        """Parse, embed and write what changed (the model loads here, only when there is work)."""
         report.failed = [{"path": e.path, "reason": e.reason} for e in scan.errors]
-        stored = stored_hashes(self.index.stored_rows())
+        plan = self._plan(scan)
+        if plan.work and self._use_model_table():
+            plan = self._plan(scan)
+        report.unchanged = len(scan.bugs) - len(plan.changed)
+        if plan.work:
+            rows = self._build_rows(plan, scan, report, progress)
+            report.version = self._write(rows, plan)
+            report.added, report.updated = plan.new_bugs, len(plan.changed) - plan.new_bugs
+            report.deleted = len(plan.deleted)
+            report.examples_added = plan.new_examples
+            report.examples_removed = len({row_id.split("/")[2] for row_id in plan.dropped_rows})
+        else:
+            report.version = int(self.index.open_table().version)
+
+    def _plan(self, scan: KnowledgeScan) -> Plan:
+        """Compare the scan and the learned examples with the stored rows (no model is needed for this)."""
+        stored_rows = self.index.stored_rows()
+        stored = stored_hashes(stored_rows)
         current = {bug.id: bug for bug in scan.bugs}
         changed = [b for b in scan.bugs if stored.get(b.id) != b.content_hash]
         deleted = [bug_id for bug_id in stored if bug_id not in current and not missing_but_broken(bug_id, scan)]
-        report.unchanged = len(scan.bugs) - len(changed)
-        if changed or deleted or not self.index.exists():
-            rows = self._build_rows(changed, scan, report, progress)
-            report.version = self._write(rows, [b.id for b in changed] + deleted, scan)
-            report.added = sum(1 for b in changed if b.id not in stored)
-            report.updated = len(changed) - report.added
-            report.deleted = len(deleted)
-        else:
-            report.version = int(self.index.open_table().version)
-        report.seconds = round(time.monotonic() - started, 3)
-        log.info("refresh %s: %s", self.index.name, {k: v for k, v in report.as_dict().items() if k != "embedded"})
-        return report
+        live = (set(current) | set(stored)) - set(deleted)
+        rewritten = {b.id for b in changed}
+        wanted = [e for e in (self.examples.list() if self.examples else []) if e.bug_id in live]
+        held = {r["id"]: r["entry_hash"] for r in stored_rows if r["kind"] == "example"}
+        fresh = {e.id for e in wanted if any(held.get(i) != e.content_hash for i in example_row_ids(e))}
+        keep = {i for e in wanted for i in example_row_ids(e)}
+        return Plan(
+            changed=changed, deleted=deleted, new_bugs=sum(1 for b in changed if b.id not in stored),
+            examples=[e for e in wanted if e.bug_id in rewritten or e.id in fresh], new_examples=len(fresh),
+            dropped_rows=sorted(i for i in held if i not in keep), exists=self.index.exists(),
+        )
 
-    def _write(self, rows: list[dict[str, Any]], bug_ids: list[str], scan: KnowledgeScan) -> int:
+    def _use_model_table(self) -> bool:
+        """Load the model; if the table found by its name belongs to another version of it, switch tables."""
+        fingerprint = self.embedder.fingerprint
+        if self.index.name == table_name(self.settings, fingerprint):
+            return False
+        self.index = KnowledgeIndex(self.settings, fingerprint, self.index.db)
+        return True
+
+    def _write(self, rows: list[dict[str, Any]], plan: Plan) -> int:
         schema = self.schema()
         if not self.index.exists():
             return self.index.create(rows, schema)
-        return self.index.replace_entries(rows, bug_ids, schema)
+        bug_ids = [b.id for b in plan.changed] + plan.deleted
+        return self.index.replace_entries(rows, bug_ids, schema, plan.dropped_rows)
 
     def schema(self) -> Any:
         image_dim = self.embedder.dimension if self.embedder.supports("image") else None
         return row_schema(self.embedder.dimension, image_dim, self.embedder.name)
 
     def _build_rows(
-        self, bugs: list[KnownBug], scan: KnowledgeScan, report: RefreshReport, progress: Progress | None
+        self, plan: Plan, scan: KnowledgeScan, report: RefreshReport, progress: Progress | None
     ) -> list[dict[str, Any]]:
+        bugs = plan.changed
         vocabulary = vocabulary_from_texts([b.doc_text for b in scan.bugs], limit=self.settings.asr_vocabulary_size)
-        reuse = self.index.stored_vectors([media_row_id(b.id, m) for b in bugs for m in b.media])
+        media_ids = [media_row_id(b.id, m) for b in bugs for m in b.media]
+        reuse = self.index.stored_vectors(media_ids + [i for e in plan.examples for i in example_row_ids(e)])
         rows: list[dict[str, Any]] = []
         items: Iterable[KnownBug] = progress(bugs, len(bugs)) if progress else bugs
         for bug in items:
@@ -111,6 +205,8 @@ class Refresher:
                 row = self._media_row(bug, name, vocabulary, reuse, report)
                 if row is not None:
                     rows.append(row)
+        for example in plan.examples:
+            rows += self._example_rows(example, reuse)
         self._embed(rows)
         report.embedded = sorted({b.id for b in bugs})
         return rows
@@ -135,6 +231,31 @@ class Refresher:
             "text": extracted.text, "entry_hash": bug.content_hash, "media_hash": media_hash, "meta": "",
             "_image": extracted.image,
         }
+
+    def _example_rows(self, example: Example, reuse: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+        """One row of kind `example` per input of a learned example (stored vectors reused when unchanged)."""
+        rows = []
+        for row_id, item in zip(example_row_ids(example), example.inputs, strict=True):
+            old = reuse.get(row_id)
+            if old is not None and old["entry_hash"] == example.content_hash:
+                rows.append(old)
+                continue
+            rows.append({
+                "id": row_id, "bug_id": example.bug_id, "kind": "example", "text": item.text,
+                "source": f"example-{example.id}/{item.name}", "entry_hash": example.content_hash,
+                "media_hash": "", "meta": "", "_image": self._example_image(item.name, item.image),
+            })
+        return rows
+
+    def _example_image(self, name: str, data: bytes | None) -> Any:
+        """The decoded image of an example input, when the model embeds images natively."""
+        if data is None or not self.embedder.supports("image"):
+            return None
+        try:
+            return decode_attachment(Attachment(name=name, data=data), self.settings).payload
+        except BotError as err:
+            log.warning("learned example image %s cannot be used: %s", name, err.message)
+            return None
 
     def _embed(self, rows: list[dict[str, Any]]) -> None:
         """Fill `vector` (and `image_vector`) of rows that do not carry them yet."""
@@ -168,6 +289,25 @@ def media_row_id(bug_id: str, name: str) -> str:
     return f"{bug_id}/media/{name}"
 
 
+def example_row_ids(example: Example) -> list[str]:
+    """The row ids of a learned example's inputs: `<bug>/example/<example id>/<n>`."""
+    return [f"{example.bug_id}/example/{example.id}/{n}" for n in range(len(example.inputs))]
+
+
+def entry_folders(root: Path) -> list[Path]:
+    """The entry folders `scan_knowledge` reads."""
+    return [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+
+
+def entry_hash(folder: Path) -> str | None:
+    """The content hash `read_entry` gives a folder (bug.md plus its media), computed without parsing it."""
+    bug = folder / "bug.md"
+    if not bug.is_file():
+        return None
+    media = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES | AUDIO_SUFFIXES)
+    return hash_files([bug, *(folder / name for name in media)])
+
+
 def stored_hashes(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Each stored bug's entry hash, from its doc row."""
     return {r["bug_id"]: r["entry_hash"] for r in rows if r["kind"] == "doc"}
@@ -179,9 +319,13 @@ def missing_but_broken(bug_id: str, scan: KnowledgeScan) -> bool:
 
 
 def build_refresher(settings: Settings, embedder: Embedder | None = None, extractor: Extractor | None = None) -> Refresher:
-    """A refresher over the settings' knowledge folder, loading models as needed."""
+    """A refresher over the settings' knowledge folder; models load only once something must be embedded."""
     embedder = embedder or Embedder(settings)
-    return Refresher(settings, embedder, extractor or Extractor(settings), KnowledgeIndex(settings, embedder.fingerprint))
+    db = connect(settings)
+    fingerprint = stored_fingerprint(settings, db, embedder.name) or embedder.fingerprint
+    index = KnowledgeIndex(settings, fingerprint, db)
+    leader = open_leader(settings)
+    return Refresher(settings, embedder, extractor or Extractor(settings), index, ExampleStore(settings), leader)
 
 
 def refresh_index(settings: Settings) -> RefreshReport:

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     """Everything supportbot can be configured with; each field documents itself."""
 
     model_config = SettingsConfigDict(
-        env_prefix="SUPPORTBOT_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="SUPPORTBOT_", env_file=".env", extra="ignore", validate_default=True, populate_by_name=True
     )
 
     # --- where things live -------------------------------------------------------------------
@@ -48,6 +48,21 @@ class Settings(BaseSettings):
     )
     db_uri: str | None = Field(
         None, description="Where the LanceDB lives (path or s3://bucket/prefix); default data_dir/lancedb."
+    )
+    s3_endpoint_url: str | None = Field(
+        None, validation_alias=AliasChoices("SUPPORTBOT_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+        description="S3-compatible endpoint (MinIO, R2, moto) for an s3:// db_uri; unset means AWS itself.",
+    )
+    s3_allow_http: bool | None = Field(
+        None, validation_alias=AliasChoices("SUPPORTBOT_S3_ALLOW_HTTP", "AWS_ALLOW_HTTP"),
+        description="Allow a plain-http S3 endpoint; unset means allowed only when s3_endpoint_url is http://.",
+    )
+    s3_region: str | None = Field(
+        None, validation_alias=AliasChoices("SUPPORTBOT_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+        description="Region of the bucket of an s3:// db_uri (credentials come from the standard AWS chain).",
+    )
+    leader_lease_seconds: float = Field(
+        30.0, gt=0, description="How long a refresher's leadership lasts unrenewed before another replica takes over."
     )
 
     # --- models --------------------------------------------------------------------------------
@@ -72,6 +87,7 @@ class Settings(BaseSettings):
     ocr: bool = Field(True, description="Read the text in screenshots.")
     asr: bool = Field(True, description="Transcribe voice notes.")
     fts: bool = Field(True, description="Use the BM25 full-text index beside dense search.")
+    dense: bool = Field(True, description="Use dense (embedding) search; off gives a keyword-only baseline.")
     rerank: bool = Field(True, description="Use the reranker when one is configured.")
     asr_vocabulary: bool = Field(
         True, description="Bias speech recognition toward the knowledge base's own vocabulary."
@@ -91,6 +107,9 @@ class Settings(BaseSettings):
         default_factory=lambda: {"dense": 8.0, "dense_margin": 6.0, "fts": 1.0, "rrf_margin": 1.0,
                                  "codes_shared": 1.0, "codes_missing": -2.0},
         description="Weights of the logistic confidence model (calibrated with `scripts/calibrate.py`).",
+    )
+    confidence_ranking: bool = Field(
+        True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
     )
     confidence_bias: float = Field(-5.0, description="Bias of the logistic confidence model.")
 
@@ -134,7 +153,14 @@ class Settings(BaseSettings):
     slack_download_timeout_seconds: float = Field(30.0, description="Timeout of one file download, in seconds.")
 
     # --- refresh -------------------------------------------------------------------------------
-    refresh_interval_seconds: int = Field(300, description="How often `serve` refreshes the index.")
+    refresh_interval_seconds: int = Field(300, description="How often `serve` refreshes the index (0 turns it off).")
+    refresh_cron: str | None = Field(
+        None, description="Crontab line (minute hour day month weekday) for `serve`'s refresh; overrides the interval."
+    )
+    negative_similarity: float = Field(
+        0.95, description="Cosine to a query a bug was marked \"Not it\" for, at or above which that bug is demoted."
+    )
+    negative_penalty: float = Field(0.5, description="Factor a demoted bug's confidence is multiplied by.")
     refresh_lock_seconds: float = Field(
         0.0, description="How long a refresh waits for another refresher's lock before giving up."
     )

@@ -1,0 +1,1 @@
+"""Benchmarks for search at scale, stored-vector quantization and CPU inference (see docs/PERFORMANCE.md)."""

@@ -1,0 +1,96 @@
+"""Fit the confidence model and the decision thresholds on a labelled query set."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.evaluate import LabelledQuery
+from bot.records import Answer
+
+FEATURES = ("dense", "dense_margin", "fts", "rerank", "coverage", "codes_shared", "codes_clash", "first")
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Weights of the logistic confidence model plus the two decision thresholds."""
+
+    weights: dict[str, float]
+    bias: float
+    match_threshold: float
+    uncertain_threshold: float
+
+    def toml(self) -> str:
+        weights = ", ".join(f'"{k}" = {v:.4f}' for k, v in self.weights.items())
+        return (
+            f"confidence_weights = {{ {weights} }}\nconfidence_bias = {self.bias:.4f}\n"
+            f"match_threshold = {self.match_threshold:.4f}\nuncertain_threshold = {self.uncertain_threshold:.4f}\n"
+        )
+
+
+def samples(results: Sequence[tuple[LabelledQuery, Answer]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row per (query, candidate): features, whether it is the expected bug, and the query's index."""
+    rows, labels, groups = [], [], []
+    for number, (query, answer) in enumerate(results):
+        for match in answer.matches:
+            rows.append([match.features.get(name, 0.0) for name in FEATURES])
+            labels.append(float(match.bug.id == query.expected))
+            groups.append(number)
+    return np.asarray(rows, dtype=np.float64), np.asarray(labels), np.asarray(groups)
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> tuple[np.ndarray, float]:
+    """L2-regularised logistic regression by Newton's method (small, dense problems)."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    theta = np.zeros(design.shape[1])
+    penalty = np.eye(design.shape[1]) * l2
+    penalty[-1, -1] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ theta, -30, 30)))
+        gradient = design.T @ (p - y) + penalty @ theta
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty + np.eye(len(theta)) * 1e-9
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def best_confidences(x: np.ndarray, groups: np.ndarray, weights: np.ndarray, bias: float) -> dict[int, tuple[float, int]]:
+    """Per query: the highest confidence and the row it belongs to."""
+    z = 1.0 / (1.0 + np.exp(-np.clip(x @ weights + bias, -30, 30)))
+    best: dict[int, tuple[float, int]] = {}
+    for row, (group, value) in enumerate(zip(groups, z, strict=True)):
+        if group not in best or value > best[group][0]:
+            best[int(group)] = (float(value), row)
+    return best
+
+
+def choose_thresholds(
+    best: dict[int, tuple[float, int]], labels: np.ndarray, in_kb: set[int], precision: float, max_in_kb_no_match: float
+) -> tuple[float, float]:
+    """The lowest match threshold keeping `precision`, and the highest uncertain threshold within the no-match budget."""
+    values = sorted({v for v, _ in best.values()}, reverse=True)
+    match = 1.0
+    for t in values:
+        chosen = [labels[row] for v, row in best.values() if v >= t]
+        if chosen and np.mean(chosen) >= precision:
+            match = t
+    in_values = sorted(v for g, (v, _) in best.items() if g in in_kb)
+    budget = int(max_in_kb_no_match * len(in_values))
+    uncertain = in_values[budget] if in_values and budget < len(in_values) else 0.0
+    return float(match), float(min(uncertain, match))
+
+
+def calibrate(
+    results: Sequence[tuple[LabelledQuery, Answer]], precision: float = 0.98, max_in_kb_no_match: float = 0.08
+) -> Calibration:
+    """Fit weights on every (query, candidate) pair, then thresholds on each query's best confidence."""
+    x, y, groups = samples(results)
+    weights, bias = fit_logistic(x, y)
+    best = best_confidences(x, groups, weights, bias)
+    in_kb = {n for n, (q, _) in enumerate(results) if q.expected}
+    match, uncertain = choose_thresholds(best, y, in_kb, precision, max_in_kb_no_match)
+    return Calibration(dict(zip(FEATURES, map(float, weights), strict=True)), bias, match, uncertain)

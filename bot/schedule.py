@@ -1,0 +1,115 @@
+"""Refresh the index on a schedule inside `supportbot serve`: APScheduler 3, one run at a time, never fatal."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.job import Job
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.errors import BotError
+from bot.leader import Leader
+from bot.refresh import RefreshBusy, RefreshReport
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "supportbot-refresh"
+LEADER_JOB_ID = "supportbot-leader"
+MISFIRE_GRACE_SECONDS = 60
+
+
+class Refreshing(Protocol):
+    """What the job needs of a refresher (`bot.refresh.Refresher` provides it)."""
+
+    def refresh(self, progress: Any = None) -> RefreshReport: ...
+
+
+def refresh_trigger(settings: Settings) -> BaseTrigger | None:
+    """The cron trigger when `refresh_cron` is set, else the interval; None when both are off."""
+    if settings.refresh_cron:
+        try:
+            return CronTrigger.from_crontab(settings.refresh_cron)
+        except ValueError as err:
+            raise BotError(
+                f"SUPPORTBOT_REFRESH_CRON {settings.refresh_cron!r} is not a valid crontab line "
+                f"({err}); use five fields: minute hour day month weekday."
+            ) from err
+    if settings.refresh_interval_seconds > 0:
+        return IntervalTrigger(seconds=settings.refresh_interval_seconds)
+    return None
+
+
+def schedule_refresh(
+    scheduler: BackgroundScheduler, settings: Settings, refresher: Refreshing, run_now: bool = False
+) -> Job | None:
+    """Register the refresh job (one instance at a time, missed runs coalesced); None when refresh is off."""
+    trigger = refresh_trigger(settings)
+    if trigger is None:
+        log.info("scheduled refresh is off (refresh_interval_seconds=0 and no refresh_cron)")
+        return None
+    first: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if run_now else {}
+    return scheduler.add_job(
+        run_refresh, trigger, args=[refresher], id=JOB_ID, name="refresh the knowledge index",
+        max_instances=1, coalesce=True, misfire_grace_time=MISFIRE_GRACE_SECONDS, replace_existing=True, **first,
+    )
+
+
+def start_refresh_scheduler(settings: Settings, refresher: Refreshing) -> BackgroundScheduler:
+    """Start a background scheduler whose job refreshes now and then on the configured schedule.
+
+    `serve` calls this once the engine is warm and calls `scheduler.shutdown()` on the way out.
+    """
+    scheduler = BackgroundScheduler(daemon=True, job_defaults={"max_instances": 1, "coalesce": True})
+    leader: Leader | None = getattr(refresher, "leader", None)
+    if leader is not None and refresh_trigger(settings) is not None:
+        schedule_campaign(scheduler, leader)
+    schedule_refresh(scheduler, settings, refresher, run_now=True)
+    scheduler.start()
+    return scheduler
+
+
+def schedule_campaign(scheduler: BackgroundScheduler, leader: Leader) -> Job:
+    """Take or renew the refresher lease now and three times per lease; give it up when the scheduler stops."""
+    scheduler.add_listener(lambda _event: leader.resign(), EVENT_SCHEDULER_SHUTDOWN)
+    return scheduler.add_job(
+        leader.campaign, IntervalTrigger(seconds=leader.renew_seconds), id=LEADER_JOB_ID,
+        name="hold the refresher lease", max_instances=1, coalesce=True, replace_existing=True,
+        next_run_time=datetime.now(UTC),
+    )
+
+
+def run_refresh(refresher: Refreshing) -> RefreshReport | None:
+    """One scheduled run: logs one structured line and never raises (the scheduler must keep going).
+
+    With several replicas on one store only the leader refreshes; the others skip the run.
+    """
+    name = getattr(getattr(refresher, "index", None), "name", "?")
+    leader: Leader | None = getattr(refresher, "leader", None)
+    if leader is not None and not (leader.is_leader or leader.campaign()):
+        log.info("refresh index=%s status=skipped reason=not-leader", name)
+        return None
+    try:
+        report = refresher.refresh()
+    except RefreshBusy:
+        log.info("refresh index=%s status=skipped reason=busy", name)
+        return None
+    except Exception as err:  # noqa: BLE001 - a failed run is logged; the next one may succeed
+        reason = err.message if isinstance(err, BotError) else type(err).__name__
+        log.exception("refresh index=%s status=error reason=%r", name, reason)
+        return None
+    log.info("refresh index=%s status=ok %s", name, log_fields(report))
+    return report
+
+
+def log_fields(report: RefreshReport) -> str:
+    """The report as key=value pairs (failures counted, not listed)."""
+    fields = {k: v for k, v in report.as_dict().items() if k != "embedded"}
+    fields["failed"] = len(report.failed)
+    return " ".join(f"{k}={v}" for k, v in fields.items())

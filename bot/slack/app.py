@@ -1,0 +1,91 @@
+"""`create_app(settings, matcher)`: the bolt `App` with supportbot's listeners, workers and feedback store."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.errors import BotError
+from bot.feedback import FeedbackStore
+from bot.settings import Settings
+from bot.slack.buttons import Buttons
+from bot.slack.handlers import register
+from bot.slack.responder import Engine, Responder
+
+log = logging.getLogger("bot.slack")
+LISTENER_THREADS = 16  # bolt's listeners only parse, claim and queue; the engine runs in the responder's pool
+
+
+@dataclass
+class SlackApp:
+    """The running pieces: `bolt` takes Slack's requests, `responder` answers them, `store` remembers."""
+
+    bolt: App
+    responder: Responder
+    store: FeedbackStore
+
+    def close(self) -> None:
+        """Let queued answers finish, then close the store."""
+        self.responder.close()
+        self.store.close()
+
+
+class SlackNotConfigured(BotError):
+    """Settings the chosen Slack mode needs are missing."""
+
+
+def secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value else ""
+
+
+def missing_settings(settings: Settings, connecting: bool = True) -> list[str]:
+    """The environment names of the settings `serve` needs but lacks, for the configured mode."""
+    needed = {"SUPPORTBOT_SLACK_BOT_TOKEN": settings.slack_bot_token}
+    if settings.slack_mode == "http":
+        needed["SUPPORTBOT_SLACK_SIGNING_SECRET"] = settings.slack_signing_secret
+    elif connecting:
+        needed["SUPPORTBOT_SLACK_APP_TOKEN"] = settings.slack_app_token
+    return [name for name, value in needed.items() if not secret(value)]
+
+
+def check_settings(settings: Settings, connecting: bool = True) -> None:
+    """Raise one sentence naming every missing setting."""
+    missing = missing_settings(settings, connecting)
+    if missing:
+        mode = "HTTP mode" if settings.slack_mode == "http" else "Socket Mode"
+        names, them = " and ".join(missing), "them" if len(missing) > 1 else "it"
+        raise SlackNotConfigured(f"supportbot serve ({mode}) needs {names}; set {them} in the environment or .env.")
+
+
+def web_client(settings: Settings) -> WebClient:
+    """The Web API client, with the bot token, at the configured API URL."""
+    return WebClient(token=secret(settings.slack_bot_token) or None, base_url=settings.slack_api_url)
+
+
+def create_app(
+    settings: Settings, matcher: Engine, client: WebClient | None = None, store: FeedbackStore | None = None
+) -> SlackApp:
+    """Build the bolt app (its token is checked with `auth.test` now) around `matcher`."""
+    if client is None:
+        check_settings(settings, connecting=False)
+        client = web_client(settings)
+    elif settings.slack_mode == "http" and not secret(settings.slack_signing_secret):
+        raise SlackNotConfigured("HTTP mode needs SUPPORTBOT_SLACK_SIGNING_SECRET to verify Slack's requests.")
+    store = store or FeedbackStore.from_settings(settings)
+    bolt = App(
+        name="supportbot",
+        client=client,
+        signing_secret=secret(settings.slack_signing_secret),
+        logger=log,
+        process_before_response=False,
+        ignoring_self_events_enabled=True,
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="supportbot-listen"),
+    )
+    responder = Responder(settings, matcher, client, store)
+    register(bolt, settings, responder, Buttons(settings, client, store))
+    return SlackApp(bolt, responder, store)

@@ -1,0 +1,201 @@
+"""Pure functions that turn answers, failures and escalations into Block Kit within Slack's limits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from bot.feedback import AnswerRecord
+from bot.records import Answer, KnownBug, Match
+
+SECTION_CHARS = 3000
+MAX_BLOCKS = 50
+BUTTON_VALUE_CHARS = 2000
+RESOLUTION_CHARS = 1500
+EVIDENCE_CHARS = 160
+EXTRACT_CHARS = 1200
+FIXED, NOT_IT, ESCALATE = "bug_fixed", "bug_not_it", "bug_escalate"
+HEADLINES = {
+    "match": "*This looks like a known bug:*",
+    "uncertain": "*I'm not sure, but this might be a known bug:*",
+}
+LABELS = {"match": "Confidence: high ({:.0%})", "uncertain": "Confidence: low ({:.0%}), check that it fits"}
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A Slack message: the plain `text` fallback (notifications, screen readers) and its blocks."""
+
+    text: str
+    blocks: list[Block]
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack treats as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_mrkdwn(markdown: str) -> str:
+    """Escape Markdown text and convert its bold and links to Slack's mrkdwn."""
+    text = escape(markdown)
+    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
+    return re.sub(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cut `text` to at most `limit` characters at a sentence or word end, never inside a link or code span."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 2, 1)]
+    ends = [cut.rfind(mark) + len(mark) - 1 for mark in ("\n", ". ", "! ", "? ")]
+    end = max(ends)
+    if end < limit * 0.6:
+        end = cut.rfind(" ")
+    cut = cut[: end + 1] if end > 0 else cut
+    if cut.count("`") % 2:
+        cut = cut[: cut.rfind("`")]
+    if cut.rfind("<") > cut.rfind(">"):
+        cut = cut[: cut.rfind("<")]
+    return cut.rstrip() + " …"
+
+
+def one_line(text: str, limit: int) -> str:
+    """Whitespace collapsed, escaped and truncated to one line."""
+    return truncate(escape(" ".join(text.split())), limit)
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate(text, SECTION_CHARS)}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": truncate(text, SECTION_CHARS)}]}
+
+
+def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
+    element = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id,
+               "value": value[:BUTTON_VALUE_CHARS]}
+    return {**element, "style": style} if style else element
+
+
+def buttons(answer_id: str, offered: bool, escalate: bool) -> list[Block]:
+    """The actions block: feedback on an offered bug, and escalation when a triage channel is set."""
+    elements = []
+    if offered:
+        elements += [button("This fixed it", FIXED, answer_id, "primary"), button("Not it", NOT_IT, answer_id)]
+    if escalate:
+        elements.append(button("Escalate to support", ESCALATE, answer_id))
+    return [{"type": "actions", "block_id": "feedback", "elements": elements}] if elements else []
+
+
+def link_label(url: str) -> str:
+    parsed = urlparse(url)
+    return (parsed.netloc + parsed.path).rstrip("/") or url
+
+
+def title_line(bug: KnownBug) -> str:
+    """The bug's title (linked to its first link), its id and status, then its other links."""
+    title = escape(bug.title)
+    line = f"*<{escape(bug.links[0])}|{title}>*" if bug.links else f"*{title}*"
+    line += f"  `{bug.id}` · {escape(bug.status)}"
+    if len(bug.links) > 1:
+        line += "\nLinks: " + ", ".join(f"<{escape(u)}|{escape(link_label(u))}>" for u in bug.links[1:])
+    return line
+
+
+def evidence_text(match: Match) -> str:
+    """The evidence in one line: which part of the query met which part of the knowledge base."""
+    if not match.evidence:
+        return ""
+    best = match.evidence[0]
+    quoted = one_line(best.query_text, EVIDENCE_CHARS)
+    return f"Matched “{quoted}” ({escape(best.query_input)}) with {escape(best.source)}" if quoted else ""
+
+
+def alternatives(matches: Sequence[Match]) -> str:
+    """Up to two other candidates, linked."""
+    items = []
+    for match in matches[:2]:
+        title = escape(match.bug.title)
+        items.append(f"<{escape(match.bug.links[0])}|{title}>" if match.bug.links else title)
+    return "Other possibilities: " + " · ".join(items) if items else ""
+
+
+def notes_text(notes: Iterable[tuple[str, str]]) -> str:
+    """One line per input that could not be used."""
+    return "\n".join(f"⚠️ Could not use *{escape(name)}*: {escape(why)}" for name, why in notes)
+
+
+def answer_message(
+    answer: Answer, answer_id: str, notes: Sequence[tuple[str, str]] = (), escalate: bool = True
+) -> Message:
+    """The threaded reply to a query: the best bug with its resolution, or an honest "not a known bug"."""
+    best = answer.best
+    notes = [*notes, *((i.name, i.error) for i in answer.inputs if i.error)]
+    if answer.decision == "no_match" or best is None:
+        return no_match_message(answer_id, notes, escalate)
+    resolution = truncate(to_mrkdwn(best.bug.resolution), RESOLUTION_CHARS) or "_No resolution recorded yet._"
+    line = LABELS[answer.decision].format(answer.confidence)
+    if evidence := evidence_text(best):
+        line += f" · {evidence}"
+    blocks = [section(f"{HEADLINES[answer.decision]}\n{title_line(best.bug)}"),
+              section(f"*Resolution*\n{resolution}"), context(line)]
+    blocks += [context(text) for text in (alternatives(answer.matches[1:]), notes_text(notes)) if text]
+    blocks += buttons(answer_id, offered=True, escalate=escalate)
+    prefix = "Known bug" if answer.decision == "match" else "Possibly a known bug (not sure)"
+    text = f"{prefix}: {one_line(best.bug.title, 150)} — {one_line(best.bug.resolution, 300)}"
+    return Message(text, blocks[:MAX_BLOCKS])
+
+
+def no_match_message(answer_id: str, notes: Sequence[tuple[str, str]], escalate: bool) -> Message:
+    """The reply when nothing known matches."""
+    ask = "Press *Escalate to support* to have a person look at it." if escalate else "Please ask the support team."
+    text = f"This doesn't look like a known bug. {ask}"
+    blocks = [section(text)]
+    if notes:
+        blocks.append(context(notes_text(notes)))
+    return Message(text.replace("*", ""), blocks + buttons(answer_id, offered=False, escalate=escalate))
+
+
+def error_message(sentences: Sequence[str]) -> Message:
+    """A reply saying plainly what went wrong (each sentence already user-safe)."""
+    text = " ".join(sentences)
+    return Message(text, [section(f"⚠️ {escape(text)}")])
+
+
+def notes_message(notes: Sequence[tuple[str, str]]) -> Message:
+    """The reply when no input could be used: one line per file and why."""
+    text = " ".join(f"Could not use {name}: {why}" for name, why in notes)
+    return Message(text, [section(notes_text(notes))])
+
+
+def escalation_message(record: AnswerRecord, escalated_by: str, permalink: str | None) -> Message:
+    """The triage-channel post: where it came from, what was extracted, and the top candidates."""
+    where = f"<{escape(permalink)}|original message>" if permalink else f"asked via {escape(record.source)}"
+    head = f"*Escalated by <@{escalated_by}>* — asked by <@{record.user}> in <#{record.channel}> · {where}"
+    blocks = [section(head)]
+    for item in record.inputs[:10]:
+        body = f"```{truncate(escape(item.text), EXTRACT_CHARS)}```" if item.text else f"_{escape(item.error or '')}_"
+        blocks.append(section(f"*{escape(item.name)}* ({item.kind})\n{body}"))
+    ranked = [f"{n}. `{c.bug_id}` {escape(c.title)} — {c.score:.2f}" for n, c in enumerate(record.candidates[:3], 1)]
+    blocks.append(section("*Top candidates*\n" + ("\n".join(ranked) or "none")))
+    blocks.append(context(f"Bot said: {record.decision} ({record.confidence:.0%}) · answer `{record.id}`"))
+    text = f"Escalated by <@{escalated_by}>: a question from <@{record.user}> in <#{record.channel}>"
+    return Message(text, blocks[:MAX_BLOCKS])
+
+
+def acknowledged(blocks: Sequence[Block], note: str, keep: Sequence[str] = ()) -> list[Block]:
+    """The reply's blocks after a button press: only the `keep` buttons remain, and `note` is added."""
+    kept: list[Block] = []
+    for block in blocks:
+        if block.get("type") == "actions":
+            elements = [e for e in block.get("elements", []) if e.get("action_id") in keep]
+            if not elements:
+                continue
+            block = {**block, "elements": elements}
+        kept.append(block)
+    return [*kept[: MAX_BLOCKS - 1], context(note)]

@@ -1,0 +1,121 @@
+"""The reply's buttons: "This fixed it", "Not it" and "Escalate to support" — stored, acknowledged, escalated."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import BotError
+from bot.feedback import AnswerRecord, FeedbackKind, FeedbackStore
+from bot.settings import Settings
+from bot.slack.blocks import ESCALATE, FIXED, NOT_IT, acknowledged, escalation_message
+
+log = logging.getLogger(__name__)
+
+KINDS: dict[str, FeedbackKind] = {FIXED: "fixed", NOT_IT: "not_it", ESCALATE: "escalated"}
+ANSWER_GONE = "I can't find that answer any more; please ask again."
+NO_TRIAGE = "Escalation is not set up in this workspace; please contact the support team directly."
+TRIAGE_UNREACHABLE = "I couldn't post to the support channel; please contact the support team directly."
+ALREADY_ESCALATED = "This was already escalated to the support team."
+
+
+class Buttons:
+    """Handles presses on an answer's buttons (after bolt has acked them)."""
+
+    def __init__(self, settings: Settings, client: WebClient, store: FeedbackStore) -> None:
+        self.triage = settings.slack_triage_channel
+        self.client = client
+        self.store = store
+
+    def press(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        """Store the press and update the reply; any failure is one sentence to the presser."""
+        user = (body.get("user") or {}).get("id", "")
+        try:
+            kind = KINDS[action["action_id"]]
+            record = self.store.answer(str(action.get("value", "")))
+            if record is None:
+                respond(text=ANSWER_GONE, response_type="ephemeral", replace_original=False)
+            elif kind == "escalated":
+                self.escalate(record, user, body, respond)
+            else:
+                self.give_feedback(record, user, kind, body, respond)
+        except Exception as err:
+            log.exception("button %s by %s failed", action.get("action_id"), user)
+            message = err.message if isinstance(err, BotError) else BotError.message
+            try:
+                respond(text=message, response_type="ephemeral", replace_original=False)
+            except Exception:
+                log.exception("could not tell %s that the button failed", user)
+
+    def give_feedback(
+        self, record: AnswerRecord, user: str, kind: FeedbackKind, body: dict[str, Any], respond: Respond
+    ) -> None:
+        """Record "fixed it" / "not it" (with the bug it was about) and acknowledge it on the reply."""
+        self.store.record_feedback(record.id, user, kind, record.best_bug, {"channel": record.channel})
+        keep: tuple[str, ...] = ()
+        if kind == "fixed":
+            note = f"✅ <@{user}> says this fixed it. Thanks, noted!"
+        else:
+            note, keep = f"👎 <@{user}> says this isn't it.", (ESCALATE,)
+            if self.triage:
+                note += " Press *Escalate to support* to have a person look at it."
+        acknowledge(body, respond, note, keep)
+
+    def escalate(self, record: AnswerRecord, user: str, body: dict[str, Any], respond: Respond) -> None:
+        """Post the case to the triage channel (once per answer) and tell the asker."""
+        if not self.triage:
+            respond(text=NO_TRIAGE, response_type="ephemeral", replace_original=False)
+            return
+        key = f"escalate:{record.id}"
+        if not self.store.claim(key):
+            respond(text=ALREADY_ESCALATED, response_type="ephemeral", replace_original=False)
+            return
+        try:
+            message = escalation_message(record, user, self.permalink(record))
+            posted = self.client.chat_postMessage(
+                channel=self.triage, text=message.text, blocks=message.blocks, unfurl_links=False
+            )
+        except SlackApiError as err:
+            self.store.release(key)
+            log.warning("escalation to %s failed: %s", self.triage, err.response.get("error"))
+            respond(text=TRIAGE_UNREACHABLE, response_type="ephemeral", replace_original=False)
+            return
+        detail = {"triage_channel": self.triage, "triage_ts": posted.get("ts")}
+        self.store.record_feedback(record.id, user, "escalated", record.best_bug, detail)
+        acknowledge(body, respond, f"📨 <@{user}> escalated this to the support team.")
+        self.tell_asker(record, body, respond)
+
+    def permalink(self, record: AnswerRecord) -> str | None:
+        """A link to the asker's original message, when there is one."""
+        if not record.message_ts:
+            return None
+        try:
+            return str(self.client.chat_getPermalink(channel=record.channel, message_ts=record.message_ts)["permalink"])
+        except SlackApiError as err:
+            log.info("no permalink for %s/%s: %s", record.channel, record.message_ts, err.response.get("error"))
+            return None
+
+    def tell_asker(self, record: AnswerRecord, body: dict[str, Any], respond: Respond) -> None:
+        """Tell the asker, where they asked, that a person will follow up."""
+        text = f"<@{record.user}> I've passed this to the support team; someone will follow up here."
+        message = body.get("message") or {}
+        if (body.get("container") or {}).get("is_ephemeral") or not message:
+            respond(text="I've passed this to the support team; someone will follow up.",
+                    response_type="ephemeral", replace_original=False)
+            return
+        thread_ts = message.get("thread_ts")
+        self.client.chat_postMessage(channel=record.channel, thread_ts=thread_ts, text=text)
+
+
+def acknowledge(body: dict[str, Any], respond: Respond, note: str, keep: tuple[str, ...] = ()) -> None:
+    """Update the reply in place (buttons removed or trimmed, note added); ephemeral replies get a new note."""
+    message = body.get("message") or {}
+    if message.get("blocks") and not (body.get("container") or {}).get("is_ephemeral"):
+        respond(text=message.get("text") or note, blocks=acknowledged(message["blocks"], note, keep),
+                replace_original=True)
+    else:
+        respond(text=note, response_type="ephemeral", replace_original=False)

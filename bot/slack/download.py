@@ -1,0 +1,194 @@
+"""Download Slack files with the bot token: only from allow-listed hosts, only within the size limit.
+
+The token is sent to allow-listed hosts only; redirects are followed by hand and only within the list.
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlparse
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.errors import BotError, MediaTooLarge, UnsupportedMedia
+from bot.records import Attachment
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MEDIA_PREFIXES = ("image/", "audio/", "video/")
+BINARY_TYPES = ("application/octet-stream", "binary/octet-stream")
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+MAX_REDIRECTS = 3
+CHUNK_BYTES = 64 * 1024
+
+
+class DownloadRefused(BotError):
+    """The file lives outside the allow-listed hosts (e.g. an external Google Drive file)."""
+
+    message = "That file is not stored on Slack, so I did not download it; please upload it to Slack directly."
+
+
+class MissingFilesScope(BotError):
+    """Slack answered with a sign-in page (or a redirect to one) instead of the file."""
+
+    message = (
+        "Slack sent a sign-in page instead of the file, which means this app lacks the files:read permission; "
+        "please ask a Slack admin to add it and reinstall the app."
+    )
+
+
+class DownloadFailed(BotError):
+    """The file host could not be reached or refused the download."""
+
+    message = "That file could not be downloaded from Slack; please try again in a minute."
+
+
+class FileGone(BotError):
+    """The file was deleted or is hidden by the workspace's plan."""
+
+    message = "That file is no longer available on Slack; please upload it again."
+
+
+@dataclass(frozen=True)
+class FileHosts:
+    """The allow-list: bare hosts are reachable over HTTPS only; `http://host:port` entries allow HTTP."""
+
+    entries: frozenset[tuple[str, str]]
+
+    @classmethod
+    def parse(cls, spec: str) -> FileHosts:
+        entries = set()
+        for item in (s.strip().lower() for s in spec.split(",")):
+            if item:
+                parsed = urlparse(item if "://" in item else f"https://{item}")
+                entries.add((parsed.scheme, parsed.netloc))
+        return cls(frozenset(entries))
+
+    def allows(self, url: str) -> bool:
+        parsed = urlparse(url)
+        return (parsed.scheme.lower(), parsed.netloc.lower()) in self.entries
+
+
+def is_media(file: dict[str, Any]) -> bool:
+    """Whether a Slack file object claims to be a screenshot or a voice/video clip."""
+    mime = str(file.get("mimetype") or "")
+    return mime.startswith(MEDIA_PREFIXES) or file.get("subtype") == "slack_audio"
+
+
+def transcript_preview(file: dict[str, Any]) -> str:
+    """Slack's own transcript of a voice clip, when it made one."""
+    transcription = file.get("transcription") or {}
+    if transcription.get("status") not in (None, "complete"):
+        return ""
+    return str((transcription.get("preview") or {}).get("content") or "").strip()
+
+
+def too_large(size: int, limit: int) -> MediaTooLarge:
+    return MediaTooLarge(
+        f"That file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit; "
+        "please send a smaller screenshot or a shorter voice clip."
+    )
+
+
+class FileFetcher:
+    """Turns Slack file objects into attachments, enforcing the host allow-list and the size limit."""
+
+    def __init__(self, settings: Settings, client: WebClient) -> None:
+        self.client = client
+        self.hosts = FileHosts.parse(settings.slack_file_hosts)
+        self.limit = settings.max_file_bytes
+        self.timeout = settings.slack_download_timeout_seconds
+        self.opener = urllib.request.build_opener(NoRedirect())
+
+    def fetch(self, file: dict[str, Any]) -> Attachment:
+        """Download one file (after `files.info` when Slack sent a stub); raises a `BotError` to show users."""
+        file = self.resolve(file)
+        if file.get("mode") in ("tombstone", "hidden_by_limit"):
+            raise FileGone()
+        if not is_media(file):
+            raise UnsupportedMedia()
+        if int(file.get("size") or 0) > self.limit:
+            raise too_large(int(file["size"]), self.limit)
+        url = str(file.get("url_private_download") or file.get("url_private") or "")
+        if file.get("is_external") or not self.hosts.allows(url):
+            log.warning("refused to download file %s from %s", file.get("id"), urlparse(url).netloc or "nowhere")
+            raise DownloadRefused()
+        data, content_type = self.download(url)
+        check_content(data, content_type)
+        return Attachment(name=str(file.get("name") or file.get("id") or "file"), data=data, mime=claimed_mime(file))
+
+    def resolve(self, file: dict[str, Any]) -> dict[str, Any]:
+        """The full file object: a stub (`file_access: check_file_info`, no URL) is looked up first."""
+        has_url = file.get("url_private_download") or file.get("url_private")
+        if has_url and file.get("file_access") != "check_file_info":
+            return file
+        try:
+            return dict(self.client.files_info(file=str(file.get("id")))["file"])
+        except SlackApiError as err:
+            log.warning("files.info %s failed: %s", file.get("id"), err.response.get("error"))
+            raise (FileGone() if err.response.get("error") == "file_not_found" else DownloadFailed()) from err
+
+    def download(self, url: str) -> tuple[bytes, str]:
+        """GET `url` with the bot token, following redirects only within the allow-list."""
+        for _ in range(MAX_REDIRECTS + 1):
+            try:
+                return self.get(url)
+            except urllib.error.HTTPError as err:
+                if err.code not in REDIRECT_CODES:
+                    log.warning("download from %s failed: HTTP %s", urlparse(url).netloc, err.code)
+                    raise (FileGone() if err.code in (404, 410) else DownloadFailed()) from err
+                target = urljoin(url, err.headers.get("Location", ""))
+                if not self.hosts.allows(target):
+                    log.warning("not following redirect from %s to %s", urlparse(url).netloc, urlparse(target).netloc)
+                    raise MissingFilesScope() from err
+                url = target
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+                log.warning("download from %s failed: %s", urlparse(url).netloc, err)
+                raise DownloadFailed() from err
+        raise DownloadFailed()
+
+    def get(self, url: str) -> tuple[bytes, str]:
+        """One GET, streamed and capped at the size limit."""
+        token = self.client.token or ""
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with self.opener.open(request, timeout=self.timeout) as response:
+            length = int(response.headers.get("Content-Length") or 0)
+            if length > self.limit:
+                raise too_large(length, self.limit)
+            data = bytearray()
+            while chunk := response.read(CHUNK_BYTES):
+                data += chunk
+                if len(data) > self.limit:
+                    raise too_large(len(data), self.limit)
+            return bytes(data), response.headers.get_content_type()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Makes urllib hand redirects back to `FileFetcher.download` instead of following them."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def check_content(data: bytes, content_type: str) -> None:
+    """Refuse a sign-in page or any other non-media body."""
+    head = data[:512].lstrip().lower()
+    if content_type == "text/html" or head.startswith((b"<!doctype html", b"<html")):
+        raise MissingFilesScope()
+    if not content_type.startswith(MEDIA_PREFIXES) and content_type not in BINARY_TYPES:
+        raise UnsupportedMedia()
+
+
+def claimed_mime(file: dict[str, Any]) -> str | None:
+    """The MIME type to pass on; Slack labels some voice clips `video/mp4`."""
+    mime = file.get("mimetype")
+    if file.get("subtype") == "slack_audio" and mime == "video/mp4":
+        return "audio/mp4"
+    return str(mime) if mime else None

@@ -1,0 +1,85 @@
+"""Thin bolt listeners: ack at once, turn the payload into an `Ask`, hand it to the workers."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.settings import Settings
+from bot.slack.blocks import ESCALATE, FIXED, NOT_IT
+from bot.slack.buttons import Buttons
+from bot.slack.intake import from_command, from_mention, from_message, from_shortcut
+from bot.slack.responder import Responder
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/findbug"
+SHORTCUT = "find_matching_bug"
+USAGE = (
+    "Tell me what you see: `/findbug <error message or description>`. For a screenshot or voice note, "
+    "use the *Find matching bug* shortcut on the message (⋯ menu) or mention me in its thread."
+)
+
+
+def guarded(listener: Callable[..., None]) -> Callable[..., None]:
+    """Log any exception a listener raises instead of letting it escape into bolt."""
+
+    @functools.wraps(listener)
+    def run(**kwargs: Any) -> None:
+        try:
+            listener(**kwargs)
+        except Exception:
+            ack = kwargs.get("ack")
+            if ack is not None and ack.response is None:
+                ack()
+            body = kwargs.get("body") or {}
+            log.exception("listener %s failed (type %s, team %s)", listener.__name__, body.get("type"),
+                          body.get("team_id") or (body.get("team") or {}).get("id"))
+
+    return run
+
+
+def register(app: App, settings: Settings, responder: Responder, buttons: Buttons) -> None:
+    """Attach every listener to `app`."""
+
+    @app.event("message")
+    @guarded
+    def on_message(event: dict[str, Any], context: dict[str, Any]) -> None:
+        ask = from_message(event, context, settings)
+        if ask is not None:
+            responder.submit_once(ask)
+
+    @app.event("app_mention")
+    @guarded
+    def on_mention(event: dict[str, Any], context: dict[str, Any]) -> None:
+        ask = from_mention(event, context, settings)
+        if ask is not None:
+            responder.submit_once(ask, delay=settings.slack_mention_grace_seconds)
+
+    @app.command(COMMAND)
+    @guarded
+    def on_command(ack: Ack, body: dict[str, Any]) -> None:
+        ask = from_command(body)
+        if not ask.text:
+            ack(text=USAGE, response_type="ephemeral")
+            return
+        ack(text="🔎 Looking for a known bug that matches…", response_type="ephemeral")
+        responder.submit_once(ask)
+
+    @app.shortcut(SHORTCUT)
+    @guarded
+    def on_shortcut(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        responder.submit_once(from_shortcut(body))
+
+    @app.action(FIXED)
+    @app.action(NOT_IT)
+    @app.action(ESCALATE)
+    @guarded
+    def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        buttons.press(body, action, respond)

@@ -1,0 +1,179 @@
+"""bot.extract with the real models: OCR on rendered screenshots, ASR on espeak-ng speech, vocabulary bias."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from bot.errors import ExtractionError
+from bot.extract import Extractor, resolve_asr_model, vocabulary_from_texts
+from bot.media import decode_attachment
+from bot.records import Attachment, Media
+from bot.settings import Settings
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+TERMINAL = [
+    "kim@dev-box:~/etl-jobs$ psql -h localhost -U app -d crm_test",
+    'psql: error: connection to server at "localhost" (::1), port 5432 failed:',
+    'FATAL:  database "crm_test" does not exist',
+]
+KB_TEXTS = [
+    "nginx 502 Bad Gateway: upstream refused. nginx. nginx, 502, proxy.\nEvery page shows '502 Bad Gateway'.",
+    'psql: FATAL database does not exist. PostgreSQL. postgres, psql.\npsql: database "shop" does not exist.',
+    "Flask KeyError in the cart. Flask. flask, werkzeug, KeyError.\nThe Werkzeug debugger shows KeyError: 'price'.",
+    "Python can't import yaml. Python. python, yaml, ModuleNotFoundError.\nNo module named 'yaml' at start-up.",
+    "Chrome ERR_SSL_PROTOCOL_ERROR. Chromium. chrome, ssl.\nERR_SSL_PROTOCOL_ERROR: nginx serves plain HTTP.",
+]
+
+
+@pytest.fixture(scope="session")
+def extractor(shared_models: dict) -> Extractor:
+    return shared_models["extractor"]
+
+
+def render_terminal(lines: list[str], scale: float = 1.0) -> Image.Image:
+    """A light terminal window with `lines`, rendered with DejaVu Sans Mono (like a real screenshot)."""
+    font = ImageFont.truetype(str(FONT), 15)
+    image = Image.new("RGB", (1100, 720), (247, 247, 247))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 1100, 34), fill=(222, 222, 222))
+    draw.text((470, 9), "kim@dev-box: ~/etl-jobs", font=font, fill=(60, 60, 60))
+    for i, line in enumerate(lines):
+        draw.text((12, 50 + 22 * i), line, font=font, fill=(180, 30, 30) if i else (20, 20, 20))
+    if scale != 1.0:
+        image = image.resize((round(1100 * scale), round(720 * scale)), Image.Resampling.LANCZOS)
+    return image
+
+
+def espeak(text: str, tmp_path: Path, *options: str) -> bytes:
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    path = tmp_path / "speech.wav"
+    subprocess.run(["espeak-ng", *options, "-w", str(path), text], check=True)
+    return path.read_bytes()
+
+
+# --- OCR -----------------------------------------------------------------------------------------
+
+
+def test_ocr_reads_the_error_in_a_screenshot_in_reading_order(extractor: Extractor) -> None:
+    lines = extractor.ocr(render_terminal(TERMINAL))
+    text = "\n".join(line.text for line in lines)
+    for words in ("crm_test", "5432", "FATAL", "does not exist", "connection to server"):
+        assert words in text
+    order = [next(i for i, line in enumerate(lines) if key in line.text) for key in ("psql -h", "5432", "FATAL")]
+    assert order == sorted(order)
+    assert all(0.5 <= line.confidence <= 1.0 for line in lines)
+
+
+def test_ocr_reads_a_downscaled_screenshot(extractor: Extractor) -> None:
+    text = " ".join(line.text for line in extractor.ocr(render_terminal(TERMINAL, scale=0.45)))
+    assert "FATAL" in text and "does not exist" in text
+
+
+def test_ocr_of_a_blank_image_is_empty(extractor: Extractor) -> None:
+    assert extractor.ocr(Image.new("RGB", (300, 200), "white")) == ()
+
+
+def test_ocr_never_downloads_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rapidocr.utils.download_file import DownloadFile
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("rapidocr tried to download a model")
+
+    monkeypatch.setattr(DownloadFile, "run", refuse)
+    fresh = Extractor(Settings(asr=False))
+    assert "FATAL" in fresh.extract(media_of(render_terminal(TERMINAL))).text
+
+
+def media_of(image: Image.Image) -> Media:
+    return Media("shot.png", "image", image, "0" * 64)
+
+
+# --- speech --------------------------------------------------------------------------------------
+
+
+def test_packaged_tiny_en_resolves_offline_and_other_names_pass_through() -> None:
+    assert (Path(resolve_asr_model("tiny.en")) / "model.bin").is_file()
+    assert resolve_asr_model("Systran/faster-whisper-base.en") == "Systran/faster-whisper-base.en"
+
+
+@pytest.mark.slow
+def test_voice_note_is_transcribed(extractor: Extractor, tmp_path: Path) -> None:
+    data = espeak("The server returned an internal error when I opened the checkout page.", tmp_path, "-s", "150")
+    media = decode_attachment(Attachment("note.wav", data), extractor.settings)
+    found = extractor.extract(media)
+    assert found.kind == "audio"
+    words = found.text.lower()
+    assert "server" in words and "error" in words and "checkout" in words
+
+
+@pytest.mark.slow
+def test_vocabulary_turns_a_mishearing_into_the_term(extractor: Extractor, tmp_path: Path) -> None:
+    media = decode_attachment(Attachment("n.wav", espeak("the yaml module is missing", tmp_path)), extractor.settings)
+    plain = " ".join(line.text for line in extractor.transcribe(media.payload)).lower()
+    biased = " ".join(line.text for line in extractor.transcribe(media.payload, vocabulary_from_texts(KB_TEXTS, 50)))
+    assert "yaml" not in plain  # tiny.en hears "animal"
+    assert "yaml" in biased.lower()
+
+
+def test_vocabulary_bias_can_be_switched_off(extractor: Extractor, tmp_path: Path) -> None:
+    off = Extractor(extractor.settings.model_copy(update={"asr_vocabulary": False}), asr_model=extractor.asr_model())
+    media = decode_attachment(Attachment("n.wav", espeak("the yaml module is missing", tmp_path)), off.settings)
+    assert "yaml" not in " ".join(line.text for line in off.transcribe(media.payload, ["yaml"])).lower()
+
+
+def test_silence_gives_no_confident_words(extractor: Extractor) -> None:
+    lines = extractor.transcribe(np.zeros(16_000 * 2, dtype=np.float32))
+    assert all(len(line.text.split()) <= 3 for line in lines)
+
+
+# --- vocabulary ----------------------------------------------------------------------------------
+
+
+def test_vocabulary_keeps_distinctive_terms_rare_words_first() -> None:
+    vocabulary = vocabulary_from_texts(KB_TEXTS, 100)
+    for term in ("nginx", "psql", "Werkzeug", "yaml", "KeyError", "502", "ERR_SSL_PROTOCOL_ERROR"):
+        assert term in vocabulary
+    for word in ("the", "page", "shows", "database", "error", "Python"):
+        assert word not in vocabulary
+    assert vocabulary.index("nginx") < vocabulary.index("KeyError") < vocabulary.index("502")
+    assert vocabulary.index("502") < vocabulary.index("ERR_SSL_PROTOCOL_ERROR")
+    assert vocabulary_from_texts(KB_TEXTS, 3) == vocabulary[:3]
+    assert vocabulary_from_texts([], 10) == []
+
+
+def test_vocabulary_prefers_terms_shared_by_more_texts() -> None:
+    vocabulary = vocabulary_from_texts(KB_TEXTS, 100)
+    assert vocabulary[0] == "nginx"  # in two texts; every other rare word is in one
+
+
+# --- extract -------------------------------------------------------------------------------------
+
+
+def test_switched_off_recognisers_give_empty_inputs(extractor: Extractor) -> None:
+    off = Extractor(extractor.settings.model_copy(update={"ocr": False, "asr": False}))
+    image = render_terminal(TERMINAL)
+    seen = off.extract(media_of(image))
+    assert (seen.kind, seen.text, seen.error) == ("image", "", None) and seen.image is image
+    heard = off.extract(Media("a.ogg", "audio", np.zeros(16_000, dtype=np.float32), "0" * 64, 1.0))
+    assert (heard.kind, heard.text) == ("audio", "")
+
+
+def test_image_input_keeps_the_image_and_joins_lines(extractor: Extractor) -> None:
+    image = render_terminal(TERMINAL)
+    found = extractor.extract(media_of(image))
+    assert found.image is image and found.kind == "image"
+    assert found.text == "\n".join(line.text for line in found.lines)
+
+
+def test_library_failures_become_extraction_errors(extractor: Extractor) -> None:
+    with pytest.raises(ExtractionError):
+        extractor.extract(Media("weird.png", "image", np.zeros((2, 2, 2, 2)), "0" * 64))
+    with pytest.raises(ExtractionError):
+        extractor.extract(Media("weird.ogg", "audio", np.zeros((3, 3, 3), dtype=np.float32), "0" * 64, 1.0))

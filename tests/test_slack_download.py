@@ -1,0 +1,140 @@
+"""File downloads: the bot token goes only to allow-listed hosts, within the size limit, files only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.errors import MediaTooLarge, UnsupportedMedia
+from bot.settings import Settings
+from bot.slack.download import (
+    DownloadRefused,
+    FileFetcher,
+    FileGone,
+    FileHosts,
+    MissingFilesScope,
+    transcript_preview,
+)
+from tests.fake_slack import BOT_TOKEN, FakeSlack, RecordingHost
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 2000
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    slack = FakeSlack()
+    yield slack
+    slack.close()
+
+
+@pytest.fixture
+def elsewhere() -> Iterator[RecordingHost]:
+    host = RecordingHost()
+    yield host
+    host.close()
+
+
+def fetcher(fake: FakeSlack, **overrides: object) -> FileFetcher:
+    settings = Settings(slack_file_hosts=f"files.slack.com, {fake.base}", **overrides)  # type: ignore[arg-type]
+    return FileFetcher(settings, WebClient(token=BOT_TOKEN, base_url=fake.api_url))
+
+
+def test_downloads_with_the_bot_token(fake: FakeSlack) -> None:
+    file = fake.add_file("F1", "shot.png", PNG, "image/png")
+    attachment = fetcher(fake).fetch(file)
+    assert (attachment.name, attachment.data, attachment.mime) == ("shot.png", PNG, "image/png")
+    assert fake.downloads == [("/files-pri/T0001-F1/download/shot.png", f"Bearer {BOT_TOKEN}")]
+
+
+def test_stub_files_are_looked_up_with_files_info_first(fake: FakeSlack) -> None:
+    fake.add_file("F2", "shot.png", PNG, "image/png")
+    attachment = fetcher(fake).fetch({"id": "F2", "mode": "file_access", "file_access": "check_file_info"})
+    assert attachment.data == PNG
+    assert [c.args["file"] for c in fake.calls_to("files.info")] == ["F2"]
+    with pytest.raises(FileGone):
+        fetcher(fake).fetch({"id": "F404", "file_access": "check_file_info"})
+
+
+def test_oversized_files_are_refused_before_downloading(fake: FakeSlack) -> None:
+    file = fake.add_file("F3", "big.png", PNG, "image/png", size=30_000_000)
+    with pytest.raises(MediaTooLarge, match="30.0 MB"):
+        fetcher(fake).fetch(file)
+    assert fake.downloads == []
+
+
+def test_files_larger_than_they_claim_are_cut_off_while_streaming(fake: FakeSlack) -> None:
+    file = fake.add_file("F4", "liar.png", PNG * 100, "image/png", size=10)
+    with pytest.raises(MediaTooLarge):
+        fetcher(fake, max_file_bytes=50_000).fetch(file)
+
+
+def test_a_sign_in_page_means_the_files_read_scope_is_missing(fake: FakeSlack) -> None:
+    page = b"<!DOCTYPE html><html><body>Sign in</body></html>"
+    file = fake.add_file("F5", "shot.png", page, "image/png", served_as="text/html")
+    with pytest.raises(MissingFilesScope, match="files:read"):
+        fetcher(fake).fetch(file)
+    sneaky = fake.add_file("F6", "shot.png", b"  <html>login</html>", "image/png")
+    sneaky_url = fake.host_file("/files-pri/sneaky.png", b"\n<html>login</html>", "application/octet-stream")
+    with pytest.raises(MissingFilesScope):
+        fetcher(fake).fetch({**sneaky, "url_private_download": sneaky_url})
+
+
+def test_urls_outside_the_allow_list_are_never_fetched(fake: FakeSlack, elsewhere: RecordingHost) -> None:
+    file = fake.add_file("F7", "shot.png", PNG, "image/png")
+    with pytest.raises(DownloadRefused):
+        fetcher(fake).fetch({**file, "url_private_download": f"{elsewhere.base}/steal.png", "url_private": None})
+    with pytest.raises(DownloadRefused):
+        fetcher(fake).fetch({**file, "is_external": True})
+    assert elsewhere.requests == []
+
+
+def test_redirects_are_followed_only_within_the_allow_list(fake: FakeSlack, elsewhere: RecordingHost) -> None:
+    target = fake.host_file("/files-pri/real.png", PNG, "image/png")
+    hop = fake.host_file("/files-pri/hop.png", b"", "text/plain", status=302, Location=target)
+    away = fake.host_file("/files-pri/away.png", b"", "text/plain", status=302, Location=f"{elsewhere.base}/login")
+    file = fake.add_file("F8", "shot.png", PNG, "image/png")
+    assert fetcher(fake).fetch({**file, "url_private_download": hop}).data == PNG
+    with pytest.raises(MissingFilesScope):
+        fetcher(fake).fetch({**file, "url_private_download": away})
+    assert elsewhere.requests == []
+
+
+def test_non_media_files_are_refused_without_downloading(fake: FakeSlack) -> None:
+    file = fake.add_file("F9", "report.pdf", b"%PDF-1.7", "application/pdf")
+    with pytest.raises(UnsupportedMedia):
+        fetcher(fake).fetch(file)
+    served_wrong = fake.add_file("F10", "shot.png", b"just text", "image/png")
+    url = fake.host_file("/files-pri/text.txt", b"just text", "text/plain")
+    with pytest.raises(UnsupportedMedia):
+        fetcher(fake).fetch({**served_wrong, "url_private_download": url})
+    assert fake.downloads == [("/files-pri/text.txt", f"Bearer {BOT_TOKEN}")]
+
+
+def test_deleted_files_say_so(fake: FakeSlack) -> None:
+    file = fake.add_file("F11", "shot.png", PNG, "image/png")
+    with pytest.raises(FileGone):
+        fetcher(fake).fetch({**file, "mode": "tombstone"})
+
+
+def test_voice_clips_labelled_video_are_passed_on_as_audio(fake: FakeSlack) -> None:
+    file = fake.add_file("F12", "audio_message.mp4", b"\0\0\0\x18ftypmp42", "video/mp4", subtype="slack_audio")
+    assert fetcher(fake).fetch(file).mime == "audio/mp4"
+
+
+def test_host_allow_list_requires_https_unless_http_is_named() -> None:
+    hosts = FileHosts.parse("files.slack.com, http://127.0.0.1:8080")
+    assert hosts.allows("https://files.slack.com/files-pri/T-F/x.png")
+    assert not hosts.allows("http://files.slack.com/files-pri/T-F/x.png")
+    assert not hosts.allows("https://files.slack.com.evil.test/x.png")
+    assert hosts.allows("http://127.0.0.1:8080/x.png")
+    assert not hosts.allows("http://127.0.0.1:8081/x.png")
+    assert not hosts.allows("")
+
+
+def test_transcript_preview() -> None:
+    done = {"transcription": {"status": "complete", "preview": {"content": " nginx says 502 ", "has_more": False}}}
+    assert transcript_preview(done) == "nginx says 502"
+    assert transcript_preview({"transcription": {"status": "processing"}}) == ""
+    assert transcript_preview({}) == ""
