@@ -69,7 +69,7 @@ def _timed(fn: Callable[[], np.ndarray]) -> tuple[float, float, np.ndarray]:
     return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
-def bench_embed(onnx_dir: Path) -> None:
+def bench_embed(onnx_dir: Path, only: str | None) -> None:
     from bench.quantization import distractor_texts
 
     dev = load_dev_text()
@@ -79,6 +79,8 @@ def bench_embed(onnx_dir: Path) -> None:
           "| cosine vs torch mean / min | recall@1 | MRR |\n|---|---|---|---|---|---|---|---|")
     reference: np.ndarray | None = None
     for name, make in embedders(onnx_dir).items():
+        if only and not any(part in name for part in only.split(",")):
+            continue
         t = time.perf_counter()
         encode = make()
         load = time.perf_counter() - t
@@ -114,7 +116,7 @@ def bench_ocr(n_images: int) -> None:
             res = engine(str(p))
             times.append(time.perf_counter() - wall)
             cpus.append(time.process_time() - cpu)
-            texts.append(" ".join(res.txts or ()))
+            texts.append(" ".join(getattr(res, "txts", None) or ()))
         baseline = texts if baseline is None else baseline
         same = sum(a == b for a, b in zip(texts, baseline, strict=True))
         label = "-1 (default: ORT decides)" if threads == -1 else str(threads)
@@ -172,6 +174,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="embed,ocr,asr")
     ap.add_argument("--onnx-dir", type=Path, default=Path("/work/scratch/onnx"))
+    ap.add_argument("--embed-configs", help="comma-separated name fragments; the first run is the reference")
     ap.add_argument("--ocr-images", type=int, default=8)
     ap.add_argument("--asr-runs", type=int, default=2)
     args = ap.parse_args()
@@ -179,7 +182,7 @@ def main() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parts = args.only.split(",")
     if "embed" in parts:
-        bench_embed(args.onnx_dir)
+        bench_embed(args.onnx_dir, args.embed_configs)
     if "ocr" in parts:
         bench_ocr(args.ocr_images)
     if "asr" in parts:

@@ -17,6 +17,7 @@ import argparse
 import os
 import tempfile
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -46,11 +47,11 @@ def st_schemes(docs: np.ndarray) -> dict[str, tuple[int, Scorer]]:
     from sentence_transformers.util.quantization import quantize_embeddings
 
     def int8(q: np.ndarray, d: np.ndarray) -> np.ndarray:
-        qi = quantize_embeddings(q, "int8", calibration_embeddings=d).astype(np.int32)
-        return qi @ quantize_embeddings(d, "int8", calibration_embeddings=d).astype(np.int32).T
+        qi = np.asarray(quantize_embeddings(q, "int8", calibration_embeddings=d), dtype=np.int32)
+        return qi @ np.asarray(quantize_embeddings(d, "int8", calibration_embeddings=d), dtype=np.int32).T
 
     def bits(x: np.ndarray) -> np.ndarray:
-        return np.unpackbits(quantize_embeddings(x, "ubinary"), axis=1).astype(np.float32)
+        return np.unpackbits(np.asarray(quantize_embeddings(x, "ubinary")), axis=1).astype(np.float32)
 
     def hamming(q: np.ndarray, d: np.ndarray) -> np.ndarray:
         bq, bd = bits(q), bits(d)
@@ -87,7 +88,7 @@ def lance_schemes(ids: list[str], docs: np.ndarray, queries: np.ndarray) -> dict
         "vector": pa.FixedSizeListArray.from_arrays(pa.array(docs.ravel()), dim),
         "bits": pa.FixedSizeListArray.from_arrays(pa.array(packed.ravel()), dim // 8),
     })
-    variants = {
+    variants: dict[str, tuple[Any, int]] = {
         "LanceDB IVF_PQ (48x8 bit)": (IvfPq(distance_type="cosine", num_partitions=1, num_sub_vectors=48), 0),
         "LanceDB IVF_PQ + refine 10": (IvfPq(distance_type="cosine", num_partitions=1, num_sub_vectors=48), 10),
         "LanceDB IVF_SQ (int8)": (IvfSq(distance_type="cosine", num_partitions=1), 0),
@@ -98,7 +99,7 @@ def lance_schemes(ids: list[str], docs: np.ndarray, queries: np.ndarray) -> dict
         table = lancedb.connect(tmp).create_table("q", data)
         for name, (config, refine) in variants.items():
             table.create_index("vector", config=config, replace=True)
-            size = next(i.size_bytes for i in table.list_indices() if i.columns == ["vector"])
+            size = next(i.size_bytes or 0 for i in table.list_indices() if i.columns == ["vector"])
             out[name] = (size / n, _lance_scores(table, queries, n, lambda s, r=refine: _knobs(s, r)))
         table.create_index("bits", config=IvfFlat(distance_type="hamming", num_partitions=1))
         qbits = np.packbits(queries > 0, axis=1)

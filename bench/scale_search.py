@@ -96,6 +96,8 @@ def _ms(fn: Any, items: list[Any]) -> tuple[list[Any], np.ndarray]:
 
 
 def _p(times: np.ndarray) -> tuple[float, float]:
+    if not len(times):
+        return float("nan"), float("nan")
     return float(np.percentile(times, 50)), float(np.percentile(times, 95))
 
 
@@ -108,7 +110,7 @@ def _ids(query: Any, k: int) -> set[int]:
 
 
 def measure(uri: str, name: str, rows: int, cfgs: list[AnnConfig | None], n: int, limit: int,
-            real: bool = False) -> list[dict]:
+            real: bool = False, recall: bool = True) -> list[dict]:
     """Latency and recall of each query-time variant in `cfgs` on an existing table."""
     import lancedb
 
@@ -123,9 +125,9 @@ def measure(uri: str, name: str, rows: int, cfgs: list[AnnConfig | None], n: int
         return q.where(where, prefilter=True) if where else q
 
     for i in idx[:10]:  # warm caches
-        exact(i).limit(limit).to_arrow()
-    truth, t_exact = _ms(lambda i: _ids(exact(i), 10), idx)
-    truth_f = [_ids(exact(i, flt[i]), 10) for i in idx]
+        (exact(i) if recall else table.search(vec[i])).limit(limit).to_arrow()
+    truth, t_exact = _ms(lambda i: _ids(exact(i), 10), idx if recall else [])
+    truth_f = [_ids(exact(i, flt[i]), 10) for i in idx] if recall else []
     _, t_fts = _ms(lambda i: table.search(qs.texts[i], query_type="fts").limit(limit).select(COLUMNS)
                    .to_arrow(), idx)
     base = {"exact": _p(t_exact), "fts": _p(t_fts)}
@@ -142,15 +144,16 @@ def measure(uri: str, name: str, rows: int, cfgs: list[AnnConfig | None], n: int
 
         for i in idx[:10]:
             hybrid(i)
-        got = [_ids(ann(i), 10) for i in idx]
-        got_f = [_ids(ann(i).where(flt[i], prefilter=True), 10) for i in idx]
+        got = [_ids(ann(i), 10) for i in idx] if recall else []
+        got_f = [_ids(ann(i).where(flt[i], prefilter=True), 10) for i in idx] if recall else []
         _, t_vec = _ms(lambda i, a=ann: a(i).limit(limit).select(VEC_COLUMNS).to_arrow(), idx)
         _, t_hyb = _ms(hybrid, idx)
         _, t_flt = _ms(lambda i, a=ann: a(i).where(flt[i], prefilter=True).limit(limit).select(VEC_COLUMNS)
                        .to_arrow(), idx)
         results.append({
             **base, "cfg": cfg, "vector": _p(t_vec), "hybrid": _p(t_hyb), "filter": _p(t_flt),
-            "recall": _recall(got, truth), "recall_filter": _recall(got_f, truth_f),
+            "recall": _recall(got, truth) if recall else float("nan"),
+            "recall_filter": _recall(got_f, truth_f) if recall else float("nan"),
             "query_rss_mb": peak_rss_mb(),
         })
     return results
@@ -212,6 +215,7 @@ def main() -> None:
     ap.add_argument("--index-type", choices=["IVF_PQ", "IVF_SQ", "IVF_HNSW_SQ"], help="override auto choice")
     ap.add_argument("--partitions", type=int)
     ap.add_argument("--real", action="store_true", help="MiniLM embeddings of the text (slow; <=20k)")
+    ap.add_argument("--no-recall", action="store_true", help="latency only: skip the exact ground truth")
     ap.add_argument("--sweep", help="query-time variants nprobes/refine[/ef], comma-separated")
     args = ap.parse_args()
     print(HEADER, "\n|" + "---|" * 12, flush=True)
@@ -223,7 +227,8 @@ def main() -> None:
         if not (args.reuse and (Path(args.dir) / f"{name}.lance").exists()):
             shutil.rmtree(Path(args.dir) / f"{name}.lance", ignore_errors=True)
             b = _in_child(build, args.dir, name, rows, cfg, args.real)
-        for r in _in_child(measure, args.dir, name, rows, variants, args.queries, args.limit, args.real):
+        for r in _in_child(measure, args.dir, name, rows, variants, args.queries, args.limit, args.real,
+                            not args.no_recall):
             _print_row(label, b, r)
 
 

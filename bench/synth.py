@@ -112,11 +112,11 @@ def batches(corpus: Corpus, batch_rows: int = 50_000) -> Iterator[pa.RecordBatch
         yield pa.RecordBatch.from_pydict(
             {
                 "id": pa.array(np.arange(start, start + n)),
-                "bug_id": [corpus.bug_id(b) for b in bugs],
+                "bug_id": [corpus.bug_id(int(b)) for b in bugs],
                 "kind": kinds,
                 "source": [SOURCES[i] for i in rng.integers(0, len(SOURCES), n)],
                 "product": [corpus.products[b] for b in bugs],
-                "text": [render_text(corpus, b, k, rng) for b, k in zip(bugs, kinds, strict=True)],
+                "text": [render_text(corpus, int(b), k, rng) for b, k in zip(bugs, kinds, strict=True)],
                 "vector": pa.FixedSizeListArray.from_arrays(pa.array(vecs.ravel()), DIM),
             }
         )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
 IndexType = Literal["IVF_PQ", "IVF_SQ", "IVF_HNSW_SQ"]
 
@@ -26,19 +26,13 @@ BRUTE_FORCE_MAX_ROWS = 10_000
 """Largest table searched by exact scan; measured flat-scan p95 at this size is in docs/PERFORMANCE.md."""
 
 ROWS_PER_PARTITION = 4096
-"""Target IVF partition size: sqrt-ish growth keeps centroid search and per-partition scans balanced."""
+"""Target IVF partition size: keeps both the centroid search and each partition's scan small."""
+
+NPROBE_FRACTION = 0.06
+"""Share of partitions probed per query; on real MiniLM embeddings 6% gave recall@10 0.961 (see docs)."""
 
 
-class _Query(Protocol):
-    """The subset of LanceDB's vector and hybrid query builders that `AnnConfig.apply` uses."""
-
-    def distance_type(self, distance_type: Any) -> Any: ...
-    def nprobes(self, nprobes: int) -> Any: ...
-    def refine_factor(self, refine_factor: int) -> Any: ...
-    def ef(self, ef: int) -> Any: ...
-
-
-Q = TypeVar("Q", bound=_Query)
+Q = TypeVar("Q")
 
 
 @dataclass(frozen=True)
@@ -72,22 +66,27 @@ class AnnConfig:
         return {"config": self.index_config(), "replace": True}
 
     def apply(self, query: Q) -> Q:
-        """Set metric, nprobes, refine factor and (for HNSW) ef on a vector or hybrid query builder."""
-        query = query.distance_type(self.metric).nprobes(self.nprobes)
+        """Set metric, nprobes, refine factor and (for HNSW) ef on a vector or hybrid query builder.
+
+        For HNSW configs LanceDB requires `ef >= limit * refine_factor`.
+        """
+        q: Any = query
+        q = q.distance_type(self.metric).nprobes(self.nprobes)
         if self.refine_factor:
-            query = query.refine_factor(self.refine_factor)
+            q = q.refine_factor(self.refine_factor)
         if self.ef:
-            query = query.ef(self.ef)
-        return query
+            q = q.ef(self.ef)
+        return cast(Q, q)
 
 
 def choose_ann_index(num_rows: int, dim: int, min_rows: int = BRUTE_FORCE_MAX_ROWS) -> AnnConfig | None:
     """The ANN index for a table of `num_rows` vectors of `dim` floats, or None to search it exactly.
 
-    `min_rows` lets callers move the brute-force cut-off (e.g. from `Settings.ann_min_rows`).
+    `min_rows` lets callers move the brute-force cut-off (e.g. from `Settings.ann_min_rows`). `dim` is
+    part of the contract for dimension-dependent recipes (PQ sub-vectors); IVF_SQ does not need it.
     """
     if num_rows < max(min_rows, 1):
         return None
     partitions = max(1, round(num_rows / ROWS_PER_PARTITION))
-    nprobes = min(partitions, max(4, math.ceil(partitions * 0.05)))
+    nprobes = min(partitions, max(4, math.ceil(partitions * NPROBE_FRACTION)))
     return AnnConfig(index_type="IVF_SQ", num_partitions=partitions, nprobes=nprobes, refine_factor=5)

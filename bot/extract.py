@@ -23,10 +23,9 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 PACKAGED_ASR = "tiny.en"
-OCR_PIXELS = 700_000  # the detector's input area: screenshots are scaled to about this many pixels...
+OCR_PIXELS = 500_000  # the detector's input area: screenshots are scaled to about this many pixels...
 OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
 PROMPT_TOKENS = 220  # vocabulary bias budget: faster-whisper keeps at most 223 hotword tokens
-HEADLINE_CHARS = 400  # terms this near the start of a text (its title and summary) rank first
 SAMPLE_RATE = 16_000
 
 
@@ -261,7 +260,8 @@ def term_rank(word: str, common: frozenset[str]) -> int | None:
 def vocabulary_from_texts(texts: Iterable[str], limit: int) -> list[str]:
     """The knowledge base's distinctive terms, most useful first: words that are rare in everyday English
     (nginx, Werkzeug, psql), then acronyms and CamelCase names, numbers, identifiers. Within a rank, terms
-    near the start of more texts come first, then terms found in more texts; each keeps its usual spelling."""
+    in the first line (the title) of more texts come first, then terms found in more texts; each keeps its
+    usual spelling."""
     common = common_words()
     found_in: Counter[str] = Counter()
     headlined: Counter[str] = Counter()
@@ -269,6 +269,7 @@ def vocabulary_from_texts(texts: Iterable[str], limit: int) -> list[str]:
     ranks: dict[str, tuple[int, int]] = {}
     for text in texts:
         seen, early = set(), set()
+        title_end = (text.find("\n") + 1) or len(text)
         for match in _WORD.finditer(text):
             word = match.group()
             if versioned := _VERSIONED.fullmatch(word):
@@ -280,7 +281,7 @@ def vocabulary_from_texts(texts: Iterable[str], limit: int) -> list[str]:
             spellings.setdefault(key, Counter())[word] += 1
             ranks.setdefault(key, (rank, len(ranks)))
             seen.add(key)
-            if match.start() < HEADLINE_CHARS:
+            if match.start() < title_end:
                 early.add(key)
         found_in.update(seen)
         headlined.update(early)

@@ -119,18 +119,24 @@ class Snapshot:
         self.table = table
         self.version: int = table.version
         self._ann = ann_config(table) if table.list_indices() else None
+        self.examples: int = table.count_rows("kind = 'example'")
 
-    def dense(self, vector: np.ndarray, limit: int, column: str = "vector") -> list[Hit]:
+    def dense(self, vector: np.ndarray, limit: int, column: str = "vector", where: str | None = None) -> list[Hit]:
+        """The `limit` nearest rows (optionally only those matching the SQL filter `where`), best first."""
         query = self.table.search(vector, vector_column_name=column).distance_type("cosine").limit(limit)
+        if where:
+            query = query.where(where, prefilter=True)
         if self._ann is not None and column == "vector":
             query = self._ann.apply(query)
         rows = query.select(["bug_id", "kind", "source", "text", "_distance"]).to_list()
         return [Hit(r["bug_id"], r["kind"], r["source"], r["text"], 1.0 - float(r["_distance"])) for r in rows]
 
-    def full_text(self, text: str, limit: int) -> list[Hit]:
+    def full_text(self, text: str, limit: int, where: str | None = None) -> list[Hit]:
         if not text.strip():
             return []
         query = self.table.search(text, query_type="fts", fts_columns="text").limit(limit)
+        if where:
+            query = query.where(where, prefilter=True)
         rows = query.select(["bug_id", "kind", "source", "text", "_score"]).to_list()
         return [Hit(r["bug_id"], r["kind"], r["source"], r["text"], float(r["_score"])) for r in rows]
 

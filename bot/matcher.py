@@ -15,7 +15,7 @@ from bot.errors import BotError
 from bot.examples import ExampleStore, Negatives
 from bot.extract import Extractor, vocabulary_from_texts
 from bot.fusion import Ranking, View, fuse, query_views
-from bot.index import KnowledgeIndex, Snapshot
+from bot.index import Hit, KnowledgeIndex, Snapshot
 from bot.lexicon import Lexicon
 from bot.media import clean_text, decode_attachment
 from bot.records import Answer, Candidate, Match, Query, QueryInput
@@ -23,6 +23,7 @@ from bot.rerank import Reranker
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+KNOWLEDGE_ROWS = "kind != 'example'"
 
 
 class Timer:
@@ -128,12 +129,22 @@ class Matcher:
         with timer.stage("search"):
             for view, vector in zip(views, vectors, strict=True):
                 if self.settings.dense:
-                    rankings.append(Ranking(view, "dense", snapshot.dense(vector, limit)))
+                    rankings.append(Ranking(view, "dense", self.dense_hits(snapshot, vector, limit)))
                 if self.settings.fts:
-                    rankings.append(Ranking(view, "fts", snapshot.full_text(view.text, limit)))
+                    rankings.append(Ranking(view, "fts", snapshot.full_text(view.text, limit, KNOWLEDGE_ROWS)))
             for item, vector in zip(images, image_vectors, strict=True):
-                rankings.append(Ranking(View(item.name, "(image)"), "dense", snapshot.dense(vector, limit, "image_vector")))
+                hits = self.dense_hits(snapshot, vector, limit, "image_vector")
+                rankings.append(Ranking(View(item.name, "(image)"), "dense", hits))
         return fuse(rankings, self.settings.rrf_k)
+
+    def dense_hits(self, snapshot: Snapshot, vector: Any, limit: int, column: str = "vector") -> list[Hit]:
+        """Nearest knowledge rows, plus learned examples only where they repeat this input (cosine at or
+        above `example_similarity`): an example must not pull in merely similar queries of other bugs."""
+        hits = snapshot.dense(vector, limit, column, KNOWLEDGE_ROWS if snapshot.examples else None)
+        if snapshot.examples:
+            near = snapshot.dense(vector, self.settings.top_k, column, "kind = 'example'")
+            hits += [h for h in near if h.score >= self.settings.example_similarity]
+        return sorted(hits, key=lambda h: h.score, reverse=True)
 
     def decide(
         self, snapshot: Snapshot, candidates: list[Candidate], views: list[View], inputs: list[QueryInput], timer: Timer
@@ -156,7 +167,8 @@ class Matcher:
                     value *= self.settings.negative_penalty
                 matches.append(Match(bugs[candidate.bug_id], round(value, 4), candidate.evidence, features))
             if self.settings.confidence_ranking and self.reranker is None:
-                matches.sort(key=lambda m: m.score, reverse=True)
+                rejected = {c.bug_id for c in top if "rejected" in c.features}  # stay below the others
+                matches.sort(key=lambda m: (m.bug.id not in rejected, m.score), reverse=True)
             best = matches[0].score
         return Answer(decide(best, self.settings), best, tuple(matches), tuple(inputs), timer.ms)
 

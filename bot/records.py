@@ -77,9 +77,12 @@ class KnownBug:
 
     @property
     def doc_text(self) -> str:
-        """The text that describes the bug for retrieval: title, tags and symptoms, then resolution."""
+        """The text that describes the bug for retrieval: what users see (title, tags, symptoms).
+
+        The resolution is left out: it speaks of causes and fixes, which users do not describe.
+        """
         tags = ", ".join(self.tags)
-        return f"{self.title}. {self.product}. {tags}.\n{self.symptoms}\n{self.resolution}".strip()
+        return f"{self.title}. {self.product}. {tags}.\n{self.symptoms}".strip()
 
 
 @dataclass(frozen=True)

@@ -99,19 +99,19 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Bugs returned per answer.")
     rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    match_threshold: float = Field(0.7, description="Confidence at or above which the answer is `match`.")
+    match_threshold: float = Field(0.872, description="Confidence at or above which the answer is `match`.")
     uncertain_threshold: float = Field(
-        0.35, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+        0.532, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
     )
     confidence_weights: dict[str, float] = Field(
-        default_factory=lambda: {"dense": 8.0, "dense_margin": 6.0, "fts": 1.0, "rrf_margin": 1.0,
-                                 "codes_shared": 1.0, "codes_missing": -2.0},
-        description="Weights of the logistic confidence model (calibrated with `scripts/calibrate.py`).",
+        default_factory=lambda: {"dense": 1.164, "dense_margin": 3.681, "fts": 2.447, "coverage": 1.992,
+                                 "codes_shared": 0.338, "codes_clash": -2.529, "first": 2.477},
+        description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
     confidence_ranking: bool = Field(
         True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
     )
-    confidence_bias: float = Field(-5.0, description="Bias of the logistic confidence model.")
+    confidence_bias: float = Field(-6.154, description="Bias of the logistic confidence model.")
 
     # --- limits on what users send -------------------------------------------------------------
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")
@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     refresh_interval_seconds: int = Field(300, description="How often `serve` refreshes the index (0 turns it off).")
     refresh_cron: str | None = Field(
         None, description="Crontab line (minute hour day month weekday) for `serve`'s refresh; overrides the interval."
+    )
+    example_similarity: float = Field(
+        0.92, description="Cosine at or above which a learned example counts as a repeat of the user's input."
     )
     negative_similarity: float = Field(
         0.95, description="Cosine to a query a bug was marked \"Not it\" for, at or above which that bug is demoted."

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +13,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from tests.support import build_tiny_clip, build_tiny_cross_encoder, write_sample_knowledge  # noqa: E402
+
+if TYPE_CHECKING:
+    from tests.fake_slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,3 +52,13 @@ def shared_models() -> dict:
 
     settings = Settings()
     return {"embedder": Embedder(settings), "extractor": Extractor(settings)}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """A fake Slack Web API, file host and Socket Mode server on 127.0.0.1."""
+    from tests.fake_slack import FakeSlack
+
+    slack = FakeSlack()
+    yield slack
+    slack.close()

@@ -88,10 +88,7 @@ def write_sample_knowledge(root: Path) -> Path:
     return root
 
 
-TINY_WORDS = (
-    "the a is on to of and error page nginx bad gateway time out 502 504 curl failed connect connection refused "
-    "port server psql role does not exist python module named yaml no fatal deploy report"
-).split()
+TINY_WORDS = ["the", "a", "is", "on", "to", "of", "and", "error", "page", "nginx", "bad", "gateway", "time", "out", "502", "504", "curl", "failed", "connect", "connection", "refused", "port", "server", "psql", "role", "does", "not", "exist", "python", "module", "named", "yaml", "no", "fatal", "deploy", "report"]
 
 
 def word_tokenizer(max_length: int = 64):  # noqa: ANN201 - transformers type

@@ -81,5 +81,6 @@ def test_doctor_reports_models_and_index(env: dict[str, str]) -> None:
 
 
 def test_missing_knowledge_folder_is_one_sentence(env: dict[str, str], tmp_path: Path) -> None:
-    code, out = run({**env, "SUPPORTBOT_DATA_DIR": str(tmp_path)}, "index", "--knowledge", str(tmp_path / "nope"))
-    assert code == 1 and "does not exist; pass --knowledge" in out
+    env = {**env, "SUPPORTBOT_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["index", "--knowledge", str(tmp_path / "nope")], env=env)
+    assert result.exit_code == 1 and "does not exist; pass --knowledge" in result.stderr

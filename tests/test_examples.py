@@ -144,6 +144,19 @@ def test_a_learned_example_makes_the_next_identical_query_surer(settings: Settin
     assert after.best.evidence[0].source.startswith("example-")
 
 
+def test_an_example_counts_only_for_repeats_of_its_input(settings: Settings, shared_models: dict) -> None:
+    """A (here deliberately odd) confirmation must not pull merely similar queries to its bug."""
+    matcher = matcher_for(settings, shared_models)
+    confirmed = "every page of the shop says 502 bad gateway since this morning"
+    ExampleStore(settings).add("psql-role-missing", [("text", "message", confirmed)], {})
+    refresh(settings, shared_models)
+    similar = matcher.match(Query(text="after we deployed every page says 502 bad gateway"))
+    assert similar.best is not None and similar.best.bug.id == "nginx-502-upstream-down"
+    assert all(e.source == "bug.md" for m in similar.matches for e in m.evidence)
+    repeat = {m.bug.id: m for m in matcher.match(Query(text=confirmed)).matches}
+    assert repeat["psql-role-missing"].evidence[0].source.startswith("example-"), "a repeat does meet the example"
+
+
 def test_not_it_demotes_that_bug_for_near_identical_queries_only(settings: Settings, shared_models: dict) -> None:
     refresh(settings, shared_models)
     matcher = matcher_for(settings, shared_models)

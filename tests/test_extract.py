@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.errors import ExtractionError
 from bot.extract import Extractor, resolve_asr_model, vocabulary_from_texts
 from bot.media import decode_attachment
-from bot.records import Attachment, Media
+from bot.records import Attachment, Media, QueryInput
 from bot.settings import Settings
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
@@ -61,9 +61,16 @@ def espeak(text: str, tmp_path: Path, *options: str) -> bytes:
 # --- OCR -----------------------------------------------------------------------------------------
 
 
-def test_ocr_reads_the_error_in_a_screenshot_in_reading_order(extractor: Extractor) -> None:
-    lines = extractor.ocr(render_terminal(TERMINAL))
-    text = "\n".join(line.text for line in lines)
+@pytest.fixture(scope="module")
+def screenshot(extractor: Extractor) -> tuple[Image.Image, QueryInput]:
+    """A rendered terminal screenshot and what `extract` read from it (OCR once for several tests)."""
+    image = render_terminal(TERMINAL)
+    return image, extractor.extract(media_of(image))
+
+
+def test_ocr_reads_the_error_in_a_screenshot_in_reading_order(screenshot: tuple[Image.Image, QueryInput]) -> None:
+    lines = screenshot[1].lines
+    text = screenshot[1].text
     for words in ("crm_test", "5432", "FATAL", "does not exist", "connection to server"):
         assert words in text
     order = [next(i for i, line in enumerate(lines) if key in line.text) for key in ("psql -h", "5432", "FATAL")]
@@ -72,7 +79,7 @@ def test_ocr_reads_the_error_in_a_screenshot_in_reading_order(extractor: Extract
 
 
 def test_ocr_reads_a_downscaled_screenshot(extractor: Extractor) -> None:
-    text = " ".join(line.text for line in extractor.ocr(render_terminal(TERMINAL, scale=0.45)))
+    text = " ".join(line.text for line in extractor.ocr(render_terminal(TERMINAL, scale=0.6)))
     assert "FATAL" in text and "does not exist" in text
 
 
@@ -165,9 +172,8 @@ def test_switched_off_recognisers_give_empty_inputs(extractor: Extractor) -> Non
     assert (heard.kind, heard.text) == ("audio", "")
 
 
-def test_image_input_keeps_the_image_and_joins_lines(extractor: Extractor) -> None:
-    image = render_terminal(TERMINAL)
-    found = extractor.extract(media_of(image))
+def test_image_input_keeps_the_image_and_joins_lines(screenshot: tuple[Image.Image, QueryInput]) -> None:
+    image, found = screenshot
     assert found.image is image and found.kind == "image"
     assert found.text == "\n".join(line.text for line in found.lines)
 

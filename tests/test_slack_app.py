@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot.errors import IndexNotReady
+from bot.examples import ExampleStore
 from bot.index import KnowledgeIndex
 from bot.matcher import Matcher
 from bot.records import Answer, Query
@@ -95,13 +96,6 @@ def start_bot(fake: FakeSlack, engine: Any, data_dir: Path, **overrides: Any) ->
     server = make_http_server(slack.bolt, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return Bot(fake, slack, SlackSender(f"http://127.0.0.1:{server.server_port}/slack/events"), server)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack()
-    yield slack
-    slack.close()
 
 
 @pytest.fixture
@@ -231,6 +225,9 @@ def test_feedback_buttons_are_stored_and_acknowledged(bot: Bot, screenshot: byte
         ("not_it", "UOTHER", CURL_BUG), ("fixed", "UASK", CURL_BUG)]
     [example] = bot.slack.store.confirmed_examples()
     assert example.bug_id == CURL_BUG and any("Connection refused" in t for t in example.texts)
+    learned = ExampleStore(bot.slack.responder.settings)
+    assert [e.bug_id for e in learned.list()] == [CURL_BUG]
+    assert [n.bug_id for n in learned.negatives()] == [CURL_BUG]
 
 
 def test_escalation_posts_to_triage_once_and_tells_the_asker(bot: Bot, screenshot: bytes) -> None:

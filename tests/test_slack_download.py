@@ -23,13 +23,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 2000
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack()
-    yield slack
-    slack.close()
-
-
-@pytest.fixture
 def elsewhere() -> Iterator[RecordingHost]:
     host = RecordingHost()
     yield host

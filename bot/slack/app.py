@@ -11,6 +11,7 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.errors import BotError
+from bot.examples import ExampleStore
 from bot.feedback import FeedbackStore
 from bot.settings import Settings
 from bot.slack.buttons import Buttons
@@ -87,5 +88,5 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="supportbot-listen"),
     )
     responder = Responder(settings, matcher, client, store)
-    register(bolt, settings, responder, Buttons(settings, client, store))
+    register(bolt, settings, responder, Buttons(settings, client, store, ExampleStore(settings)))
     return SlackApp(bolt, responder, store)

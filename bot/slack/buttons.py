@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import BotError
+from bot.examples import ExampleStore, learn_from_feedback
 from bot.feedback import AnswerRecord, FeedbackKind, FeedbackStore
 from bot.settings import Settings
 from bot.slack.blocks import ESCALATE, FIXED, NOT_IT, acknowledged, escalation_message
@@ -26,10 +27,13 @@ ALREADY_ESCALATED = "This was already escalated to the support team."
 class Buttons:
     """Handles presses on an answer's buttons (after bolt has acked them)."""
 
-    def __init__(self, settings: Settings, client: WebClient, store: FeedbackStore) -> None:
+    def __init__(
+        self, settings: Settings, client: WebClient, store: FeedbackStore, examples: ExampleStore | None = None
+    ) -> None:
         self.triage = settings.slack_triage_channel
         self.client = client
         self.store = store
+        self.examples = examples
 
     def press(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Store the press and update the reply; any failure is one sentence to the presser."""
@@ -56,6 +60,8 @@ class Buttons:
     ) -> None:
         """Record "fixed it" / "not it" (with the bug it was about) and acknowledge it on the reply."""
         self.store.record_feedback(record.id, user, kind, record.best_bug, {"channel": record.channel})
+        if self.examples is not None:
+            learn_from_feedback(self.examples, record, kind, user)
         keep: tuple[str, ...] = ()
         if kind == "fixed":
             note = f"✅ <@{user}> says this fixed it. Thanks, noted!"
