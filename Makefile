@@ -8,7 +8,6 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	# torch first, pinned: this takes the CPU wheel (an unpinned torch pulls a multi-GB CUDA build)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[dev]"
@@ -18,7 +17,8 @@ setup: $(STAMP)
 
 # Debian packages the test suite uses: espeak-ng speaks the voice-note fixtures, sox inspects them.
 system:
-	@if ! command -v espeak-ng >/dev/null; then \
+	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null || \
+		[ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng sox fonts-dejavu-core; \
 	fi
 
