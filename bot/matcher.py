@@ -24,6 +24,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_ROWS = "kind != 'example'"
+EXAMPLE_MIN_WORDS = 3  # a repeated "Pretty-print" or "Error" says nothing about which bug it is
 
 
 class Timer:
@@ -139,11 +140,13 @@ class Matcher:
 
     def dense_hits(self, snapshot: Snapshot, vector: Any, limit: int, column: str = "vector") -> list[Hit]:
         """Nearest knowledge rows, plus learned examples only where they repeat this input (cosine at or
-        above `example_similarity`): an example must not pull in merely similar queries of other bugs."""
+        above `example_similarity`, and more than a word or two): an example must not pull in merely
+        similar queries of other bugs."""
         hits = snapshot.dense(vector, limit, column, KNOWLEDGE_ROWS if snapshot.examples else None)
         if snapshot.examples:
             near = snapshot.dense(vector, self.settings.top_k, column, "kind = 'example'")
-            hits += [h for h in near if h.score >= self.settings.example_similarity]
+            floor = self.settings.example_similarity
+            hits += [h for h in near if h.score >= floor and len(h.text.split()) >= EXAMPLE_MIN_WORDS]
         return sorted(hits, key=lambda h: h.score, reverse=True)
 
     def decide(

@@ -158,7 +158,7 @@ class Settings(BaseSettings):
         None, description="Crontab line (minute hour day month weekday) for `serve`'s refresh; overrides the interval."
     )
     example_similarity: float = Field(
-        0.92, description="Cosine at or above which a learned example counts as a repeat of the user's input."
+        0.95, description="Cosine at or above which a learned example counts as a repeat of the user's input."
     )
     negative_similarity: float = Field(
         0.95, description="Cosine to a query a bug was marked \"Not it\" for, at or above which that bug is demoted."
