@@ -140,12 +140,14 @@ class Snapshot:
         rows = query.select(["bug_id", "kind", "source", "text", "_score"]).to_list()
         return [Hit(r["bug_id"], r["kind"], r["source"], r["text"], float(r["_score"])) for r in rows]
 
-    def texts(self, bug_ids: Sequence[str]) -> dict[str, str]:
-        """All indexed text of these bugs (description, OCR, transcripts, examples), joined per bug."""
+    def texts(self, bug_ids: Sequence[str], where: str | None = None) -> dict[str, str]:
+        """All indexed text of these bugs (description, OCR, transcripts, examples; or the rows matching
+        the SQL filter `where`), joined per bug."""
         if not bug_ids:
             return {}
         joined: dict[str, list[str]] = {b: [] for b in bug_ids}
-        rows = self.table.search().where(f"bug_id IN ({quote_all(bug_ids)})").select(["bug_id", "text"]).limit(None)
+        scope = f"bug_id IN ({quote_all(bug_ids)})" + (f" AND ({where})" if where else "")
+        rows = self.table.search().where(scope).select(["bug_id", "text"]).limit(None)
         for row in rows.to_list():
             joined[row["bug_id"]].append(row["text"])
         return {b: "\n".join(parts) for b, parts in joined.items()}

@@ -160,7 +160,7 @@ class Matcher:
             if not top:
                 return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
             query = "\n".join(v.text for v in views)
-            texts = snapshot.texts([c.bug_id for c in top])
+            texts = snapshot.texts([c.bug_id for c in top], KNOWLEDGE_ROWS)  # examples act only as repeats
             lexicon = self.knowledge_stats(snapshot).lexicon
             matches = []
             for position, candidate in enumerate(top):
