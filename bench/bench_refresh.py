@@ -40,8 +40,8 @@ def write_entry(root: Path, n: int, screenshot: bool) -> None:
     folder = root / bug_id
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "bug.md").write_text(
-        f"---\nid: {bug_id}\ntitle: \"{product} {verb} (case {n})\"\nproduct: \"Lumen {product}\"\n"
-        f"tags: [{product}, generated]\nstatus: workaround\nlinks: [\"https://example.com/{bug_id}\"]\n---\n\n"
+        f'---\nid: {bug_id}\ntitle: "{product} {verb} (case {n})"\nproduct: "Lumen {product}"\n'
+        f'tags: [{product}, generated]\nstatus: workaround\nlinks: ["https://example.com/{bug_id}"]\n---\n\n'
         f"## Symptoms\n\nAfter release {n % 37}, {product} {verb} with code E{n:04d} on host web-{n % 9}.\n\n"
         f"## Resolution\n\nRoll back setting S{n:04d} for {product} and restart the service.\n",
         encoding="utf-8",
@@ -70,8 +70,11 @@ def timed_refresh(settings: Settings, embedder: Embedder | None = None) -> tuple
 
 def cli_refresh_seconds(settings: Settings) -> tuple[float, dict]:
     """Wall seconds of `supportbot refresh --json` in a new process (imports included)."""
-    env = {**os.environ, "SUPPORTBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
-           "SUPPORTBOT_DATA_DIR": str(settings.data_dir)}
+    env = {
+        **os.environ,
+        "SUPPORTBOT_KNOWLEDGE_DIR": str(settings.knowledge_dir),
+        "SUPPORTBOT_DATA_DIR": str(settings.data_dir),
+    }
     started = time.perf_counter()
     command = [str(Path(sys.executable).parent / "supportbot"), "refresh", "--json"]
     out = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stdout
@@ -92,8 +95,10 @@ def main() -> None:
     embedder = Embedder(settings)
     unchanged_seconds, unchanged = timed_refresh(settings, embedder)
     loaded = embedder._model is not None
-    print(f"unchanged refresh: {unchanged_seconds:.2f} s wall (report {unchanged['seconds']:.2f} s), "
-          f"{unchanged['unchanged']} unchanged, model loaded: {loaded}, target <= 2 s")
+    print(
+        f"unchanged refresh: {unchanged_seconds:.2f} s wall (report {unchanged['seconds']:.2f} s), "
+        f"{unchanged['unchanged']} unchanged, model loaded: {loaded}, target <= 2 s"
+    )
     cli_seconds, cli = cli_refresh_seconds(settings)
     print(f"unchanged `supportbot refresh --json` process: {cli_seconds:.2f} s wall (report {cli['seconds']:.2f} s)")
     bug = next(iter(sorted(settings.knowledge_dir.glob("*/bug.md"))))

@@ -46,8 +46,16 @@ from tests.fake_slack import (  # noqa: E402
 )
 
 DEV_SET = ROOT.parent / "shared" / "dev-set"
-MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".m4a": "audio/mp4", ".mp4": "video/mp4",
-        ".ogg": "audio/ogg", ".webm": "audio/webm", ".wav": "audio/wav"}
+MIME = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".m4a": "audio/mp4",
+    ".mp4": "video/mp4",
+    ".ogg": "audio/ogg",
+    ".webm": "audio/webm",
+    ".wav": "audio/wav",
+}
 
 
 class Bench:
@@ -56,11 +64,17 @@ class Bench:
     def __init__(self, args: argparse.Namespace, store_dir: Path) -> None:
         self.fake = FakeSlack()
         self.settings = load_settings(
-            knowledge_dir=args.knowledge, data_dir=args.data_dir, slack_mode="http", slack_bot_token=BOT_TOKEN,
-            slack_signing_secret=SIGNING_SECRET, slack_api_url=self.fake.api_url, slack_file_hosts=self.fake.base,
+            knowledge_dir=args.knowledge,
+            data_dir=args.data_dir,
+            slack_mode="http",
+            slack_bot_token=BOT_TOKEN,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=self.fake.api_url,
+            slack_file_hosts=self.fake.base,
         )
-        self.slack = create_app(self.settings, load_engine(self.settings),
-                                store=FeedbackStore(store_dir / "feedback.sqlite3"))
+        self.slack = create_app(
+            self.settings, load_engine(self.settings), store=FeedbackStore(store_dir / "feedback.sqlite3")
+        )
         self.server = make_http_server(self.slack.bolt, "127.0.0.1", 0)
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         self.sender = SlackSender(f"http://127.0.0.1:{self.server.server_port}/slack/events")
@@ -76,8 +90,12 @@ class Bench:
 
     def host(self, path: Path) -> dict[str, Any]:
         self.files += 1
-        return self.fake.add_file(f"F{self.files:05d}", path.name, path.read_bytes(),
-                                  MIME.get(path.suffix.lower(), "application/octet-stream"))
+        return self.fake.add_file(
+            f"F{self.files:05d}",
+            path.name,
+            path.read_bytes(),
+            MIME.get(path.suffix.lower(), "application/octet-stream"),
+        )
 
     def replies(self, channel: str, ts: str) -> list[Any]:
         return [c for c in self.fake.calls_to("chat.postMessage", channel=channel, thread_ts=ts)]
@@ -96,8 +114,11 @@ def load_engine(settings: Any) -> Any:
     matcher = Matcher.from_settings(settings)
     report = build_refresher(settings, matcher.embedder, matcher.extractor).refresh()
     matcher.warm()
-    print(f"engine ready in {time.monotonic() - started:.1f}s (index version {report.version}, "
-          f"{report.added + report.updated} entries built)", flush=True)
+    print(
+        f"engine ready in {time.monotonic() - started:.1f}s (index version {report.version}, "
+        f"{report.added + report.updated} entries built)",
+        flush=True,
+    )
     return matcher
 
 
@@ -134,8 +155,11 @@ def warm_latency(bench: Bench, shots: list[LabelledQuery], count: int) -> tuple[
 def burst(bench: Bench, queries: list[LabelledQuery], events: int, seconds: float, retries: int) -> dict[str, Any]:
     """Send `events` messages evenly over `seconds` (plus retries and app_mention twins); check the replies."""
     plan = [(f"2000.{n:06d}", queries[n % len(queries)]) for n in range(events)]
-    deliveries = [(n * seconds / events, ts, event) for n, (ts, query) in enumerate(plan)
-                  for event in bench.events(query, "CBURST", ts)]
+    deliveries = [
+        (n * seconds / events, ts, event)
+        for n, (ts, query) in enumerate(plan)
+        for event in bench.events(query, "CBURST", ts)
+    ]
     for n, ts, e in random.Random(7).sample([d for d in deliveries if d[2]["type"] == "message"], retries):
         deliveries.append((n + 1.0, ts, {**e, "_retry": 1}))
     acks: list[float] = []
@@ -156,20 +180,28 @@ def burst(bench: Bench, queries: list[LabelledQuery], events: int, seconds: floa
     bench.slack.responder.wait_idle(600)
     counts = [len(bench.replies("CBURST", ts)) for ts, _ in plan]
     shots = [bench.replies("CBURST", ts)[0].at - sent_at[ts] for ts, q in plan if q.kind == "screenshot"]
-    return {"messages": events, "deliveries": len(deliveries), "sent_over_s": round(sent_for, 2),
-            "answered_exactly_once": sum(c == 1 for c in counts), "answered_twice_or_more": sum(c > 1 for c in counts),
-            "unanswered": sum(c == 0 for c in counts), "duplicates_dropped": bench.slack.responder.counts["duplicates"],
-            "max_ack_ms": round(max(acks) * 1000, 1), "p95_ack_ms": round(percentile(acks, 95) * 1000, 1),
-            "drained_after_s": round(time.monotonic() - started, 1),
-            "screenshot_reply_p95_under_burst_s": round(percentile(shots, 95), 2)}
+    return {
+        "messages": events,
+        "deliveries": len(deliveries),
+        "sent_over_s": round(sent_for, 2),
+        "answered_exactly_once": sum(c == 1 for c in counts),
+        "answered_twice_or_more": sum(c > 1 for c in counts),
+        "unanswered": sum(c == 0 for c in counts),
+        "duplicates_dropped": bench.slack.responder.counts["duplicates"],
+        "max_ack_ms": round(max(acks) * 1000, 1),
+        "p95_ack_ms": round(percentile(acks, 95) * 1000, 1),
+        "drained_after_s": round(time.monotonic() - started, 1),
+        "screenshot_reply_p95_under_burst_s": round(percentile(shots, 95), 2),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default = DEV_SET if DEV_SET.is_dir() else None
     parser.add_argument("--knowledge", type=Path, default=default / "knowledge" if default else ROOT / "knowledge")
-    parser.add_argument("--queries", type=Path,
-                        default=default / "queries.jsonl" if default else ROOT / "examples" / "queries.jsonl")
+    parser.add_argument(
+        "--queries", type=Path, default=default / "queries.jsonl" if default else ROOT / "examples" / "queries.jsonl"
+    )
     parser.add_argument("--data-dir", type=Path, default=None, help="Where the index lives (default: settings).")
     parser.add_argument("--latency-events", type=int, default=20)
     parser.add_argument("--events", type=int, default=50)
@@ -181,7 +213,7 @@ def main() -> None:
 
     queries = load_queries(args.queries)
     shots = [q for q in queries if q.kind == "screenshot"]
-    mixed = sorted(queries, key=lambda q: (q.id[::-1]))  # a stable shuffle across kinds
+    mixed = sorted(queries, key=lambda q: q.id[::-1])  # a stable shuffle across kinds
     with tempfile.TemporaryDirectory() as store_dir:
         bench = Bench(args, Path(store_dir))
         try:
@@ -190,36 +222,44 @@ def main() -> None:
             result = burst(bench, mixed, args.events, args.seconds, args.retries)
         finally:
             bench.close()
-    result.update({"screenshot_reply_warm_n": len(latencies),
-                   "screenshot_reply_warm_p50_s": round(percentile(latencies, 50), 2),
-                   "screenshot_reply_warm_p95_s": round(percentile(latencies, 95), 2),
-                   "engine_warm_p50_s": round(percentile(engine, 50), 2),
-                   "engine_warm_p95_s": round(percentile(engine, 95), 2),
-                   "cpu_per_screenshot_p50_s": round(percentile(cpu, 50), 2),
-                   "cpu_per_screenshot_p95_s": round(percentile(cpu, 95), 2),
-                   "load_average": round(os.getloadavg()[0], 1),
-                   "workers": bench.settings.slack_workers, "cpus": os.cpu_count()})
+    result.update(
+        {
+            "screenshot_reply_warm_n": len(latencies),
+            "screenshot_reply_warm_p50_s": round(percentile(latencies, 50), 2),
+            "screenshot_reply_warm_p95_s": round(percentile(latencies, 95), 2),
+            "engine_warm_p50_s": round(percentile(engine, 50), 2),
+            "engine_warm_p95_s": round(percentile(engine, 95), 2),
+            "cpu_per_screenshot_p50_s": round(percentile(cpu, 50), 2),
+            "cpu_per_screenshot_p95_s": round(percentile(cpu, 95), 2),
+            "load_average": round(os.getloadavg()[0], 1),
+            "workers": bench.settings.slack_workers,
+            "cpus": os.cpu_count(),
+        }
+    )
     print(json.dumps(result, indent=2) if args.json else report(result))
 
 
 def report(r: dict[str, Any]) -> str:
     ok = r["answered_exactly_once"] == r["messages"]
-    return "\n".join([
-        f"burst: {r['messages']} messages ({r['deliveries']} deliveries incl. retries and app_mention twins) "
-        f"sent over {r['sent_over_s']}s",
-        f"  answered exactly once: {r['answered_exactly_once']}/{r['messages']} "
-        f"(twice+: {r['answered_twice_or_more']}, unanswered: {r['unanswered']}, "
-        f"duplicates dropped: {r['duplicates_dropped']})  {'PASS' if ok else 'FAIL'}",
-        f"  ack: max {r['max_ack_ms']} ms, p95 {r['p95_ack_ms']} ms  {'PASS' if r['max_ack_ms'] < 3000 else 'FAIL'}",
-        f"  all replies posted {r['drained_after_s']}s after the first event; screenshot event→reply p95 under "
-        f"burst {r['screenshot_reply_p95_under_burst_s']}s",
-        f"warm screenshot event→reply ({r['screenshot_reply_warm_n']} sequential): p50 "
-        f"{r['screenshot_reply_warm_p50_s']}s, p95 {r['screenshot_reply_warm_p95_s']}s  "
-        f"{'PASS' if r['screenshot_reply_warm_p95_s'] <= 2.0 else 'FAIL'} (target ≤ 2 s)",
-        f"  of which the engine (matcher.match): p50 {r['engine_warm_p50_s']}s, p95 {r['engine_warm_p95_s']}s; "
-        f"CPU time per event p50 {r['cpu_per_screenshot_p50_s']}s, p95 {r['cpu_per_screenshot_p95_s']}s",
-        f"({r['workers']} workers on {r['cpus']} CPUs; load average {r['load_average']} at the end)",
-    ])
+    return "\n".join(
+        [
+            f"burst: {r['messages']} messages ({r['deliveries']} deliveries incl. retries and app_mention twins) "
+            f"sent over {r['sent_over_s']}s",
+            f"  answered exactly once: {r['answered_exactly_once']}/{r['messages']} "
+            f"(twice+: {r['answered_twice_or_more']}, unanswered: {r['unanswered']}, "
+            f"duplicates dropped: {r['duplicates_dropped']})  {'PASS' if ok else 'FAIL'}",
+            f"  ack: max {r['max_ack_ms']} ms, p95 {r['p95_ack_ms']} ms  "
+            f"{'PASS' if r['max_ack_ms'] < 3000 else 'FAIL'}",
+            f"  all replies posted {r['drained_after_s']}s after the first event; screenshot event→reply p95 under "
+            f"burst {r['screenshot_reply_p95_under_burst_s']}s",
+            f"warm screenshot event→reply ({r['screenshot_reply_warm_n']} sequential): p50 "
+            f"{r['screenshot_reply_warm_p50_s']}s, p95 {r['screenshot_reply_warm_p95_s']}s  "
+            f"{'PASS' if r['screenshot_reply_warm_p95_s'] <= 2.0 else 'FAIL'} (target ≤ 2 s)",
+            f"  of which the engine (matcher.match): p50 {r['engine_warm_p50_s']}s, p95 {r['engine_warm_p95_s']}s; "
+            f"CPU time per event p50 {r['cpu_per_screenshot_p50_s']}s, p95 {r['cpu_per_screenshot_p95_s']}s",
+            f"({r['workers']} workers on {r['cpus']} CPUs; load average {r['load_average']} at the end)",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -46,8 +46,7 @@ def load_dev_text(root: Path = DEV_SET) -> DevText:
         md = bug.read_text()
         title = re.search(r'^title:\s*"?(.*?)"?\s*$', md, re.M)
         ids.append(bug.parent.name)
-        docs.append("\n".join([title.group(1) if title else "", _section(md, "Symptoms"),
-                               _section(md, "Resolution")]))
+        docs.append("\n".join([title.group(1) if title else "", _section(md, "Symptoms"), _section(md, "Resolution")]))
     rows = [json.loads(line) for line in (root / "queries.jsonl").read_text().splitlines() if line]
     text = [r for r in rows if r["kind"] == "text" and r["expected"]]
     return DevText(ids, docs, [r["text"] for r in text], [r["expected"] for r in text])

@@ -25,8 +25,10 @@ from bench.devset import DEV_SET, load_dev_text, minilm_path, rank_metrics
 from bench.onnx_embed import OnnxEncoder, export_onnx, quantize_int8
 
 Encode = Callable[[list[str], int], np.ndarray]
-SPOKEN = ("hi, my deploy is failing again. curl says error fifty six, recv failure, connection reset "
-          "by peer, when the health check calls the payments service. can someone please take a look")
+SPOKEN = (
+    "hi, my deploy is failing again. curl says error fifty six, recv failure, connection reset "
+    "by peer, when the health check calls the payments service. can someone please take a look"
+)
 
 
 def _p(times: list[float]) -> str:
@@ -45,20 +47,25 @@ def embedders(onnx_dir: Path) -> dict[str, Callable[[], Encode]]:
             torch.set_num_threads(threads)
             model = SentenceTransformer(model_dir, device="cpu")
             return lambda texts, bs: model.encode(texts, batch_size=bs, normalize_embeddings=True)
+
         return make
 
     def ort(path: Callable[[], Path], threads: int) -> Callable[[], Encode]:
         def make() -> Encode:
             enc = OnnxEncoder(path(), model_dir, threads)
             return enc.encode
+
         return make
 
     fp32 = lambda: export_onnx(model_dir, onnx_dir / "minilm.onnx")  # noqa: E731
     int8 = lambda: quantize_int8(fp32(), onnx_dir / "minilm-int8.onnx")  # noqa: E731
     return {
-        "torch, 2 threads (current default)": st(2), "torch, 1 thread": st(1),
-        "ONNX fp32, 2 threads": ort(fp32, 2), "ONNX fp32, 1 thread": ort(fp32, 1),
-        "ONNX int8, 2 threads": ort(int8, 2), "ONNX int8, 1 thread": ort(int8, 1),
+        "torch, 2 threads (current default)": st(2),
+        "torch, 1 thread": st(1),
+        "ONNX fp32, 2 threads": ort(fp32, 2),
+        "ONNX fp32, 1 thread": ort(fp32, 1),
+        "ONNX int8, 2 threads": ort(int8, 2),
+        "ONNX int8, 1 thread": ort(int8, 1),
     }
 
 
@@ -75,8 +82,10 @@ def bench_embed(onnx_dir: Path, only: str | None) -> None:
     dev = load_dev_text()
     corpus = (dev.docs + dev.queries + distractor_texts(256))[:256]
     print("\n### Text embedding (MiniLM-L6, 384-d)\n")
-    print("| config | load s | sentences/s wall (per CPU-s) | query p50 / p95 ms wall | query p50 ms CPU "
-          "| cosine vs torch mean / min | recall@1 | MRR |\n|---|---|---|---|---|---|---|---|")
+    print(
+        "| config | load s | sentences/s wall (per CPU-s) | query p50 / p95 ms wall | query p50 ms CPU "
+        "| cosine vs torch mean / min | recall@1 | MRR |\n|---|---|---|---|---|---|---|---|"
+    )
     reference: np.ndarray | None = None
     for name, make in embedders(onnx_dir).items():
         if only and not any(part in name for part in only.split(",")):
@@ -91,24 +100,31 @@ def bench_embed(onnx_dir: Path, only: str | None) -> None:
         cos = np.sum(vecs * reference, axis=1)
         docs, queries = encode(dev.docs, 32), encode(dev.queries, 32)
         r1, mrr = rank_metrics(queries @ docs.T, dev.doc_ids, dev.expected)
-        print(f"| {name} | {load:.1f} | {len(corpus) / wall:5.0f} ({len(corpus) / cpu:5.0f}) | "
-              f"{_p([w * 1000 for w, _ in lat])} | {np.percentile([c * 1000 for _, c in lat], 50):5.1f} | "
-              f"{cos.mean():.4f} / {cos.min():.4f} | {r1:.3f} | {mrr:.3f} |", flush=True)
+        print(
+            f"| {name} | {load:.1f} | {len(corpus) / wall:5.0f} ({len(corpus) / cpu:5.0f}) | "
+            f"{_p([w * 1000 for w, _ in lat])} | {np.percentile([c * 1000 for _, c in lat], 50):5.1f} | "
+            f"{cos.mean():.4f} / {cos.min():.4f} | {r1:.3f} | {mrr:.3f} |",
+            flush=True,
+        )
 
 
 def bench_ocr(n_images: int) -> None:
     from PIL import Image
     from rapidocr import RapidOCR
 
-    paths = sorted(p for p in (DEV_SET / "knowledge").glob("*/screenshot*.png")
-                   if Image.open(p).size == (1100, 720))[:n_images]
+    paths = sorted(p for p in (DEV_SET / "knowledge").glob("*/screenshot*.png") if Image.open(p).size == (1100, 720))[
+        :n_images
+    ]
     print(f"\n### OCR (RapidOCR, {len(paths)} dev-set screenshots of 1100x720)\n")
-    print("| intra-op threads | s per image p50 / p95 wall | CPU s per image p50 | text identical to threads=-1 |"
-          "\n|---|---|---|---|")
+    print(
+        "| intra-op threads | s per image p50 / p95 wall | CPU s per image p50 | text identical to threads=-1 |"
+        "\n|---|---|---|---|"
+    )
     baseline: list[str] | None = None
     for threads in (-1, 1, 2):
-        engine = RapidOCR(params={"EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                                  "Global.log_level": "warning"})
+        engine = RapidOCR(
+            params={"EngineConfig.onnxruntime.intra_op_num_threads": threads, "Global.log_level": "warning"}
+        )
         engine(str(paths[0]))
         texts, times, cpus = [], [], []
         for p in paths:
@@ -120,12 +136,16 @@ def bench_ocr(n_images: int) -> None:
         baseline = texts if baseline is None else baseline
         same = sum(a == b for a, b in zip(texts, baseline, strict=True))
         label = "-1 (default: ORT decides)" if threads == -1 else str(threads)
-        print(f"| {label} | {np.percentile(times, 50):.2f} / {np.percentile(times, 95):.2f} | "
-              f"{np.percentile(cpus, 50):.2f} | {same}/{len(paths)} |", flush=True)
+        print(
+            f"| {label} | {np.percentile(times, 50):.2f} / {np.percentile(times, 95):.2f} | "
+            f"{np.percentile(cpus, 50):.2f} | {same}/{len(paths)} |",
+            flush=True,
+        )
 
 
 def _wer(ref: str, hyp: str) -> float:
     """Word error rate (Levenshtein over lower-cased words without punctuation)."""
+
     def words(s: str) -> list[str]:
         return "".join(c if c.isalnum() or c.isspace() else " " for c in s.lower()).split()
 
@@ -166,8 +186,11 @@ def bench_asr(runs: int) -> None:
                         times.append(time.perf_counter() - wall)
                         cpus.append(time.process_time() - cpu)
                     med = float(np.median(times))
-                    print(f"| {compute} | {threads} | {beam} | {med:.2f} | {np.median(cpus):.2f} | "
-                          f"{seconds / med:.1f} | {_wer(SPOKEN, text):.3f} |", flush=True)
+                    print(
+                        f"| {compute} | {threads} | {beam} | {med:.2f} | {np.median(cpus):.2f} | "
+                        f"{seconds / med:.1f} | {_wer(SPOKEN, text):.3f} |",
+                        flush=True,
+                    )
 
 
 def main() -> None:

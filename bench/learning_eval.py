@@ -117,8 +117,14 @@ def run(dev_set: Path, work: Path, seed: int) -> dict[str, Any]:
     after = answer_all(matcher, half_a + half_b + out_of_kb)
     cut, tail = len(half_a), len(half_a) + len(half_b)
     return {
-        "split": {"seed": seed, "half_a": len(half_a), "half_b": len(half_b), "out_of_kb": len(out_of_kb),
-                  "examples_added": added, "refresh_examples_added": report.examples_added},
+        "split": {
+            "seed": seed,
+            "half_a": len(half_a),
+            "half_b": len(half_b),
+            "out_of_kb": len(out_of_kb),
+            "examples_added": added,
+            "refresh_examples_added": report.examples_added,
+        },
         "half_b_and_out_of_kb": {"before": figures(before[cut:]), "after": figures(after[cut:])},
         "half_b": {"before": figures(before[cut:tail]), "after": figures(after[cut:tail])},
         "half_a_repeats": {"before": figures(before[:cut]), "after": figures(after[:cut])},
@@ -126,8 +132,15 @@ def run(dev_set: Path, work: Path, seed: int) -> dict[str, Any]:
 
 
 def format_table(result: dict[str, Any]) -> str:
-    keys = ("recall_at_1", "recall_at_5", "mrr", "match_precision", "match_rate", "mean_confidence_when_right",
-            "no_match_rate_out_of_kb")
+    keys = (
+        "recall_at_1",
+        "recall_at_5",
+        "mrr",
+        "match_precision",
+        "match_rate",
+        "mean_confidence_when_right",
+        "no_match_rate_out_of_kb",
+    )
     lines = [f"split: {result['split']}"]
     for group in ("half_b_and_out_of_kb", "half_b", "half_a_repeats"):
         before, after = result[group]["before"], result[group]["after"]

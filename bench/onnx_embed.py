@@ -30,10 +30,12 @@ def export_onnx(model_dir: str, out: Path) -> Path:
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    token_type_ids: torch.Tensor) -> torch.Tensor:
-            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
+            hidden = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, dim=-1)
@@ -42,8 +44,13 @@ def export_onnx(model_dir: str, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     axes = {name: {0: "batch", 1: "seq"} for name in INPUTS}
     torch.onnx.export(
-        Pooled(), (ids, ids, torch.zeros_like(ids)), str(out), dynamo=False, opset_version=17,
-        input_names=list(INPUTS), output_names=["sentence_embedding"],
+        Pooled(),
+        (ids, ids, torch.zeros_like(ids)),
+        str(out),
+        dynamo=False,
+        opset_version=17,
+        input_names=list(INPUTS),
+        output_names=["sentence_embedding"],
         dynamic_axes={**axes, "sentence_embedding": {0: "batch"}},
     )
     return out

@@ -83,11 +83,13 @@ def lance_schemes(ids: list[str], docs: np.ndarray, queries: np.ndarray) -> dict
 
     dim, n = docs.shape[1], len(docs)
     packed = np.packbits(docs > 0, axis=1)
-    data = pa.table({
-        "i": np.arange(n),
-        "vector": pa.FixedSizeListArray.from_arrays(pa.array(docs.ravel()), dim),
-        "bits": pa.FixedSizeListArray.from_arrays(pa.array(packed.ravel()), dim // 8),
-    })
+    data = pa.table(
+        {
+            "i": np.arange(n),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(docs.ravel()), dim),
+            "bits": pa.FixedSizeListArray.from_arrays(pa.array(packed.ravel()), dim // 8),
+        }
+    )
     variants: dict[str, tuple[Any, int]] = {
         "LanceDB IVF_PQ (48x8 bit)": (IvfPq(distance_type="cosine", num_partitions=1, num_sub_vectors=48), 0),
         "LanceDB IVF_PQ + refine 10": (IvfPq(distance_type="cosine", num_partitions=1, num_sub_vectors=48), 10),
@@ -104,7 +106,9 @@ def lance_schemes(ids: list[str], docs: np.ndarray, queries: np.ndarray) -> dict
         table.create_index("bits", config=IvfFlat(distance_type="hamming", num_partitions=1))
         qbits = np.packbits(queries > 0, axis=1)
         out["LanceDB binary column, Hamming"] = (
-            dim / 8, _lance_scores(table, qbits, n, lambda s: s.distance_type("hamming"), "bits"))
+            dim / 8,
+            _lance_scores(table, qbits, n, lambda s: s.distance_type("hamming"), "bits"),
+        )
     return out
 
 
@@ -122,8 +126,7 @@ def _lance_scores(table: object, queries: np.ndarray, n: int, knobs: Callable, c
     return scores
 
 
-def report(title: str, dev: DevText, ids: list[str], docs: np.ndarray, queries: np.ndarray,
-           with_lance: bool) -> None:
+def report(title: str, dev: DevText, ids: list[str], docs: np.ndarray, queries: np.ndarray, with_lance: bool) -> None:
     print(f"\n### {title} ({len(ids)} docs, {len(dev.queries)} text queries)\n")
     print("| scheme | bytes/vector | vs float32 | recall@1 | MRR |\n|---|---|---|---|---|")
     rows: list[tuple[str, float, np.ndarray]] = [
@@ -133,8 +136,7 @@ def report(title: str, dev: DevText, ids: list[str], docs: np.ndarray, queries: 
         rows += [(name, size, s) for name, (size, s) in lance_schemes(ids, docs, queries).items()]
     for name, size, scores in rows:
         r1, mrr = rank_metrics(scores, ids, dev.expected)
-        print(f"| {name} | {size:.0f} | {100 * (1 - size / (docs.shape[1] * 4)):.0f}% saved | "
-              f"{r1:.3f} | {mrr:.3f} |")
+        print(f"| {name} | {size:.0f} | {100 * (1 - size / (docs.shape[1] * 4)):.0f}% saved | {r1:.3f} | {mrr:.3f} |")
 
 
 def main() -> None:

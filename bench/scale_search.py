@@ -80,8 +80,12 @@ def build(uri: str, name: str, rows: int, cfg: AnnConfig | None, real: bool = Fa
     table.create_index("product", config=Bitmap())
     t3 = time.perf_counter()
     return {
-        "data_s": t1 - t0, "ann_s": t2 - t1, "fts_s": t3 - t2, "build_s": t3 - t0,
-        "disk_mb": dir_mb(Path(uri) / f"{name}.lance"), "build_rss_mb": peak_rss_mb(),
+        "data_s": t1 - t0,
+        "ann_s": t2 - t1,
+        "fts_s": t3 - t2,
+        "build_s": t3 - t0,
+        "disk_mb": dir_mb(Path(uri) / f"{name}.lance"),
+        "build_rss_mb": peak_rss_mb(),
     }
 
 
@@ -109,8 +113,16 @@ def _ids(query: Any, k: int) -> set[int]:
     return set(query.limit(k).select(["id", "_distance"]).to_arrow()["id"].to_pylist())
 
 
-def measure(uri: str, name: str, rows: int, cfgs: list[AnnConfig | None], n: int, limit: int,
-            real: bool = False, recall: bool = True) -> list[dict]:
+def measure(
+    uri: str,
+    name: str,
+    rows: int,
+    cfgs: list[AnnConfig | None],
+    n: int,
+    limit: int,
+    real: bool = False,
+    recall: bool = True,
+) -> list[dict]:
     """Latency and recall of each query-time variant in `cfgs` on an existing table."""
     import lancedb
 
@@ -128,11 +140,11 @@ def measure(uri: str, name: str, rows: int, cfgs: list[AnnConfig | None], n: int
         (exact(i) if recall else table.search(vec[i])).limit(limit).to_arrow()
     truth, t_exact = _ms(lambda i: _ids(exact(i), 10), idx if recall else [])
     truth_f = [_ids(exact(i, flt[i]), 10) for i in idx] if recall else []
-    _, t_fts = _ms(lambda i: table.search(qs.texts[i], query_type="fts").limit(limit).select(COLUMNS)
-                   .to_arrow(), idx)
+    _, t_fts = _ms(lambda i: table.search(qs.texts[i], query_type="fts").limit(limit).select(COLUMNS).to_arrow(), idx)
     base = {"exact": _p(t_exact), "fts": _p(t_fts)}
     results = []
     for cfg in cfgs:
+
         def ann(i: int, c: AnnConfig | None = cfg) -> Any:
             q = table.search(vec[i])
             return c.apply(q) if c else q.distance_type("cosine")
@@ -148,14 +160,21 @@ def measure(uri: str, name: str, rows: int, cfgs: list[AnnConfig | None], n: int
         got_f = [_ids(ann(i).where(flt[i], prefilter=True), 10) for i in idx] if recall else []
         _, t_vec = _ms(lambda i, a=ann: a(i).limit(limit).select(VEC_COLUMNS).to_arrow(), idx)
         _, t_hyb = _ms(hybrid, idx)
-        _, t_flt = _ms(lambda i, a=ann: a(i).where(flt[i], prefilter=True).limit(limit).select(VEC_COLUMNS)
-                       .to_arrow(), idx)
-        results.append({
-            **base, "cfg": cfg, "vector": _p(t_vec), "hybrid": _p(t_hyb), "filter": _p(t_flt),
-            "recall": _recall(got, truth) if recall else float("nan"),
-            "recall_filter": _recall(got_f, truth_f) if recall else float("nan"),
-            "query_rss_mb": peak_rss_mb(),
-        })
+        _, t_flt = _ms(
+            lambda i, a=ann: a(i).where(flt[i], prefilter=True).limit(limit).select(VEC_COLUMNS).to_arrow(), idx
+        )
+        results.append(
+            {
+                **base,
+                "cfg": cfg,
+                "vector": _p(t_vec),
+                "hybrid": _p(t_hyb),
+                "filter": _p(t_flt),
+                "recall": _recall(got, truth) if recall else float("nan"),
+                "recall_filter": _recall(got_f, truth_f) if recall else float("nan"),
+                "query_rss_mb": peak_rss_mb(),
+            }
+        )
     return results
 
 
@@ -185,23 +204,30 @@ def _configs(rows: int, args: argparse.Namespace) -> tuple[AnnConfig | None, lis
 def _fmt_cfg(cfg: AnnConfig | None) -> str:
     if cfg is None:
         return "exact (no ANN)"
-    return (f"{cfg.index_type} p={cfg.num_partitions} sv={cfg.num_sub_vectors} "
-            f"nprobes={cfg.nprobes} refine={cfg.refine_factor} ef={cfg.ef}")
+    return (
+        f"{cfg.index_type} p={cfg.num_partitions} sv={cfg.num_sub_vectors} "
+        f"nprobes={cfg.nprobes} refine={cfg.refine_factor} ef={cfg.ef}"
+    )
 
 
 def _print_row(label: str, b: dict[str, Any], r: dict[str, Any]) -> None:
     def pp(key: str) -> str:
         return f"{r[key][0]:7.1f} /{r[key][1]:7.1f}"
 
-    print(f"| {label} | {_fmt_cfg(r['cfg'])} | {b.get('build_s', float('nan')):7.1f} "
-          f"({b.get('ann_s', float('nan')):.1f} ANN, {b.get('fts_s', float('nan')):.1f} FTS) | "
-          f"{b.get('disk_mb', float('nan')):7.0f} | {pp('exact')} | {pp('vector')} | {pp('fts')} | "
-          f"{pp('hybrid')} | {pp('filter')} | {r['recall']:.3f} | {r['recall_filter']:.3f} | "
-          f"{b.get('build_rss_mb', float('nan')):5.0f} / {r['query_rss_mb']:5.0f} |", flush=True)
+    print(
+        f"| {label} | {_fmt_cfg(r['cfg'])} | {b.get('build_s', float('nan')):7.1f} "
+        f"({b.get('ann_s', float('nan')):.1f} ANN, {b.get('fts_s', float('nan')):.1f} FTS) | "
+        f"{b.get('disk_mb', float('nan')):7.0f} | {pp('exact')} | {pp('vector')} | {pp('fts')} | "
+        f"{pp('hybrid')} | {pp('filter')} | {r['recall']:.3f} | {r['recall_filter']:.3f} | "
+        f"{b.get('build_rss_mb', float('nan')):5.0f} / {r['query_rss_mb']:5.0f} |",
+        flush=True,
+    )
 
 
-HEADER = ("| rows | index | build s | disk MB | exact p50/p95 ms | vector p50/p95 | FTS p50/p95 | "
-          "hybrid p50/p95 | filtered p50/p95 | recall@10 | recall@10 filtered | peak RSS MB build/query |")
+HEADER = (
+    "| rows | index | build s | disk MB | exact p50/p95 ms | vector p50/p95 | FTS p50/p95 | "
+    "hybrid p50/p95 | filtered p50/p95 | recall@10 | recall@10 filtered | peak RSS MB build/query |"
+)
 
 
 def main() -> None:
@@ -227,8 +253,9 @@ def main() -> None:
         if not (args.reuse and (Path(args.dir) / f"{name}.lance").exists()):
             shutil.rmtree(Path(args.dir) / f"{name}.lance", ignore_errors=True)
             b = _in_child(build, args.dir, name, rows, cfg, args.real)
-        for r in _in_child(measure, args.dir, name, rows, variants, args.queries, args.limit, args.real,
-                            not args.no_recall):
+        for r in _in_child(
+            measure, args.dir, name, rows, variants, args.queries, args.limit, args.real, not args.no_recall
+        ):
             _print_row(label, b, r)
 
 

@@ -19,8 +19,22 @@ ROWS_PER_BUG = 20
 KINDS = ("doc", "ocr", "transcript", "example")
 SOURCES = ("kb", "slack", "jira")
 PRODUCTS = (
-    "nginx", "curl", "git", "postgres", "chrome", "flask", "django", "fastapi", "npm", "pip", "python",
-    "redis", "kafka", "docker", "kubectl", "terraform",
+    "nginx",
+    "curl",
+    "git",
+    "postgres",
+    "chrome",
+    "flask",
+    "django",
+    "fastapi",
+    "npm",
+    "pip",
+    "python",
+    "redis",
+    "kafka",
+    "docker",
+    "kubectl",
+    "terraform",
 )
 FAMILY_SPREAD, ROW_SPREAD = 0.8, 0.5
 _SYLL = ("ka", "lo", "mi", "ter", "vox", "pra", "dun", "zel", "quo", "rin", "sta", "bel", "nor", "fi")
@@ -32,7 +46,7 @@ _TEMPLATES = {
     "while calling {path}; logs show {ident} at {module}.py line {line}. Resolution: check {ident} "
     "settings for {module} and retry the {noun}.",
     "ocr": "{product} error {code} {ident}\n{verb} {noun} {host}{path}\nTraceback (most recent call "
-    "last): File \"/srv/{module}/app.py\", line {line}, in handle\n{ident}Error: {noun} {verb}",
+    'last): File "/srv/{module}/app.py", line {line}, in handle\n{ident}Error: {noun} {verb}',
     "transcript": "hi so the {product} thing is broken again, the {noun} {verb} and it says {code} "
     "something about {ident} when i open {path}, can someone look at {module}",
     "example": "{product} {noun} {verb} with {code} on {host}{path}, message mentions {ident} in {module}",
@@ -94,9 +108,14 @@ def render_text(corpus: Corpus, bug: int, kind: str, rng: np.random.Generator) -
     """One error-message-like text for `bug`, varied by host, path and line."""
     host = f"{_word(rng, 2)}-{rng.integers(1, 99)}.internal:{rng.integers(3000, 9000)}"
     return _TEMPLATES[kind].format(
-        product=corpus.products[bug], module=corpus.modules[bug], ident=corpus.idents[bug],
-        code=corpus.codes[bug], verb=_VERBS[rng.integers(len(_VERBS))],
-        noun=_NOUNS[rng.integers(len(_NOUNS))], host=host, line=rng.integers(10, 900),
+        product=corpus.products[bug],
+        module=corpus.modules[bug],
+        ident=corpus.idents[bug],
+        code=corpus.codes[bug],
+        verb=_VERBS[rng.integers(len(_VERBS))],
+        noun=_NOUNS[rng.integers(len(_NOUNS))],
+        host=host,
+        line=rng.integers(10, 900),
         path=f"/api/v{rng.integers(1, 4)}/{_word(rng, 2)}/{rng.integers(1, 10_000)}",
     )
 
@@ -136,7 +155,6 @@ def make_queries(corpus: Corpus, n: int, seed: int = 99) -> QuerySet:
     rng = np.random.default_rng(seed)
     bugs = rng.integers(0, corpus.num_bugs, n)
     texts = [
-        f"{corpus.products[b]} {corpus.idents[b]} {corpus.codes[b]} {_NOUNS[rng.integers(len(_NOUNS))]}"
-        for b in bugs
+        f"{corpus.products[b]} {corpus.idents[b]} {corpus.codes[b]} {_NOUNS[rng.integers(len(_NOUNS))]}" for b in bugs
     ]
     return QuerySet(sample_vectors(corpus, bugs, rng), texts, [corpus.products[b] for b in bugs])

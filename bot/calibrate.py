@@ -10,7 +10,19 @@ import numpy as np
 from bot.evaluate import LabelledQuery
 from bot.records import Answer
 
-FEATURES = ("dense", "dense_margin", "fts", "rerank", "coverage", "codes_shared", "codes_clash", "first")
+FEATURES = (
+    "dense",
+    "dense_margin",
+    "fts",
+    "rerank",
+    "coverage",
+    "screen",
+    "voice",
+    "screen_overlap",
+    "codes_shared",
+    "codes_clash",
+    "first",
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,9 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50)
     return theta[:-1], float(theta[-1])
 
 
-def best_confidences(x: np.ndarray, groups: np.ndarray, weights: np.ndarray, bias: float) -> dict[int, tuple[float, int]]:
+def best_confidences(
+    x: np.ndarray, groups: np.ndarray, weights: np.ndarray, bias: float
+) -> dict[int, tuple[float, int]]:
     """Per query: the highest confidence and the row it belongs to."""
     z = 1.0 / (1.0 + np.exp(-np.clip(x @ weights + bias, -30, 30)))
     best: dict[int, tuple[float, int]] = {}
@@ -71,7 +85,7 @@ def best_confidences(x: np.ndarray, groups: np.ndarray, weights: np.ndarray, bia
 def choose_thresholds(
     best: dict[int, tuple[float, int]], labels: np.ndarray, in_kb: set[int], precision: float, max_in_kb_no_match: float
 ) -> tuple[float, float]:
-    """The lowest match threshold keeping `precision`, and the highest uncertain threshold within the no-match budget."""
+    """The lowest match threshold keeping `precision`; the highest uncertain threshold within the no-match budget."""
     values = sorted({v for v, _ in best.values()}, reverse=True)
     match = 1.0
     for t in values:

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from tqdm import tqdm
 
 from bot.errors import BotError
 from bot.settings import Settings, load_settings
@@ -22,6 +21,8 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 def progress(items: Iterable[T], total: int | None = None, label: str = "") -> Iterable[T]:
     """A progress bar on stderr (hidden when stderr is not a terminal and the job is short)."""
+    from tqdm import tqdm
+
     return tqdm(items, total=total, desc=label, file=sys.stderr, leave=False, mininterval=1.0)
 
 
@@ -43,7 +44,9 @@ class BotCommand(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log progress and timings.")
 def main(verbose: bool) -> None:
     """supportbot: match screenshots, voice notes and messages to known bugs."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def refresh_command(knowledge_dir: Path | None, as_json: bool) -> None:
@@ -149,7 +152,10 @@ def format_report(report: dict[str, Any]) -> str:
         f"match precision {report['match_precision']:.3f}  no_match in-KB {report['no_match_rate_in_kb']:.3f}  "
         f"no_match out-of-KB {report['no_match_rate_out_of_kb']:.3f}  decisions {report['decisions']}",
     ]
-    lines += [f"  {k:16s} n={v['n']:3d}  recall@1 {v['recall_at_1']:.3f}  MRR {v['mrr']:.3f}" for k, v in report["by_kind"].items()]
+    lines += [
+        f"  {k:16s} n={v['n']:3d}  recall@1 {v['recall_at_1']:.3f}  MRR {v['mrr']:.3f}"
+        for k, v in report["by_kind"].items()
+    ]
     lat = report["latency_ms"]
     lines.append(f"latency ms p50 {lat['p50']}  p95 {lat['p95']}  peak RSS {report['peak_rss_mb']} MB")
     lines += [f"  {k:16s} p50 {v['p50']}  p95 {v['p95']}" for k, v in lat["by_kind"].items()]
@@ -161,7 +167,9 @@ def format_report(report: dict[str, Any]) -> str:
 @KNOWLEDGE
 @click.option("--queries", "queries_file", type=click.Path(exists=True, path_type=Path), required=True)
 @click.option("--precision", default=0.98, show_default=True, help="Match precision the match threshold must keep.")
-@click.option("--max-no-match", default=0.08, show_default=True, help="Largest share of in-KB queries answered no_match.")
+@click.option(
+    "--max-no-match", default=0.08, show_default=True, help="Largest share of in-KB queries answered no_match."
+)
 def calibrate_cmd(knowledge_dir: Path | None, queries_file: Path, precision: float, max_no_match: float) -> None:
     """Fit the confidence model and thresholds on a labelled set; prints TOML for a config file."""
     from bot.calibrate import calibrate

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.lexicon import Lexicon
 from bot.records import Candidate, Decision
@@ -11,23 +12,39 @@ from bot.settings import Settings
 
 
 def feature_vector(
-    candidates: Sequence[Candidate], position: int, query: str, bug_text: str, lexicon: Lexicon
+    candidates: Sequence[Candidate], position: int, query: QueryText, rows: Sequence[tuple[str, str]], lexicon: Lexicon
 ) -> dict[str, float]:
-    """The features of one candidate that the confidence model reads (margins are to its neighbours)."""
+    """The features of one candidate that the confidence model reads (margins are to its neighbours);
+    `rows` are the bug's indexed (kind, text) rows."""
     this = candidates[position].features
     below = candidates[position + 1].features if position + 1 < len(candidates) else {}
     above = candidates[position - 1].features if position > 0 else {}
-    shared, clashing = lexicon.code_agreement(query, bug_text)
+    bug_text = "\n".join(text for _, text in rows)
+    shared, clashing = lexicon.code_agreement(query.all, bug_text)
+    screens = [text for kind, text in rows if kind == "ocr"]
     return {
         "dense": this.get("dense", 0.0),
         "dense_margin": this.get("dense", 0.0) - max(below.get("dense", 0.0), above.get("dense", 0.0)),
         "fts": this.get("fts", 0.0),
         "rerank": this.get("rerank", 0.0),
-        "coverage": lexicon.coverage(query, bug_text),
+        "coverage": lexicon.coverage(query.all, bug_text),
+        "screen": float(bool(query.screen)),
+        "voice": float(query.voice),
+        "screen_overlap": lexicon.screen_overlap(query.screen, screens) if query.screen else 0.0,
         "codes_shared": shared,
         "codes_clash": clashing,
         "first": float(position == 0),
     }
+
+
+@dataclass(frozen=True)
+class QueryText:
+    """The query's text as the features read it: everything searched, the screenshots' OCR alone, and
+    whether a voice note was heard (transcripts are noisier than typed or OCR'd text)."""
+
+    all: str
+    screen: str
+    voice: bool
 
 
 def confidence(features: dict[str, float], settings: Settings) -> float:

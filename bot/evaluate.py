@@ -37,7 +37,9 @@ def load_queries(path: Path) -> list[LabelledQuery]:
         try:
             row = json.loads(line)
             files = tuple(path.parent / f for f in row.get("files", []))
-            queries.append(LabelledQuery(str(row["id"]), row.get("text") or "", files, row.get("expected"), row.get("kind", "")))
+            queries.append(
+                LabelledQuery(str(row["id"]), row.get("text") or "", files, row.get("expected"), row.get("kind", ""))
+            )
         except (ValueError, KeyError, TypeError) as err:
             raise BotError(f"{path}:{number} is not a valid query line ({err}); fix it and run again.") from err
     return queries
@@ -47,7 +49,9 @@ def to_query(item: LabelledQuery) -> Query:
     return Query(text=item.text, attachments=tuple(Attachment(f.name, f.read_bytes()) for f in item.files))
 
 
-def run_eval(matcher: Matcher, queries: list[LabelledQuery], progress: Callable[[Iterable[Any]], Iterable[Any]]) -> dict[str, Any]:
+def run_eval(
+    matcher: Matcher, queries: list[LabelledQuery], progress: Callable[[Iterable[Any]], Iterable[Any]]
+) -> dict[str, Any]:
     """Answer every query and return the metrics report (see `summarise`)."""
     results = [(item, matcher.match(to_query(item))) for item in progress(queries)]
     return summarise(results)

@@ -73,8 +73,13 @@ class Example:
 
     def as_dict(self) -> dict[str, Any]:
         inputs = [{"kind": i.kind, "name": i.name, "text": i.text, "image": i.image is not None} for i in self.inputs]
-        return {"id": self.id, "bug_id": self.bug_id, "inputs": inputs, "provenance": self.provenance,
-                "created": self.created}
+        return {
+            "id": self.id,
+            "bug_id": self.bug_id,
+            "inputs": inputs,
+            "provenance": self.provenance,
+            "created": self.created,
+        }
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,13 @@ class Negative:
     created: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "bug_id": self.bug_id, "query_text": self.query_text,
-                "provenance": self.provenance, "created": self.created}
+        return {
+            "id": self.id,
+            "bug_id": self.bug_id,
+            "query_text": self.query_text,
+            "provenance": self.provenance,
+            "created": self.created,
+        }
 
 
 def example_hash(bug_id: str, inputs: Sequence[ExampleInput]) -> str:
@@ -207,9 +217,16 @@ def learn_from_feedback(store: ExampleStore, record: AnswerRecord, kind: str, us
     bug_id = record.best_bug
     if bug_id is None or kind not in ("fixed", "not_it"):
         return None
-    provenance = {"answer_id": record.id, "source": record.source, "channel": record.channel,
-                  "asked_by": record.user, "message_ts": record.message_ts, "confirmed_by": user,
-                  "confirmed_at": time.time(), "feedback": kind}
+    provenance = {
+        "answer_id": record.id,
+        "source": record.source,
+        "channel": record.channel,
+        "asked_by": record.user,
+        "message_ts": record.message_ts,
+        "confirmed_by": user,
+        "confirmed_at": time.time(),
+        "feedback": kind,
+    }
     if kind == "not_it":
         return store.add_negative(bug_id, query_text([i.text for i in record.inputs]), provenance)
     inputs = [ExampleInput(i.kind, i.name, i.text) for i in record.inputs if i.text.strip()]

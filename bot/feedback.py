@@ -112,8 +112,13 @@ def answer_record(answer: Answer, record_id: str, **where: Any) -> AnswerRecord:
         for n, m in enumerate(answer.matches)
     )
     return AnswerRecord(
-        id=record_id, decision=answer.decision, confidence=answer.confidence, inputs=inputs,
-        candidates=candidates, timings=dict(answer.timings_ms), **where,
+        id=record_id,
+        decision=answer.decision,
+        confidence=answer.confidence,
+        inputs=inputs,
+        candidates=candidates,
+        timings=dict(answer.timings_ms),
+        **where,
     )
 
 
@@ -158,10 +163,21 @@ class FeedbackStore:
     def record_answer(self, record: AnswerRecord) -> None:
         """Store (or replace) one answer."""
         row = (
-            record.id, record.created, record.source, record.team, record.channel, record.user,
-            record.message_ts, record.reply_ts, record.decision, record.confidence, record.best_bug,
-            json.dumps([asdict(i) for i in record.inputs]), json.dumps([asdict(c) for c in record.candidates]),
-            record.error, json.dumps(record.timings),
+            record.id,
+            record.created,
+            record.source,
+            record.team,
+            record.channel,
+            record.user,
+            record.message_ts,
+            record.reply_ts,
+            record.decision,
+            record.confidence,
+            record.best_bug,
+            json.dumps([asdict(i) for i in record.inputs]),
+            json.dumps([asdict(c) for c in record.candidates]),
+            record.error,
+            json.dumps(record.timings),
         )
         with self._locked() as db:
             db.execute(f"INSERT OR REPLACE INTO answers VALUES ({', '.join('?' * len(row))})", row)
@@ -213,9 +229,14 @@ class FeedbackStore:
             ).fetchall()
         return [
             ConfirmedExample(
-                bug_id=r["bug_id"], texts=tuple(i["text"] for i in json.loads(r["inputs"]) if i["text"]),
-                answer_id=r["id"], channel=r["channel"], asked_by=r["user"], message_ts=r["message_ts"],
-                confirmed_by=r["confirmed_by"], confirmed_at=r["confirmed_at"],
+                bug_id=r["bug_id"],
+                texts=tuple(i["text"] for i in json.loads(r["inputs"]) if i["text"]),
+                answer_id=r["id"],
+                channel=r["channel"],
+                asked_by=r["user"],
+                message_ts=r["message_ts"],
+                confirmed_by=r["confirmed_by"],
+                confirmed_at=r["confirmed_at"],
             )
             for r in rows
         ]
@@ -224,12 +245,16 @@ class FeedbackStore:
         """Answer rate, match rate, feedback counts and the most frequent bugs over the last `days`."""
         since = time.time() - days * 86400
         with self._locked() as db:
-            decisions = dict(db.execute(
-                "SELECT decision, COUNT(*) FROM answers WHERE created >= ? GROUP BY decision", (since,)
-            ).fetchall())
-            feedback = dict(db.execute(
-                "SELECT kind, COUNT(DISTINCT answer_id) FROM feedback WHERE created >= ? GROUP BY kind", (since,)
-            ).fetchall())
+            decisions = dict(
+                db.execute(
+                    "SELECT decision, COUNT(*) FROM answers WHERE created >= ? GROUP BY decision", (since,)
+                ).fetchall()
+            )
+            feedback = dict(
+                db.execute(
+                    "SELECT kind, COUNT(DISTINCT answer_id) FROM feedback WHERE created >= ? GROUP BY kind", (since,)
+                ).fetchall()
+            )
             bugs = db.execute(
                 "SELECT a.best_bug, COUNT(*) AS answers, SUM(EXISTS (SELECT 1 FROM feedback f WHERE "
                 "f.answer_id = a.id AND f.kind = 'fixed')) AS fixed FROM answers a WHERE a.created >= ? "
@@ -288,9 +313,18 @@ def stats(settings: Settings, days: float = 7.0) -> dict[str, Any]:
 
 def row_to_record(row: sqlite3.Row) -> AnswerRecord:
     return AnswerRecord(
-        id=row["id"], source=row["source"], channel=row["channel"], user=row["user"], decision=row["decision"],
-        confidence=row["confidence"], inputs=tuple(InputRecord(**i) for i in json.loads(row["inputs"])),
-        candidates=tuple(CandidateRecord(**c) for c in json.loads(row["candidates"])), team=row["team"],
-        message_ts=row["message_ts"], reply_ts=row["reply_ts"], error=row["error"],
-        timings=json.loads(row["timings"] or "{}"), created=row["created"],
+        id=row["id"],
+        source=row["source"],
+        channel=row["channel"],
+        user=row["user"],
+        decision=row["decision"],
+        confidence=row["confidence"],
+        inputs=tuple(InputRecord(**i) for i in json.loads(row["inputs"])),
+        candidates=tuple(CandidateRecord(**c) for c in json.loads(row["candidates"])),
+        team=row["team"],
+        message_ts=row["message_ts"],
+        reply_ts=row["reply_ts"],
+        error=row["error"],
+        timings=json.loads(row["timings"] or "{}"),
+        created=row["created"],
     )

@@ -59,10 +59,17 @@ def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
             if value > best[hit.bug_id][ranking.method]:
                 best[hit.bug_id][ranking.method] = value
             if ranking.method == "dense" and (hit.bug_id not in evidence or hit.score > evidence[hit.bug_id].score):
-                evidence[hit.bug_id] = Evidence(ranking.view.input_name, ranking.view.text, hit.source, hit.text, hit.score)
+                evidence[hit.bug_id] = Evidence(
+                    ranking.view.input_name, ranking.view.text, hit.source, hit.text, hit.score
+                )
     ordered = sorted(rrf, key=lambda b: rrf[b], reverse=True)
     return [
-        Candidate(bug_id=b, score=rrf[b], features={**best[b], "rrf": rrf[b]}, evidence=(evidence[b],) if b in evidence else ())
+        Candidate(
+            bug_id=b,
+            score=rrf[b],
+            features={**best[b], "rrf": rrf[b]},
+            evidence=(evidence[b],) if b in evidence else (),
+        )
         for b in ordered
     ]
 

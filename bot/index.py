@@ -23,6 +23,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 TEXT_COLUMNS = ("id", "bug_id", "kind", "source", "text", "entry_hash", "media_hash", "meta")
+HASH_COLUMNS = ("id", "bug_id", "kind", "entry_hash")
 
 
 @dataclass(frozen=True)
@@ -87,16 +88,17 @@ def ann_config(table: Any) -> Any:
 def sibling_tables(db: Any, base: str) -> list[str]:
     """The tables of one knowledge base (`<base>__<fingerprint>`), one per embedding model."""
     prefix = f"{base}__"
-    return [n for n in db.table_names() if n.startswith(prefix) and "__" not in n[len(prefix):]]
+    return [n for n in db.table_names() if n.startswith(prefix) and "__" not in n[len(prefix) :]]
 
 
 def stored_fingerprint(settings: Settings, db: Any, model: str) -> str | None:
-    """The fingerprint of this knowledge base's table whose vectors `model` made, read without loading the model."""
+    """The fingerprint of this knowledge base's table whose vectors `model` made, read without loading the model
+    (`db`: a LanceDB connection, or a `LanceFolder` from `catalog`)."""
     base = table_name(settings, "")[:-2]
     for name in sibling_tables(db, base):
         metadata = db.open_table(name).schema.metadata or {}
         if metadata.get(b"model", b"").decode() == model:
-            return name[len(base) + 2:]
+            return name[len(base) + 2 :]
     return None
 
 
@@ -110,6 +112,36 @@ def connect(settings: Settings) -> Any:
     if "://" not in uri:
         Path(uri).mkdir(parents=True, exist_ok=True)
     return lancedb.connect(uri, storage_options=storage_options(settings) or None)
+
+
+class LanceFolder:
+    """A local LanceDB folder opened read-only with `lance` itself (importing LanceDB alone takes ~2 s): it lists
+    and opens the `<name>.lance` datasets LanceDB keeps there, as a LanceDB connection would."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def table_names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name[: -len(".lance")] for p in self.root.iterdir() if p.suffix == ".lance" and p.is_dir())
+
+    def open_table(self, name: str) -> Any:
+        """The table's newest version, as a `lance.LanceDataset`."""
+        import lance
+
+        return lance.dataset(str(self.root / f"{name}.lance"))
+
+
+def lance_folder(settings: Settings) -> LanceFolder | None:
+    """The settings' store as a `LanceFolder` when it is a local folder; None for an object store."""
+    uri = settings.lancedb_uri
+    return None if "://" in uri else LanceFolder(Path(uri))
+
+
+def catalog(settings: Settings) -> Any:
+    """Something to list tables and read their schemas with: a `LanceFolder` locally, else a LanceDB connection."""
+    return lance_folder(settings) or connect(settings)
 
 
 class Snapshot:
@@ -140,17 +172,21 @@ class Snapshot:
         rows = query.select(["bug_id", "kind", "source", "text", "_score"]).to_list()
         return [Hit(r["bug_id"], r["kind"], r["source"], r["text"], float(r["_score"])) for r in rows]
 
-    def texts(self, bug_ids: Sequence[str], where: str | None = None) -> dict[str, str]:
-        """All indexed text of these bugs (description, OCR, transcripts, examples; or the rows matching
-        the SQL filter `where`), joined per bug."""
-        if not bug_ids:
+    def texts(self, bug_ids: Sequence[str] | None = None, where: str | None = None) -> dict[str, list[tuple[str, str]]]:
+        """The (kind, text) of every row of these bugs (all bugs when `bug_ids` is None; only rows matching the
+        SQL filter `where` if given), grouped per bug."""
+        if bug_ids is not None and not bug_ids:
             return {}
-        joined: dict[str, list[str]] = {b: [] for b in bug_ids}
-        scope = f"bug_id IN ({quote_all(bug_ids)})" + (f" AND ({where})" if where else "")
-        rows = self.table.search().where(scope).select(["bug_id", "text"]).limit(None)
-        for row in rows.to_list():
-            joined[row["bug_id"]].append(row["text"])
-        return {b: "\n".join(parts) for b, parts in joined.items()}
+        scopes = ([f"bug_id IN ({quote_all(bug_ids)})"] if bug_ids is not None else []) + (
+            [f"({where})"] if where else []
+        )
+        query = self.table.search()
+        if scopes:
+            query = query.where(" AND ".join(scopes))
+        grouped: dict[str, list[tuple[str, str]]] = {b: [] for b in bug_ids or ()}
+        for row in query.select(["bug_id", "kind", "text"]).limit(None).to_list():
+            grouped.setdefault(row["bug_id"], []).append((row["kind"], row["text"]))
+        return grouped
 
     def doc_texts(self) -> list[str]:
         """Every bug's description text (one per bug)."""
@@ -177,10 +213,17 @@ class KnowledgeIndex:
     def __init__(self, settings: Settings, fingerprint: str, db: Any = None) -> None:
         self.settings = settings
         self.name = table_name(settings, fingerprint)
-        self.db = db if db is not None else connect(settings)
+        self._db = db
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
+
+    @property
+    def db(self) -> Any:
+        """The LanceDB connection, opened on first use (so a refresh with nothing to do never imports LanceDB)."""
+        if self._db is None:
+            self._db = connect(self.settings)
+        return self._db
 
     def exists(self) -> bool:
         return self.name in self.db.table_names()
@@ -215,6 +258,22 @@ class KnowledgeIndex:
         if not self.exists():
             return []
         return self.open_table().search().select(list(TEXT_COLUMNS)).limit(None).to_list()
+
+    def stored_hashes(self) -> tuple[list[dict[str, Any]], int] | None:
+        """Every row's id, kind and hashes, with the table version they were read at (None when there is no table).
+
+        A local store is read with `lance` directly, so a refresh that finds nothing changed never imports LanceDB.
+        """
+        folder = lance_folder(self.settings)
+        if folder is None:
+            if not self.exists():
+                return None
+            table = self.open_table()
+            return table.search().select(list(HASH_COLUMNS)).limit(None).to_list(), int(table.version)
+        if self.name not in folder.table_names():
+            return None
+        dataset = folder.open_table(self.name)
+        return dataset.to_table(columns=list(HASH_COLUMNS)).to_pylist(), int(dataset.version)
 
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Full rows (with vectors) by id, so unchanged media need not be embedded again."""

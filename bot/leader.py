@@ -65,8 +65,9 @@ class FileLease:
 class S3Lease:
     """A lease object in a bucket, taken and renewed with S3 conditional writes."""
 
-    def __init__(self, client: Any, bucket: str, key: str, holder: str, seconds: float,
-                 clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, client: Any, bucket: str, key: str, holder: str, seconds: float, clock: Clock = time.monotonic
+    ) -> None:
         self.client, self.bucket, self.key = client, bucket, key
         self.holder, self.seconds, self.clock = holder, seconds, clock
         self._etag: str | None = None

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable
 
 WORD = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)*")
+# HTTP statuses (not line numbers, ports, times or parts of addresses), ERR_* names, E-codes, *Error classes,
+# curl exit codes.
 CODE = re.compile(
-    r"\b(?:[45]\d\d|ERR_[A-Z_]+|E[A-Z]{3,}|[A-Z][A-Za-z]+(?:Error|Exception)|curl: \(\d+\))(?![\w])"
+    r"(?<![\w.:/#-])(?<![Ll]ine )(?<![Pp]ort )[45]\d\d(?![\w.:%])"
+    r"|\bERR_[A-Z_]+|\bE[A-Z][A-Z_]{2,}\b|\b[A-Z][A-Za-z]+(?:Error|Exception)\b|curl: \(\d+\)"
 )
+# E-codes are errno names (ENOENT, ECONNREFUSED...) and Node/npm's own; other capitalised E-words are words.
+E_CODES = frozenset(errno.errorcode.values()) | frozenset(
+    "EJSONPARSE ERESOLVE ELIFECYCLE ETARGET EINTEGRITY EBADENGINE ENEEDAUTH ENOVERSIONS ENOTFOUND EAI_AGAIN "
+    "EUSAGE EOVERRIDE ENOWORKSPACES ENOTCACHED ECONNABORTED".split()
+)
+E_WORD = re.compile(r"(?!ERR_)E[A-Z][A-Z_]{2,}")
 STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "get", "gets", "got", "has", "have", "i", "if", "in", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "says", "say", "so", "that", "the", "then", "there", "this", "to", "up", "was", "we", "when", "which", "while", "with", "you", "your", "just", "all", "any", "shows", "showing", "page", "error"]
+    "a an and are as at be but by can do does for from get gets got has have i if in is it its me my no not of on "
+    "or our says say so that the then there this to up was we when which while with you your just all any shows "
+    "showing page error".split()
 )
 
 
@@ -22,12 +34,13 @@ def words(text: str) -> set[str]:
 
 
 def codes(text: str) -> set[str]:
-    """Error codes and names: HTTP statuses, ERR_* names, npm E-codes, *Error classes, curl exit codes."""
-    return {c.upper() for c in CODE.findall(text)}
+    """Error codes and names: HTTP statuses, ERR_* names, errno and npm E-codes, *Error classes, curl exit codes."""
+    found = CODE.findall(text)
+    return {c.upper() for c in found if not E_WORD.fullmatch(c) or c in E_CODES}
 
 
 class Lexicon:
-    """Inverse document frequencies over the bugs' descriptions."""
+    """Inverse document frequencies over the bugs' knowledge texts (one document per bug)."""
 
     def __init__(self, documents: Iterable[str]) -> None:
         frequency: Counter[str] = Counter()
@@ -37,7 +50,10 @@ class Lexicon:
             count += 1
         self.size = count
         self.idf = {w: math.log((count + 1) / (n + 0.5)) for w, n in frequency.items()}
-        self.codes: set[str] = set()
+        self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
+
+    def weight(self, word: str) -> float:
+        return self.idf.get(word, self.unseen_idf)
 
     def coverage(self, query: str, bug_text: str) -> float:
         """The IDF-weighted share of the query's knowledge-base words that the bug's text contains."""
@@ -47,6 +63,18 @@ class Lexicon:
             return 0.0
         present = words(bug_text)
         return sum(self.idf[w] for w in known if w in present) / total
+
+    def screen_overlap(self, screen: str, bug_screens: Iterable[str]) -> float:
+        """How much of the bug's closest knowledge screenshot text the query's screenshots show (IDF-weighted):
+        near 1 when the user sees the same screen, low when only a generic word or code is shared."""
+        seen = words(screen)
+        best = 0.0
+        for text in bug_screens:
+            wanted = words(text)
+            total = sum(self.weight(w) for w in wanted)
+            if total:
+                best = max(best, sum(self.weight(w) for w in wanted if w in seen) / total)
+        return best
 
     @staticmethod
     def code_agreement(query: str, bug_text: str) -> tuple[float, float]:

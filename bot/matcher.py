@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.decision import confidence, decide, feature_vector
+from bot.decision import QueryText, confidence, decide, feature_vector
 from bot.embed import Embedder
 from bot.errors import BotError
 from bot.examples import ExampleStore, Negatives
@@ -21,6 +21,7 @@ from bot.media import clean_text, decode_attachment
 from bot.records import Answer, Candidate, Match, Query, QueryInput
 from bot.rerank import Reranker
 from bot.settings import Settings
+from bot.spoken import spoken_numbers
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_ROWS = "kind != 'example'"
@@ -89,6 +90,8 @@ class Matcher:
     def _match(self, query: Query, timer: Timer) -> Answer:
         snapshot = self.index.snapshot()
         inputs = self.read_inputs(query, snapshot, timer)
+        if self.settings.spoken_numbers:
+            inputs = [replace(i, text=spoken_numbers(i.text)) if i.kind != "image" else i for i in inputs]
         views = query_views(inputs)
         images = [i for i in inputs if i.image is not None and self.embedder.supports("image")]
         if not views and not images:
@@ -125,7 +128,7 @@ class Matcher:
         limit = self.settings.search_limit
         with timer.stage("embed"):
             vectors = self.embedder.encode_texts([v.text for v in views])
-            image_vectors = self.embedder.encode_images([i.image for i in images]) if images else []
+            image_vectors = self.embedder.encode_images([i.image for i in images])
         rankings = []
         with timer.stage("search"):
             for view, vector in zip(views, vectors, strict=True):
@@ -159,12 +162,14 @@ class Matcher:
             top = [c for c in top if c.bug_id in bugs]
             if not top:
                 return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
-            query = "\n".join(v.text for v in views)
-            texts = snapshot.texts([c.bug_id for c in top], KNOWLEDGE_ROWS)  # examples act only as repeats
+            screen = "\n".join(i.text for i in inputs if i.kind == "image" and i.text)
+            voice = any(i.kind == "audio" and i.text for i in inputs)
+            query = QueryText("\n".join(v.text for v in views), screen, voice)
+            rows = snapshot.texts([c.bug_id for c in top], KNOWLEDGE_ROWS)  # examples act only as repeats
             lexicon = self.knowledge_stats(snapshot).lexicon
             matches = []
             for position, candidate in enumerate(top):
-                features = feature_vector(top, position, query, texts[candidate.bug_id], lexicon)
+                features = feature_vector(top, position, query, rows[candidate.bug_id], lexicon)
                 value = confidence(features, self.settings)
                 if "rejected" in candidate.features:
                     value *= self.settings.negative_penalty
@@ -178,9 +183,10 @@ class Matcher:
     def knowledge_stats(self, snapshot: Snapshot) -> KnowledgeStats:
         """Vocabulary and word statistics of the served knowledge base (recomputed per index version)."""
         if self._stats is None or self._stats.version != snapshot.version:
-            texts = snapshot.doc_texts()
-            vocabulary = vocabulary_from_texts(texts, self.settings.asr_vocabulary_size)
-            self._stats = KnowledgeStats(snapshot.version, vocabulary, Lexicon(texts))
+            vocabulary = vocabulary_from_texts(snapshot.doc_texts(), self.settings.asr_vocabulary_size)
+            bugs = snapshot.texts(where=KNOWLEDGE_ROWS)
+            lexicon = Lexicon("\n".join(text for _, text in rows) for rows in bugs.values())
+            self._stats = KnowledgeStats(snapshot.version, vocabulary, lexicon)
         return self._stats
 
     def vocabulary(self, snapshot: Snapshot) -> list[str]:
@@ -201,8 +207,9 @@ def demote(candidates: list[Candidate], rejected: dict[str, float], top_k: int) 
     """Mark bugs users said were "Not it" for a near-identical query and move them to the end of the top `top_k`."""
     if not rejected:
         return candidates
-    down = [replace(c, features={**c.features, "rejected": rejected[c.bug_id]})
-            for c in candidates if c.bug_id in rejected]
+    down = [
+        replace(c, features={**c.features, "rejected": rejected[c.bug_id]}) for c in candidates if c.bug_id in rejected
+    ]
     kept = [c for c in candidates if c.bug_id not in rejected]
     cut = max(0, top_k - len(down))
     return kept[:cut] + down + kept[cut:]

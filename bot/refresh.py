@@ -15,10 +15,9 @@ from bot.embed import Embedder
 from bot.errors import BotError
 from bot.examples import Example, ExampleStore
 from bot.extract import Extractor, vocabulary_from_texts
-from bot.index import KnowledgeIndex, bug_meta, connect, row_schema, stored_fingerprint, table_name
+from bot.index import KnowledgeIndex, bug_meta, catalog, row_schema, stored_fingerprint, table_name
 from bot.knowledge import AUDIO_SUFFIXES, IMAGE_SUFFIXES, KnowledgeScan, hash_file, hash_files, scan_knowledge
 from bot.leader import Leader, open_leader
-from bot.media import decode_attachment
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
 from bot.storage import is_object_store
@@ -49,8 +48,18 @@ class RefreshReport:
     examples_removed: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        keys = ("added", "updated", "deleted", "unchanged", "failed", "seconds", "version", "embedded",
-                "examples_added", "examples_removed")
+        keys = (
+            "added",
+            "updated",
+            "deleted",
+            "unchanged",
+            "failed",
+            "seconds",
+            "version",
+            "embedded",
+            "examples_added",
+            "examples_removed",
+        )
         return {k: getattr(self, k) for k in keys}
 
 
@@ -75,8 +84,13 @@ class Refresher:
     """Builds knowledge rows (OCR, transcripts, embeddings) and writes only what changed."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder, extractor: Extractor, index: KnowledgeIndex,
-        examples: ExampleStore | None = None, leader: Leader | None = None,
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        extractor: Extractor,
+        index: KnowledgeIndex,
+        examples: ExampleStore | None = None,
+        leader: Leader | None = None,
     ) -> None:
         self.settings = settings
         self.leader = leader
@@ -110,22 +124,26 @@ class Refresher:
         report = RefreshReport()
         root = Path(self.settings.knowledge_dir)
         if not root.is_dir():
-            raise BotError(f"The knowledge folder {root} does not exist; pass --knowledge or set SUPPORTBOT_KNOWLEDGE_DIR.")
-        unchanged = self._unchanged_count(root)
+            raise BotError(
+                f"The knowledge folder {root} does not exist; pass --knowledge or set SUPPORTBOT_KNOWLEDGE_DIR."
+            )
+        unchanged = self._unchanged(root)
         if unchanged is not None:
-            report.unchanged, report.version = unchanged, int(self.index.open_table().version)
+            report.unchanged, report.version = unchanged
         else:
             self._update(scan_knowledge(root), report, progress)
         report.seconds = round(time.monotonic() - started, 3)
         log.debug("refresh %s: %s", self.index.name, {k: v for k, v in report.as_dict().items() if k != "embedded"})
         return report
 
-    def _unchanged_count(self, root: Path) -> int | None:
-        """The number of entries when every entry and learned example is as stored (found by hashing files,
-        without parsing them or loading a model); None when anything may have changed."""
-        if not self.index.exists():
+    def _unchanged(self, root: Path) -> tuple[int, int] | None:
+        """The number of entries and the table version when every entry and learned example is as stored (found
+        by hashing files, without parsing them, loading a model or importing LanceDB); None when anything may
+        have changed."""
+        found = self.index.stored_hashes()
+        if found is None:
             return None
-        rows = self.index.stored_rows()
+        rows, version = found
         stored = stored_hashes(rows)
         folders = entry_folders(root)
         if {f.name for f in folders} != set(stored) or any(entry_hash(f) != stored[f.name] for f in folders):
@@ -133,7 +151,7 @@ class Refresher:
         held = {r["id"]: r["entry_hash"] for r in rows if r["kind"] == "example"}
         examples = self.examples.list() if self.examples else []
         wanted = {i: e.content_hash for e in examples if e.bug_id in stored for i in example_row_ids(e)}
-        return len(folders) if wanted == held else None
+        return (len(folders), version) if wanted == held else None
 
     def _update(self, scan: KnowledgeScan, report: RefreshReport, progress: Progress | None) -> None:
         """Parse, embed and write what changed (the model loads here, only when there is work)."""
@@ -166,9 +184,13 @@ class Refresher:
         fresh = {e.id for e in wanted if any(held.get(i) != e.content_hash for i in example_row_ids(e))}
         keep = {i for e in wanted for i in example_row_ids(e)}
         return Plan(
-            changed=changed, deleted=deleted, new_bugs=sum(1 for b in changed if b.id not in stored),
-            examples=[e for e in wanted if e.bug_id in rewritten or e.id in fresh], new_examples=len(fresh),
-            dropped_rows=sorted(i for i in held if i not in keep), exists=self.index.exists(),
+            changed=changed,
+            deleted=deleted,
+            new_bugs=sum(1 for b in changed if b.id not in stored),
+            examples=[e for e in wanted if e.bug_id in rewritten or e.id in fresh],
+            new_examples=len(fresh),
+            dropped_rows=sorted(i for i in held if i not in keep),
+            exists=self.index.exists(),
         )
 
     def _use_model_table(self) -> bool:
@@ -219,6 +241,8 @@ class Refresher:
         old = reuse.get(media_row_id(bug.id, name))
         if old is not None and old["media_hash"] == media_hash:
             return {**old, "entry_hash": bug.content_hash}
+        from bot.media import decode_attachment  # PIL: only when a media file must be read again
+
         try:
             media = decode_attachment(Attachment(name=name, data=path.read_bytes()), self.settings)
             extracted = self.extractor.extract(media, vocabulary)
@@ -227,8 +251,14 @@ class Refresher:
             return None
         kind = "transcript" if path.suffix.lower() in AUDIO_SUFFIXES else "ocr"
         return {
-            "id": media_row_id(bug.id, name), "bug_id": bug.id, "kind": kind, "source": name,
-            "text": extracted.text, "entry_hash": bug.content_hash, "media_hash": media_hash, "meta": "",
+            "id": media_row_id(bug.id, name),
+            "bug_id": bug.id,
+            "kind": kind,
+            "source": name,
+            "text": extracted.text,
+            "entry_hash": bug.content_hash,
+            "media_hash": media_hash,
+            "meta": "",
             "_image": extracted.image,
         }
 
@@ -240,17 +270,27 @@ class Refresher:
             if old is not None and old["entry_hash"] == example.content_hash:
                 rows.append(old)
                 continue
-            rows.append({
-                "id": row_id, "bug_id": example.bug_id, "kind": "example", "text": item.text,
-                "source": f"example-{example.id}/{item.name}", "entry_hash": example.content_hash,
-                "media_hash": "", "meta": "", "_image": self._example_image(item.name, item.image),
-            })
+            rows.append(
+                {
+                    "id": row_id,
+                    "bug_id": example.bug_id,
+                    "kind": "example",
+                    "text": item.text,
+                    "source": f"example-{example.id}/{item.name}",
+                    "entry_hash": example.content_hash,
+                    "media_hash": "",
+                    "meta": "",
+                    "_image": self._example_image(item.name, item.image),
+                }
+            )
         return rows
 
     def _example_image(self, name: str, data: bytes | None) -> Any:
         """The decoded image of an example input, when the model embeds images natively."""
         if data is None or not self.embedder.supports("image"):
             return None
+        from bot.media import decode_attachment
+
         try:
             return decode_attachment(Attachment(name=name, data=data), self.settings).payload
         except BotError as err:
@@ -280,8 +320,14 @@ class Refresher:
 def doc_row(bug: KnownBug) -> dict[str, Any]:
     """The row that describes a bug in words; it also carries the bug's display fields."""
     return {
-        "id": f"{bug.id}/doc", "bug_id": bug.id, "kind": "doc", "source": "bug.md", "text": bug.doc_text,
-        "entry_hash": bug.content_hash, "media_hash": "", "meta": bug_meta(bug),
+        "id": f"{bug.id}/doc",
+        "bug_id": bug.id,
+        "kind": "doc",
+        "source": "bug.md",
+        "text": bug.doc_text,
+        "entry_hash": bug.content_hash,
+        "media_hash": "",
+        "meta": bug_meta(bug),
     }
 
 
@@ -318,12 +364,13 @@ def missing_but_broken(bug_id: str, scan: KnowledgeScan) -> bool:
     return any(Path(err.path).parent.name == bug_id or Path(err.path).name == bug_id for err in scan.errors)
 
 
-def build_refresher(settings: Settings, embedder: Embedder | None = None, extractor: Extractor | None = None) -> Refresher:
+def build_refresher(
+    settings: Settings, embedder: Embedder | None = None, extractor: Extractor | None = None
+) -> Refresher:
     """A refresher over the settings' knowledge folder; models load only once something must be embedded."""
     embedder = embedder or Embedder(settings)
-    db = connect(settings)
-    fingerprint = stored_fingerprint(settings, db, embedder.name) or embedder.fingerprint
-    index = KnowledgeIndex(settings, fingerprint, db)
+    fingerprint = stored_fingerprint(settings, catalog(settings), embedder.name) or embedder.fingerprint
+    index = KnowledgeIndex(settings, fingerprint)
     leader = open_leader(settings)
     return Refresher(settings, embedder, extractor or Extractor(settings), index, ExampleStore(settings), leader)
 
@@ -331,5 +378,3 @@ def build_refresher(settings: Settings, embedder: Embedder | None = None, extrac
 def refresh_index(settings: Settings) -> RefreshReport:
     """Refresh the index for `settings.knowledge_dir` (used by the CLI, the scheduler and tests)."""
     return build_refresher(settings).refresh()
-
-

@@ -26,8 +26,13 @@ def answer_json(answer: Answer) -> dict[str, Any]:
                 "resolution": m.bug.resolution,
                 "links": list(m.bug.links),
                 "evidence": [
-                    {"input": e.query_input, "query_text": e.query_text[:300], "source": e.source, "text": e.text[:300],
-                     "score": round(e.score, 4)}
+                    {
+                        "input": e.query_input,
+                        "query_text": e.query_text[:300],
+                        "source": e.source,
+                        "text": e.text[:300],
+                        "score": round(e.score, 4),
+                    }
                     for e in m.evidence
                 ],
             }
@@ -51,7 +56,9 @@ def answer_text(answer: Answer) -> str:
     lines.append("  Resolution: " + best.bug.resolution.replace("\n", " ")[:600])
     if best.evidence:
         ev = best.evidence[0]
-        lines.append(f"  Evidence: {ev.query_input} ~ {ev.source}: \"{ev.text.splitlines()[0][:120] if ev.text else ''}\"")
+        lines.append(
+            f'  Evidence: {ev.query_input} ~ {ev.source}: "{ev.text.splitlines()[0][:120] if ev.text else ""}"'
+        )
     others = [m.bug.title for m in answer.matches[1:3]]
     if others:
         lines.append("  Also possible: " + "; ".join(others))

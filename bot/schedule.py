@@ -56,8 +56,16 @@ def schedule_refresh(
         return None
     first: dict[str, Any] = {"next_run_time": datetime.now(UTC)} if run_now else {}
     return scheduler.add_job(
-        run_refresh, trigger, args=[refresher], id=JOB_ID, name="refresh the knowledge index",
-        max_instances=1, coalesce=True, misfire_grace_time=MISFIRE_GRACE_SECONDS, replace_existing=True, **first,
+        run_refresh,
+        trigger,
+        args=[refresher],
+        id=JOB_ID,
+        name="refresh the knowledge index",
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        replace_existing=True,
+        **first,
     )
 
 
@@ -79,8 +87,13 @@ def schedule_campaign(scheduler: BackgroundScheduler, leader: Leader) -> Job:
     """Take or renew the refresher lease now and three times per lease; give it up when the scheduler stops."""
     scheduler.add_listener(lambda _event: leader.resign(), EVENT_SCHEDULER_SHUTDOWN)
     return scheduler.add_job(
-        leader.campaign, IntervalTrigger(seconds=leader.renew_seconds), id=LEADER_JOB_ID,
-        name="hold the refresher lease", max_instances=1, coalesce=True, replace_existing=True,
+        leader.campaign,
+        IntervalTrigger(seconds=leader.renew_seconds),
+        id=LEADER_JOB_ID,
+        name="hold the refresher lease",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
         next_run_time=datetime.now(UTC),
     )
 

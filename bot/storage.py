@@ -42,7 +42,7 @@ def is_object_store(uri: str) -> bool:
 def s3_location(uri: str) -> S3Location:
     """The bucket and prefix of an `s3://bucket/prefix` URI."""
     scheme = next((s for s in S3_SCHEMES if uri.startswith(s)), None)
-    bucket, _, prefix = uri[len(scheme):].partition("/") if scheme else ("", "", "")
+    bucket, _, prefix = uri[len(scheme) :].partition("/") if scheme else ("", "", "")
     if not bucket:
         raise StorageNotConfigured(f"{uri!r} is not an s3://bucket/prefix URI; fix SUPPORTBOT_DB_URI.")
     return S3Location(bucket, prefix.strip("/"))

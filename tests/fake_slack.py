@@ -94,13 +94,24 @@ class FakeSlack:
         self.hosted[path] = Hosted(data, content_type, status, headers)
         return f"{self.base}{path}"
 
-    def add_file(self, file_id: str, name: str, data: bytes, mimetype: str, served_as: str | None = None,
-                 **extra: Any) -> dict[str, Any]:
+    def add_file(
+        self, file_id: str, name: str, data: bytes, mimetype: str, served_as: str | None = None, **extra: Any
+    ) -> dict[str, Any]:
         """Host a file and return the Slack file object that points at it (also known to `files.info`)."""
         url = self.host_file(f"/files-pri/{TEAM}-{file_id}/download/{name}", data, served_as or mimetype)
-        obj = {"id": file_id, "name": name, "title": name, "mimetype": mimetype, "filetype": name.rsplit(".", 1)[-1],
-               "size": len(data), "mode": "hosted", "is_external": False, "url_private": url,
-               "url_private_download": url, **extra}
+        obj = {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1],
+            "size": len(data),
+            "mode": "hosted",
+            "is_external": False,
+            "url_private": url,
+            "url_private_download": url,
+            **extra,
+        }
         self.file_info[file_id] = obj
         return obj
 
@@ -146,8 +157,16 @@ class FakeSlack:
         return handler(args) if handler else {"ok": False, "error": "unknown_method"}
 
     def api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake", "user": "supportbot",
-                "team_id": TEAM, "user_id": BOT_USER, "bot_id": BOT_ID, "is_enterprise_install": False}
+        return {
+            "ok": True,
+            "url": "https://fake.slack.test/",
+            "team": "Fake",
+            "user": "supportbot",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
 
     def api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"1800000000.{next(self._ts):06d}"
@@ -158,8 +177,11 @@ class FakeSlack:
 
     def api_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = str(args.get("message_ts", "")).replace(".", "")
-        return {"ok": True, "channel": args.get("channel"),
-                "permalink": f"https://fake.slack.test/archives/{args.get('channel')}/p{ts}"}
+        return {
+            "ok": True,
+            "channel": args.get("channel"),
+            "permalink": f"https://fake.slack.test/archives/{args.get('channel')}/p{ts}",
+        }
 
     def api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}
@@ -202,9 +224,18 @@ class FakeSlack:
     def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str, retry_attempt: int = 0) -> None:
         """Push one envelope (events_api, slash_commands or interactive) to the connected client."""
         conn = self.wait_for(lambda: self._ws_conns[-1] if self._ws_conns else None, what="a Socket Mode client")
-        conn.send(json.dumps({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                              "accepts_response_payload": kind != "events_api", "retry_attempt": retry_attempt,
-                              "retry_reason": "timeout" if retry_attempt else ""}))
+        conn.send(
+            json.dumps(
+                {
+                    "envelope_id": envelope_id,
+                    "type": kind,
+                    "payload": payload,
+                    "accepts_response_payload": kind != "events_api",
+                    "retry_attempt": retry_attempt,
+                    "retry_reason": "timeout" if retry_attempt else "",
+                }
+            )
+        )
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         fake = self
@@ -292,48 +323,107 @@ _event_ids = itertools.count(1)
 
 def event_body(event: dict[str, Any]) -> dict[str, Any]:
     """An Events API `event_callback` envelope around `event`."""
-    return {"token": "legacy", "team_id": TEAM, "api_app_id": "A0001", "event": event, "type": "event_callback",
-            "event_id": f"Ev{next(_event_ids):08d}", "event_time": int(time.time()),
-            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]}
+    return {
+        "token": "legacy",
+        "team_id": TEAM,
+        "api_app_id": "A0001",
+        "event": event,
+        "type": "event_callback",
+        "event_id": f"Ev{next(_event_ids):08d}",
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+    }
 
 
-def message_event(channel: str, ts: str, text: str = "", user: str = "UASKER01",
-                  files: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+def message_event(
+    channel: str,
+    ts: str,
+    text: str = "",
+    user: str = "UASKER01",
+    files: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """A `message` event (subtype file_share when it has files)."""
-    event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
-             "channel_type": "channel", "team": TEAM, **extra}
+    event = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "channel_type": "channel",
+        "team": TEAM,
+        **extra,
+    }
     if files:
         event.update(subtype="file_share", files=files)
     return event
 
 
 def mention_event(channel: str, ts: str, text: str, user: str = "UASKER01", **extra: Any) -> dict[str, Any]:
-    return {"type": "app_mention", "channel": channel, "user": user, "text": f"<@{BOT_USER}> {text}", "ts": ts,
-            "team": TEAM, **extra}
+    return {
+        "type": "app_mention",
+        "channel": channel,
+        "user": user,
+        "text": f"<@{BOT_USER}> {text}",
+        "ts": ts,
+        "team": TEAM,
+        **extra,
+    }
 
 
 def command_form(text: str, response_url: str, channel: str = "C0CMD", user: str = "UASKER01") -> dict[str, str]:
-    return {"token": "legacy", "team_id": TEAM, "channel_id": channel, "user_id": user, "command": "/findbug",
-            "text": text, "response_url": response_url, "trigger_id": f"trig.{time.monotonic_ns()}"}
+    return {
+        "token": "legacy",
+        "team_id": TEAM,
+        "channel_id": channel,
+        "user_id": user,
+        "command": "/findbug",
+        "text": text,
+        "response_url": response_url,
+        "trigger_id": f"trig.{time.monotonic_ns()}",
+    }
 
 
-def shortcut_payload(message: dict[str, Any], channel: str, response_url: str,
-                     user: str = "UHELPER1") -> dict[str, Any]:
-    return {"type": "message_action", "callback_id": "find_matching_bug", "trigger_id": f"trig.{time.monotonic_ns()}",
-            "team": {"id": TEAM}, "user": {"id": user}, "channel": {"id": channel}, "message": message,
-            "response_url": response_url, "message_ts": message["ts"]}
+def shortcut_payload(
+    message: dict[str, Any], channel: str, response_url: str, user: str = "UHELPER1"
+) -> dict[str, Any]:
+    return {
+        "type": "message_action",
+        "callback_id": "find_matching_bug",
+        "trigger_id": f"trig.{time.monotonic_ns()}",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "channel": {"id": channel},
+        "message": message,
+        "response_url": response_url,
+        "message_ts": message["ts"],
+    }
 
 
-def action_payload(action_id: str, value: str, message: dict[str, Any], channel: str, response_url: str,
-                   user: str = "UASKER01") -> dict[str, Any]:
+def action_payload(
+    action_id: str, value: str, message: dict[str, Any], channel: str, response_url: str, user: str = "UASKER01"
+) -> dict[str, Any]:
     """A block_actions payload for a button on `message` (a posted reply: ts, text, blocks, thread_ts)."""
-    return {"type": "block_actions", "team": {"id": TEAM}, "user": {"id": user}, "api_app_id": "A0001",
-            "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
-                          "is_ephemeral": False},
-            "channel": {"id": channel}, "message": message, "response_url": response_url,
-            "trigger_id": f"trig.{time.monotonic_ns()}",
-            "actions": [{"type": "button", "action_id": action_id, "block_id": "feedback", "value": value,
-                         "action_ts": f"{time.time():.6f}"}]}
+    return {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": user},
+        "api_app_id": "A0001",
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False},
+        "channel": {"id": channel},
+        "message": message,
+        "response_url": response_url,
+        "trigger_id": f"trig.{time.monotonic_ns()}",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "feedback",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
 
 
 # --- signed HTTP client -----------------------------------------------------------------------------
@@ -351,12 +441,22 @@ class SlackSender:
         self.url = url
         self.signer = SignatureVerifier(secret)
 
-    def send(self, body: str, content_type: str, headers: dict[str, str] | None = None,
-             timestamp: int | None = None, signature: str | None = None) -> Sent:
+    def send(
+        self,
+        body: str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> Sent:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         sig = signature if signature is not None else self.signer.generate_signature(timestamp=ts, body=body)
-        all_headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig,
-                       **(headers or {})}
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": sig,
+            **(headers or {}),
+        }
         request = urllib.request.Request(self.url, data=body.encode(), headers=all_headers, method="POST")
         started = time.perf_counter()
         try:

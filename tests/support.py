@@ -29,23 +29,35 @@ SAMPLE_BUGS = {
         ["curl", "network"],
         "curl prints 'curl: (7) Failed to connect to localhost port 8080: Connection refused'.",
         "Nothing listens on that port. Start the service or fix the port number.",
-        ["$ curl http://localhost:8080/health", "curl: (7) Failed to connect to localhost port 8080 after 0 ms:",
-         "Connection refused"],
+        [
+            "$ curl http://localhost:8080/health",
+            "curl: (7) Failed to connect to localhost port 8080 after 0 ms:",
+            "Connection refused",
+        ],
     ),
     "psql-role-missing": (
         "psql: FATAL role does not exist",
         ["postgres", "psql"],
         "psql fails with 'FATAL: role \"deploy\" does not exist'.",
         "Create the role with createuser, or connect as an existing user with -U.",
-        ["$ psql -d orders", "psql: error: connection to server on socket failed:", "FATAL:  role \"deploy\" does not exist"],
+        [
+            "$ psql -d orders",
+            "psql: error: connection to server on socket failed:",
+            'FATAL:  role "deploy" does not exist',
+        ],
     ),
     "python-no-module-yaml": (
         "ModuleNotFoundError: No module named 'yaml'",
         ["python", "import"],
         "Running the tool prints 'ModuleNotFoundError: No module named yaml'.",
         "Install PyYAML in the same environment: pip install pyyaml.",
-        ["$ python tool.py", "Traceback (most recent call last):", "  File \"tool.py\", line 1, in <module>",
-         "    import yaml", "ModuleNotFoundError: No module named 'yaml'"],
+        [
+            "$ python tool.py",
+            "Traceback (most recent call last):",
+            '  File "tool.py", line 1, in <module>',
+            "    import yaml",
+            "ModuleNotFoundError: No module named 'yaml'",
+        ],
     ),
 }
 
@@ -65,14 +77,22 @@ def render_screenshot(lines: list[str], path: Path, size: tuple[int, int] = (900
     return path
 
 
-def write_bug(root: Path, bug_id: str, title: str, tags: list[str], symptoms: str, resolution: str,
-              screen: list[str] | None = None, status: str = "workaround") -> Path:
+def write_bug(
+    root: Path,
+    bug_id: str,
+    title: str,
+    tags: list[str],
+    symptoms: str,
+    resolution: str,
+    screen: list[str] | None = None,
+    status: str = "workaround",
+) -> Path:
     """Write one knowledge entry (bug.md plus an optional rendered screenshot)."""
     folder = root / bug_id
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "bug.md").write_text(
-        f"---\nid: {bug_id}\ntitle: \"{title}\"\nproduct: \"Lumen Orders\"\ntags: {tags}\nstatus: {status}\n"
-        f"links: [\"https://example.com/{bug_id}\"]\n---\n\n# {title}\n\n## Symptoms\n\n{symptoms}\n\n"
+        f'---\nid: {bug_id}\ntitle: "{title}"\nproduct: "Lumen Orders"\ntags: {tags}\nstatus: {status}\n'
+        f'links: ["https://example.com/{bug_id}"]\n---\n\n# {title}\n\n## Symptoms\n\n{symptoms}\n\n'
         f"## Resolution\n\n{resolution}\n",
         encoding="utf-8",
     )
@@ -88,7 +108,44 @@ def write_sample_knowledge(root: Path) -> Path:
     return root
 
 
-TINY_WORDS = ["the", "a", "is", "on", "to", "of", "and", "error", "page", "nginx", "bad", "gateway", "time", "out", "502", "504", "curl", "failed", "connect", "connection", "refused", "port", "server", "psql", "role", "does", "not", "exist", "python", "module", "named", "yaml", "no", "fatal", "deploy", "report"]
+TINY_WORDS = [
+    "the",
+    "a",
+    "is",
+    "on",
+    "to",
+    "of",
+    "and",
+    "error",
+    "page",
+    "nginx",
+    "bad",
+    "gateway",
+    "time",
+    "out",
+    "502",
+    "504",
+    "curl",
+    "failed",
+    "connect",
+    "connection",
+    "refused",
+    "port",
+    "server",
+    "psql",
+    "role",
+    "does",
+    "not",
+    "exist",
+    "python",
+    "module",
+    "named",
+    "yaml",
+    "no",
+    "fatal",
+    "deploy",
+    "report",
+]
 
 
 def word_tokenizer(max_length: int = 64):  # noqa: ANN201 - transformers type
@@ -103,8 +160,14 @@ def word_tokenizer(max_length: int = 64):  # noqa: ANN201 - transformers type
     tokenizer.normalizer = normalizers.Lowercase()
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
     return PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-        bos_token="<|startoftext|>", eos_token="<|endoftext|>", model_max_length=max_length,
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        bos_token="<|startoftext|>",
+        eos_token="<|endoftext|>",
+        model_max_length=max_length,
     ), len(vocab)
 
 
@@ -115,11 +178,25 @@ def build_tiny_clip(path: Path) -> Path:
 
     torch.manual_seed(0)
     tokenizer, size = word_tokenizer()
-    text = {"vocab_size": size, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
-            "num_attention_heads": 2, "max_position_embeddings": 64, "bos_token_id": 4, "eos_token_id": 5,
-            "pad_token_id": 0}
-    vision = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2,
-              "image_size": 32, "patch_size": 8}
+    text = {
+        "vocab_size": size,
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "max_position_embeddings": 64,
+        "bos_token_id": 4,
+        "eos_token_id": 5,
+        "pad_token_id": 0,
+    }
+    vision = {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 2,
+        "image_size": 32,
+        "patch_size": 8,
+    }
     CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16)).save_pretrained(path)
     images = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(path)
@@ -133,8 +210,38 @@ def build_tiny_cross_encoder(path: Path) -> Path:
 
     torch.manual_seed(0)
     tokenizer, size = word_tokenizer(128)
-    config = BertConfig(vocab_size=size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128, num_labels=1)
+    config = BertConfig(
+        vocab_size=size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        num_labels=1,
+    )
     BertForSequenceClassification(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+def write_text_only_knowledge(root: Path) -> Path:
+    """The sample bugs without screenshots (no OCR needed), for tests about indexing itself."""
+    for bug_id, (title, tags, symptoms, resolution, _) in SAMPLE_BUGS.items():
+        write_bug(root, bug_id, title, tags, symptoms, resolution)
+    return root
+
+
+def refresh(settings, shared_models: dict) -> dict:  # noqa: ANN001 - Settings, imported lazily
+    """Refresh the settings' index with the session's shared models; the report as a dict."""
+    from bot.refresh import build_refresher
+
+    return build_refresher(settings, shared_models["embedder"], shared_models["extractor"]).refresh().as_dict()
+
+
+def copy_index(built, tmp_path: Path):  # noqa: ANN001, ANN201 - Settings in and out
+    """Settings pointing at a private copy of an already-built knowledge folder and data dir."""
+    import shutil
+
+    kb = Path(shutil.copytree(built.knowledge_dir, tmp_path / "knowledge"))
+    shutil.copytree(built.data_dir, tmp_path / "data")
+    return built.model_copy(update={"knowledge_dir": kb, "data_dir": tmp_path / "data"})

@@ -59,10 +59,12 @@ def test_index_from_config_keeps_recall(tmp_path: Path, index_type: str) -> None
 
     dim, rows = 64, 6_000
     vectors = _clustered(rows + 50, dim, seed=1)
-    data = pa.table({
-        "id": np.arange(rows),
-        "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors[:rows].ravel()), dim),
-    })
+    data = pa.table(
+        {
+            "id": np.arange(rows),
+            "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors[:rows].ravel()), dim),
+        }
+    )
     table = lancedb.connect(tmp_path).create_table("t", data)
     cfg = choose_ann_index(rows, dim, min_rows=1_000)
     assert cfg is not None and cfg.index_type == "IVF_SQ"

@@ -56,16 +56,31 @@ def test_eval_json_report(env: dict[str, str], tmp_path: Path) -> None:
     render_screenshot(["504 Gateway Time-out", "nginx/1.22.1"], tmp_path / "a.png", dark=False)
     lines = [
         {"id": "1", "text": "", "files": ["a.png"], "expected": "nginx-504-upstream-slow", "kind": "screenshot"},
-        {"id": "2", "text": "psql complains the role deploy is missing", "files": [], "expected": "psql-role-missing",
-         "kind": "text"},
+        {
+            "id": "2",
+            "text": "psql complains the role deploy is missing",
+            "files": [],
+            "expected": "psql-role-missing",
+            "kind": "text",
+        },
         {"id": "3", "text": "how do I export my invoices to excel", "files": [], "expected": None, "kind": "out-of-kb"},
     ]
     queries.write_text("\n".join(json.dumps(line) for line in lines))
     code, out = run(env, "eval", "--queries", str(queries), "--json", "--no-fts")
     assert code == 0
     report = json.loads(out)
-    for key in ("queries", "recall_at_1", "recall_at_5", "mrr", "match_precision", "no_match_rate_in_kb",
-                "no_match_rate_out_of_kb", "by_kind", "latency_ms", "config"):
+    for key in (
+        "queries",
+        "recall_at_1",
+        "recall_at_5",
+        "mrr",
+        "match_precision",
+        "no_match_rate_in_kb",
+        "no_match_rate_out_of_kb",
+        "by_kind",
+        "latency_ms",
+        "config",
+    ):
         assert key in report
     assert report["queries"] == 3 and report["recall_at_1"] == 1.0
     assert report["by_kind"]["screenshot"]["n"] == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,8 @@ from bot.feedback import AnswerRecord, CandidateRecord, InputRecord
 from bot.index import KnowledgeIndex
 from bot.matcher import Matcher
 from bot.records import Query
-from bot.refresh import build_refresher
 from bot.settings import Settings
-from tests.support import SAMPLE_BUGS, write_bug
+from tests.support import copy_index, refresh, write_text_only_knowledge
 
 # Wording none of the sample bugs uses, so the first answer is unsure.
 VAGUE = "orders dashboard stays empty and the little cloud icon turns red after lunch"
@@ -27,23 +25,17 @@ VAGUE = "orders dashboard stays empty and the little cloud icon turns red after 
 def built(tmp_path_factory: pytest.TempPathFactory, shared_models: dict) -> Settings:
     """The sample bugs (text only: no OCR needed here) indexed once; each test works on a copy."""
     root = tmp_path_factory.mktemp("examples")
-    for bug_id, (title, tags, symptoms, resolution, _) in SAMPLE_BUGS.items():
-        write_bug(root / "knowledge", bug_id, title, tags, symptoms, resolution)
-    settings = Settings(knowledge_dir=root / "knowledge", data_dir=root / "data", index_name="sample",
-                        index_check_seconds=0)
+    write_text_only_knowledge(root / "knowledge")
+    settings = Settings(
+        knowledge_dir=root / "knowledge", data_dir=root / "data", index_name="sample", index_check_seconds=0
+    )
     refresh(settings, shared_models)
     return settings
 
 
 @pytest.fixture
 def settings(built: Settings, tmp_path: Path) -> Settings:
-    kb = Path(shutil.copytree(built.knowledge_dir, tmp_path / "knowledge"))
-    shutil.copytree(built.data_dir, tmp_path / "data")
-    return built.model_copy(update={"knowledge_dir": kb, "data_dir": tmp_path / "data"})
-
-
-def refresh(settings: Settings, shared_models: dict) -> dict:
-    return build_refresher(settings, shared_models["embedder"], shared_models["extractor"]).refresh().as_dict()
+    return copy_index(built, tmp_path)
 
 
 def example_rows(settings: Settings, shared_models: dict) -> list[dict]:
@@ -105,9 +97,11 @@ def test_examples_are_indexed_incrementally_and_removed(settings: Settings, shar
     report = refresh(settings, shared_models)
     assert (report["examples_added"], report["examples_removed"], report["embedded"]) == (2, 0, [])
     rows = example_rows(settings, shared_models)
-    assert [r["id"] for r in rows] == [f"nginx-502-upstream-down/example/{kept}/0",
-                                       f"nginx-502-upstream-down/example/{kept}/1",
-                                       f"psql-role-missing/example/{dropped}/0"]
+    assert [r["id"] for r in rows] == [
+        f"nginx-502-upstream-down/example/{kept}/0",
+        f"nginx-502-upstream-down/example/{kept}/1",
+        f"psql-role-missing/example/{dropped}/0",
+    ]
     assert rows[0]["source"] == f"example-{kept}/a.png"
     again = refresh(settings, shared_models)
     assert again["version"] == report["version"] and again["examples_added"] == 0, "unchanged examples: no write"

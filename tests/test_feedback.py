@@ -22,15 +22,28 @@ from bot.settings import Settings
 
 
 def bug(bug_id: str) -> KnownBug:
-    return KnownBug(bug_id, f"Title of {bug_id}", "Prod", ("t",), "open", (f"https://x.test/{bug_id}",),
-                    "symptoms", "resolution", "body", f"/kb/{bug_id}")
+    return KnownBug(
+        bug_id,
+        f"Title of {bug_id}",
+        "Prod",
+        ("t",),
+        "open",
+        (f"https://x.test/{bug_id}",),
+        "symptoms",
+        "resolution",
+        "body",
+        f"/kb/{bug_id}",
+    )
 
 
 def make_answer(decision: str = "match", bug_ids: tuple[str, ...] = ("b1", "b2")) -> Answer:
     evidence = (Evidence("shot.png", "502 Bad Gateway", "screenshot.png", "502 Bad Gateway nginx", 0.9),)
     matches = tuple(Match(bug(b), 0.9 - n / 10, evidence if n == 0 else ()) for n, b in enumerate(bug_ids))
-    inputs = (QueryInput("message", "text", "prod is down"), QueryInput("shot.png", "image", "502 Bad Gateway"),
-              QueryInput("clip.m4a", "audio", error="That file is too large."))
+    inputs = (
+        QueryInput("message", "text", "prod is down"),
+        QueryInput("shot.png", "image", "502 Bad Gateway"),
+        QueryInput("clip.m4a", "audio", error="That file is too large."),
+    )
     return Answer(decision, 0.81, matches, inputs, {"ocr": 120.0})  # type: ignore[arg-type]
 
 
@@ -40,8 +53,7 @@ def store_in(tmp_path: Path) -> FeedbackStore:
 
 def test_answer_round_trips_with_inputs_candidates_and_who(tmp_path: Path) -> None:
     store = store_in(tmp_path)
-    record = answer_record(make_answer(), "a1", source="message", channel="C1", user="U1", team="T1",
-                           message_ts="1.2")
+    record = answer_record(make_answer(), "a1", source="message", channel="C1", user="U1", team="T1", message_ts="1.2")
     store.record_answer(record)
     store.set_reply_ts("a1", "3.4")
     back = store.answer("a1")
@@ -98,8 +110,9 @@ def test_store_uses_wal(tmp_path: Path) -> None:
 
 def test_fixed_feedback_keeps_what_is_needed_to_learn(tmp_path: Path) -> None:
     store = store_in(tmp_path)
-    store.record_answer(answer_record(make_answer(), "a1", source="message", channel="C1", user="UASK",
-                                      message_ts="1.2"))
+    store.record_answer(
+        answer_record(make_answer(), "a1", source="message", channel="C1", user="UASK", message_ts="1.2")
+    )
     store.record_feedback("a1", "UHELP", "fixed", "b1")
     store.record_feedback("a1", "UHELP", "fixed", "b1")  # a double click counts once
     store.record_feedback("a1", "UOTHER", "not_it", "b1")
@@ -129,8 +142,10 @@ def test_stats_over_a_period(tmp_path: Path) -> None:
     assert (result["asked"], result["answered"], result["matched"], result["errors"]) == (5, 3, 2, 1)
     assert result["answer_rate"] == 0.6 and result["match_rate"] == 0.4
     assert result["feedback"] == {"fixed": 1, "not_it": 1, "escalated": 1}
-    assert result["top_bugs"] == [{"bug_id": "b1", "answers": 2, "fixed": 1},
-                                  {"bug_id": "b2", "answers": 1, "fixed": 0}]
+    assert result["top_bugs"] == [
+        {"bug_id": "b1", "answers": 2, "fixed": 1},
+        {"bug_id": "b2", "answers": 1, "fixed": 0},
+    ]
     assert store.stats(days=60)["asked"] == 6
     assert [r.id for r in store.answers(since=time.time() - 86400)] == ["a1", "a2", "a3", "a4", "a5"]
     assert [r.id for r in store.answers(channel="C1")] == ["old", "a1", "a2", "a3", "a4", "a5"]

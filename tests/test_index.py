@@ -19,9 +19,19 @@ def vector(seed: int) -> list[float]:
 def rows_for(sample_knowledge: Path, tag: str = "") -> list[dict]:
     rows = []
     for n, bug in enumerate(scan_knowledge(sample_knowledge).bugs):
-        rows.append({"id": f"{bug.id}/doc", "bug_id": bug.id, "kind": "doc", "source": "bug.md",
-                     "text": bug.doc_text + tag, "entry_hash": bug.content_hash + tag, "media_hash": "",
-                     "meta": bug_meta(bug), "vector": vector(n)})
+        rows.append(
+            {
+                "id": f"{bug.id}/doc",
+                "bug_id": bug.id,
+                "kind": "doc",
+                "source": "bug.md",
+                "text": bug.doc_text + tag,
+                "entry_hash": bug.content_hash + tag,
+                "media_hash": "",
+                "meta": bug_meta(bug),
+                "vector": vector(n),
+            }
+        )
     return rows
 
 

@@ -38,7 +38,9 @@ def test_malformed_entries_are_reported_with_path_and_reason(tmp_path: Path) -> 
     broken(tmp_path, "bad-yaml", "---\nid: bad-yaml\ntitle: [unclosed\n---\n## Symptoms\nx\n")
     broken(tmp_path, "no-id", "---\ntitle: t\nproduct: p\ntags: []\nstatus: open\nlinks: []\n---\nbody\n")
     broken(tmp_path, "wrong-folder", "---\nid: other\ntitle: t\nproduct: p\ntags: [a]\nstatus: open\nlinks: [u]\n---\n")
-    broken(tmp_path, "bad-status", "---\nid: bad-status\ntitle: t\nproduct: p\ntags: [a]\nstatus: done\nlinks: [u]\n---\n")
+    broken(
+        tmp_path, "bad-status", "---\nid: bad-status\ntitle: t\nproduct: p\ntags: [a]\nstatus: done\nlinks: [u]\n---\n"
+    )
     broken(tmp_path, "no-front-matter", "# Just markdown\n")
     (tmp_path / "empty-folder").mkdir()
     scan = scan_knowledge(tmp_path)

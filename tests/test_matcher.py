@@ -13,7 +13,9 @@ from bot.settings import Settings
 from tests.support import render_screenshot
 
 
-def build_matcher(settings: Settings, embedder: Embedder, extractor: Extractor, reranker: Reranker | None = None) -> Matcher:
+def build_matcher(
+    settings: Settings, embedder: Embedder, extractor: Extractor, reranker: Reranker | None = None
+) -> Matcher:
     build_refresher(settings, embedder, extractor).refresh()
     return Matcher(settings, embedder, extractor, KnowledgeIndex(settings, embedder.fingerprint), reranker)
 
@@ -30,8 +32,13 @@ def screenshot(tmp_path: Path, lines: list[str], name: str = "shot.png") -> Atta
 
 
 def test_screenshot_finds_its_bug_with_evidence(matcher: Matcher, tmp_path: Path) -> None:
-    shot = screenshot(tmp_path, ["ops@web-3:~$ curl -sS http://127.0.0.1:9000/api",
-                                 "curl: (7) Failed to connect to 127.0.0.1 port 9000 after 2 ms: Connection refused"])
+    shot = screenshot(
+        tmp_path,
+        [
+            "ops@web-3:~$ curl -sS http://127.0.0.1:9000/api",
+            "curl: (7) Failed to connect to 127.0.0.1 port 9000 after 2 ms: Connection refused",
+        ],
+    )
     answer = matcher.match(Query(attachments=(shot,)))
     assert answer.best is not None and answer.best.bug.id == "curl-7-connection-refused"
     assert answer.decision in ("match", "uncertain")
@@ -48,8 +55,12 @@ def test_text_query_and_near_duplicates(matcher: Matcher) -> None:
 
 
 def test_unreadable_file_is_reported_and_the_rest_answered(matcher: Matcher) -> None:
-    answer = matcher.match(Query(text="psql says role deploy does not exist",
-                                 attachments=(Attachment("broken.png", b"\x89PNG\r\n\x1a\n\x00\x00garbage"),)))
+    answer = matcher.match(
+        Query(
+            text="psql says role deploy does not exist",
+            attachments=(Attachment("broken.png", b"\x89PNG\r\n\x1a\n\x00\x00garbage"),),
+        )
+    )
     assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
     broken = [i for i in answer.inputs if i.name == "broken.png"][0]
     assert broken.error and "could not be read" in broken.error

@@ -7,7 +7,7 @@ from bot.errors import IndexNotReady
 from bot.index import KnowledgeIndex
 from bot.refresh import RefreshBusy, build_refresher
 from bot.settings import Settings
-from tests.support import render_screenshot, write_bug
+from tests.support import refresh, render_screenshot, write_bug
 
 
 @pytest.fixture
@@ -18,10 +18,6 @@ def kb(tmp_path: Path, sample_knowledge: Path) -> Path:
 @pytest.fixture
 def settings(tmp_path: Path, kb: Path) -> Settings:
     return Settings(knowledge_dir=kb, data_dir=tmp_path / "data", index_check_seconds=0)
-
-
-def refresh(settings: Settings, shared_models: dict) -> dict:
-    return build_refresher(settings, shared_models["embedder"], shared_models["extractor"]).refresh().as_dict()
 
 
 def test_first_refresh_indexes_everything_then_nothing_changes(settings: Settings, shared_models: dict) -> None:
@@ -40,8 +36,14 @@ def test_changed_added_and_deleted_entries(settings: Settings, kb: Path, shared_
     refresh(settings, shared_models)
     bug = kb / "nginx-504-upstream-slow" / "bug.md"
     bug.write_text(bug.read_text().replace("about a minute", "about sixty seconds"))
-    write_bug(kb, "git-detached-head", "git: You are in 'detached HEAD' state", ["git"],
-              "git checkout of a tag says 'You are in detached HEAD state'.", "Create a branch: git switch -c fix.")
+    write_bug(
+        kb,
+        "git-detached-head",
+        "git: You are in 'detached HEAD' state",
+        ["git"],
+        "git checkout of a tag says 'You are in detached HEAD state'.",
+        "Create a branch: git switch -c fix.",
+    )
     shutil.rmtree(kb / "psql-role-missing")
     report = refresh(settings, shared_models)
     assert (report["added"], report["updated"], report["deleted"]) == (1, 1, 1)
@@ -55,12 +57,17 @@ def test_removed_screenshot_disappears(settings: Settings, kb: Path, shared_mode
     refresh(settings, shared_models)
     (kb / "nginx-502-upstream-down" / "screenshot-2.png").unlink()
     refresh(settings, shared_models)
-    sources = {r["source"] for r in KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()
-               if r["bug_id"] == "nginx-502-upstream-down"}
+    sources = {
+        r["source"]
+        for r in KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()
+        if r["bug_id"] == "nginx-502-upstream-down"
+    }
     assert sources == {"bug.md", "screenshot.png"}
 
 
-def test_broken_entry_is_reported_and_keeps_its_last_good_rows(settings: Settings, kb: Path, shared_models: dict) -> None:
+def test_broken_entry_is_reported_and_keeps_its_last_good_rows(
+    settings: Settings, kb: Path, shared_models: dict
+) -> None:
     refresh(settings, shared_models)
     (kb / "curl-7-connection-refused" / "bug.md").write_text("---\nid: [broken\n---\n")
     (kb / "python-no-module-yaml" / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")

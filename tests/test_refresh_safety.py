@@ -21,7 +21,7 @@ from bot.matcher import Matcher
 from bot.records import Query
 from bot.refresh import RefreshBusy, build_refresher
 from bot.settings import Settings
-from tests.support import SAMPLE_BUGS, write_bug
+from tests.support import copy_index, refresh, write_bug, write_text_only_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD, NEW = "zzoldmarker", "zznewmarker"
@@ -36,8 +36,14 @@ def write_generated(kb: Path, marker: str) -> None:
     for n in range(GENERATED):
         bug_id = f"gen-{n:03d}"
         note = f" {marker}" if bug_id in EDITED else ""
-        write_bug(kb, bug_id, f"Generated failure {n}", ["generated"], f"Service {n} stops with code E{n:04d}.{note}",
-                  f"Restart service {n}.")
+        write_bug(
+            kb,
+            bug_id,
+            f"Generated failure {n}",
+            ["generated"],
+            f"Service {n} stops with code E{n:04d}.{note}",
+            f"Restart service {n}.",
+        )
     if marker == NEW:
         write_bug(kb, ADDED, "Added failure", ["generated"], f"Brand new symptom. {NEW}", "Do the new thing.")
     else:
@@ -45,9 +51,10 @@ def write_generated(kb: Path, marker: str) -> None:
 
 
 def state_of(snapshot: Snapshot) -> str:
-    """"old" or "new" for a snapshot that is wholly one or the other; fails on any mix."""
+    """ "old" or "new" for a snapshot that is wholly one or the other; fails on any mix."""
     texts = snapshot.texts(EDITED)
-    markers = {OLD if OLD in t else NEW if NEW in t else "none" for t in texts.values()}
+    joined = ["\n".join(text for _, text in rows) for rows in texts.values()]
+    markers = {OLD if OLD in t else NEW if NEW in t else "none" for t in joined}
     assert len(markers) == 1 and "none" not in markers, f"mixed texts at version {snapshot.version}: {markers}"
     state = "old" if markers == {OLD} else "new"
     fts = {h.bug_id for h in snapshot.full_text(NEW, limit=500)}
@@ -61,27 +68,20 @@ def built(tmp_path_factory: pytest.TempPathFactory, shared_models: dict) -> Sett
     """The sample bugs (text only: no OCR) plus generated ones, indexed in the old state (copied by each test)."""
     root = tmp_path_factory.mktemp("safety")
     kb = root / "knowledge"
-    for bug_id, (title, tags, symptoms, resolution, _) in SAMPLE_BUGS.items():
-        write_bug(kb, bug_id, title, tags, symptoms, resolution)
+    write_text_only_knowledge(kb)
     write_generated(kb, OLD)
     settings = Settings(knowledge_dir=kb, data_dir=root / "data", index_name="safety", index_check_seconds=0)
-    build_refresher(settings, shared_models["embedder"], shared_models["extractor"]).refresh()
+    refresh(settings, shared_models)
     return settings
 
 
 @pytest.fixture
 def settings(built: Settings, tmp_path: Path) -> Settings:
-    kb = Path(shutil.copytree(built.knowledge_dir, tmp_path / "knowledge"))
-    shutil.copytree(built.data_dir, tmp_path / "data")
-    return built.model_copy(update={"knowledge_dir": kb, "data_dir": tmp_path / "data"})
+    return copy_index(built, tmp_path)
 
 
 def fresh_index(settings: Settings, shared_models: dict) -> KnowledgeIndex:
     return KnowledgeIndex(settings, shared_models["embedder"].fingerprint)
-
-
-def refresh(settings: Settings, shared_models: dict) -> dict:
-    return build_refresher(settings, shared_models["embedder"], shared_models["extractor"]).refresh().as_dict()
 
 
 def test_every_version_a_refresh_writes_is_whole(settings: Settings, shared_models: dict) -> None:
@@ -183,7 +183,10 @@ def test_kill_9_mid_refresh_then_query_then_refresh(settings: Settings, shared_m
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(settings.knowledge_dir), str(settings.data_dir), point],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "now", "the child refresh reached the kill point"
@@ -216,15 +219,19 @@ with FileLock(sys.argv[1]):
 def test_a_second_refresher_in_another_process_is_refused_or_waits(settings: Settings, shared_models: dict) -> None:
     refresher = build_refresher(settings, shared_models["embedder"], shared_models["extractor"])
     lock = Path(settings.data_dir) / f"{refresher.index.name}.refresh.lock"
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(lock)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     assert holder.stdin is not None and holder.stdout is not None
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(RefreshBusy, match="try again"):
             refresher.refresh()
-        patient = build_refresher(settings.model_copy(update={"refresh_lock_seconds": 120.0}),
-                                  shared_models["embedder"], shared_models["extractor"])
+        patient = build_refresher(
+            settings.model_copy(update={"refresh_lock_seconds": 120.0}),
+            shared_models["embedder"],
+            shared_models["extractor"],
+        )
         outcome: list[object] = []
         waiter = threading.Thread(target=lambda: outcome.append(patient.refresh()))
         waiter.start()

@@ -22,7 +22,7 @@ from bot.refresh import RefreshBusy, Refresher, build_refresher
 from bot.settings import Settings
 from bot.storage import is_object_store, s3_location, storage_options
 from tests.s3_server import LocalS3, answer_queries, local_s3, new_bucket
-from tests.support import SAMPLE_BUGS, write_bug
+from tests.support import refresh, write_bug, write_text_only_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 STABLE_QUERY, STABLE_BUG = "psql says FATAL role deploy does not exist", "psql-role-missing"
@@ -40,11 +40,16 @@ def s3() -> Iterator[LocalS3]:
 def settings(s3: LocalS3, tmp_path_factory: pytest.TempPathFactory, shared_models: dict) -> Settings:
     """Text-only sample bugs (no OCR needed), indexed into a fresh bucket; endpoint and keys come from AWS_*."""
     root = tmp_path_factory.mktemp("s3")
-    for bug_id, (title, tags, symptoms, resolution, _) in SAMPLE_BUGS.items():
-        write_bug(root / "knowledge", bug_id, title, tags, symptoms, resolution)
+    write_text_only_knowledge(root / "knowledge")
     settings = Settings(
-        knowledge_dir=root / "knowledge", data_dir=root / "writer", db_uri=f"s3://{new_bucket(s3.endpoint)}/team/kb",
-        index_name="s3kb", index_check_seconds=0, leader_lease_seconds=LEASE_SECONDS, asr=False, ocr=False,
+        knowledge_dir=root / "knowledge",
+        data_dir=root / "writer",
+        db_uri=f"s3://{new_bucket(s3.endpoint)}/team/kb",
+        index_name="s3kb",
+        index_check_seconds=0,
+        leader_lease_seconds=LEASE_SECONDS,
+        asr=False,
+        ocr=False,
     )
     refresh(settings, shared_models)
     return settings
@@ -71,10 +76,6 @@ def readers(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
         process.kill()
 
 
-def refresh(settings: Settings, shared_models: dict) -> dict[str, Any]:
-    return build_refresher(settings, shared_models["embedder"], shared_models["extractor"]).refresh().as_dict()
-
-
 def ask(readers: list[Any], text: str) -> list[tuple[int, str | None]]:
     """(version, best bug) from every reader for one text."""
     results = []
@@ -86,8 +87,14 @@ def ask(readers: list[Any], text: str) -> list[tuple[int, str | None]]:
 
 
 def add_bug(settings: Settings, bug_id: str, words: str) -> str:
-    write_bug(Path(settings.knowledge_dir), bug_id, f"{words} failure", ["new"], f"The service prints '{words}'.",
-              f"Fix {words}.")
+    write_bug(
+        Path(settings.knowledge_dir),
+        bug_id,
+        f"{words} failure",
+        ["new"],
+        f"The service prints '{words}'.",
+        f"Fix {words}.",
+    )
     return f"the service prints {words}"
 
 
@@ -102,8 +109,9 @@ def test_settings_reach_lancedb_and_the_bucket_holds_the_table(s3: LocalS3, sett
 
 
 @pytest.mark.slow
-def test_two_reader_processes_answer_and_pick_up_a_new_version(settings: Settings, shared_models: dict,
-                                                                readers: list[Any]) -> None:
+def test_two_reader_processes_answer_and_pick_up_a_new_version(
+    settings: Settings, shared_models: dict, readers: list[Any]
+) -> None:
     before = ask(readers, STABLE_QUERY)
     assert [best for _, best in before] == [STABLE_BUG, STABLE_BUG]
     query = add_bug(settings, "zebra-quota-exhausted", "zebra quota exhausted on blueberry")

@@ -43,8 +43,10 @@ from tests.fake_slack import (
 )
 from tests.support import render_screenshot
 
-CURL_LINES = ["ops@web-3:~$ curl -sS http://127.0.0.1:9000/api",
-              "curl: (7) Failed to connect to 127.0.0.1 port 9000 after 2 ms: Connection refused"]
+CURL_LINES = [
+    "ops@web-3:~$ curl -sS http://127.0.0.1:9000/api",
+    "curl: (7) Failed to connect to 127.0.0.1 port 9000 after 2 ms: Connection refused",
+]
 CURL_BUG = "curl-7-connection-refused"
 WAIT = 120.0
 
@@ -73,8 +75,9 @@ class Bot:
     server: Any
 
     def reply(self, channel: str, thread_ts: str | None) -> dict[str, Any]:
-        return self.fake.wait_for(lambda: self.fake.posts(channel=channel, thread_ts=thread_ts), WAIT,
-                                  f"a reply in {channel}/{thread_ts}")[0]
+        return self.fake.wait_for(
+            lambda: self.fake.posts(channel=channel, thread_ts=thread_ts), WAIT, f"a reply in {channel}/{thread_ts}"
+        )[0]
 
     def settle(self, offered: int = 0) -> None:
         """Wait until `offered` messages reached the responder and all of them were dealt with."""
@@ -88,9 +91,17 @@ class Bot:
 
 
 def start_bot(fake: FakeSlack, engine: Any, data_dir: Path, **overrides: Any) -> Bot:
-    values = {"slack_mode": "http", "slack_bot_token": BOT_TOKEN, "slack_app_token": APP_TOKEN,
-              "slack_signing_secret": SIGNING_SECRET, "slack_api_url": fake.api_url, "slack_file_hosts": fake.base,
-              "slack_triage_channel": "CTRIAGE", "slack_mention_grace_seconds": 0.5, "data_dir": data_dir}
+    values = {
+        "slack_mode": "http",
+        "slack_bot_token": BOT_TOKEN,
+        "slack_app_token": APP_TOKEN,
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": fake.api_url,
+        "slack_file_hosts": fake.base,
+        "slack_triage_channel": "CTRIAGE",
+        "slack_mention_grace_seconds": 0.5,
+        "data_dir": data_dir,
+    }
     settings = Settings(**{**values, **overrides})
     slack = create_app(settings, engine)
     server = make_http_server(slack.bolt, "127.0.0.1", 0)
@@ -163,8 +174,14 @@ def test_voice_clip_is_transcribed_and_answered(bot: Bot, tmp_path: Path) -> Non
 
 def test_slacks_own_transcript_is_used_as_text(bot: Bot) -> None:
     preview = {"status": "complete", "preview": {"content": "psql says role deploy does not exist", "has_more": False}}
-    clip = bot.fake.add_file("F102", "audio_message.mp4", b"\0\0\0\x18ftypmp42 not really audio", "video/mp4",
-                             subtype="slack_audio", transcription=preview)
+    clip = bot.fake.add_file(
+        "F102",
+        "audio_message.mp4",
+        b"\0\0\0\x18ftypmp42 not really audio",
+        "video/mp4",
+        subtype="slack_audio",
+        transcription=preview,
+    )
     bot.sender.event(message_event("C1", "102.1", "", files=[clip]))
     reply = bot.reply("C1", "102.1")
     assert "`psql-role-missing`" in blocks_text(reply)
@@ -175,8 +192,9 @@ def test_text_mention_and_dm_are_answered(bot: Bot) -> None:
     text = f"<@{BOT_USER}> after we deployed every page says 502 bad gateway"
     bot.sender.event(message_event("C2", "103.1", text))
     assert "nginx-502-upstream-down" in blocks_text(bot.reply("C2", "103.1"))
-    bot.sender.event(message_event("D2", "103.2", "the reports page waits a minute then says gateway time-out",
-                                   channel_type="im"))
+    bot.sender.event(
+        message_event("D2", "103.2", "the reports page waits a minute then says gateway time-out", channel_type="im")
+    )
     assert "nginx-504-upstream-slow" in blocks_text(bot.reply("D2", None))
 
 
@@ -203,8 +221,14 @@ def test_message_shortcut_uses_that_messages_files_and_replies_in_its_thread(bot
 def posted_message(bot: Bot, reply: dict[str, Any]) -> dict[str, Any]:
     record = bot.slack.store.answer(buttons(reply)[FIXED])
     assert record is not None
-    return {"type": "message", "ts": record.reply_ts, "thread_ts": reply["thread_ts"], "text": reply["text"],
-            "blocks": reply["blocks"], "user": BOT_USER}
+    return {
+        "type": "message",
+        "ts": record.reply_ts,
+        "thread_ts": reply["thread_ts"],
+        "text": reply["text"],
+        "blocks": reply["blocks"],
+        "user": BOT_USER,
+    }
 
 
 def test_feedback_buttons_are_stored_and_acknowledged(bot: Bot, screenshot: bytes) -> None:
@@ -222,7 +246,9 @@ def test_feedback_buttons_are_stored_and_acknowledged(bot: Bot, screenshot: byte
     [update] = bot.fake.wait_for(lambda: bot.fake.responded("yes"), WAIT, "the fixed-it update")
     assert buttons(update) == {} and "says this fixed it" in blocks_text(update)
     assert [(f["kind"], f["user"], f["bug_id"]) for f in bot.slack.store.feedback(answer_id)] == [
-        ("not_it", "UOTHER", CURL_BUG), ("fixed", "UASK", CURL_BUG)]
+        ("not_it", "UOTHER", CURL_BUG),
+        ("fixed", "UASK", CURL_BUG),
+    ]
     [example] = bot.slack.store.confirmed_examples()
     assert example.bug_id == CURL_BUG and any("Connection refused" in t for t in example.texts)
     learned = ExampleStore(bot.slack.responder.settings)
@@ -240,8 +266,11 @@ def test_escalation_posts_to_triage_once_and_tells_the_asker(bot: Bot, screensho
     text = blocks_text(triage)
     assert "https://fake.slack.test/archives/C5/p1061" in text
     assert "Connection refused" in text and "checkout broken" in text and f"`{CURL_BUG}`" in text
-    told = bot.fake.wait_for(lambda: [p for p in bot.fake.posts(channel="C5", thread_ts="106.1") if
-                                      "support team" in p["text"]], WAIT, "the asker being told")
+    told = bot.fake.wait_for(
+        lambda: [p for p in bot.fake.posts(channel="C5", thread_ts="106.1") if "support team" in p["text"]],
+        WAIT,
+        "the asker being told",
+    )
     assert "<@UASK>" in told[0]["text"]
     [update] = bot.fake.wait_for(lambda: bot.fake.responded("esc"), WAIT, "the escalation update")
     assert buttons(update) == {} and "escalated this" in blocks_text(update)
@@ -298,13 +327,24 @@ def test_download_problems_get_a_clear_reply(bot: Bot, screenshot: bytes) -> Non
     try:
         cases = {
             "110.1": (bot.fake.add_file("F110", "huge.png", screenshot, "image/png", size=40_000_000), "MB limit"),
-            "110.2": (bot.fake.add_file("F111", "broken.png", b"\x89PNG\r\n\x1a\n\0\0garbage", "image/png"),
-                      "could not be read"),
-            "110.3": (bot.fake.add_file("F112", "shot.png", b"<!DOCTYPE html><html>Sign in</html>", "image/png",
-                                        served_as="text/html"), "files:read"),
-            "110.4": ({**bot.fake.add_file("F113", "x.png", screenshot, "image/png"),
-                       "url_private_download": f"{elsewhere.base}/x.png", "url_private": f"{elsewhere.base}/x.png"},
-                      "not stored on Slack"),
+            "110.2": (
+                bot.fake.add_file("F111", "broken.png", b"\x89PNG\r\n\x1a\n\0\0garbage", "image/png"),
+                "could not be read",
+            ),
+            "110.3": (
+                bot.fake.add_file(
+                    "F112", "shot.png", b"<!DOCTYPE html><html>Sign in</html>", "image/png", served_as="text/html"
+                ),
+                "files:read",
+            ),
+            "110.4": (
+                {
+                    **bot.fake.add_file("F113", "x.png", screenshot, "image/png"),
+                    "url_private_download": f"{elsewhere.base}/x.png",
+                    "url_private": f"{elsewhere.base}/x.png",
+                },
+                "not stored on Slack",
+            ),
         }
         for ts, (file, _) in cases.items():
             bot.sender.event(message_event("C9", ts, "", files=[file]))
@@ -357,8 +397,9 @@ def test_engine_failures_become_one_sentence(fake: FakeSlack, tmp_path: Path) ->
         bot.close()
 
 
-def test_socket_mode_answers_and_ignores_redeliveries(fake: FakeSlack, engine: Matcher, tmp_path: Path,
-                                                      screenshot: bytes) -> None:
+def test_socket_mode_answers_and_ignores_redeliveries(
+    fake: FakeSlack, engine: Matcher, tmp_path: Path, screenshot: bytes
+) -> None:
     from bot.slack.serve import socket_mode_handler
 
     bot = start_bot(fake, engine, tmp_path / "data", slack_mode="socket")

@@ -21,12 +21,27 @@ from bot.slack.blocks import (
 
 
 def bug(bug_id: str, resolution: str = "Restart the upstream service.", links: int = 2, title: str = "") -> KnownBug:
-    return KnownBug(bug_id, title or f"nginx 502 <{bug_id}> & co", "nginx", ("nginx",), "workaround",
-                    tuple(f"https://docs.test/{bug_id}/{n}" for n in range(links)), "symptoms", resolution, "", "")
+    return KnownBug(
+        bug_id,
+        title or f"nginx 502 <{bug_id}> & co",
+        "nginx",
+        ("nginx",),
+        "workaround",
+        tuple(f"https://docs.test/{bug_id}/{n}" for n in range(links)),
+        "symptoms",
+        resolution,
+        "",
+        "",
+    )
 
 
-def answer(decision: str = "match", n: int = 4, resolution: str = "Restart the upstream service.",
-           errors: int = 0, title: str = "") -> Answer:
+def answer(
+    decision: str = "match",
+    n: int = 4,
+    resolution: str = "Restart the upstream service.",
+    errors: int = 0,
+    title: str = "",
+) -> Answer:
     evidence = (Evidence("shot.png", "502   Bad\nGateway", "screenshot.png", "502 Bad Gateway", 0.9),)
     matches = tuple(Match(bug(f"bug-{i}", resolution, title=title), 0.9 - i / 10, evidence) for i in range(n))
     inputs = tuple(QueryInput(f"f{i}.png", "image", error="That file could not be read.") for i in range(errors))
@@ -63,7 +78,10 @@ def test_match_reply_has_title_links_resolution_confidence_evidence_alternatives
     assert "Matched “502 Bad Gateway” (shot.png) with screenshot.png" in body
     assert "bug-1" in body and "bug-2" in body and "bug-3" not in body  # two alternatives at most
     assert [(e["action_id"], e["value"]) for e in actions(message.blocks)] == [
-        (FIXED, "ans123"), (NOT_IT, "ans123"), (ESCALATE, "ans123")]
+        (FIXED, "ans123"),
+        (NOT_IT, "ans123"),
+        (ESCALATE, "ans123"),
+    ]
     assert message.text.startswith("Known bug: nginx 502")
     within_limits(message.blocks)
 
@@ -129,7 +147,12 @@ def test_acknowledged_removes_or_trims_buttons_and_adds_a_note() -> None:
 
 def test_escalation_message_has_permalink_extracted_text_and_candidates() -> None:
     record = AnswerRecord(
-        "a1", "message", "C1", "UASK", "uncertain", 0.5,
+        "a1",
+        "message",
+        "C1",
+        "UASK",
+        "uncertain",
+        0.5,
         inputs=(InputRecord("shot.png", "image", "502 Bad Gateway"), InputRecord("x.m4a", "audio", error="Too long.")),
         candidates=(CandidateRecord("bug-0", "nginx 502", 0.5), CandidateRecord("bug-1", "nginx 504", 0.3)),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.settings import Settings, SlackChannelPolicy
-from bot.slack.intake import clean_text, from_command, from_mention, from_message, from_shortcut
+from bot.slack.intake import from_command, from_mention, from_message, from_shortcut, plain_text
 from tests.fake_slack import BOT_ID, BOT_USER, message_event, shortcut_payload
 
 CONTEXT = {"bot_user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T0001"}
@@ -21,7 +21,11 @@ def test_default_policy_answers_files_and_mentions_only() -> None:
     with_file = ask(message_event("C1", "1.0", "prod is down", files=[SHOT]))
     assert with_file is not None
     assert (with_file.source, with_file.thread_ts, with_file.reply_in, with_file.key) == (
-        "message", "1.0", "thread", "msg:C1:1.0")
+        "message",
+        "1.0",
+        "thread",
+        "msg:C1:1.0",
+    )
     assert with_file.text == "prod is down" and with_file.files == (SHOT,)
     assert ask(message_event("C1", "1.1", "anyone around?")) is None
     assert ask(message_event("C1", "1.2", "here's the spec", files=[PDF])) is None
@@ -57,8 +61,10 @@ def test_direct_messages_are_always_answered_in_place() -> None:
 
 
 def test_channel_overrides() -> None:
-    channels = {"CALL": SlackChannelPolicy(listen="all", no_match="silent"),
-                "CQUIET": SlackChannelPolicy(listen="mentions")}
+    channels = {
+        "CALL": SlackChannelPolicy(listen="all", no_match="silent"),
+        "CQUIET": SlackChannelPolicy(listen="mentions"),
+    }
     text_only = ask(message_event("CALL", "6.0", "the export page is blank"), slack_channels=channels)
     assert text_only is not None and text_only.quiet_if_unknown
     assert ask(message_event("CALL", "6.1", "   "), slack_channels=channels) is None
@@ -69,21 +75,37 @@ def test_channel_overrides() -> None:
 
 
 def test_mentions_commands_and_shortcuts() -> None:
-    mention = from_mention({"type": "app_mention", "channel": "C1", "user": "U1", "ts": "7.0",
-                            "text": f"<@{BOT_USER}> psql role missing"}, CONTEXT, Settings())
+    mention = from_mention(
+        {"type": "app_mention", "channel": "C1", "user": "U1", "ts": "7.0", "text": f"<@{BOT_USER}> psql role missing"},
+        CONTEXT,
+        Settings(),
+    )
     assert mention is not None and (mention.source, mention.key, mention.text) == (
-        "mention", "msg:C1:7.0", "psql role missing")
-    command = from_command({"text": " nginx 502 ", "user_id": "U1", "channel_id": "C1", "response_url": "http://r",
-                            "trigger_id": "t1"})
+        "mention",
+        "msg:C1:7.0",
+        "psql role missing",
+    )
+    command = from_command(
+        {"text": " nginx 502 ", "user_id": "U1", "channel_id": "C1", "response_url": "http://r", "trigger_id": "t1"}
+    )
     assert (command.source, command.reply_in, command.text, command.key) == (
-        "command", "ephemeral", "nginx 502", "command:t1")
+        "command",
+        "ephemeral",
+        "nginx 502",
+        "command:t1",
+    )
     message = message_event("C1", "8.0", "look", files=[SHOT], thread_ts="7.5", user="UASK")
     shortcut = from_shortcut(shortcut_payload(message, "C1", "http://r", user="UHELP"))
     assert (shortcut.source, shortcut.user, shortcut.ts, shortcut.thread_ts, shortcut.files) == (
-        "shortcut", "UHELP", "8.0", "7.5", (SHOT,))
+        "shortcut",
+        "UHELP",
+        "8.0",
+        "7.5",
+        (SHOT,),
+    )
     assert shortcut.key is not None and shortcut.key.startswith("shortcut:trig.")
 
 
-def test_clean_text_makes_slack_markup_plain() -> None:
+def test_plain_text_makes_slack_markup_plain() -> None:
     raw = f"<@{BOT_USER}> see <https://x.test/a|the page> in <#C1|ops> for <@U2> &lt;500&gt; <!here>"
-    assert clean_text(raw, BOT_USER) == "see the page in #ops for @U2 <500>"
+    assert plain_text(raw, BOT_USER) == "see the page in #ops for @U2 <500>"

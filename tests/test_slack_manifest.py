@@ -18,8 +18,15 @@ def test_manifest_declares_what_the_handlers_listen_to() -> None:
     [shortcut] = manifest["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"], shortcut["name"]) == ("message", SHORTCUT, "Find matching bug")
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"app_mentions:read", "channels:history", "im:history", "chat:write", "commands", "files:read",
-            "reactions:write"} <= scopes
+    assert {
+        "app_mentions:read",
+        "channels:history",
+        "im:history",
+        "chat:write",
+        "commands",
+        "files:read",
+        "reactions:write",
+    } <= scopes
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.channels", "message.groups", "message.im"} <= events
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
@@ -30,4 +37,5 @@ def test_every_slack_setting_is_documented() -> None:
     guide = (ROOT / "docs" / "SLACK.md").read_text()
     names = [n for n in Settings.model_fields if n.startswith("slack_")]
     assert names and all(f"SUPPORTBOT_{n.upper()}" in guide for n in names), [
-        n for n in names if f"SUPPORTBOT_{n.upper()}" not in guide]
+        n for n in names if f"SUPPORTBOT_{n.upper()}" not in guide
+    ]

@@ -31,7 +31,8 @@ def test_missing_settings_are_named_in_one_sentence(clean_env: None) -> None:
         check_settings(Settings())
     assert socket.value.message == (
         "supportbot serve (Socket Mode) needs SUPPORTBOT_SLACK_BOT_TOKEN and SUPPORTBOT_SLACK_APP_TOKEN; "
-        "set them in the environment or .env.")
+        "set them in the environment or .env."
+    )
     with pytest.raises(SlackNotConfigured, match=r"\(HTTP mode\) needs SUPPORTBOT_SLACK_SIGNING_SECRET; set it"):
         check_settings(Settings(slack_mode="http", slack_bot_token="xoxb-1"))
     check_settings(Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1"))
@@ -42,7 +43,8 @@ def test_cli_serve_without_tokens_exits_with_the_sentence(clean_env: None, tmp_p
     assert result.exit_code == 1
     assert result.output.strip() == (
         "Error: supportbot serve (Socket Mode) needs SUPPORTBOT_SLACK_BOT_TOKEN and SUPPORTBOT_SLACK_APP_TOKEN; "
-        "set them in the environment or .env.")
+        "set them in the environment or .env."
+    )
 
 
 def test_http_mode_refuses_to_run_without_a_signing_secret(clean_env: None, tmp_path: Path) -> None:
@@ -53,8 +55,11 @@ def test_http_mode_refuses_to_run_without_a_signing_secret(clean_env: None, tmp_
 
 def test_cli_stats(clean_env: None, tmp_path: Path) -> None:
     store = FeedbackStore(tmp_path / "feedback.sqlite3")
-    store.record_answer(AnswerRecord("a1", "message", "C1", "U1", "match", 0.9,
-                                     candidates=(CandidateRecord("nginx-502", "nginx 502", 0.9),)))
+    store.record_answer(
+        AnswerRecord(
+            "a1", "message", "C1", "U1", "match", 0.9, candidates=(CandidateRecord("nginx-502", "nginx 502", 0.9),)
+        )
+    )
     store.record_feedback("a1", "U1", "fixed", "nginx-502")
     store.close()
     env = {"SUPPORTBOT_DATA_DIR": str(tmp_path)}
@@ -70,9 +75,17 @@ def test_serve_runs_the_whole_loop_over_http(clean_env: None, sample_knowledge: 
     fake = FakeSlack()
     port = free_port()
     settings = Settings(
-        knowledge_dir=sample_knowledge, data_dir=tmp_path, slack_mode="http", slack_bot_token=BOT_TOKEN,
-        slack_app_token=APP_TOKEN, slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
-        slack_file_hosts=fake.base, slack_host="127.0.0.1", slack_port=port, asr=False,
+        knowledge_dir=sample_knowledge,
+        data_dir=tmp_path,
+        slack_mode="http",
+        slack_bot_token=BOT_TOKEN,
+        slack_app_token=APP_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
+        slack_file_hosts=fake.base,
+        slack_host="127.0.0.1",
+        slack_port=port,
+        asr=False,
     )
     stop = threading.Event()
     thread = threading.Thread(target=serve, args=(settings, stop), daemon=True)

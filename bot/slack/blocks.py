@@ -77,8 +77,12 @@ def context(text: str) -> Block:
 
 
 def button(text: str, action_id: str, value: str, style: str | None = None) -> Block:
-    element = {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id,
-               "value": value[:BUTTON_VALUE_CHARS]}
+    element = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value[:BUTTON_VALUE_CHARS],
+    }
     return {**element, "style": style} if style else element
 
 
@@ -142,8 +146,11 @@ def answer_message(
     line = LABELS[answer.decision].format(answer.confidence)
     if evidence := evidence_text(best):
         line += f" · {evidence}"
-    blocks = [section(f"{HEADLINES[answer.decision]}\n{title_line(best.bug)}"),
-              section(f"*Resolution*\n{resolution}"), context(line)]
+    blocks = [
+        section(f"{HEADLINES[answer.decision]}\n{title_line(best.bug)}"),
+        section(f"*Resolution*\n{resolution}"),
+        context(line),
+    ]
     blocks += [context(text) for text in (alternatives(answer.matches[1:]), notes_text(notes)) if text]
     blocks += buttons(answer_id, offered=True, escalate=escalate)
     prefix = "Known bug" if answer.decision == "match" else "Possibly a known bug (not sure)"

@@ -110,8 +110,11 @@ class Buttons:
         text = f"<@{record.user}> I've passed this to the support team; someone will follow up here."
         message = body.get("message") or {}
         if (body.get("container") or {}).get("is_ephemeral") or not message:
-            respond(text="I've passed this to the support team; someone will follow up.",
-                    response_type="ephemeral", replace_original=False)
+            respond(
+                text="I've passed this to the support team; someone will follow up.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
             return
         thread_ts = message.get("thread_ts")
         self.client.chat_postMessage(channel=record.channel, thread_ts=thread_ts, text=text)
@@ -121,7 +124,8 @@ def acknowledge(body: dict[str, Any], respond: Respond, note: str, keep: tuple[s
     """Update the reply in place (buttons removed or trimmed, note added); ephemeral replies get a new note."""
     message = body.get("message") or {}
     if message.get("blocks") and not (body.get("container") or {}).get("is_ephemeral"):
-        respond(text=message.get("text") or note, blocks=acknowledged(message["blocks"], note, keep),
-                replace_original=True)
+        respond(
+            text=message.get("text") or note, blocks=acknowledged(message["blocks"], note, keep), replace_original=True
+        )
     else:
         respond(text=note, response_type="ephemeral", replace_original=False)

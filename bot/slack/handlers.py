@@ -37,8 +37,12 @@ def guarded(listener: Callable[..., None]) -> Callable[..., None]:
             if ack is not None and ack.response is None:
                 ack()
             body = kwargs.get("body") or {}
-            log.exception("listener %s failed (type %s, team %s)", listener.__name__, body.get("type"),
-                          body.get("team_id") or (body.get("team") or {}).get("id"))
+            log.exception(
+                "listener %s failed (type %s, team %s)",
+                listener.__name__,
+                body.get("type"),
+                body.get("team_id") or (body.get("team") or {}).get("id"),
+            )
 
     return run
 

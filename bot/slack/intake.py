@@ -38,7 +38,7 @@ def message_key(channel: str, ts: str | None) -> str | None:
     return f"msg:{channel}:{ts}" if ts else None
 
 
-def clean_text(text: str, bot_user_id: str | None = None) -> str:
+def plain_text(text: str, bot_user_id: str | None = None) -> str:
     """Message text without the bot's mention and with Slack's link/mention markup made plain."""
 
     def plain(match: re.Match[str]) -> str:
@@ -77,7 +77,7 @@ def from_bot(event: dict[str, Any], own_bot_id: str | None, settings: Settings) 
 def overheard(event: dict[str, Any], listen: str) -> bool:
     """Whether an unmentioned channel message should be answered under the channel's policy."""
     if listen == "all":
-        return bool(event.get("files") or clean_text(event.get("text", "")))
+        return bool(event.get("files") or plain_text(event.get("text", "")))
     if listen == "files":
         return any(is_media(f) or f.get("file_access") == "check_file_info" for f in event.get("files") or ())
     return False
@@ -92,9 +92,15 @@ def from_message(event: dict[str, Any], context: dict[str, Any], settings: Setti
     bot_user = context.get("bot_user_id")
     ts, thread_ts = event.get("ts"), event.get("thread_ts")
     mentioned = mentions(event.get("text"), bot_user)
-    base = {"channel": event["channel"], "user": event["user"], "text": clean_text(event.get("text", ""), bot_user),
-            "files": tuple(event.get("files") or ()), "team": event.get("team") or context.get("team_id"), "ts": ts,
-            "key": message_key(event["channel"], ts)}
+    base = {
+        "channel": event["channel"],
+        "user": event["user"],
+        "text": plain_text(event.get("text", ""), bot_user),
+        "files": tuple(event.get("files") or ()),
+        "team": event.get("team") or context.get("team_id"),
+        "ts": ts,
+        "key": message_key(event["channel"], ts),
+    }
     if event.get("channel_type") == "im":
         return Ask(source="dm", thread_ts=thread_ts, reply_in="thread" if thread_ts else "channel", **base)
     if thread_ts and thread_ts != ts and not mentioned:
@@ -112,19 +118,29 @@ def from_mention(event: dict[str, Any], context: dict[str, Any], settings: Setti
         return None
     bot_user = context.get("bot_user_id")
     return Ask(
-        source="mention", channel=event["channel"], user=event["user"],
-        text=clean_text(event.get("text", ""), bot_user), files=tuple(event.get("files") or ()),
-        team=event.get("team") or context.get("team_id"), ts=event.get("ts"),
-        thread_ts=event.get("thread_ts") or event.get("ts"), key=message_key(event["channel"], event.get("ts")),
+        source="mention",
+        channel=event["channel"],
+        user=event["user"],
+        text=plain_text(event.get("text", ""), bot_user),
+        files=tuple(event.get("files") or ()),
+        team=event.get("team") or context.get("team_id"),
+        ts=event.get("ts"),
+        thread_ts=event.get("thread_ts") or event.get("ts"),
+        key=message_key(event["channel"], event.get("ts")),
     )
 
 
 def from_command(body: dict[str, Any]) -> Ask:
     """The ask in a `/findbug [text]` slash command; the answer is shown only to the asker."""
     return Ask(
-        source="command", channel=body.get("channel_id", ""), user=body.get("user_id", ""),
-        text=clean_text(body.get("text", "")), team=body.get("team_id"), reply_in="ephemeral",
-        response_url=body.get("response_url"), key=trigger_key("command", body),
+        source="command",
+        channel=body.get("channel_id", ""),
+        user=body.get("user_id", ""),
+        text=plain_text(body.get("text", "")),
+        team=body.get("team_id"),
+        reply_in="ephemeral",
+        response_url=body.get("response_url"),
+        key=trigger_key("command", body),
     )
 
 
@@ -133,10 +149,15 @@ def from_shortcut(body: dict[str, Any]) -> Ask:
     message = body.get("message") or {}
     channel, user = (body.get("channel") or {}).get("id", ""), (body.get("user") or {}).get("id", "")
     return Ask(
-        source="shortcut", channel=channel, user=user,
-        text=clean_text(message.get("text", "")), files=tuple(message.get("files") or ()),
-        team=(body.get("team") or {}).get("id"), ts=message.get("ts"),
-        thread_ts=message.get("thread_ts") or message.get("ts"), response_url=body.get("response_url"),
+        source="shortcut",
+        channel=channel,
+        user=user,
+        text=plain_text(message.get("text", "")),
+        files=tuple(message.get("files") or ()),
+        team=(body.get("team") or {}).get("id"),
+        ts=message.get("ts"),
+        thread_ts=message.get("thread_ts") or message.get("ts"),
+        response_url=body.get("response_url"),
         key=trigger_key("shortcut", body),
     )
 

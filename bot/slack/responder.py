@@ -25,8 +25,12 @@ from bot.slack.intake import Ask
 log = logging.getLogger(__name__)
 
 WORKING = "eyes"
-RESULT_REACTIONS = {"match": "white_check_mark", "uncertain": "thinking_face", "no_match": "grey_question",
-                    "error": "warning"}
+RESULT_REACTIONS = {
+    "match": "white_check_mark",
+    "uncertain": "thinking_face",
+    "no_match": "grey_question",
+    "error": "warning",
+}
 
 
 class Engine(Protocol):
@@ -39,7 +43,11 @@ class Responder:
     """Runs asks in a bounded worker pool and replies where each ask says; never lets an error go silent."""
 
     def __init__(
-        self, settings: Settings, engine: Engine, client: WebClient, store: FeedbackStore,
+        self,
+        settings: Settings,
+        engine: Engine,
+        client: WebClient,
+        store: FeedbackStore,
         fetcher: FileFetcher | None = None,
     ) -> None:
         self.settings = settings
@@ -186,8 +194,12 @@ class Responder:
         thread_ts = ask.thread_ts if ask.reply_in == "thread" else None
         try:
             response = self.client.chat_postMessage(
-                channel=ask.channel, thread_ts=thread_ts, text=message.text, blocks=message.blocks,
-                unfurl_links=False, unfurl_media=False,
+                channel=ask.channel,
+                thread_ts=thread_ts,
+                text=message.text,
+                blocks=message.blocks,
+                unfurl_links=False,
+                unfurl_media=False,
             )
             return str(response["ts"])
         except SlackApiError as err:

@@ -1,0 +1,29 @@
+"""bot.spoken: numbers said in a voice note become the digits the knowledge base uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.spoken import spoken_numbers
+
+
+@pytest.mark.parametrize(
+    ("heard", "meant"),
+    [
+        ("customers see a five oh three code on the checkout", "customers see a 503 code on the checkout"),
+        ("the reports endpoint gives four twenty-two", "the reports endpoint gives 422"),
+        ("it exits with code twenty two and mentions four oh four.", "it exits with code 22 and mentions 404"),
+        ("Four hundred and thirteen", "413"),
+        ("a five hundred and the page is blank", "a 500 and the page is blank"),
+        ("four hundred four", "404"),
+        ("a page with a 5-0-3 code", "a page with a 503 code"),
+        ("the one I want says only two values are allowed", "the one I want says only two values are allowed"),
+        ("oh, the page is blank", "oh, the page is blank"),
+        ("a hundred users see it", "a hundred users see it"),
+        ("", ""),
+        ('Traceback:\n  File  "app.py"\n\nKeyError', 'Traceback:\n  File  "app.py"\n\nKeyError'),
+        ("first line\nerror four oh four here", "first line\nerror 404 here"),
+    ],
+)
+def test_spoken_numbers_become_digits(heard: str, meant: str) -> None:
+    assert spoken_numbers(heard) == meant
