@@ -4,7 +4,9 @@
 
 Embedding: throughput (sentences/s, batch 32, 256 sentences), single-query latency p50/p95 (the 82
 dev-set text queries, batch 1), mean/min cosine to the torch embeddings, and dev-set text-query
-recall@1/MRR. OCR: seconds per 1100x720 dev-set screenshot with onnxruntime intra-op threads 1 vs 2.
+recall@1/MRR; the ONNX graphs come from `bot.onnx_text`, and the last two rows are the bot's own
+`Embedder` as configured by `embed_backend` (which picks its own batch size and threads).
+OCR: seconds per 1100x720 dev-set screenshot with onnxruntime intra-op threads 1 vs 2.
 ASR: seconds for a 10-second espeak-ng clip with faster-whisper tiny.en, cpu_threads 1/2, beam 1/5,
 int8 vs float32, and the word error rate against the spoken text.
 """
@@ -22,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from bench.devset import DEV_SET, load_dev_text, minilm_path, rank_metrics
-from bench.onnx_embed import OnnxEncoder, export_onnx, quantize_int8
 
 Encode = Callable[[list[str], int], np.ndarray]
 SPOKEN = (
@@ -40,7 +41,12 @@ def embedders(onnx_dir: Path) -> dict[str, Callable[[], Encode]]:
     import torch
     from sentence_transformers import SentenceTransformer
 
+    from bot.embed import Embedder
+    from bot.onnx_text import OnnxTextEncoder, export_text_model, read_text_model
+    from bot.settings import Settings
+
     model_dir = minilm_path()
+    text_model = read_text_model(Path(model_dir))
 
     def st(threads: int) -> Callable[[], Encode]:
         def make() -> Encode:
@@ -50,22 +56,30 @@ def embedders(onnx_dir: Path) -> dict[str, Callable[[], Encode]]:
 
         return make
 
-    def ort(path: Callable[[], Path], threads: int) -> Callable[[], Encode]:
+    def ort(int8: bool, threads: int) -> Callable[[], Encode]:
         def make() -> Encode:
-            enc = OnnxEncoder(path(), model_dir, threads)
-            return enc.encode
+            path = export_text_model(text_model, onnx_dir / ("minilm-int8.onnx" if int8 else "minilm.onnx"), int8)
+            return OnnxTextEncoder(path, text_model, threads).encode
 
         return make
 
-    fp32 = lambda: export_onnx(model_dir, onnx_dir / "minilm.onnx")  # noqa: E731
-    int8 = lambda: quantize_int8(fp32(), onnx_dir / "minilm-int8.onnx")  # noqa: E731
+    def bot(backend: str) -> Callable[[], Encode]:
+        def make() -> Encode:
+            torch.set_num_threads(os.cpu_count() or 1)  # the bot leaves torch at its default
+            embedder = Embedder(Settings(data_dir=onnx_dir / "bot", embed_backend=backend))  # type: ignore[arg-type]
+            return lambda texts, _bs: embedder.encode_texts(texts)
+
+        return make
+
     return {
-        "torch, 2 threads (current default)": st(2),
+        "torch, 2 threads": st(2),
         "torch, 1 thread": st(1),
-        "ONNX fp32, 2 threads": ort(fp32, 2),
-        "ONNX fp32, 1 thread": ort(fp32, 1),
-        "ONNX int8, 2 threads": ort(int8, 2),
-        "ONNX int8, 1 thread": ort(int8, 1),
+        "ONNX fp32, 2 threads": ort(False, 2),
+        "ONNX fp32, 1 thread": ort(False, 1),
+        "ONNX int8, 2 threads": ort(True, 2),
+        "ONNX int8, 1 thread": ort(True, 1),
+        "bot Embedder, torch (before: cpu_count threads, batch 32)": bot("torch"),
+        "bot Embedder, onnx-int8 (default: 1 thread, batch 1)": bot("onnx-int8"),
     }
 
 

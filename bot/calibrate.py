@@ -19,6 +19,7 @@ FEATURES = (
     "screen",
     "voice",
     "screen_overlap",
+    "screen_f1",
     "codes_shared",
     "codes_clash",
     "first",

@@ -21,7 +21,7 @@ def feature_vector(
     above = candidates[position - 1].features if position > 0 else {}
     bug_text = "\n".join(text for _, text in rows)
     shared, clashing = lexicon.code_agreement(query.all, bug_text)
-    screens = [text for kind, text in rows if kind == "ocr"]
+    screen_recall, screen_f1 = lexicon.screen_match(query.screen, [t for k, t in rows if k == "ocr"])
     return {
         "dense": this.get("dense", 0.0),
         "dense_margin": this.get("dense", 0.0) - max(below.get("dense", 0.0), above.get("dense", 0.0)),
@@ -30,7 +30,8 @@ def feature_vector(
         "coverage": lexicon.coverage(query.all, bug_text),
         "screen": float(bool(query.screen)),
         "voice": float(query.voice),
-        "screen_overlap": lexicon.screen_overlap(query.screen, screens) if query.screen else 0.0,
+        "screen_overlap": screen_recall,
+        "screen_f1": screen_f1,
         "codes_shared": shared,
         "codes_clash": clashing,
         "first": float(position == 0),

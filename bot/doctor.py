@@ -15,10 +15,11 @@ def diagnose(settings: Settings) -> str:
     lines.append("Models:")
     embedder = Embedder(settings)
     try:
+        embedder.model  # noqa: B018 - load (or export) it now, so "loads" is true
         modalities = [m for m in ("text", "image", "audio") if embedder.supports(m)]
         lines.append(
-            f"  embedder {settings.embed_model} -> {resolve_model(settings.embed_model, PACKAGED_MODELS)}: loads, "
-            f"{embedder.dimension}-d, modalities {', '.join(modalities)}"
+            f"  embedder {settings.embed_model} -> {resolve_model(settings.embed_model, PACKAGED_MODELS)}: loads on "
+            f"{embedder.backend}, {embedder.dimension}-d, modalities {', '.join(modalities)}"
         )
     except BotError as err:
         lines.append(f"  embedder {settings.embed_model}: FAILS - {err.message}")

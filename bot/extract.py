@@ -100,7 +100,7 @@ class Extractor:
         segments, _ = model.transcribe(
             samples,
             language="en",
-            beam_size=1,
+            beam_size=self.settings.asr_beam_size,
             condition_on_previous_text=False,
             without_timestamps=True,
             hotwords=self._hotwords_for(model, words),

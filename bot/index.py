@@ -50,13 +50,13 @@ def default_index_name(knowledge_dir: Path) -> str:
     return f"{slug}-{hashlib.sha1(resolved.encode()).hexdigest()[:8]}"
 
 
-def row_schema(dim: int, image_dim: int | None, model: str) -> pa.Schema:
-    """The table's schema; its metadata records the model that made the vectors."""
+def row_schema(dim: int, image_dim: int | None, model: str, backend: str = "torch") -> pa.Schema:
+    """The table's schema; its metadata records the model (and backend) that made the vectors."""
     fields = [pa.field(name, pa.string()) for name in TEXT_COLUMNS]
     fields.append(pa.field("vector", pa.list_(pa.float32(), dim)))
     if image_dim:
         fields.append(pa.field("image_vector", pa.list_(pa.float32(), image_dim)))
-    meta = {"model": model, "dim": str(dim), "image_dim": str(image_dim or 0)}
+    meta = {"model": model, "backend": backend, "dim": str(dim), "image_dim": str(image_dim or 0)}
     return pa.schema(fields, metadata={k.encode(): v.encode() for k, v in meta.items()})
 
 
@@ -91,13 +91,13 @@ def sibling_tables(db: Any, base: str) -> list[str]:
     return [n for n in db.table_names() if n.startswith(prefix) and "__" not in n[len(prefix) :]]
 
 
-def stored_fingerprint(settings: Settings, db: Any, model: str) -> str | None:
-    """The fingerprint of this knowledge base's table whose vectors `model` made, read without loading the model
-    (`db`: a LanceDB connection, or a `LanceFolder` from `catalog`)."""
+def stored_fingerprint(settings: Settings, db: Any, model: str, backend: str = "torch") -> str | None:
+    """The fingerprint of this knowledge base's table whose vectors `model` made on `backend`, read without loading
+    the model (`db`: a LanceDB connection, or a `LanceFolder` from `catalog`; tables without a backend are torch's)."""
     base = table_name(settings, "")[:-2]
     for name in sibling_tables(db, base):
         metadata = db.open_table(name).schema.metadata or {}
-        if metadata.get(b"model", b"").decode() == model:
+        if (metadata.get(b"model", b"").decode(), metadata.get(b"backend", b"torch").decode()) == (model, backend):
             return name[len(base) + 2 :]
     return None
 

@@ -64,17 +64,22 @@ class Lexicon:
         present = words(bug_text)
         return sum(self.idf[w] for w in known if w in present) / total
 
-    def screen_overlap(self, screen: str, bug_screens: Iterable[str]) -> float:
-        """How much of the bug's closest knowledge screenshot text the query's screenshots show (IDF-weighted):
-        near 1 when the user sees the same screen, low when only a generic word or code is shared."""
+    def screen_match(self, screen: str, bug_screens: Iterable[str]) -> tuple[float, float]:
+        """How alike the query's screenshot text is to the bug's closest knowledge screenshot, IDF-weighted:
+        (recall: the share of that screen's words the user's shows, F1: recall balanced with the share of
+        the user's words that screen has). Near 1 for the same screen; low when only a generic word or code
+        is shared, or when the user's screen says much that the bug's does not."""
         seen = words(screen)
-        best = 0.0
+        mine = sum(self.weight(w) for w in seen)
+        recall = f1 = 0.0
         for text in bug_screens:
             wanted = words(text)
             total = sum(self.weight(w) for w in wanted)
-            if total:
-                best = max(best, sum(self.weight(w) for w in wanted if w in seen) / total)
-        return best
+            shared = sum(self.weight(w) for w in wanted if w in seen)
+            if shared:
+                r, p = shared / total, shared / mine
+                recall, f1 = max(recall, r), max(f1, 2 * p * r / (p + r))
+        return recall, f1
 
     @staticmethod
     def code_agreement(query: str, bug_text: str) -> tuple[float, float]:

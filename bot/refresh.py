@@ -210,7 +210,7 @@ class Refresher:
 
     def schema(self) -> Any:
         image_dim = self.embedder.dimension if self.embedder.supports("image") else None
-        return row_schema(self.embedder.dimension, image_dim, self.embedder.name)
+        return row_schema(self.embedder.dimension, image_dim, self.embedder.name, self.embedder.backend)
 
     def _build_rows(
         self, plan: Plan, scan: KnowledgeScan, report: RefreshReport, progress: Progress | None
@@ -369,7 +369,8 @@ def build_refresher(
 ) -> Refresher:
     """A refresher over the settings' knowledge folder; models load only once something must be embedded."""
     embedder = embedder or Embedder(settings)
-    fingerprint = stored_fingerprint(settings, catalog(settings), embedder.name) or embedder.fingerprint
+    stored = stored_fingerprint(settings, catalog(settings), embedder.name, embedder.backend)
+    fingerprint = stored or embedder.fingerprint
     index = KnowledgeIndex(settings, fingerprint)
     leader = open_leader(settings)
     return Refresher(settings, embedder, extractor or Extractor(settings), index, ExampleStore(settings), leader)

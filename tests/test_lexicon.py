@@ -42,11 +42,22 @@ def test_coverage_weighs_rare_words_above_common_ones() -> None:
     assert lexicon.coverage("words the base never uses", "anything") == 0.0
 
 
-def test_screen_overlap_is_high_for_the_same_screen_and_low_for_a_shared_word() -> None:
+def test_screen_match_is_high_for_the_same_screen_and_low_for_a_shared_word() -> None:
     lexicon = Lexicon(["This page isn't working HTTP ERROR 503", "503 Service Temporarily Unavailable nginx"])
     chrome = "This page isn't working\nlocalhost is currently unable to handle this request.\nHTTP ERROR 503\nReload"
     same = "This page isn't working\nshop.example is currently unable to handle this request.\nHTTP ERROR 503"
     nginx = "503 Service Temporarily Unavailable\nnginx/1.22.1"
-    assert lexicon.screen_overlap(same, [chrome]) > 0.7
-    assert lexicon.screen_overlap(nginx, [chrome]) < 0.3
-    assert lexicon.screen_overlap(nginx, ["nothing alike", chrome]) == lexicon.screen_overlap(nginx, [chrome])
+    recall, f1 = lexicon.screen_match(same, [chrome])
+    assert recall > 0.7 and f1 > 0.7
+    assert max(lexicon.screen_match(nginx, [chrome])) < 0.3
+    assert lexicon.screen_match(nginx, ["nothing alike", chrome]) == lexicon.screen_match(nginx, [chrome])
+    assert lexicon.screen_match("", [chrome]) == (0.0, 0.0)
+
+
+def test_screen_f1_drops_when_the_user_screen_says_much_more() -> None:
+    lexicon = Lexicon(["Method Not Allowed detail", "Not Found detail"])
+    kb = '{"detail":"Method Not Allowed"}'
+    recall_same, f1_same = lexicon.screen_match('{"detail":"Method Not Allowed"}', [kb])
+    recall_more, f1_more = lexicon.screen_match('{"detail":"Method Not Allowed"} Traceback KeyError cart price', [kb])
+    assert recall_same == recall_more == 1.0
+    assert f1_more < f1_same

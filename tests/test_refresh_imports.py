@@ -80,8 +80,9 @@ def test_the_lance_folder_reads_what_lancedb_reads(settings: Settings, shared_mo
     assert isinstance(folder, LanceFolder)
     db = connect(settings)
     assert folder.table_names() == sorted(db.table_names())
-    model = shared_models["embedder"].name
-    assert stored_fingerprint(settings, folder, model) == stored_fingerprint(settings, db, model) is not None
+    model, backend = shared_models["embedder"].name, shared_models["embedder"].backend
+    found = stored_fingerprint(settings, folder, model, backend)
+    assert found == stored_fingerprint(settings, db, model, backend) is not None
     index = build_refresher(settings).index
     found = index.stored_hashes()
     assert found is not None

@@ -17,6 +17,8 @@ from bot.spoken import spoken_numbers
         ("a five hundred and the page is blank", "a 500 and the page is blank"),
         ("four hundred four", "404"),
         ("a page with a 5-0-3 code", "a page with a 503 code"),
+        ("the list gives a 4-22 error", "the list gives a 422 error"),
+        ("released 10-12-24 and 3-4", "released 10-12-24 and 3-4"),
         ("the one I want says only two values are allowed", "the one I want says only two values are allowed"),
         ("oh, the page is blank", "oh, the page is blank"),
         ("a hundred users see it", "a hundred users see it"),
