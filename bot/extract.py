@@ -139,6 +139,7 @@ def load_ocr(threads: int) -> Any:
         "Global.min_side_len": 1,
         "Det.limit_type": "max",
         "Det.limit_side_len": 100_000,
+        "Rec.rec_batch_num": 1,  # a batch pads every line to its widest: one line at a time is ~35% less work
         "Det.model_path": str(det[-1]),
         "Rec.model_path": str(rec[-1]),
         "EngineConfig.onnxruntime.intra_op_num_threads": threads,

@@ -113,30 +113,30 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Bugs returned per answer.")
     rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    match_threshold: float = Field(0.8138, description="Confidence at or above which the answer is `match`.")
+    match_threshold: float = Field(0.8153, description="Confidence at or above which the answer is `match`.")
     uncertain_threshold: float = Field(
-        0.6344, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+        0.6325, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
     )
     confidence_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "dense": 1.9115,
-            "dense_margin": 2.6838,
-            "fts": 2.3598,
-            "coverage": 2.1471,
-            "screen": -1.9189,
-            "voice": 0.8651,
-            "screen_overlap": 1.4929,
-            "screen_f1": 1.2121,
-            "codes_shared": 0.8877,
-            "codes_clash": -2.5631,
-            "first": 2.4712,
+            "dense": 1.9005,
+            "dense_margin": 2.5485,
+            "fts": 2.3492,
+            "coverage": 2.2143,
+            "screen": -1.8411,
+            "voice": 0.879,
+            "screen_overlap": 1.515,
+            "screen_f1": 1.0493,
+            "codes_shared": 0.9235,
+            "codes_clash": -2.5228,
+            "first": 2.4832,
         },
         description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
     confidence_ranking: bool = Field(
         True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
     )
-    confidence_bias: float = Field(-6.6340, description="Bias of the logistic confidence model.")
+    confidence_bias: float = Field(-6.6641, description="Bias of the logistic confidence model.")
 
     # --- limits on what users send -------------------------------------------------------------
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")
