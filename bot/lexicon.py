@@ -53,6 +53,7 @@ class Lexicon:
         self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
 
     def weight(self, word: str) -> float:
+        """The word's IDF; a word no bug uses weighs most."""
         return self.idf.get(word, self.unseen_idf)
 
     def coverage(self, query: str, bug_text: str) -> float:
