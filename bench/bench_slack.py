@@ -203,7 +203,7 @@ def main() -> None:
         "--queries", type=Path, default=default / "queries.jsonl" if default else ROOT / "examples" / "queries.jsonl"
     )
     parser.add_argument("--data-dir", type=Path, default=None, help="Where the index lives (default: settings).")
-    parser.add_argument("--latency-events", type=int, default=20)
+    parser.add_argument("--latency-events", type=int, default=60)
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--retries", type=int, default=10)

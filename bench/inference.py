@@ -1,4 +1,4 @@
-"""CPU inference speed: MiniLM on torch vs ONNX Runtime (fp32, int8), RapidOCR and faster-whisper threads.
+"""CPU inference speed: MiniLM on torch vs ONNX Runtime (fp32, int8), the OCR engines and faster-whisper threads.
 
     python -m bench.inference [--only embed,ocr,asr] [--onnx-dir /work/scratch/onnx]
 
@@ -6,7 +6,7 @@ Embedding: throughput (sentences/s, batch 32, 256 sentences), single-query laten
 dev-set text queries, batch 1), mean/min cosine to the torch embeddings, and dev-set text-query
 recall@1/MRR; the ONNX graphs come from `bot.onnx_text`, and the last two rows are the bot's own
 `Embedder` as configured by `embed_backend` (which picks its own batch size and threads).
-OCR: seconds per 1100x720 dev-set screenshot with onnxruntime intra-op threads 1 vs 2.
+OCR: seconds per dev-set query screenshot for each engine (faster-paddle, rapidocr) at 1 and 2 threads.
 ASR: seconds for a 10-second espeak-ng clip with faster-whisper tiny.en, cpu_threads 1/2, beam 1/5,
 int8 vs float32, and the word error rate against the spoken text.
 """
@@ -123,38 +123,37 @@ def bench_embed(onnx_dir: Path, only: str | None) -> None:
 
 
 def bench_ocr(n_images: int) -> None:
+    """Each OCR engine of `bot.ocr` on the dev-set query screenshots, at 1 and 2 threads."""
     from PIL import Image
-    from rapidocr import RapidOCR
 
-    paths = sorted(p for p in (DEV_SET / "knowledge").glob("*/screenshot*.png") if Image.open(p).size == (1100, 720))[
-        :n_images
-    ]
-    print(f"\n### OCR (RapidOCR, {len(paths)} dev-set screenshots of 1100x720)\n")
+    from bot.ocr import load_reader
+
+    paths = sorted([*(DEV_SET / "queries").glob("*.png"), *(DEV_SET / "queries").glob("*.jpg")])[:n_images]
+    images = [Image.open(p).convert("RGB") for p in paths]
+    print(f"\n### OCR engines ({len(images)} dev-set query screenshots)\n")
     print(
-        "| intra-op threads | s per image p50 / p95 wall | CPU s per image p50 | text identical to threads=-1 |"
-        "\n|---|---|---|---|"
+        "| engine | threads | s per image p50 / p95 wall | CPU s per image (mean) | word overlap with the first row |"
+        "\n|---|---|---|---|---|"
     )
-    baseline: list[str] | None = None
-    for threads in (-1, 1, 2):
-        engine = RapidOCR(
-            params={"EngineConfig.onnxruntime.intra_op_num_threads": threads, "Global.log_level": "warning"}
-        )
-        engine(str(paths[0]))
-        texts, times, cpus = [], [], []
-        for p in paths:
-            wall, cpu = time.perf_counter(), time.process_time()
-            res = engine(str(p))
-            times.append(time.perf_counter() - wall)
-            cpus.append(time.process_time() - cpu)
-            texts.append(" ".join(getattr(res, "txts", None) or ()))
-        baseline = texts if baseline is None else baseline
-        same = sum(a == b for a, b in zip(texts, baseline, strict=True))
-        label = "-1 (default: ORT decides)" if threads == -1 else str(threads)
-        print(
-            f"| {label} | {np.percentile(times, 50):.2f} / {np.percentile(times, 95):.2f} | "
-            f"{np.percentile(cpus, 50):.2f} | {same}/{len(paths)} |",
-            flush=True,
-        )
+    reference: list[set[str]] | None = None
+    for engine in ("faster-paddle", "rapidocr"):
+        for threads in (2, 1):
+            reader = load_reader(engine, threads)  # type: ignore[arg-type]
+            reader.read(images[0])
+            words, times, cpus = [], [], []
+            for image in images:
+                wall, cpu = time.perf_counter(), time.process_time()
+                lines = reader.read(image)
+                times.append(time.perf_counter() - wall)
+                cpus.append(time.process_time() - cpu)
+                words.append({w.lower() for line in lines for w in line.text.split()})
+            reference = reference or words
+            shared = np.mean([len(a & b) / len(a | b) if a | b else 1.0 for a, b in zip(words, reference, strict=True)])
+            print(
+                f"| {engine} | {threads} | {np.percentile(times, 50):.2f} / {np.percentile(times, 95):.2f} | "
+                f"{np.mean(cpus):.2f} | {shared:.2f} |",
+                flush=True,
+            )
 
 
 def _wer(ref: str, hyp: str) -> float:
@@ -212,7 +211,7 @@ def main() -> None:
     ap.add_argument("--only", default="embed,ocr,asr")
     ap.add_argument("--onnx-dir", type=Path, default=Path("/work/scratch/onnx"))
     ap.add_argument("--embed-configs", help="comma-separated name fragments; the first run is the reference")
-    ap.add_argument("--ocr-images", type=int, default=8)
+    ap.add_argument("--ocr-images", type=int, default=191)
     ap.add_argument("--asr-runs", type=int, default=2)
     args = ap.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

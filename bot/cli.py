@@ -58,6 +58,8 @@ def refresh_command(knowledge_dir: Path | None, as_json: bool) -> None:
         f"{settings.knowledge_dir}: {report.added} added, {report.updated} updated, {report.deleted} deleted, "
         f"{report.unchanged} unchanged in {report.seconds:.1f}s (version {report.version})"
     )
+    if report.screenshots_per_second:
+        text += f"; {report.screenshots} screenshots read at {report.screenshots_per_second:.1f}/s"
     text += "".join(f"\n  failed: {f['path']}: {f['reason']}" for f in report.failed)
     emit({k: v for k, v in report.as_dict().items()}, as_json, text)
 
@@ -138,7 +140,19 @@ def eval_cmd(knowledge_dir: Path | None, queries_file: Path, as_json: bool, **fl
 
 
 def config_summary(settings: Settings, matcher: Any) -> dict[str, Any]:
-    keys = ("embed_model", "rerank_model", "asr_model", "ocr", "asr", "fts", "dense", "rerank", "asr_vocabulary")
+    keys = (
+        "embed_model",
+        "rerank_model",
+        "asr_model",
+        "ocr_engine",
+        "ocr",
+        "asr",
+        "asr_focus",
+        "fts",
+        "dense",
+        "rerank",
+        "asr_vocabulary",
+    )
     summary = {k: getattr(settings, k) for k in keys}
     summary["reranker_active"] = matcher.reranker is not None
     summary["image_search"] = matcher.embedder.supports("image")

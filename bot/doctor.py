@@ -26,7 +26,8 @@ def diagnose(settings: Settings) -> str:
         return "\n".join(lines)
     lines.append(reranker_line(settings))
     lines.append(f"  speech recognition: faster-whisper {settings.asr_model} ({'on' if settings.asr else 'off'})")
-    lines.append(f"  OCR: rapidocr ({'on' if settings.ocr else 'off'})")
+    models = {"faster-paddle": "PP-OCRv6 tiny", "rapidocr": "PP-OCRv6 small"}
+    lines.append(f"  OCR: {settings.ocr_engine}, {models[settings.ocr_engine]} ({'on' if settings.ocr else 'off'})")
     lines.append("Index:")
     lines.append(index_line(settings, embedder))
     return "\n".join(lines)

@@ -1,15 +1,16 @@
-"""Read text out of decoded media: OCR for screenshots (rapidocr), speech recognition for voice notes
+"""Read text out of decoded media: OCR for screenshots (`bot.ocr`), speech recognition for voice notes
 (faster-whisper) biased toward the knowledge base's own vocabulary. Heavy libraries load lazily."""
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import logging
 import math
 import re
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,13 @@ from typing import Any
 import numpy as np
 
 from bot.errors import BotError, ExtractionError, ModelError
+from bot.ocr import TextReader, load_reader
 from bot.records import Media, QueryInput, TextLine
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 PACKAGED_ASR = "tiny.en"
-OCR_PIXELS = 500_000  # the detector's input area: screenshots are scaled to about this many pixels...
-OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
 PROMPT_TOKENS = 220  # vocabulary bias budget: faster-whisper keeps at most 223 hotword tokens
 SAMPLE_RATE = 16_000
 
@@ -32,18 +32,18 @@ SAMPLE_RATE = 16_000
 class Extractor:
     """Owns the OCR engine and the speech model; each loads once, on first use or in `warm()`."""
 
-    def __init__(self, settings: Settings, ocr_engine: Any = None, asr_model: Any = None) -> None:
+    def __init__(self, settings: Settings, ocr_engine: TextReader | None = None, asr_model: Any = None) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._ocr_engine = ocr_engine
         self._asr_model = asr_model
         self._hotwords: dict[tuple[str, ...], str] = {}
 
-    def ocr_engine(self) -> Any:
-        """The rapidocr engine, loaded on first use."""
+    def ocr_engine(self) -> TextReader:
+        """The configured OCR engine, loaded on first use."""
         with self._lock:
             if self._ocr_engine is None:
-                self._ocr_engine = load_ocr(self.settings.threads)
+                self._ocr_engine = load_reader(self.settings.ocr_engine, self.settings.threads)
             return self._ocr_engine
 
     def asr_model(self) -> Any:
@@ -84,10 +84,7 @@ class Extractor:
 
     def ocr(self, image: Any) -> tuple[TextLine, ...]:
         """The text lines of an RGB PIL image with their confidences, in reading order."""
-        result = self.ocr_engine()(ocr_input(image))
-        if getattr(result, "txts", None) is None or result.boxes is None:
-            return ()
-        return reading_order(np.asarray(result.boxes), result.txts, result.scores)
+        return self.ocr_engine().read(image)
 
     # --- speech ------------------------------------------------------------------------------
 
@@ -103,6 +100,7 @@ class Extractor:
             beam_size=self.settings.asr_beam_size,
             condition_on_previous_text=False,
             without_timestamps=True,
+            temperature=0.0,  # no sampled retries: the same clip always gives the same words, in bounded time
             hotwords=self._hotwords_for(model, words),
         )
         lines = []
@@ -119,68 +117,6 @@ class Extractor:
         if vocabulary not in self._hotwords:
             self._hotwords = {vocabulary: fit_prompt(vocabulary, model.hf_tokenizer, PROMPT_TOKENS)}
         return self._hotwords[vocabulary] or None
-
-
-def load_ocr(threads: int) -> Any:
-    """rapidocr with the PP-OCR models its wheel ships, given by path so it never downloads."""
-    try:
-        import rapidocr
-        from rapidocr import RapidOCR
-    except ImportError as err:
-        raise ModelError("OCR needs rapidocr; run `pip install rapidocr onnxruntime`.") from err
-    models = Path(rapidocr.__file__).parent / "models"
-    det, rec = sorted(models.glob("*det*.onnx")), sorted(models.glob("*rec*.onnx"))
-    if not det or not rec:
-        raise ModelError(f"rapidocr's bundled models are missing from {models}; reinstall rapidocr.")
-    params = {
-        "Global.log_level": "error",
-        "Global.use_cls": False,  # screenshots are upright; the angle classifier only costs time
-        "Global.max_side_len": 100_000,  # `ocr_input` already chose the scale
-        "Global.min_side_len": 1,
-        "Det.limit_type": "max",
-        "Det.limit_side_len": 100_000,
-        "Rec.rec_batch_num": 1,  # a batch pads every line to its widest: one line at a time is ~35% less work
-        "Det.model_path": str(det[-1]),
-        "Rec.model_path": str(rec[-1]),
-        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-    }
-    return RapidOCR(params=params)
-
-
-def ocr_input(image: Any) -> np.ndarray:
-    """Scale an RGB image so its area is near `OCR_PIXELS` (tiny text grows, huge pages shrink); BGR."""
-    from PIL import Image
-
-    width, height = image.size
-    low, high = OCR_SCALE
-    scale = min(max(math.sqrt(OCR_PIXELS / max(1, width * height)), low), high)
-    if abs(scale - 1.0) > 0.05:
-        size = (max(1, round(width * scale)), max(1, round(height * scale)))
-        image = image.resize(size, Image.Resampling.LANCZOS)
-    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
-
-
-def reading_order(boxes: np.ndarray, texts: Sequence[str], scores: Sequence[float]) -> tuple[TextLine, ...]:
-    """Join boxes that sit on one visual row (left to right) and order rows top to bottom."""
-    tops, bottoms, lefts = boxes[:, :, 1].min(axis=1), boxes[:, :, 1].max(axis=1), boxes[:, :, 0].min(axis=1)
-    rows: list[list[int]] = []
-    for i in sorted(range(len(texts)), key=lambda k: (tops[k] + bottoms[k]) / 2):
-        middle = (tops[i] + bottoms[i]) / 2
-        row = rows[-1] if rows else None
-        if row is not None and tops[row[0]] < middle < bottoms[row[0]]:
-            row.append(i)
-        else:
-            rows.append([i])
-    lines = []
-    for row in rows:
-        row.sort(key=lambda k: lefts[k])
-        text = " ".join(texts[k].strip() for k in row if texts[k].strip())
-        weights = [max(1, len(texts[k])) for k in row]
-        confidence = sum(float(scores[k]) * w for k, w in zip(row, weights, strict=True)) / sum(weights)
-        if text:
-            lines.append(TextLine(text, confidence))
-    return tuple(lines)
 
 
 # --- speech model and vocabulary -----------------------------------------------------------------
@@ -209,9 +145,35 @@ def load_asr(name: str, threads: int) -> Any:
     except ImportError as err:
         raise ModelError("Speech recognition needs faster-whisper; run `pip install faster-whisper`.") from err
     try:
-        return WhisperModel(resolve_asr_model(name), device="cpu", compute_type="int8", cpu_threads=threads)
+        model = WhisperModel(resolve_asr_model(name), device="cpu", compute_type="int8", cpu_threads=threads)
     except Exception as err:
         raise ModelError(f"The speech model {name!r} could not be loaded; check SUPPORTBOT_ASR_MODEL.") from err
+    model.encode = EncoderMemo(model.encode)  # type: ignore[method-assign]
+    return model
+
+
+class EncoderMemo:
+    """faster-whisper's audio encoder, remembering its last few outputs by input: a voice note heard again
+    with other hints (`Matcher.listen_again`) reuses the encoding, about 60% of a pass, and only decodes."""
+
+    def __init__(self, encode: Any, size: int = 8) -> None:
+        self._encode = encode
+        self._size = size
+        self._outputs: OrderedDict[bytes, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, features: np.ndarray) -> Any:
+        key = hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest()
+        with self._lock:
+            if key in self._outputs:
+                self._outputs.move_to_end(key)
+                return self._outputs[key]
+        output = self._encode(features)
+        with self._lock:
+            self._outputs[key] = output
+            while len(self._outputs) > self._size:
+                self._outputs.popitem(last=False)
+        return output
 
 
 def fit_prompt(terms: Sequence[str], tokenizer: Any, budget: int) -> str:

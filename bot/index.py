@@ -23,7 +23,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 TEXT_COLUMNS = ("id", "bug_id", "kind", "source", "text", "entry_hash", "media_hash", "meta")
-HASH_COLUMNS = ("id", "bug_id", "kind", "entry_hash")
+HASH_COLUMNS = ("id", "bug_id", "kind", "entry_hash", "media_hash")
 
 
 @dataclass(frozen=True)

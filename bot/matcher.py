@@ -18,7 +18,7 @@ from bot.fusion import Ranking, View, fuse, query_views
 from bot.index import Hit, KnowledgeIndex, Snapshot
 from bot.lexicon import Lexicon
 from bot.media import clean_text, decode_attachment
-from bot.records import Answer, Candidate, Match, Query, QueryInput
+from bot.records import Answer, Candidate, Match, Media, Query, QueryInput
 from bot.rerank import Reranker
 from bot.settings import Settings
 from bot.spoken import spoken_numbers
@@ -89,14 +89,16 @@ class Matcher:
 
     def _match(self, query: Query, timer: Timer) -> Answer:
         snapshot = self.index.snapshot()
-        inputs = self.read_inputs(query, snapshot, timer)
-        if self.settings.spoken_numbers:
-            inputs = [replace(i, text=spoken_numbers(i.text)) if i.kind != "image" else i for i in inputs]
+        inputs, clips = self.read_inputs(query, snapshot, timer)
         views = query_views(inputs)
         images = [i for i in inputs if i.image is not None and self.embedder.supports("image")]
         if not views and not images:
             return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
         candidates = self.search(snapshot, views, images, timer)
+        if clips and candidates and self.settings.asr_focus:
+            inputs = self.listen_again(snapshot, inputs, clips, candidates, timer)
+            views = query_views(inputs)
+            candidates = self.search(snapshot, views, images, timer)
         if self.reranker is not None and candidates:
             with timer.stage("rerank"):
                 candidates = self.reranker.rerank(" \n".join(v.text for v in views), candidates, snapshot)
@@ -105,9 +107,11 @@ class Matcher:
             candidates = demote(candidates, rejected, self.settings.top_k)
         return self.decide(snapshot, candidates, views, inputs, timer)
 
-    def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> list[QueryInput]:
-        """Clean the text and decode + extract every attachment; a bad file becomes an input with an error."""
+    def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
+        """Clean the text and decode + extract every attachment; a bad file becomes an input with an error.
+        Also returns the decoded audio clips by input position, for a second listen."""
         inputs = []
+        clips = {}
         text = clean_text(query.text, self.settings)
         if text:
             inputs.append(QueryInput(name="message", kind="text", text=text))
@@ -117,11 +121,47 @@ class Matcher:
                     media = decode_attachment(attachment, self.settings)
                 with timer.stage("ocr" if media.kind == "image" else "asr"):
                     extracted = self.extractor.extract(media, self.vocabulary(snapshot))
+                if media.kind == "audio" and extracted.text:
+                    clips[len(inputs)] = media
                 inputs.append(extracted)
             except BotError as err:
                 log.info("input %s not usable: %s", attachment.name, err.message)
                 inputs.append(QueryInput(name=attachment.name, kind=guess_kind(attachment.mime), error=err.message))
-        return inputs
+        return [self.spoken(i) for i in inputs], clips
+
+    def spoken(self, item: QueryInput) -> QueryInput:
+        """Numbers said in words become digits in messages and transcripts (when `spoken_numbers` is on)."""
+        if self.settings.spoken_numbers and item.kind != "image":
+            return replace(item, text=spoken_numbers(item.text))
+        return item
+
+    def listen_again(
+        self,
+        snapshot: Snapshot,
+        inputs: list[QueryInput],
+        clips: dict[int, Media],
+        candidates: list[Candidate],
+        timer: Timer,
+    ) -> list[QueryInput]:
+        """Transcribe each voice note again, biased toward the words of the best candidates only.
+
+        A small speech model mishears the very words that tell bugs apart ("git says" → "get save");
+        once search has narrowed the field, hinting with those few bugs' own wording lets it hear them.
+        The second transcript is added to the first, so a wrong shortlist cannot erase what was said."""
+        shortlist = snapshot.bugs([c.bug_id for c in candidates[: self.settings.asr_focus]])
+        hints = [bug.title for bug in shortlist.values()]
+        out = list(inputs)
+        with timer.stage("asr"):
+            for position, media in clips.items():
+                try:
+                    again = self.spoken(self.extractor.extract(media, hints))
+                except BotError as err:  # the first transcript stands
+                    log.warning("second listen to %s failed: %s", media.name, err.message)
+                    continue
+                if again.text and again.text != inputs[position].text:
+                    first = inputs[position]
+                    out[position] = replace(first, text=f"{first.text}\n{again.text}", lines=first.lines + again.lines)
+        return out
 
     def search(self, snapshot: Snapshot, views: list[View], images: list[QueryInput], timer: Timer) -> list[Candidate]:
         """Dense and full-text search for every view (plus native image search), fused per bug."""

@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 SLACK_API_URL = "https://slack.com/api/"
+OcrEngine = Literal["faster-paddle", "rapidocr"]
 SlackListen = Literal["all", "files", "mentions"]
 SlackNoMatch = Literal["reply", "silent"]
 
@@ -93,6 +94,9 @@ class Settings(BaseSettings):
 
     # --- pipeline switches ---------------------------------------------------------------------
     ocr: bool = Field(True, description="Read the text in screenshots.")
+    ocr_engine: OcrEngine = Field(
+        "faster-paddle", description="faster-paddle (PP-OCRv6 tiny, fast) or rapidocr (PP-OCRv6 small)."
+    )
     asr: bool = Field(True, description="Transcribe voice notes.")
     fts: bool = Field(True, description="Use the BM25 full-text index beside dense search.")
     dense: bool = Field(True, description="Use dense (embedding) search; off gives a keyword-only baseline.")
@@ -104,6 +108,9 @@ class Settings(BaseSettings):
     asr_beam_size: int = Field(
         5, ge=1, description="Beam width of speech recognition (1 = greedy, faster, more errors)."
     )
+    asr_focus: int = Field(
+        5, ge=0, description="Transcribe voice notes again biased toward this many best candidates (0 = once)."
+    )
     spoken_numbers: bool = Field(
         True, description='Write numbers said in words as digits in messages and transcripts ("four oh four" → 404).'
     )
@@ -113,30 +120,30 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Bugs returned per answer.")
     rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    match_threshold: float = Field(0.8153, description="Confidence at or above which the answer is `match`.")
+    match_threshold: float = Field(0.7653, description="Confidence at or above which the answer is `match`.")
     uncertain_threshold: float = Field(
-        0.6325, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+        0.6598, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
     )
     confidence_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "dense": 1.9005,
-            "dense_margin": 2.5485,
-            "fts": 2.3492,
-            "coverage": 2.2143,
-            "screen": -1.8411,
-            "voice": 0.879,
-            "screen_overlap": 1.515,
-            "screen_f1": 1.0493,
-            "codes_shared": 0.9235,
-            "codes_clash": -2.5228,
-            "first": 2.4832,
+            "dense": 1.5649,
+            "dense_margin": 2.663,
+            "fts": 2.0188,
+            "coverage": 2.6867,
+            "screen": -1.9125,
+            "voice": 0.9239,
+            "screen_overlap": 1.5411,
+            "screen_f1": 1.3315,
+            "codes_shared": 0.9005,
+            "codes_clash": -2.6583,
+            "first": 2.6374,
         },
         description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
     confidence_ranking: bool = Field(
         True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
     )
-    confidence_bias: float = Field(-6.6641, description="Bias of the logistic confidence model.")
+    confidence_bias: float = Field(-6.6304, description="Bias of the logistic confidence model.")
 
     # --- limits on what users send -------------------------------------------------------------
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import textwrap
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
@@ -245,3 +248,12 @@ def copy_index(built, tmp_path: Path):  # noqa: ANN001, ANN201 - Settings in and
     kb = Path(shutil.copytree(built.knowledge_dir, tmp_path / "knowledge"))
     shutil.copytree(built.data_dir, tmp_path / "data")
     return built.model_copy(update={"knowledge_dir": kb, "data_dir": tmp_path / "data"})
+
+
+def espeak(text: str, tmp_path: Path, *options: str) -> bytes:
+    """WAV speech of `text` by espeak-ng (the test is skipped where it is not installed)."""
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    path = tmp_path / "speech.wav"
+    subprocess.run(["espeak-ng", *options, "-w", str(path), text], check=True)
+    return path.read_bytes()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +11,10 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.errors import ExtractionError
 from bot.extract import Extractor, resolve_asr_model, vocabulary_from_texts
 from bot.media import decode_attachment
+from bot.ocr import TextReader, load_reader, reading_order
 from bot.records import Attachment, Media, QueryInput
 from bot.settings import Settings
+from tests.support import espeak
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 TERMINAL = [
@@ -50,14 +50,6 @@ def render_terminal(lines: list[str], scale: float = 1.0) -> Image.Image:
     return image
 
 
-def espeak(text: str, tmp_path: Path, *options: str) -> bytes:
-    if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed")
-    path = tmp_path / "speech.wav"
-    subprocess.run(["espeak-ng", *options, "-w", str(path), text], check=True)
-    return path.read_bytes()
-
-
 # --- OCR -----------------------------------------------------------------------------------------
 
 
@@ -78,13 +70,44 @@ def test_ocr_reads_the_error_in_a_screenshot_in_reading_order(screenshot: tuple[
     assert all(0.5 <= line.confidence <= 1.0 for line in lines)
 
 
-def test_ocr_reads_a_downscaled_screenshot(extractor: Extractor) -> None:
-    text = " ".join(line.text for line in extractor.ocr(render_terminal(TERMINAL, scale=0.6)))
+@pytest.fixture(scope="module", params=["faster-paddle", "rapidocr"])
+def reader(request: pytest.FixtureRequest) -> TextReader:
+    return load_reader(request.param, threads=2)
+
+
+def test_each_ocr_engine_reads_the_screenshot_in_reading_order(reader: TextReader) -> None:
+    lines = reader.read(render_terminal(TERMINAL))
+    text = "\n".join(line.text for line in lines)
+    for words in ("crm_test", "5432", "FATAL", "does not exist", "connection to server"):
+        assert words in text
+    assert [i for key in ("psql -h", "5432", "FATAL") for i, line in enumerate(lines) if key in line.text] == [1, 2, 3]
+
+
+def test_each_ocr_engine_reads_a_downscaled_screenshot(reader: TextReader) -> None:
+    text = " ".join(line.text for line in reader.read(render_terminal(TERMINAL, scale=0.6)))
     assert "FATAL" in text and "does not exist" in text
 
 
-def test_ocr_of_a_blank_image_is_empty(extractor: Extractor) -> None:
-    assert extractor.ocr(Image.new("RGB", (300, 200), "white")) == ()
+def test_each_ocr_engine_reads_a_blank_image_as_empty(reader: TextReader) -> None:
+    assert reader.read(Image.new("RGB", (300, 200), "white")) == ()
+
+
+def test_rapidocr_reads_a_wide_strip_without_padding_it() -> None:
+    strip = Image.new("RGB", (2100, 120), "white")
+    ImageDraw.Draw(strip).text(
+        (10, 40),
+        "curl: (22) The requested URL returned error: 404",
+        font=ImageFont.truetype(str(FONT), 22),
+        fill="black",
+    )
+    assert "returned error: 404" in " ".join(line.text for line in load_reader("rapidocr", 2).read(strip))
+
+
+def test_reading_order_joins_boxes_on_one_row_left_to_right() -> None:
+    boxes = np.array([[300, 52, 500, 70], [10, 10, 200, 30], [10, 50, 280, 72]], dtype=np.float32)
+    lines = reading_order(boxes, ["world", "title", "hello"], [0.9, 0.8, 0.7])
+    assert [line.text for line in lines] == ["title", "hello world"]
+    assert lines[1].confidence == pytest.approx((0.7 * 5 + 0.9 * 5) / 10)
 
 
 def test_ocr_never_downloads_models(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +117,7 @@ def test_ocr_never_downloads_models(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("rapidocr tried to download a model")
 
     monkeypatch.setattr(DownloadFile, "run", refuse)
-    fresh = Extractor(Settings(asr=False))
+    fresh = Extractor(Settings(asr=False, ocr_engine="rapidocr"))
     assert "FATAL" in fresh.extract(media_of(render_terminal(TERMINAL))).text
 
 
@@ -127,6 +150,22 @@ def test_vocabulary_turns_a_mishearing_into_the_term(extractor: Extractor, tmp_p
     biased = " ".join(line.text for line in extractor.transcribe(media.payload, vocabulary_from_texts(KB_TEXTS, 50)))
     assert "yaml" not in plain  # tiny.en hears "animal"
     assert "yaml" in biased.lower()
+
+
+def test_hearing_a_clip_again_reuses_its_encoding(extractor: Extractor, tmp_path: Path) -> None:
+    clip = espeak("the checkout page answers with a gateway timeout", tmp_path)
+    samples = decode_attachment(Attachment("n.wav", clip), extractor.settings).payload
+    memo = extractor.asr_model().encode
+    encode, calls = memo._encode, []
+    memo._encode = lambda features: calls.append(features.shape) or encode(features)
+    try:
+        first = extractor.transcribe(samples, ("checkout", "gateway"))
+        again = extractor.transcribe(samples, ("nginx", "timeout"))
+        other = extractor.transcribe(samples[: len(samples) // 2], ("nginx", "timeout"))
+    finally:
+        memo._encode = encode
+    assert len(calls) == 2  # the second listen only decoded; a different clip is encoded
+    assert "gateway" in first[0].text.lower() and "gateway" in again[0].text.lower() and other
 
 
 def test_vocabulary_bias_can_be_switched_off(extractor: Extractor, tmp_path: Path) -> None:

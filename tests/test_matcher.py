@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from bot.embed import Embedder
+from bot.errors import ExtractionError
 from bot.extract import Extractor
 from bot.index import KnowledgeIndex
 from bot.matcher import Matcher
@@ -10,7 +11,7 @@ from bot.records import Attachment, Query
 from bot.refresh import build_refresher
 from bot.rerank import Reranker
 from bot.settings import Settings
-from tests.support import render_screenshot
+from tests.support import SAMPLE_BUGS, espeak, render_screenshot
 
 
 def build_matcher(
@@ -52,6 +53,50 @@ def test_text_query_and_near_duplicates(matcher: Matcher) -> None:
     assert slow.best is not None and slow.best.bug.id == "nginx-504-upstream-slow"
     down = matcher.match(Query(text="after we deployed every page says 502 bad gateway"))
     assert down.best is not None and down.best.bug.id == "nginx-502-upstream-down"
+
+
+class NotingExtractor(Extractor):
+    """The real extractor, noting the vocabulary each voice note is transcribed with."""
+
+    def __init__(self, inner: Extractor) -> None:
+        super().__init__(inner.settings, inner.ocr_engine(), inner.asr_model())
+        self.vocabularies: list[tuple[str, ...]] = []
+
+    def extract(self, media, vocabulary=()):  # noqa: ANN001, ANN201 - as in Extractor
+        if media.kind == "audio":
+            self.vocabularies.append(tuple(vocabulary))
+        return super().extract(media, vocabulary)
+
+
+def test_voice_note_is_heard_again_with_the_shortlisted_bugs_words(matcher: Matcher, tmp_path: Path) -> None:
+    note = Attachment("note.wav", espeak("psql says the role deploy does not exist", tmp_path, "-s", "140"))
+    heard = []
+    for focus in (3, 0):
+        extractor = NotingExtractor(matcher.extractor)
+        settings = matcher.settings.model_copy(update={"asr_focus": focus})
+        answer = Matcher(settings, matcher.embedder, extractor, matcher.index).match(Query(attachments=(note,)))
+        assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
+        heard.append((extractor.vocabularies, answer.inputs[0].text))
+    (focused, both), (once, first) = heard
+    assert len(once) == 1 and len(focused) == 2 and focused[0] == once[0]  # the knowledge base's terms first
+    titles = {bug.title for bug in matcher.index.snapshot().bugs(list(SAMPLE_BUGS)).values()}
+    assert len(focused[1]) == 3 and set(focused[1]) <= titles  # then the three best candidates' titles
+    assert "psql: FATAL role does not exist" in focused[1]
+    assert both.startswith(first)  # the second transcript is added, never replaces the first
+
+
+def test_a_failing_second_listen_keeps_the_first_transcript(matcher: Matcher, tmp_path: Path) -> None:
+    class FailsOnSecondListen(NotingExtractor):
+        def extract(self, media, vocabulary=()):  # noqa: ANN001, ANN201 - as in Extractor
+            if media.kind == "audio" and self.vocabularies:
+                raise ExtractionError()
+            return super().extract(media, vocabulary)
+
+    note = Attachment("note.wav", espeak("psql says the role deploy does not exist", tmp_path, "-s", "140"))
+    extractor = FailsOnSecondListen(matcher.extractor)
+    answer = Matcher(matcher.settings, matcher.embedder, extractor, matcher.index).match(Query(attachments=(note,)))
+    assert len(extractor.vocabularies) == 1 and answer.inputs[0].error is None
+    assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
 
 
 def test_unreadable_file_is_reported_and_the_rest_answered(matcher: Matcher) -> None:

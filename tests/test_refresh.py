@@ -32,6 +32,19 @@ def test_first_refresh_indexes_everything_then_nothing_changes(settings: Setting
     assert again["version"] == first["version"], "an unchanged knowledge base makes no write"
 
 
+def test_another_ocr_engine_reads_every_screenshot_again(settings: Settings, shared_models: dict) -> None:
+    refresh(settings, shared_models)
+    other = settings.model_copy(update={"ocr_engine": "rapidocr"})
+    from bot.extract import Extractor
+
+    switched = build_refresher(other, shared_models["embedder"], Extractor(other)).refresh().as_dict()
+    assert (switched["updated"], switched["screenshots"]) == (5, 5)  # every sample bug has one screenshot
+    rows = KnowledgeIndex(other, shared_models["embedder"].fingerprint).stored_rows()
+    assert {r["media_hash"].split("@")[1] for r in rows if r["kind"] == "ocr"} == {"ocr=rapidocr"}
+    again = build_refresher(other, shared_models["embedder"], Extractor(other)).refresh().as_dict()
+    assert (again["updated"], again["unchanged"], again["embedded"]) == (0, 5, [])
+
+
 def test_changed_added_and_deleted_entries(settings: Settings, kb: Path, shared_models: dict) -> None:
     refresh(settings, shared_models)
     bug = kb / "nginx-504-upstream-slow" / "bug.md"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.index import LanceFolder, connect, lance_folder, stored_fingerprint
+from bot.index import HASH_COLUMNS, LanceFolder, connect, lance_folder, stored_fingerprint
 from bot.refresh import build_refresher
 from bot.settings import Settings
 from tests.support import refresh, write_text_only_knowledge
@@ -88,6 +88,6 @@ def test_the_lance_folder_reads_what_lancedb_reads(settings: Settings, shared_mo
     assert found is not None
     rows, version = found
     assert version == index.open_table().version
-    expected = [{k: r[k] for k in ("id", "bug_id", "kind", "entry_hash")} for r in index.stored_rows()]
+    expected = [{k: r[k] for k in HASH_COLUMNS} for r in index.stored_rows()]
     assert sorted(rows, key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"])
     assert lance_folder(settings.model_copy(update={"db_uri": "s3://bucket/prefix"})) is None
