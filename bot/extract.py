@@ -32,19 +32,19 @@ SAMPLE_RATE = 16_000
 class Extractor:
     """Owns the OCR engine and the speech model; each loads once, on first use or in `warm()`."""
 
-    def __init__(self, settings: Settings, ocr_engine: TextReader | None = None, asr_model: Any = None) -> None:
+    def __init__(self, settings: Settings, reader: TextReader | None = None, asr_model: Any = None) -> None:
         self.settings = settings
         self._lock = threading.Lock()
-        self._ocr_engine = ocr_engine
+        self._reader = reader
         self._asr_model = asr_model
         self._hotwords: dict[tuple[str, ...], str] = {}
 
-    def ocr_engine(self) -> TextReader:
+    def text_reader(self) -> TextReader:
         """The configured OCR engine, loaded on first use."""
         with self._lock:
-            if self._ocr_engine is None:
-                self._ocr_engine = load_reader(self.settings.ocr_engine, self.settings.threads)
-            return self._ocr_engine
+            if self._reader is None:
+                self._reader = load_reader(self.settings.ocr_engine, self.settings.threads)
+            return self._reader
 
     def asr_model(self) -> Any:
         """The faster-whisper model, loaded on first use."""
@@ -84,7 +84,7 @@ class Extractor:
 
     def ocr(self, image: Any) -> tuple[TextLine, ...]:
         """The text lines of an RGB PIL image with their confidences, in reading order."""
-        return self.ocr_engine().read(image)
+        return self.text_reader().read(image)
 
     # --- speech ------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.index import Hit
 from bot.records import Candidate, Evidence, QueryInput
-from bot.salient import salient_lines
+from bot.salient import matching_line, salient_lines
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,9 @@ def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
             if value > best[hit.bug_id][ranking.method]:
                 best[hit.bug_id][ranking.method] = value
             if ranking.method == "dense" and (hit.bug_id not in evidence or hit.score > evidence[hit.bug_id].score):
+                line = matching_line(ranking.view.text, hit.text)
                 evidence[hit.bug_id] = Evidence(
-                    ranking.view.input_name, ranking.view.text, hit.source, hit.text, hit.score
+                    ranking.view.input_name, ranking.view.text, hit.source, hit.text, hit.score, line
                 )
     ordered = sorted(rrf, key=lambda b: rrf[b], reverse=True)
     return [

@@ -148,8 +148,9 @@ class Matcher:
         A small speech model mishears the very words that tell bugs apart ("git says" → "get save");
         once search has narrowed the field, hinting with those few bugs' own wording lets it hear them.
         The second transcript is added to the first, so a wrong shortlist cannot erase what was said."""
-        shortlist = snapshot.bugs([c.bug_id for c in candidates[: self.settings.asr_focus]])
-        hints = [bug.title for bug in shortlist.values()]
+        ranked = [c.bug_id for c in candidates[: self.settings.asr_focus]]
+        shortlist = snapshot.bugs(ranked)
+        hints = [shortlist[bug_id].title for bug_id in ranked if bug_id in shortlist]
         out = list(inputs)
         with timer.stage("asr"):
             for position, media in clips.items():

@@ -106,6 +106,7 @@ class Evidence:
     source: str
     text: str
     score: float
+    line: str = ""  # the query line that shows the match best (`salient.matching_line`)
 
 
 @dataclass(frozen=True)

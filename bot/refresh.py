@@ -184,7 +184,7 @@ class Refresher:
         """Load the models the plan needs before the clock starts, so the reported rate is a warm one."""
         self.embedder.model  # noqa: B018 - loads (or exports) it
         if self.settings.ocr and any(Path(m).suffix.lower() in IMAGE_SUFFIXES for b in plan.changed for m in b.media):
-            self.extractor.ocr_engine()
+            self.extractor.text_reader()
 
     def _plan(self, scan: KnowledgeScan) -> Plan:
         """Compare the scan and the learned examples with the stored rows (no model is needed for this)."""

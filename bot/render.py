@@ -56,9 +56,8 @@ def answer_text(answer: Answer) -> str:
     lines.append("  Resolution: " + best.bug.resolution.replace("\n", " ")[:600])
     if best.evidence:
         ev = best.evidence[0]
-        lines.append(
-            f'  Evidence: {ev.query_input} ~ {ev.source}: "{ev.text.splitlines()[0][:120] if ev.text else ""}"'
-        )
+        quoted = (ev.line or ev.query_text).strip().splitlines()[0][:120] if (ev.line or ev.query_text).strip() else ""
+        lines.append(f'  Evidence: {ev.query_input}: "{quoted}" ~ {ev.source}')
     others = [m.bug.title for m in answer.matches[1:3]]
     if others:
         lines.append("  Also possible: " + "; ".join(others))

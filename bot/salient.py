@@ -18,3 +18,19 @@ def salient_lines(text: str, limit: int = 8) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     picked = [line for line in lines if ERROR_LINE.search(line)]
     return "\n".join(dict.fromkeys(picked[:limit]))
+
+
+_WORD = re.compile(r"[a-z0-9]{2,}")
+
+
+def matching_line(query: str, knowledge: str) -> str:
+    """The line of `query` that best shows why it met `knowledge`: the one sharing the most (by length) words
+    with it, an error line first when one shares any; "" when no line shares a word."""
+    known = set(_WORD.findall(knowledge.lower()))
+    lines = [line.strip() for line in query.splitlines() if line.strip()]
+    for pool in ([line for line in lines if ERROR_LINE.search(line)], lines):
+        shared = [(sum(len(w) for w in set(_WORD.findall(line.lower())) & known), -i) for i, line in enumerate(pool)]
+        score, position = max(shared, default=(0, 0))
+        if score:
+            return pool[-position]
+    return ""

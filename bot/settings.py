@@ -120,30 +120,30 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Bugs returned per answer.")
     rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    match_threshold: float = Field(0.7653, description="Confidence at or above which the answer is `match`.")
+    match_threshold: float = Field(0.7628, description="Confidence at or above which the answer is `match`.")
     uncertain_threshold: float = Field(
-        0.6598, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+        0.6452, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
     )
     confidence_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "dense": 1.5649,
-            "dense_margin": 2.663,
-            "fts": 2.0188,
-            "coverage": 2.6867,
-            "screen": -1.9125,
-            "voice": 0.9239,
-            "screen_overlap": 1.5411,
-            "screen_f1": 1.3315,
-            "codes_shared": 0.9005,
-            "codes_clash": -2.6583,
-            "first": 2.6374,
+            "dense": 1.5589,
+            "dense_margin": 2.5578,
+            "fts": 2.3537,
+            "coverage": 2.8547,
+            "screen": -1.9148,
+            "voice": 0.952,
+            "screen_overlap": 1.5012,
+            "screen_f1": 1.2912,
+            "codes_shared": 1.0283,
+            "codes_clash": -2.6958,
+            "first": 2.5659,
         },
         description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
     confidence_ranking: bool = Field(
         True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
     )
-    confidence_bias: float = Field(-6.6304, description="Bias of the logistic confidence model.")
+    confidence_bias: float = Field(-6.9872, description="Bias of the logistic confidence model.")
 
     # --- limits on what users send -------------------------------------------------------------
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")

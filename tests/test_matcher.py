@@ -45,6 +45,7 @@ def test_screenshot_finds_its_bug_with_evidence(matcher: Matcher, tmp_path: Path
     assert answer.decision in ("match", "uncertain")
     assert "Connection refused" in answer.inputs[0].text
     assert answer.best.evidence and answer.best.evidence[0].query_input.startswith("shot.png")
+    assert "Failed to connect" in answer.best.evidence[0].line  # the error line, not the prompt
     assert {"decode", "ocr", "embed", "search", "total"} <= set(answer.timings_ms)
 
 
@@ -59,7 +60,7 @@ class NotingExtractor(Extractor):
     """The real extractor, noting the vocabulary each voice note is transcribed with."""
 
     def __init__(self, inner: Extractor) -> None:
-        super().__init__(inner.settings, inner.ocr_engine(), inner.asr_model())
+        super().__init__(inner.settings, inner.text_reader(), inner.asr_model())
         self.vocabularies: list[tuple[str, ...]] = []
 
     def extract(self, media, vocabulary=()):  # noqa: ANN001, ANN201 - as in Extractor

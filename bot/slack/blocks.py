@@ -116,7 +116,7 @@ def evidence_text(match: Match) -> str:
     if not match.evidence:
         return ""
     best = match.evidence[0]
-    quoted = one_line(best.query_text, EVIDENCE_CHARS)
+    quoted = one_line(best.line or best.query_text, EVIDENCE_CHARS)
     return f"Matched “{quoted}” ({escape(best.query_input)}) with {escape(best.source)}" if quoted else ""
 
 
