@@ -56,7 +56,7 @@ def answer_text(answer: Answer) -> str:
     lines.append("  Resolution: " + best.bug.resolution.replace("\n", " ")[:600])
     if best.evidence:
         ev = best.evidence[0]
-        quoted = (ev.line or ev.query_text).strip().splitlines()[0][:120] if (ev.line or ev.query_text).strip() else ""
+        quoted = next(iter((ev.line or ev.query_text).strip().splitlines()), "")[:120]
         lines.append(f'  Evidence: {ev.query_input}: "{quoted}" ~ {ev.source}')
     others = [m.bug.title for m in answer.matches[1:3]]
     if others:
