@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.index import Hit
 from bot.records import Candidate, Evidence, QueryInput
@@ -59,9 +59,8 @@ def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
             if value > best[hit.bug_id][ranking.method]:
                 best[hit.bug_id][ranking.method] = value
             if ranking.method == "dense" and (hit.bug_id not in evidence or hit.score > evidence[hit.bug_id].score):
-                line = matching_line(ranking.view.text, hit.text)
                 evidence[hit.bug_id] = Evidence(
-                    ranking.view.input_name, ranking.view.text, hit.source, hit.text, hit.score, line
+                    ranking.view.input_name, ranking.view.text, hit.source, hit.text, hit.score
                 )
     ordered = sorted(rrf, key=lambda b: rrf[b], reverse=True)
     return [
@@ -69,10 +68,15 @@ def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
             bug_id=b,
             score=rrf[b],
             features={**best[b], "rrf": rrf[b]},
-            evidence=(evidence[b],) if b in evidence else (),
+            evidence=(with_line(evidence[b]),) if b in evidence else (),
         )
         for b in ordered
     ]
+
+
+def with_line(evidence: Evidence) -> Evidence:
+    """The evidence with the query line that shows the match best (found once, for the winning hit)."""
+    return replace(evidence, line=matching_line(evidence.query_text, evidence.text))
 
 
 def best_hit_per_bug(hits: Sequence[Hit]) -> list[Hit]:
