@@ -20,6 +20,7 @@ FEATURES = (
     "voice",
     "screen_overlap",
     "screen_f1",
+    "screen_overlap_log",
     "codes_shared",
     "codes_clash",
     "first",

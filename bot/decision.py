@@ -10,6 +10,8 @@ from bot.lexicon import Lexicon
 from bot.records import Candidate, Decision
 from bot.settings import Settings
 
+SCREEN_OVERLAP_FLOOR = 0.05  # keeps the log finite when a screenshot shares no word with the bug's screens
+
 
 def feature_vector(
     candidates: Sequence[Candidate], position: int, query: QueryText, rows: Sequence[tuple[str, str]], lexicon: Lexicon
@@ -32,6 +34,9 @@ def feature_vector(
         "voice": float(query.voice),
         "screen_overlap": screen_recall,
         "screen_f1": screen_f1,
+        # a screenshot that shows little of every one of the bug's screens is rarely that bug: on a log scale a low
+        # overlap costs much more than a high one earns
+        "screen_overlap_log": math.log(screen_recall + SCREEN_OVERLAP_FLOOR) if query.screen else 0.0,
         "codes_shared": shared,
         "codes_clash": clashing,
         "first": float(position == 0),

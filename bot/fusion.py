@@ -8,15 +8,17 @@ from dataclasses import dataclass, replace
 
 from bot.index import Hit
 from bot.records import Candidate, Evidence, QueryInput
-from bot.salient import matching_line, salient_lines
+from bot.salient import matching_line, message_template, salient_lines
 
 
 @dataclass(frozen=True)
 class View:
-    """One piece of query text searched on its own: the message, one screenshot's OCR, one transcript."""
+    """One piece of query text searched on its own: the message, one screenshot's OCR, one transcript; `shown`
+    is the user's own text it came from, quoted as evidence (`text` itself when empty)."""
 
     input_name: str
     text: str
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,8 @@ class Ranking:
 
 
 def query_views(inputs: Sequence[QueryInput]) -> list[View]:
-    """The texts searched for a query: each input's text, a screenshot's error lines, and all inputs together.
+    """The texts searched for a query: each input's text, a screenshot's error lines as a template (names and
+    addresses masked, so a shared host name does not outweigh the error itself), and all inputs together.
 
     When files carry text, the message is searched only together with them: a short message beside a
     screenshot ("prod is down, getting this") says little on its own.
@@ -38,9 +41,9 @@ def query_views(inputs: Sequence[QueryInput]) -> list[View]:
     files = [i for i in texts if i.kind != "text"]
     views = [View(i.name, i.text) for i in (files or texts)]
     for item in files:
-        lines = salient_lines(item.text)
+        lines = message_template(salient_lines(item.text))
         if lines and lines != item.text.strip():
-            views.append(View(f"{item.name} (error lines)", lines))
+            views.append(View(f"{item.name} (error lines)", lines, shown=item.text))
     if len(texts) > 1:
         views.append(View("all inputs", "\n".join(i.text for i in texts)))
     return views
@@ -59,9 +62,8 @@ def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
             if value > best[hit.bug_id][ranking.method]:
                 best[hit.bug_id][ranking.method] = value
             if ranking.method == "dense" and (hit.bug_id not in evidence or hit.score > evidence[hit.bug_id].score):
-                evidence[hit.bug_id] = Evidence(
-                    ranking.view.input_name, ranking.view.text, hit.source, hit.text, hit.score
-                )
+                view = ranking.view
+                evidence[hit.bug_id] = Evidence(view.input_name, view.shown or view.text, hit.source, hit.text, hit.score)
     ordered = sorted(rrf, key=lambda b: rrf[b], reverse=True)
     return [
         Candidate(

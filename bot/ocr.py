@@ -18,12 +18,20 @@ from bot.settings import OcrEngine
 
 OCR_PIXELS = 500_000  # rapidocr's detector input area: screenshots are scaled to about this many pixels...
 OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
+DETECT_MIN_SIDE = 0  # faster-paddle's detector sees screenshots at their own size (its default enlarges the short side to 736)
 
 
 class TextReader(Protocol):
     """An OCR engine: the text lines of an RGB PIL image, in reading order."""
 
     def read(self, image: Any) -> tuple[TextLine, ...]: ...
+
+
+def reader_id(engine: OcrEngine) -> str:
+    """Names the engine and the settings that shape its text: stored with what it read, so a change re-reads."""
+    if engine == "faster-paddle":
+        return f"faster-paddle/tiny/min-side-{DETECT_MIN_SIDE}"
+    return f"rapidocr/small/{OCR_PIXELS}px"
 
 
 def load_reader(engine: OcrEngine, threads: int) -> TextReader:
@@ -39,7 +47,7 @@ class FasterPaddleReader:
             import faster_paddle
         except ImportError as err:
             raise ModelError("OCR needs faster-paddle; run `pip install faster-paddle`.") from err
-        self._engine = faster_paddle.OcrEngine(model_size="tiny", threads=threads)
+        self._engine = faster_paddle.OcrEngine(model_size="tiny", threads=threads, det_min_side=DETECT_MIN_SIDE)
 
     def read(self, image: Any) -> tuple[TextLine, ...]:
         encoded = io.BytesIO()

@@ -18,6 +18,7 @@ from bot.extract import Extractor, vocabulary_from_texts
 from bot.index import KnowledgeIndex, bug_meta, catalog, row_schema, stored_fingerprint, table_name
 from bot.knowledge import AUDIO_SUFFIXES, IMAGE_SUFFIXES, KnowledgeScan, hash_file, hash_files, scan_knowledge
 from bot.leader import Leader, open_leader
+from bot.ocr import reader_id
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
 from bot.storage import is_object_store
@@ -373,8 +374,9 @@ def entry_hash(folder: Path) -> str | None:
 
 
 def reader_of(kind: str, settings: Settings) -> str:
-    """What reads a media row's text: switching the OCR engine or the speech model means reading again."""
-    return f"ocr={settings.ocr_engine}" if kind == "ocr" else f"asr={settings.asr_model}"
+    """What reads a media row's text: switching the OCR engine (or how it reads) or the speech model means reading
+    again."""
+    return f"ocr={reader_id(settings.ocr_engine)}" if kind == "ocr" else f"asr={settings.asr_model}"
 
 
 def read_by_other_models(rows: list[dict[str, Any]], settings: Settings) -> set[str]:

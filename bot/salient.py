@@ -20,6 +20,20 @@ def salient_lines(text: str, limit: int = 8) -> str:
     return "\n".join(dict.fromkeys(picked[:limit]))
 
 
+# values that differ from one occurrence of an error to the next: double-quoted names (one token: a quoted
+# phrase is a message, not a name), IPv4 addresses (with a port), shell prompts; masking them leaves the message's
+# template, as log parsers do
+INSTANCE_VALUE = re.compile(
+    r'"[^"\s]*(?:"|$)|\(?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b\)?|[\w.-]+@[\w.-]+:\S*[$#]', re.MULTILINE
+)
+
+
+def message_template(text: str) -> str:
+    """`text` without the values that change between occurrences of the same error ("" when nothing else is left)."""
+    masked = re.sub(r"[ \t]{2,}", " ", INSTANCE_VALUE.sub(" ", text))
+    return masked if re.search(r"[^\W\d_]{2,}", masked) else ""
+
+
 _WORD = re.compile(r"[a-z0-9]{2,}")
 
 

@@ -120,30 +120,31 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Bugs returned per answer.")
     rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    match_threshold: float = Field(0.7628, description="Confidence at or above which the answer is `match`.")
+    match_threshold: float = Field(0.7652, description="Confidence at or above which the answer is `match`.")
     uncertain_threshold: float = Field(
-        0.6452, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+        0.6674, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
     )
     confidence_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "dense": 1.5589,
-            "dense_margin": 2.5578,
-            "fts": 2.3537,
-            "coverage": 2.8547,
-            "screen": -1.9148,
-            "voice": 0.952,
-            "screen_overlap": 1.5012,
-            "screen_f1": 1.2912,
-            "codes_shared": 1.0283,
-            "codes_clash": -2.6958,
-            "first": 2.5659,
+            "dense": 1.5528,
+            "dense_margin": 2.7543,
+            "fts": 2.3027,
+            "coverage": 2.5795,
+            "screen": -0.6328,
+            "voice": 0.8365,
+            "screen_overlap": 0.7204,
+            "screen_f1": 1.0185,
+            "screen_overlap_log": 1.3653,
+            "codes_shared": 1.0636,
+            "codes_clash": -2.7282,
+            "first": 2.5778,
         },
         description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
     confidence_ranking: bool = Field(
         True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
     )
-    confidence_bias: float = Field(-6.9872, description="Bias of the logistic confidence model.")
+    confidence_bias: float = Field(-6.7179, description="Bias of the logistic confidence model.")
 
     # --- limits on what users send -------------------------------------------------------------
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")

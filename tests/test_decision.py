@@ -1,7 +1,12 @@
 """bot.decision: the logistic confidence and the thresholds."""
 
-from bot.decision import confidence, decide
+from bot.decision import QueryText, confidence, decide, feature_vector
+from bot.lexicon import Lexicon
+from bot.records import Candidate
 from bot.settings import Settings
+
+NGINX_503 = "503 Service Temporarily Unavailable\nnginx/1.22.1"
+CHROME_503 = "This page isn't working\nlocalhost is currently unable to handle this request.\nHTTP ERROR 503\nReload"
 
 
 def test_covering_more_of_the_query_raises_the_confidence_with_the_shipped_weights() -> None:
@@ -20,3 +25,19 @@ def test_thresholds_map_confidence_to_decisions() -> None:
         "uncertain",
         "no_match",
     ]
+
+
+def test_a_screenshot_that_shows_little_of_the_bug_s_screens_costs_confidence() -> None:
+    """nginx's own 503 page is not Chrome's HTTP ERROR 503 page, though both say 503."""
+    lexicon = Lexicon([CHROME_503 + " chrome 503", NGINX_503 + " nginx 503", "git detached head"])
+    candidates = [Candidate("chrome-503", 1.0, {"dense": 0.6, "fts": 1.0})]
+
+    def features(screen: str) -> dict[str, float]:
+        return feature_vector(candidates, 0, QueryText(screen, screen, False), [("ocr", CHROME_503)], lexicon)
+
+    same, other = features(CHROME_503), features(NGINX_503)
+    assert same["screen_overlap_log"] > -0.1 > -1.5 > other["screen_overlap_log"]
+    settings = Settings()
+    assert confidence(other, settings) < confidence(same, settings)
+    typed = feature_vector(candidates, 0, QueryText("503 on the shop", "", False), [("ocr", CHROME_503)], lexicon)
+    assert typed["screen_overlap_log"] == 0.0

@@ -5,6 +5,7 @@ import pytest
 
 from bot.errors import IndexNotReady
 from bot.index import KnowledgeIndex
+from bot.ocr import reader_id
 from bot.refresh import RefreshBusy, build_refresher
 from bot.settings import Settings
 from tests.support import refresh, render_screenshot, write_bug
@@ -40,9 +41,19 @@ def test_another_ocr_engine_reads_every_screenshot_again(settings: Settings, sha
     switched = build_refresher(other, shared_models["embedder"], Extractor(other)).refresh().as_dict()
     assert (switched["updated"], switched["screenshots"]) == (5, 5)  # every sample bug has one screenshot
     rows = KnowledgeIndex(other, shared_models["embedder"].fingerprint).stored_rows()
-    assert {r["media_hash"].split("@")[1] for r in rows if r["kind"] == "ocr"} == {"ocr=rapidocr"}
+    assert {r["media_hash"].split("@")[1] for r in rows if r["kind"] == "ocr"} == {f"ocr={reader_id('rapidocr')}"}
     again = build_refresher(other, shared_models["embedder"], Extractor(other)).refresh().as_dict()
     assert (again["updated"], again["unchanged"], again["embedded"]) == (0, 5, [])
+
+
+def test_reading_screenshots_differently_reads_them_again(
+    settings: Settings, shared_models: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same engine, other detector settings: the stored text may differ, so it is read again."""
+    refresh(settings, shared_models)
+    monkeypatch.setattr("bot.ocr.DETECT_MIN_SIDE", 736)
+    assert refresh(settings, shared_models)["updated"] == 5
+    assert refresh(settings, shared_models)["unchanged"] == 5
 
 
 def test_changed_added_and_deleted_entries(settings: Settings, kb: Path, shared_models: dict) -> None:

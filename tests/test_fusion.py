@@ -1,0 +1,38 @@
+"""bot.fusion: which texts a query searches, and how per-view rankings become candidates with evidence."""
+
+from bot.fusion import Ranking, fuse, query_views
+from bot.index import Hit
+from bot.records import QueryInput
+
+SCREEN = (
+    "deploy@prod-app-2:~/reports$ psql -h db.internal -U grafana shop\n"
+    'psql: error: connection to server at "db.internal" (10.20.0.15), port 5432 failed:\n'
+    'FATAL: password authentication failed for user "grafana"\n'
+    "deploy@prod-app-2:~/reports$"
+)
+
+
+def test_a_screenshot_is_searched_whole_and_as_its_error_template() -> None:
+    views = query_views([QueryInput("shot.png", "image", SCREEN), QueryInput("message", "text", "db is down")])
+    assert [v.input_name for v in views] == ["shot.png", "shot.png (error lines)", "all inputs"]
+    template = views[1]
+    assert "password authentication failed" in template.text
+    assert "db.internal" not in template.text and "10.20.0.15" not in template.text
+    assert template.shown == SCREEN
+
+
+def test_a_message_alone_is_searched_as_it_is() -> None:
+    assert [(v.input_name, v.text) for v in query_views([QueryInput("message", "text", "502 on checkout")])] == [
+        ("message", "502 on checkout")
+    ]
+
+
+def test_evidence_quotes_the_user_s_line_even_when_the_template_matched() -> None:
+    template = query_views([QueryInput("shot.png", "image", SCREEN)])[1]
+    known = 'FATAL: password authentication failed for user "alice"'
+    hits = [Hit("pg-password", "ocr", "screenshot.png", known, 0.9), Hit("pg-role", "ocr", "s.png", "role", 0.5)]
+    candidates = fuse([Ranking(template, "dense", hits)], rrf_k=60)
+    assert [c.bug_id for c in candidates] == ["pg-password", "pg-role"]
+    evidence = candidates[0].evidence[0]
+    assert evidence.line == 'FATAL: password authentication failed for user "grafana"'
+    assert evidence.query_text == SCREEN
