@@ -27,21 +27,29 @@ FEATURES = (
 )
 
 
+RANKING_FEATURES = tuple(f for f in FEATURES if f != "first")  # the ranking model may overrule the fused rank
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Weights of the logistic confidence model plus the two decision thresholds."""
+    """Weights of the ranking model, of the logistic confidence model, and the two decision thresholds."""
 
+    ranking_weights: dict[str, float]
     weights: dict[str, float]
     bias: float
     match_threshold: float
     uncertain_threshold: float
 
     def toml(self) -> str:
-        weights = ", ".join(f'"{k}" = {v:.4f}' for k, v in self.weights.items())
         return (
-            f"confidence_weights = {{ {weights} }}\nconfidence_bias = {self.bias:.4f}\n"
+            f"ranking_weights = {inline_table(self.ranking_weights)}\n"
+            f"confidence_weights = {inline_table(self.weights)}\nconfidence_bias = {self.bias:.4f}\n"
             f"match_threshold = {self.match_threshold:.4f}\nuncertain_threshold = {self.uncertain_threshold:.4f}\n"
         )
+
+
+def inline_table(weights: dict[str, float]) -> str:
+    return "{ " + ", ".join(f'"{k}" = {v:.4f}' for k, v in weights.items()) + " }"
 
 
 def samples(results: Sequence[tuple[LabelledQuery, Answer]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -73,15 +81,16 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50)
 
 
 def best_confidences(
-    x: np.ndarray, groups: np.ndarray, weights: np.ndarray, bias: float
+    x: np.ndarray, groups: np.ndarray, weights: np.ndarray, bias: float, ranking: np.ndarray
 ) -> dict[int, tuple[float, int]]:
-    """Per query: the highest confidence and the row it belongs to."""
+    """Per query: the confidence of the candidate the ranking model puts first, and the row it belongs to."""
     z = 1.0 / (1.0 + np.exp(-np.clip(x @ weights + bias, -30, 30)))
-    best: dict[int, tuple[float, int]] = {}
-    for row, (group, value) in enumerate(zip(groups, z, strict=True)):
-        if group not in best or value > best[group][0]:
-            best[int(group)] = (float(value), row)
-    return best
+    scores = x @ ranking
+    first: dict[int, int] = {}
+    for row, group in enumerate(groups):
+        if group not in first or scores[row] > scores[first[group]]:
+            first[int(group)] = row
+    return {group: (float(z[row]), row) for group, row in first.items()}
 
 
 def choose_thresholds(
@@ -103,10 +112,20 @@ def choose_thresholds(
 def calibrate(
     results: Sequence[tuple[LabelledQuery, Answer]], precision: float = 0.98, max_in_kb_no_match: float = 0.08
 ) -> Calibration:
-    """Fit weights on every (query, candidate) pair, then thresholds on each query's best confidence."""
+    """Fit both models on every (query, candidate) pair, then thresholds on the confidence of each query's
+    first-ranked candidate. The features are those computed in fused order, as the matcher computes them."""
     x, y, groups = samples(results)
     weights, bias = fit_logistic(x, y)
-    best = best_confidences(x, groups, weights, bias)
+    kept = [FEATURES.index(f) for f in RANKING_FEATURES]
+    ranking = np.zeros(len(FEATURES))
+    ranking[kept] = fit_logistic(x[:, kept], y)[0]  # a ranking needs no bias: only the order counts
+    best = best_confidences(x, groups, weights, bias, ranking)
     in_kb = {n for n, (q, _) in enumerate(results) if q.expected}
     match, uncertain = choose_thresholds(best, y, in_kb, precision, max_in_kb_no_match)
-    return Calibration(dict(zip(FEATURES, map(float, weights), strict=True)), bias, match, uncertain)
+    return Calibration(
+        {f: float(ranking[FEATURES.index(f)]) for f in RANKING_FEATURES},
+        dict(zip(FEATURES, map(float, weights), strict=True)),
+        bias,
+        match,
+        uncertain,
+    )

@@ -59,6 +59,12 @@ def confidence(features: dict[str, float], settings: Settings) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+def ranking_score(features: dict[str, float], settings: Settings) -> float:
+    """How likely this candidate, rather than the others, is the bug: a linear model over the same features
+    without the fused rank (`first`), so evidence can reorder what fusion put first."""
+    return sum(settings.ranking_weights.get(k, 0.0) * v for k, v in features.items())
+
+
 def decide(value: float, settings: Settings) -> Decision:
     """Map a confidence to a decision with the configured thresholds."""
     if value >= settings.match_threshold:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.decision import QueryText, confidence, decide, feature_vector
+from bot.decision import QueryText, confidence, decide, feature_vector, ranking_score
 from bot.embed import Embedder
 from bot.errors import BotError
 from bot.examples import ExampleStore, Negatives
@@ -208,16 +208,17 @@ class Matcher:
             query = QueryText("\n".join(v.text for v in views), screen, voice)
             rows = snapshot.texts([c.bug_id for c in top], KNOWLEDGE_ROWS)  # examples act only as repeats
             lexicon = self.knowledge_stats(snapshot).lexicon
-            matches = []
+            matches, order = [], {}
             for position, candidate in enumerate(top):
                 features = feature_vector(top, position, query, rows[candidate.bug_id], lexicon)
                 value = confidence(features, self.settings)
                 if "rejected" in candidate.features:
                     value *= self.settings.negative_penalty
                 matches.append(Match(bugs[candidate.bug_id], round(value, 4), candidate.evidence, features))
-            if self.settings.confidence_ranking and self.reranker is None:
-                rejected = {c.bug_id for c in top if "rejected" in c.features}  # stay below the others
-                matches.sort(key=lambda m: (m.bug.id not in rejected, m.score), reverse=True)
+                # rejected bugs stay below the others
+                order[candidate.bug_id] = ("rejected" not in candidate.features, ranking_score(features, self.settings))
+            if self.settings.learned_ranking and self.reranker is None:
+                matches.sort(key=lambda m: order[m.bug.id], reverse=True)
             best = matches[0].score
         return Answer(decide(best, self.settings), best, tuple(matches), tuple(inputs), timer.ms)
 

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
     match_threshold: float = Field(0.7652, description="Confidence at or above which the answer is `match`.")
     uncertain_threshold: float = Field(
-        0.6674, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
+        0.6604, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
     )
     confidence_weights: dict[str, float] = Field(
         default_factory=lambda: {
@@ -141,8 +141,24 @@ class Settings(BaseSettings):
         },
         description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
-    confidence_ranking: bool = Field(
-        True, description="Order the top candidates by their calibrated confidence rather than by fused rank."
+    ranking_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "dense": 1.9275,
+            "dense_margin": 5.0003,
+            "fts": 4.4155,
+            "coverage": 3.0466,
+            "screen": -0.8618,
+            "voice": 0.9492,
+            "screen_overlap": 0.7216,
+            "screen_f1": 1.0476,
+            "screen_overlap_log": 1.4687,
+            "codes_shared": 1.242,
+            "codes_clash": -3.2913,
+        },
+        description="Weights of the linear ranking model that orders the top candidates (fit by `supportbot calibrate`).",
+    )
+    learned_ranking: bool = Field(
+        True, description="Order the top candidates by the ranking model rather than by fused rank (no cross-encoder)."
     )
     confidence_bias: float = Field(-6.7179, description="Bias of the logistic confidence model.")
 
