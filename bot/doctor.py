@@ -34,10 +34,11 @@ def diagnose(settings: Settings) -> str:
 
 
 def reranker_line(settings: Settings) -> str:
+    order = "the learned ranking model" if settings.learned_ranking else "fused dense + full-text rank"
     if not settings.rerank_model:
-        return "  reranker: none configured (offline default) - ranking uses fused dense + full-text scores"
+        return f"  reranker: none configured (offline default) - the top candidates are ordered by {order}"
     if not settings.rerank:
-        return f"  reranker: {settings.rerank_model} configured but switched off"
+        return f"  reranker: {settings.rerank_model} configured but switched off - ordered by {order}"
     from bot.rerank import Reranker
 
     try:

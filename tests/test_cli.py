@@ -93,6 +93,7 @@ def test_doctor_reports_models_and_index(env: dict[str, str]) -> None:
     code, out = run(env, "doctor")
     assert code == 0
     assert "modalities text" in out and "reranker: none configured" in out and "rows" in out
+    assert "ordered by the learned ranking model" in out
 
 
 def test_missing_knowledge_folder_is_one_sentence(env: dict[str, str], tmp_path: Path) -> None:
