@@ -63,7 +63,9 @@ def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
                 best[hit.bug_id][ranking.method] = value
             if ranking.method == "dense" and (hit.bug_id not in evidence or hit.score > evidence[hit.bug_id].score):
                 view = ranking.view
-                evidence[hit.bug_id] = Evidence(view.input_name, view.shown or view.text, hit.source, hit.text, hit.score)
+                evidence[hit.bug_id] = Evidence(
+                    view.input_name, view.shown or view.text, hit.source, hit.text, hit.score
+                )
     ordered = sorted(rrf, key=lambda b: rrf[b], reverse=True)
     return [
         Candidate(

@@ -18,7 +18,8 @@ from bot.settings import OcrEngine
 
 OCR_PIXELS = 500_000  # rapidocr's detector input area: screenshots are scaled to about this many pixels...
 OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
-DETECT_MIN_SIDE = 0  # faster-paddle's detector sees screenshots at their own size (its default enlarges the short side to 736)
+# faster-paddle's detector sees screenshots at their own size (its default enlarges the short side to 736 px)
+DETECT_MIN_SIDE = 0
 
 
 class TextReader(Protocol):

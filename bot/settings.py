@@ -141,6 +141,7 @@ class Settings(BaseSettings):
         },
         description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
     )
+    confidence_bias: float = Field(-6.7179, description="Bias of the logistic confidence model.")
     ranking_weights: dict[str, float] = Field(
         default_factory=lambda: {
             "dense": 1.9275,
@@ -155,12 +156,11 @@ class Settings(BaseSettings):
             "codes_shared": 1.242,
             "codes_clash": -3.2913,
         },
-        description="Weights of the linear ranking model that orders the top candidates (fit by `supportbot calibrate`).",
+        description="Weights of the linear model that orders the top candidates (fit by `supportbot calibrate`).",
     )
     learned_ranking: bool = Field(
         True, description="Order the top candidates by the ranking model rather than by fused rank (no cross-encoder)."
     )
-    confidence_bias: float = Field(-6.7179, description="Bias of the logistic confidence model.")
 
     # --- limits on what users send -------------------------------------------------------------
     max_file_bytes: int = Field(25 * 1024 * 1024, description="Largest file accepted, in bytes.")

@@ -26,10 +26,13 @@ def labelled_set(seed: int = 7) -> list[tuple[LabelledQuery, Answer]]:
     rng = random.Random(seed)
     results = []
     for n in range(240):
-        right, wrong = {"dense": rng.uniform(0.5, 0.8), "coverage": rng.uniform(0.7, 1.0)}, {
-            "dense": rng.uniform(0.4, 0.7),
-            "coverage": rng.uniform(0.0, 0.4),
-        }
+        right, wrong = (
+            {"dense": rng.uniform(0.5, 0.8), "coverage": rng.uniform(0.7, 1.0)},
+            {
+                "dense": rng.uniform(0.4, 0.7),
+                "coverage": rng.uniform(0.0, 0.4),
+            },
+        )
         if n % 4 == 3:  # out of the knowledge base: nothing is right
             results.append((LabelledQuery(f"q{n}", "", (), None, "text"), answer([wrong, dict(wrong)])))
             continue
