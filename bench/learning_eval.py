@@ -50,11 +50,15 @@ class CachedExtractor:
     def warm(self) -> None:
         self.inner.warm()
 
+    def text_reader(self) -> Any:
+        return self.inner.text_reader()
+
     def extract(self, media: Media, vocabulary: Any = ()) -> QueryInput:
-        found = self.cache.get(media.sha256)
+        key = f"{media.sha256}|{'|'.join(vocabulary)}" if media.kind == "audio" else media.sha256  # hints differ
+        found = self.cache.get(key)
         if found is None:
             found = self.inner.extract(media, vocabulary)
-            self.cache[media.sha256] = found if self.keep_images else replace(found, image=None)
+            self.cache[key] = found if self.keep_images else replace(found, image=None)
             self.path.write_bytes(pickle.dumps(self.cache))
         return replace(found, name=media.name)
 
