@@ -144,17 +144,17 @@ class Settings(BaseSettings):
     confidence_bias: float = Field(-6.7179, description="Bias of the logistic confidence model.")
     ranking_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "dense": 1.9275,
-            "dense_margin": 5.0003,
-            "fts": 4.4155,
-            "coverage": 3.0466,
-            "screen": -0.8618,
-            "voice": 0.9492,
-            "screen_overlap": 0.7216,
-            "screen_f1": 1.0476,
-            "screen_overlap_log": 1.4687,
-            "codes_shared": 1.242,
-            "codes_clash": -3.2913,
+            "dense": 0.7722,
+            "dense_margin": 1.1694,
+            "fts": 1.7219,
+            "coverage": 1.5723,
+            "screen": -0.1397,
+            "voice": 0.1845,
+            "screen_overlap": 0.4086,
+            "screen_f1": 0.4272,
+            "screen_overlap_log": 0.9208,
+            "codes_shared": 0.818,
+            "codes_clash": -1.2119,
         },
         description="Weights of the linear model that orders the top candidates (fit by `supportbot calibrate`).",
     )
