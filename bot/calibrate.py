@@ -120,13 +120,14 @@ def calibrate(
     x, y, groups = samples(results)
     weights, bias = fit_logistic(x, y)
     kept = [FEATURES.index(f) for f in RANKING_FEATURES]
+    fitted = fit_logistic(x[:, kept], y, l2=RANKING_L2)[0]  # a ranking needs no bias: only the order counts
     ranking = np.zeros(len(FEATURES))
-    ranking[kept] = fit_logistic(x[:, kept], y, l2=RANKING_L2)[0]  # a ranking needs no bias: only the order counts
+    ranking[kept] = fitted
     best = best_confidences(x, groups, weights, bias, ranking)
     in_kb = {n for n, (q, _) in enumerate(results) if q.expected}
     match, uncertain = choose_thresholds(best, y, in_kb, precision, max_in_kb_no_match)
     return Calibration(
-        {f: float(ranking[FEATURES.index(f)]) for f in RANKING_FEATURES},
+        dict(zip(RANKING_FEATURES, map(float, fitted), strict=True)),
         dict(zip(FEATURES, map(float, weights), strict=True)),
         bias,
         match,
