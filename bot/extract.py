@@ -107,7 +107,7 @@ class Extractor:
         for segment in segments:
             text = segment.text.strip()
             if text:
-                lines.append(TextLine(text, min(1.0, math.exp(segment.avg_logprob))))
+                lines.append(TextLine(text, min(1.0, math.exp(segment.avg_logprob)), origin="speech"))
         return tuple(lines)
 
     def _hotwords_for(self, model: Any, vocabulary: tuple[str, ...]) -> str | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-InputKind = Literal["text", "image", "audio"]
+InputKind = Literal["text", "image", "audio", "recording", "snippet"]
+TextOrigin = Literal["screen", "speech", "log"]
 Decision = Literal["match", "uncertain", "no_match"]
 ChunkKind = Literal["doc", "ocr", "transcript", "image", "example"]
 
@@ -40,10 +41,13 @@ class Media:
 
 @dataclass(frozen=True)
 class TextLine:
-    """One OCR line (or transcript segment) with the recogniser's confidence in [0, 1]."""
+    """One OCR line, transcript segment or log line with the recogniser's confidence in [0, 1]: `origin` says
+    where it was read (on a screen, in speech, in a pasted log), `at` when (seconds into a recording)."""
 
     text: str
     confidence: float
+    origin: TextOrigin = "screen"
+    at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,16 @@ class QueryInput:
     lines: tuple[TextLine, ...] = ()
     image: Any = None
     error: str | None = None
+
+    @property
+    def screen_text(self) -> str:
+        """The text read on screens (screenshots, a recording's frames)."""
+        return "\n".join(line.text for line in self.lines if line.origin == "screen")
+
+    @property
+    def speech_text(self) -> str:
+        """The text heard in speech (voice notes, a recording's sound track)."""
+        return " ".join(line.text for line in self.lines if line.origin == "speech")
 
 
 @dataclass(frozen=True)
