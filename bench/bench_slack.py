@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.evaluate import LabelledQuery, load_queries  # noqa: E402
-from bot.feedback import FeedbackStore  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.slack.app import create_app  # noqa: E402
+from bot.slack.claims import SlackStore  # noqa: E402
 from bot.slack.serve import make_http_server  # noqa: E402
 from tests.fake_slack import (  # noqa: E402
     BOT_TOKEN,
@@ -72,9 +72,8 @@ class Bench:
             slack_api_url=self.fake.api_url,
             slack_file_hosts=self.fake.base,
         )
-        self.slack = create_app(
-            self.settings, load_engine(self.settings), store=FeedbackStore(store_dir / "feedback.sqlite3")
-        )
+        store = SlackStore.open(self.settings.model_copy(update={"data_dir": store_dir}))
+        self.slack = create_app(self.settings, load_engine(self.settings), store=store)
         self.server = make_http_server(self.slack.bolt, "127.0.0.1", 0)
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         self.sender = SlackSender(f"http://127.0.0.1:{self.server.server_port}/slack/events")

@@ -27,12 +27,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from bot.evaluate import LabelledQuery, load_queries, summarise, to_query  # noqa: E402
-from bot.examples import ExampleInput, ExampleStore  # noqa: E402
 from bot.extract import Extractor  # noqa: E402
 from bot.matcher import Matcher  # noqa: E402
 from bot.records import Answer, Media, QueryInput  # noqa: E402
 from bot.refresh import build_refresher  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.store import ExampleInput, Store  # noqa: E402
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "dev-set"
 Results = list[tuple[LabelledQuery, Answer]]
@@ -75,12 +75,13 @@ def split(queries: list[LabelledQuery], seed: int) -> tuple[list[LabelledQuery],
     return in_kb[:half], in_kb[half:]
 
 
-def confirm(store: ExampleStore, results: Results) -> int:
+def confirm(store: Store, results: Results) -> int:
     """Add each answered query's extracted inputs as an example of its expected bug."""
     added = 0
     for query, answer in results:
         inputs = [ExampleInput(i.kind, i.name, i.text) for i in answer.inputs if i.text.strip()]
-        if query.expected and store.add(query.expected, inputs, {"query_id": query.id, "source": "learning_eval"}):
+        provenance = {"query_id": query.id, "source": "learning_eval"}
+        if query.expected and store.add_example(query.expected, inputs, provenance):
             added += 1
     return added
 
@@ -115,7 +116,7 @@ def run(dev_set: Path, work: Path, seed: int) -> dict[str, Any]:
     half_a, half_b = split(queries, seed)
     out_of_kb = [q for q in queries if not q.expected]
     before = answer_all(matcher, half_a + half_b + out_of_kb)
-    store = ExampleStore(settings)
+    store = Store.open(settings)
     added = confirm(store, before[: len(half_a)])
     report = refresher.refresh()
     after = answer_all(matcher, half_a + half_b + out_of_kb)

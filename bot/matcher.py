@@ -12,16 +12,17 @@ from typing import Any
 from bot.decision import QueryText, confidence, decide, feature_vector, ranking_score
 from bot.embed import Embedder
 from bot.errors import BotError
-from bot.examples import ExampleStore, Negatives
 from bot.extract import Extractor, vocabulary_from_texts
 from bot.fusion import Ranking, View, fuse, query_views
 from bot.index import Hit, KnowledgeIndex, Snapshot
 from bot.lexicon import Lexicon
 from bot.media import clean_text, decode_attachment
+from bot.negatives import Negatives
 from bot.records import Answer, Candidate, Match, Media, Query, QueryInput
 from bot.rerank import Reranker
 from bot.settings import Settings
 from bot.spoken import spoken_numbers
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_ROWS = "kind != 'example'"
@@ -68,7 +69,7 @@ class Matcher:
         """Build the engine the settings describe (models load lazily, once)."""
         embedder = Embedder(settings)
         reranker = Reranker(settings) if settings.rerank_model and settings.rerank else None
-        negatives = Negatives(ExampleStore(settings), embedder, settings.negative_similarity)
+        negatives = Negatives(Store.open(settings), embedder, settings.negative_similarity)
         index = KnowledgeIndex(settings, embedder.fingerprint)
         return cls(settings, embedder, Extractor(settings), index, reranker, negatives)
 

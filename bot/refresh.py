@@ -13,7 +13,6 @@ from filelock import FileLock, Timeout
 
 from bot.embed import Embedder
 from bot.errors import BotError
-from bot.examples import Example, ExampleStore
 from bot.extract import Extractor, vocabulary_from_texts
 from bot.index import KnowledgeIndex, bug_meta, catalog, row_schema, stored_fingerprint, table_name
 from bot.knowledge import AUDIO_SUFFIXES, IMAGE_SUFFIXES, KnowledgeScan, hash_file, hash_files, scan_knowledge
@@ -22,6 +21,7 @@ from bot.ocr import reader_id
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
 from bot.storage import is_object_store
+from bot.store import Example, Store
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
@@ -94,7 +94,7 @@ class Refresher:
         embedder: Embedder,
         extractor: Extractor,
         index: KnowledgeIndex,
-        examples: ExampleStore | None = None,
+        store: Store | None = None,
         leader: Leader | None = None,
     ) -> None:
         self.settings = settings
@@ -102,7 +102,7 @@ class Refresher:
         self.embedder = embedder
         self.extractor = extractor
         self.index = index
-        self.examples = examples
+        self.store = store
 
     def refresh(self, progress: Progress | None = None) -> RefreshReport:
         """Bring the table in line with the knowledge folder, under a cross-process lock."""
@@ -156,7 +156,7 @@ class Refresher:
         if read_by_other_models(rows, self.settings):
             return None
         held = {r["id"]: r["entry_hash"] for r in rows if r["kind"] == "example"}
-        examples = self.examples.list() if self.examples else []
+        examples = self.store.examples() if self.store else []
         wanted = {i: e.content_hash for e in examples if e.bug_id in stored for i in example_row_ids(e)}
         return (len(folders), version) if wanted == held else None
 
@@ -197,7 +197,7 @@ class Refresher:
         deleted = [bug_id for bug_id in stored if bug_id not in current and not missing_but_broken(bug_id, scan)]
         live = (set(current) | set(stored)) - set(deleted)
         rewritten = {b.id for b in changed}
-        wanted = [e for e in (self.examples.list() if self.examples else []) if e.bug_id in live]
+        wanted = [e for e in (self.store.examples() if self.store else []) if e.bug_id in live]
         held = {r["id"]: r["entry_hash"] for r in stored_rows if r["kind"] == "example"}
         fresh = {e.id for e in wanted if any(held.get(i) != e.content_hash for i in example_row_ids(e))}
         keep = {i for e in wanted for i in example_row_ids(e)}
@@ -404,7 +404,7 @@ def build_refresher(
     fingerprint = stored or embedder.fingerprint
     index = KnowledgeIndex(settings, fingerprint)
     leader = open_leader(settings)
-    return Refresher(settings, embedder, extractor or Extractor(settings), index, ExampleStore(settings), leader)
+    return Refresher(settings, embedder, extractor or Extractor(settings), index, Store.open(settings), leader)
 
 
 def refresh_index(settings: Settings) -> RefreshReport:

@@ -1,10 +1,12 @@
-"""Refresh the index on a schedule inside `supportbot serve`: APScheduler 3, one run at a time, never fatal."""
+"""The jobs inside `supportbot serve`: refresh the index, and purge what is past retention (APScheduler 3,
+one run of each at a time, never fatal)."""
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.job import Job
@@ -18,10 +20,15 @@ from bot.leader import Leader
 from bot.refresh import RefreshBusy, RefreshReport
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.store import Store
+
 log = logging.getLogger(__name__)
 
 JOB_ID = "supportbot-refresh"
 LEADER_JOB_ID = "supportbot-leader"
+PURGE_JOB_ID = "supportbot-purge"
+PURGE_INTERVAL_SECONDS = 3600
 MISFIRE_GRACE_SECONDS = 60
 
 
@@ -79,6 +86,9 @@ def start_refresh_scheduler(settings: Settings, refresher: Refreshing) -> Backgr
     if leader is not None and refresh_trigger(settings) is not None:
         schedule_campaign(scheduler, leader)
     schedule_refresh(scheduler, settings, refresher, run_now=True)
+    store: Store | None = getattr(refresher, "store", None)
+    if store is not None:
+        schedule_purge(scheduler, settings, store)
     scheduler.start()
     return scheduler
 
@@ -96,6 +106,34 @@ def schedule_campaign(scheduler: BackgroundScheduler, leader: Leader) -> Job:
         replace_existing=True,
         next_run_time=datetime.now(UTC),
     )
+
+
+def schedule_purge(scheduler: BackgroundScheduler, settings: Settings, store: Store) -> Job | None:
+    """Purge records older than `retention_days` now and every hour; None when retention is off (0 days)."""
+    if settings.retention_days <= 0:
+        return None
+    return scheduler.add_job(
+        run_purge,
+        IntervalTrigger(seconds=PURGE_INTERVAL_SECONDS),
+        args=[store, settings.retention_days],
+        id=PURGE_JOB_ID,
+        name="purge records past retention",
+        max_instances=1,
+        coalesce=True,
+        replace_existing=True,
+        next_run_time=datetime.now(UTC),
+    )
+
+
+def run_purge(store: Store, days: int) -> dict[str, int] | None:
+    """One purge: logs what it deleted and never raises (every replica runs it; deleting twice is harmless)."""
+    try:
+        counts = store.purge(time.time() - days * 86400)
+    except Exception:  # noqa: BLE001 - a failed purge is logged; the next one may succeed
+        log.exception("purge status=error")
+        return None
+    log.info("purge status=ok retention_days=%s %s", days, " ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
 
 
 def run_refresh(refresher: Refreshing) -> RefreshReport | None:

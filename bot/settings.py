@@ -65,6 +65,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SUPPORTBOT_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
         description="Region of the bucket of an s3:// db_uri (credentials come from the standard AWS chain).",
     )
+    state_url: SecretStr | None = Field(
+        None,
+        description="Database of answers, feedback, delivery claims and learned examples: "
+        "postgresql://user:pass@host/db to share them between replicas; unset means SQLite at data_dir/state.sqlite3.",
+    )
+    retention_days: int = Field(
+        90, ge=0, description="Days answers, feedback and delivery claims are kept before the purge (0 keeps them)."
+    )
     leader_lease_seconds: float = Field(
         30.0, gt=0, description="How long a refresher's leadership lasts unrenewed before another replica takes over."
     )
@@ -193,6 +201,11 @@ class Settings(BaseSettings):
     )
     slack_triage_channel: str | None = Field(
         None, description="Channel ID escalations are posted to; unset hides the Escalate button."
+    )
+    slack_triage_group: str | None = Field(
+        None,
+        description="Comma-separated user IDs and user-group IDs (S…) whose presses on anyone's answer teach the bot; "
+        "unset means only the asker's own presses do.",
     )
     slack_ignore_bots: bool = Field(True, description="Ignore messages posted by other bots.")
     slack_workers: int = Field(2, ge=1, description="Queries answered at once (threads running the engine).")

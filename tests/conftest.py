@@ -16,6 +16,7 @@ from tests.support import build_tiny_clip, build_tiny_cross_encoder, write_sampl
 
 if TYPE_CHECKING:
     from tests.fake_slack import FakeSlack
+    from tests.postgres_server import LocalPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,3 +63,21 @@ def fake() -> Iterator[FakeSlack]:
     slack = FakeSlack()
     yield slack
     slack.close()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[LocalPostgres]:
+    """A real PostgreSQL server on 127.0.0.1 for the whole run (started on first use)."""
+    from tests.postgres_server import local_postgres
+
+    with local_postgres() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty state database: SQLite in a temp dir, then a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'state.sqlite3'}"
+    server: LocalPostgres = request.getfixturevalue("postgres")
+    return server.new_database()

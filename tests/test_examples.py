@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from bot.examples import ExampleInput, ExampleNotFound, ExampleStore, Negatives, learn_from_feedback
+from bot.feedback import AnswerRecord, CandidateRecord, InputRecord
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.examples import ExampleInput, ExampleNotFound, ExampleStore, Negatives, learn_from_feedback
-from bot.feedback import AnswerRecord, CandidateRecord, InputRecord
 from bot.index import KnowledgeIndex
 from bot.matcher import Matcher
 from bot.records import Query

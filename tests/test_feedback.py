@@ -17,6 +17,7 @@ from bot.feedback import (
     format_stats,
     stats,
 )
+
 from bot.records import Answer, Evidence, KnownBug, Match, QueryInput
 from bot.settings import Settings
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bot.examples import ExampleStore
 
 from bot.errors import IndexNotReady
-from bot.examples import ExampleStore
 from bot.index import KnowledgeIndex
 from bot.matcher import Matcher
 from bot.records import Answer, Query

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.feedback import AnswerRecord, CandidateRecord, InputRecord
+
 from bot.records import Answer, Evidence, KnownBug, Match, QueryInput
 from bot.slack.blocks import (
     ESCALATE,

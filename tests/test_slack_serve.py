@@ -9,10 +9,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from bot.feedback import AnswerRecord, CandidateRecord, FeedbackStore
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.feedback import AnswerRecord, CandidateRecord, FeedbackStore
 from bot.settings import Settings
 from bot.slack.app import SlackNotConfigured, check_settings, create_app
 from bot.slack.serve import serve

@@ -1,13 +1,31 @@
-"""Commands of the Slack bot and what it remembers: serve, stats, examples."""
+"""Commands of the Slack bot and what it remembers: serve, stats, examples, forget."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli.common import JSON, KNOWLEDGE, emit, main
 from bot.settings import load_settings
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+
+@contextmanager
+def opened_store() -> Iterator[Store]:
+    """The store the settings name, closed afterwards."""
+    from bot.store import Store
+
+    store = Store.open(load_settings())
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @main.command("serve")
@@ -24,10 +42,24 @@ def serve_cmd(knowledge_dir: Path | None) -> None:
 @JSON
 def stats_cmd(days: float, as_json: bool) -> None:
     """Answer rate, match rate, feedback counts and top bugs of the Slack bot."""
-    from bot.feedback import format_stats, stats
-
-    result = stats(load_settings(), days)
+    with opened_store() as store:
+        result = store.stats(days)
     emit(result, as_json, format_stats(result))
+
+
+def format_stats(stats: dict[str, Any]) -> str:
+    """The stats as a few plain lines."""
+    fb = stats["feedback"]
+    lines = [
+        f"last {stats['days']:g} days: {stats['asked']} asked, {stats['answered']} answered "
+        f"({stats['answer_rate']:.0%}), {stats['matched']} matched ({stats['match_rate']:.0%}), "
+        f"{stats['uncertain']} uncertain, {stats['no_match']} not known, {stats['errors']} failed",
+        f"feedback: {fb['fixed']} fixed it, {fb['not_it']} not it, {fb['escalated']} escalated",
+    ]
+    if stats["top_bugs"]:
+        lines.append("top bugs:")
+        lines += [f"  {b['answers']:4d}  {b['bug_id']}  ({b['fixed']} fixed it)" for b in stats["top_bugs"]]
+    return "\n".join(lines)
 
 
 @main.group("examples")
@@ -39,10 +71,8 @@ def examples_group() -> None:
 @JSON
 def examples_list_cmd(as_json: bool) -> None:
     """List learned examples and negatives (the next refresh indexes examples)."""
-    from bot.examples import ExampleStore
-
-    store = ExampleStore(load_settings())
-    examples, negatives = store.list(), store.negatives()
+    with opened_store() as store:
+        examples, negatives = store.examples(), store.negatives()
     data = {"examples": [e.as_dict() for e in examples], "negatives": [n.as_dict() for n in negatives]}
     lines = [f"{len(examples)} learned examples, {len(negatives)} negatives"]
     for e in examples:
@@ -57,12 +87,26 @@ def examples_list_cmd(as_json: bool) -> None:
 @click.option("--negative", is_flag=True, help="Remove the negative with this id instead of an example.")
 def examples_remove_cmd(example_id: int, negative: bool) -> None:
     """Forget one learned example (gone from answers after the next refresh) or one negative."""
-    from bot.examples import ExampleStore
+    with opened_store() as store:
+        if negative:
+            store.remove_negative(example_id)
+            click.echo(f"Removed negative {example_id}.")
+        else:
+            store.remove_example(example_id)
+            click.echo(f"Removed example {example_id}; run `supportbot refresh` to drop it from the index.")
 
-    store = ExampleStore(load_settings())
-    if negative:
-        store.remove_negative(example_id)
-        click.echo(f"Removed negative {example_id}.")
-    else:
-        store.remove(example_id)
-        click.echo(f"Removed example {example_id}; run `supportbot refresh` to drop it from the index.")
+
+@main.command("forget")
+@click.option("--user", "user", required=True, help="Slack user ID (U…) whose records to delete.")
+@JSON
+def forget_cmd(user: str, as_json: bool) -> None:
+    """Delete one person's records: their questions, button presses, and what was learned from them."""
+    with opened_store() as store:
+        counts = store.forget_user(user)
+    text = (
+        f"Deleted {counts['answers']} answers, {counts['feedback']} button presses, {counts['examples']} learned "
+        f"examples and {counts['negatives']} negatives of {user}."
+    )
+    if counts["examples"]:
+        text += " Run `supportbot refresh` to drop the examples from the index."
+    emit(counts, as_json, text)

@@ -1,4 +1,4 @@
-"""`create_app(settings, matcher)`: the bolt `App` with supportbot's listeners, workers and feedback store."""
+"""`create_app(settings, matcher)`: the bolt `App` with supportbot's listeners, workers and store."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.errors import BotError
-from bot.examples import ExampleStore
-from bot.feedback import FeedbackStore
 from bot.settings import Settings
 from bot.slack.buttons import Buttons
+from bot.slack.claims import SlackStore
 from bot.slack.handlers import register
 from bot.slack.responder import Engine, Responder
 
@@ -28,7 +27,7 @@ class SlackApp:
 
     bolt: App
     responder: Responder
-    store: FeedbackStore
+    store: SlackStore
 
     def close(self) -> None:
         """Let queued answers finish, then close the store."""
@@ -69,7 +68,7 @@ def web_client(settings: Settings) -> WebClient:
 
 
 def create_app(
-    settings: Settings, matcher: Engine, client: WebClient | None = None, store: FeedbackStore | None = None
+    settings: Settings, matcher: Engine, client: WebClient | None = None, store: SlackStore | None = None
 ) -> SlackApp:
     """Build the bolt app (its token is checked with `auth.test` now) around `matcher`."""
     if client is None:
@@ -77,7 +76,7 @@ def create_app(
         client = web_client(settings)
     elif settings.slack_mode == "http" and not secret(settings.slack_signing_secret):
         raise SlackNotConfigured("HTTP mode needs SUPPORTBOT_SLACK_SIGNING_SECRET to verify Slack's requests.")
-    store = store or FeedbackStore.from_settings(settings)
+    store = store or SlackStore.open(settings)
     bolt = App(
         name="supportbot",
         client=client,
@@ -88,5 +87,5 @@ def create_app(
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="supportbot-listen"),
     )
     responder = Responder(settings, matcher, client, store)
-    register(bolt, settings, responder, Buttons(settings, client, store, ExampleStore(settings)))
+    register(bolt, settings, responder, Buttons(settings, client, store))
     return SlackApp(bolt, responder, store)

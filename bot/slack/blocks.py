@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from bot.feedback import AnswerRecord
 from bot.records import Answer, KnownBug, Match
+from bot.store import AnswerRecord
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50
@@ -23,6 +23,10 @@ HEADLINES = {
     "uncertain": "*I'm not sure, but this might be a known bug:*",
 }
 LABELS = {"match": "Confidence: high ({:.0%})", "uncertain": "Confidence: low ({:.0%}), check that it fits"}
+PRIVATE_NOTE = (
+    "Asked in a private conversation, so what was sent stays there: open the original message if you can see it, "
+    "or ask <@{user}>."
+)
 Block = dict[str, Any]
 
 
@@ -180,12 +184,15 @@ def notes_message(notes: Sequence[tuple[str, str]]) -> Message:
     return Message(text, [section(notes_text(notes))])
 
 
-def escalation_message(record: AnswerRecord, escalated_by: str, permalink: str | None) -> Message:
-    """The triage-channel post: where it came from, what was extracted, and the top candidates."""
+def escalation_message(record: AnswerRecord, escalated_by: str, permalink: str | None, private: bool) -> Message:
+    """The triage-channel post: where it came from, what was extracted (only a link when it was asked in a DM
+    or a private channel), and the top candidates."""
     where = f"<{escape(permalink)}|original message>" if permalink else f"asked via {escape(record.source)}"
     head = f"*Escalated by <@{escalated_by}>* — asked by <@{record.user}> in <#{record.channel}> · {where}"
     blocks = [section(head)]
-    for item in record.inputs[:10]:
+    if private:
+        blocks.append(context(PRIVATE_NOTE.format(user=record.user)))
+    for item in () if private else record.inputs[:10]:
         body = f"```{truncate(escape(item.text), EXTRACT_CHARS)}```" if item.text else f"_{escape(item.error or '')}_"
         blocks.append(section(f"*{escape(item.name)}* ({item.kind})\n{body}"))
     ranked = [f"{n}. `{c.bug_id}` {escape(c.title)} — {c.score:.2f}" for n, c in enumerate(record.candidates[:3], 1)]

@@ -10,10 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.errors import BotError
-from bot.examples import ExampleStore, learn_from_feedback
-from bot.feedback import AnswerRecord, FeedbackKind, FeedbackStore
 from bot.settings import Settings
 from bot.slack.blocks import ESCALATE, FIXED, NOT_IT, acknowledged, escalation_message
+from bot.slack.claims import SlackStore
+from bot.slack.teachers import Teachers
+from bot.store import AnswerRecord, FeedbackKind, learn_from_feedback
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +28,11 @@ ALREADY_ESCALATED = "This was already escalated to the support team."
 class Buttons:
     """Handles presses on an answer's buttons (after bolt has acked them)."""
 
-    def __init__(
-        self, settings: Settings, client: WebClient, store: FeedbackStore, examples: ExampleStore | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, client: WebClient, store: SlackStore) -> None:
         self.triage = settings.slack_triage_channel
         self.client = client
         self.store = store
-        self.examples = examples
+        self.teachers = Teachers(settings, client)
 
     def press(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         """Store the press and update the reply; any failure is one sentence to the presser."""
@@ -58,10 +57,10 @@ class Buttons:
     def give_feedback(
         self, record: AnswerRecord, user: str, kind: FeedbackKind, body: dict[str, Any], respond: Respond
     ) -> None:
-        """Record "fixed it" / "not it" (with the bug it was about) and acknowledge it on the reply."""
-        self.store.record_feedback(record.id, user, kind, record.best_bug, {"channel": record.channel})
-        if self.examples is not None:
-            learn_from_feedback(self.examples, record, kind, user)
+        """Record "fixed it" / "not it" (once per user) and acknowledge it; the asker's or a triager's press teaches."""
+        new = self.store.record_feedback(record.id, user, kind, record.best_bug, {"channel": record.channel})
+        if new and self.teachers.may_teach(user, record):
+            learn_from_feedback(self.store, record, kind, user)
         keep: tuple[str, ...] = ()
         if kind == "fixed":
             note = f"✅ <@{user}> says this fixed it. Thanks, noted!"
@@ -81,7 +80,7 @@ class Buttons:
             respond(text=ALREADY_ESCALATED, response_type="ephemeral", replace_original=False)
             return
         try:
-            message = escalation_message(record, user, self.permalink(record))
+            message = escalation_message(record, user, self.permalink(record), self.is_private(record))
             posted = self.client.chat_postMessage(
                 channel=self.triage, text=message.text, blocks=message.blocks, unfurl_links=False
             )
@@ -90,6 +89,7 @@ class Buttons:
             log.warning("escalation to %s failed: %s", self.triage, err.response.get("error"))
             respond(text=TRIAGE_UNREACHABLE, response_type="ephemeral", replace_original=False)
             return
+        self.store.finish(key)
         detail = {"triage_channel": self.triage, "triage_ts": posted.get("ts")}
         self.store.record_feedback(record.id, user, "escalated", record.best_bug, detail)
         acknowledge(body, respond, f"📨 <@{user}> escalated this to the support team.")
@@ -104,6 +104,18 @@ class Buttons:
         except SlackApiError as err:
             log.info("no permalink for %s/%s: %s", record.channel, record.message_ts, err.response.get("error"))
             return None
+
+    def is_private(self, record: AnswerRecord) -> bool:
+        """Whether it was asked where the triage channel may not read it (a DM, group DM or private channel);
+        when Slack cannot say, it was."""
+        if record.source == "dm" or record.channel.startswith(("D", "G")):
+            return True
+        try:
+            info = self.client.conversations_info(channel=record.channel)["channel"]
+        except SlackApiError as err:
+            log.info("no channel info for %s: %s", record.channel, err.response.get("error"))
+            return True
+        return bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
 
     def tell_asker(self, record: AnswerRecord, body: dict[str, Any], respond: Respond) -> None:
         """Tell the asker, where they asked, that a person will follow up."""

@@ -15,12 +15,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.errors import BotError, EmptyQuery
-from bot.feedback import AnswerRecord, FeedbackStore, InputRecord, answer_record
 from bot.records import Answer, Attachment, Query
 from bot.settings import Settings
 from bot.slack.blocks import Message, answer_message, error_message, notes_message
+from bot.slack.claims import SlackStore
 from bot.slack.download import FileFetcher, transcript_preview
 from bot.slack.intake import Ask
+from bot.store import AnswerRecord, InputRecord, answer_record
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class Responder:
         settings: Settings,
         engine: Engine,
         client: WebClient,
-        store: FeedbackStore,
+        store: SlackStore,
         fetcher: FileFetcher | None = None,
     ) -> None:
         self.settings = settings
@@ -175,8 +176,9 @@ class Responder:
         return attachments, notes, heard
 
     def finish(self, ask: Ask, record: AnswerRecord, message: Message | None) -> None:
-        """Store the answer, post the reply and swap 👀 for the result reaction."""
-        self.store.record_answer(record)
+        """Store the answer, post the reply and swap 👀 for the result reaction; a silent no-match leaves no record."""
+        if message is not None:
+            self.store.record_answer(record)
         self._count("answered" if record.decision != "error" else "failed")
         if message is not None:
             reply_ts = self.post(ask, message)

@@ -1,0 +1,39 @@
+"""How long the store keeps what people sent, and forgetting one person on request."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, or_
+
+from bot.store import schema
+from bot.store.database import Database
+
+
+class Retention:
+    """Purging old records and one user's records (a part of `bot.store.Store`)."""
+
+    db: Database
+
+    def purge(self, before: float) -> dict[str, int]:
+        """Delete answers (with their feedback), feedback and delivery claims older than `before`.
+
+        Learned examples and negatives stay until they are removed (`supportbot examples remove`, or
+        `forget`): they are what the bot learned, confirmed by the person who asked.
+        """
+        a, f, c = schema.answers, schema.feedback, schema.claims
+        with self.db.begin() as conn:
+            old = a.select().with_only_columns(a.c.id).where(a.c.created < before)
+            feedback = conn.execute(delete(f).where(or_(f.c.created < before, f.c.answer_id.in_(old)))).rowcount
+            answers = conn.execute(delete(a).where(a.c.created < before)).rowcount
+            claims = conn.execute(delete(c).where(c.c.claimed_at < before)).rowcount
+        return {"answers": answers, "feedback": feedback, "claims": claims}
+
+    def forget_user(self, user: str) -> dict[str, int]:
+        """Delete everything stored about one person: what they asked, pressed, and what was learned from them."""
+        a, f, e, n = schema.answers, schema.feedback, schema.examples, schema.negatives
+        with self.db.begin() as conn:
+            asked = a.select().with_only_columns(a.c.id).where(a.c.user_id == user)
+            feedback = conn.execute(delete(f).where(or_(f.c.user_id == user, f.c.answer_id.in_(asked)))).rowcount
+            answers = conn.execute(delete(a).where(a.c.user_id == user)).rowcount
+            examples = conn.execute(delete(e).where(or_(e.c.asked_by == user, e.c.confirmed_by == user))).rowcount
+            negatives = conn.execute(delete(n).where(or_(n.c.asked_by == user, n.c.confirmed_by == user))).rowcount
+        return {"answers": answers, "feedback": feedback, "examples": examples, "negatives": negatives}
