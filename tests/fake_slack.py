@@ -60,6 +60,8 @@ class FakeSlack:
         self.hosted: dict[str, Hosted] = {}
         self.file_info: dict[str, dict[str, Any]] = {}
         self.failures: dict[str, Callable[[dict[str, Any]], str | None]] = {}
+        self.private_channels: set[str] = set()
+        self.user_groups: dict[str, list[str]] = {}
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -182,6 +184,17 @@ class FakeSlack:
             "channel": args.get("channel"),
             "permalink": f"https://fake.slack.test/archives/{args.get('channel')}/p{ts}",
         }
+
+    def api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """D… are DMs, G… and those in `private_channels` private channels, the rest public."""
+        channel = str(args.get("channel"))
+        private = channel.startswith("G") or channel in self.private_channels
+        info = {"id": channel, "is_im": channel.startswith("D"), "is_private": private, "is_mpim": False}
+        return {"ok": True, "channel": info}
+
+    def api_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = self.user_groups.get(str(args.get("usergroup")))
+        return {"ok": True, "users": users} if users is not None else {"ok": False, "error": "no_such_subteam"}
 
     def api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True}

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bot.examples import ExampleStore
 
 from bot.errors import IndexNotReady
 from bot.index import KnowledgeIndex
@@ -26,6 +25,7 @@ from bot.settings import Settings, SlackChannelPolicy
 from bot.slack.app import SlackApp, create_app
 from bot.slack.blocks import ESCALATE, FIXED, NOT_IT
 from bot.slack.serve import make_http_server
+from bot.store import schema
 from tests.fake_slack import (
     APP_TOKEN,
     BOT_TOKEN,
@@ -114,6 +114,14 @@ def bot(fake: FakeSlack, engine: Matcher, tmp_path: Path) -> Iterator[Bot]:
     running = start_bot(fake, engine, tmp_path / "data")
     yield running
     running.close()
+
+
+def presses(bot: Bot, answer_id: str) -> list[tuple[str, str, str | None]]:
+    """(kind, user, bug) of every stored press on one answer, oldest first."""
+    f = schema.feedback
+    with bot.slack.store.db.begin() as conn:
+        found = conn.execute(f.select().where(f.c.answer_id == answer_id).order_by(f.c.id)).all()
+    return [(r.kind, r.user_id, r.bug_id) for r in found]
 
 
 def blocks_text(post: dict[str, Any]) -> str:
@@ -224,7 +232,7 @@ def posted_message(bot: Bot, reply: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "message",
         "ts": record.reply_ts,
-        "thread_ts": reply["thread_ts"],
+        "thread_ts": reply.get("thread_ts"),
         "text": reply["text"],
         "blocks": reply["blocks"],
         "user": BOT_USER,
@@ -245,15 +253,43 @@ def test_feedback_buttons_are_stored_and_acknowledged(bot: Bot, screenshot: byte
     bot.sender.interaction(action_payload(FIXED, answer_id, message, "C4", bot.fake.response_url("yes"), "UASK"))
     [update] = bot.fake.wait_for(lambda: bot.fake.responded("yes"), WAIT, "the fixed-it update")
     assert buttons(update) == {} and "says this fixed it" in blocks_text(update)
-    assert [(f["kind"], f["user"], f["bug_id"]) for f in bot.slack.store.feedback(answer_id)] == [
-        ("not_it", "UOTHER", CURL_BUG),
-        ("fixed", "UASK", CURL_BUG),
-    ]
-    [example] = bot.slack.store.confirmed_examples()
-    assert example.bug_id == CURL_BUG and any("Connection refused" in t for t in example.texts)
-    learned = ExampleStore(bot.slack.responder.settings)
-    assert [e.bug_id for e in learned.list()] == [CURL_BUG]
-    assert [n.bug_id for n in learned.negatives()] == [CURL_BUG]
+    assert presses(bot, answer_id) == [("not_it", "UOTHER", CURL_BUG), ("fixed", "UASK", CURL_BUG)]
+    [example] = bot.slack.store.examples()
+    assert example.bug_id == CURL_BUG and any("Connection refused" in i.text for i in example.inputs)
+    assert (example.provenance["asked_by"], example.provenance["confirmed_by"]) == ("UASK", "UASK")
+    assert bot.slack.store.negatives() == [], "someone else's Not it is feedback, not a lesson"
+
+
+def test_the_same_press_sent_three_times_is_kept_once(bot: Bot, screenshot: bytes) -> None:
+    shot = bot.fake.add_file("F115", "shot.png", screenshot, "image/png")
+    bot.sender.event(message_event("C4", "115.1", "", files=[shot], user="UASK"))
+    reply = bot.reply("C4", "115.1")
+    message, answer_id = posted_message(bot, reply), buttons(reply)[FIXED]
+    payload = action_payload(FIXED, answer_id, message, "C4", bot.fake.response_url("thrice"), "UASK")
+    assert [bot.sender.interaction(payload).status for _ in range(3)] == [200, 200, 200]
+    bot.fake.wait_for(lambda: len(bot.fake.responded("thrice")) == 3, WAIT, "three acknowledgements")
+    assert presses(bot, answer_id) == [("fixed", "UASK", CURL_BUG)]
+    assert len(bot.slack.store.examples()) == 1
+
+
+def test_a_triage_group_member_teaches_and_others_do_not(fake: FakeSlack, engine: Matcher, tmp_path: Path) -> None:
+    fake.user_groups["STRIAGE"] = ["UGROUPIE"]
+    bot = start_bot(fake, engine, tmp_path / "data", slack_triage_group="ULEAD, STRIAGE")
+    try:
+        answers = {}
+        for ts, user in (("116.1", "ULEAD"), ("116.2", "UGROUPIE"), ("116.3", "UNOBODY")):
+            bot.sender.event(message_event("C4", ts, f"<@{BOT_USER}> psql says role deploy does not exist {ts}"))
+            reply = bot.reply("C4", ts)
+            answers[user] = (posted_message(bot, reply), buttons(reply)[NOT_IT])
+        for user, (message, answer_id) in answers.items():
+            key = f"not-{user}"
+            bot.sender.interaction(action_payload(NOT_IT, answer_id, message, "C4", fake.response_url(key), user))
+            fake.wait_for(lambda key=key: fake.responded(key), WAIT, f"{user}'s press acknowledged")
+        taught = {n.provenance["confirmed_by"] for n in bot.slack.store.negatives()}
+        assert taught == {"ULEAD", "UGROUPIE"}
+        assert len(fake.calls_to("usergroups.users.list", usergroup="STRIAGE")) == 1, "members are read once"
+    finally:
+        bot.close()
 
 
 def test_escalation_posts_to_triage_once_and_tells_the_asker(bot: Bot, screenshot: bytes) -> None:
@@ -279,7 +315,35 @@ def test_escalation_posts_to_triage_once_and_tells_the_asker(bot: Bot, screensho
     [again] = bot.fake.wait_for(lambda: bot.fake.responded("again"), WAIT, "the second press")
     assert "already escalated" in again["text"]
     assert len(bot.fake.posts(channel="CTRIAGE")) == 1
-    assert [f["kind"] for f in bot.slack.store.feedback(answer_id)] == ["escalated"]
+    assert [kind for kind, _, _ in presses(bot, answer_id)] == ["escalated"]
+
+
+@pytest.mark.parametrize("channel", ["DPRIVATE", "CSECRET"])
+def test_escalating_from_a_dm_or_private_channel_posts_a_link_not_the_text(bot: Bot, channel: str) -> None:
+    bot.fake.private_channels.add("CSECRET")
+    said = "checkout broken: psql says role deploy does not exist"
+    kind = {"channel_type": "im"} if channel.startswith("D") else {}
+    bot.sender.event(message_event(channel, "117.1", f"<@{BOT_USER}> {said}", user="UASK", **kind))
+    reply = bot.reply(channel, None if channel.startswith("D") else "117.1")
+    message, answer_id = posted_message(bot, reply), buttons(reply)[ESCALATE]
+    bot.sender.interaction(action_payload(ESCALATE, answer_id, message, channel, bot.fake.response_url("p"), "UASK"))
+    text = blocks_text(bot.reply("CTRIAGE", None))
+    assert f"https://fake.slack.test/archives/{channel}/p1171" in text and "private conversation" in text
+    assert "checkout broken" not in text and "role deploy" not in text
+    assert "`psql-role-missing`" in text, "the candidates are the knowledge base's, not the asker's words"
+
+
+def test_a_secret_in_a_question_is_neither_stored_nor_escalated(bot: Bot) -> None:
+    key = "AKIAIOSFODNN7EXAMPLE"
+    bot.sender.event(message_event("C5", "118.1", f"<@{BOT_USER}> psql role deploy missing, key {key}", user="UASK"))
+    reply = bot.reply("C5", "118.1")
+    message, answer_id = posted_message(bot, reply), buttons(reply)[ESCALATE]
+    bot.sender.interaction(action_payload(ESCALATE, answer_id, message, "C5", bot.fake.response_url("s"), "UASK"))
+    text = blocks_text(bot.reply("CTRIAGE", None))
+    assert "[redacted: aws access key]" in text and key not in text
+    with bot.slack.store.db.begin() as conn:
+        stored = str([r._mapping for r in conn.execute(schema.answers.select())])
+    assert key not in stored and "[redacted: aws access key]" in stored
 
 
 def test_retries_and_message_plus_mention_give_one_reply(bot: Bot, screenshot: bytes) -> None:
@@ -368,7 +432,7 @@ def test_unknown_problems_say_so_or_stay_quiet_per_channel(fake: FakeSlack, engi
         assert "doesn't look like a known bug" in reply["text"] and set(buttons(reply)) == {ESCALATE}
         bot.settle(2)
         assert fake.posts(channel="CQUIET") == []
-        assert bot.slack.store.stats(1)["no_match"] == 2
+        assert bot.slack.store.stats(1)["no_match"] == 1, "a silent no-match leaves no record"
     finally:
         bot.close()
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.feedback import AnswerRecord, CandidateRecord, InputRecord
-
 from bot.records import Answer, Evidence, KnownBug, Match, QueryInput
 from bot.slack.blocks import (
     ESCALATE,
@@ -19,6 +17,7 @@ from bot.slack.blocks import (
     to_mrkdwn,
     truncate,
 )
+from bot.store import AnswerRecord, CandidateRecord, InputRecord
 
 
 def bug(bug_id: str, resolution: str = "Restart the upstream service.", links: int = 2, title: str = "") -> KnownBug:
@@ -157,14 +156,17 @@ def test_escalation_message_has_permalink_extracted_text_and_candidates() -> Non
         inputs=(InputRecord("shot.png", "image", "502 Bad Gateway"), InputRecord("x.m4a", "audio", error="Too long.")),
         candidates=(CandidateRecord("bug-0", "nginx 502", 0.5), CandidateRecord("bug-1", "nginx 504", 0.3)),
     )
-    message = escalation_message(record, "UHELP", "https://fake.test/archives/C1/p1")
+    message = escalation_message(record, "UHELP", "https://fake.test/archives/C1/p1", private=False)
     body = "\n".join(texts(message.blocks))
     assert "<https://fake.test/archives/C1/p1|original message>" in body
     assert "<@UHELP>" in body and "<@UASK>" in body and "<#C1>" in body
     assert "```502 Bad Gateway```" in body and "_Too long._" in body
     assert "1. `bug-0` nginx 502 — 0.50" in body and "2. `bug-1`" in body
-    assert "asked via command" in "\n".join(texts(escalation_message(replace_source(record), "U", None).blocks))
+    assert "asked via command" in "\n".join(texts(escalation_message(replace_source(record), "U", None, False).blocks))
     within_limits(message.blocks)
+    private = "\n".join(texts(escalation_message(record, "UHELP", "https://fake.test/archives/D1/p1", True).blocks))
+    assert "502 Bad Gateway" not in private and "shot.png" not in private and "private conversation" in private
+    assert "original message" in private and "1. `bug-0` nginx 502" in private
 
 
 def replace_source(record: AnswerRecord) -> AnswerRecord:

@@ -1,4 +1,4 @@
-"""`supportbot serve` and `supportbot stats`: settings checks, the HTTP server, and the whole serve loop."""
+"""`supportbot serve`, `stats` and `forget`: settings checks, the HTTP server, and the whole serve loop."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from bot.feedback import AnswerRecord, CandidateRecord, FeedbackStore
 from click.testing import CliRunner
 
 from bot.cli import main
 from bot.settings import Settings
 from bot.slack.app import SlackNotConfigured, check_settings, create_app
 from bot.slack.serve import serve
+from bot.store import AnswerRecord, CandidateRecord, Store
 from tests.fake_slack import APP_TOKEN, BOT_TOKEN, BOT_USER, SIGNING_SECRET, FakeSlack, SlackSender, message_event
 
 
@@ -54,7 +54,7 @@ def test_http_mode_refuses_to_run_without_a_signing_secret(clean_env: None, tmp_
 
 
 def test_cli_stats(clean_env: None, tmp_path: Path) -> None:
-    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    store = Store.open(Settings(data_dir=tmp_path))
     store.record_answer(
         AnswerRecord(
             "a1", "message", "C1", "U1", "match", 0.9, candidates=(CandidateRecord("nginx-502", "nginx 502", 0.9),)
@@ -68,6 +68,26 @@ def test_cli_stats(clean_env: None, tmp_path: Path) -> None:
     assert "1 asked, 1 answered (100%), 1 matched (100%)" in result.output and "nginx-502" in result.output
     as_json = CliRunner().invoke(main, ["stats", "--json"], env=env)
     assert '"fixed": 1' in as_json.output
+
+
+def test_cli_forget(clean_env: None, tmp_path: Path) -> None:
+    store = Store.open(Settings(data_dir=tmp_path))
+    candidates = (CandidateRecord("nginx-502", "nginx 502", 0.9),)
+    for answer_id, user in (("a1", "UGONE"), ("a2", "UKEEP")):
+        store.record_answer(AnswerRecord(answer_id, "message", "C1", user, "match", 0.9, candidates=candidates))
+    store.add_example("nginx-502", [("text", "message", "502 again")], {"asked_by": "UGONE", "confirmed_by": "UGONE"})
+    env = {"SUPPORTBOT_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["forget", "--user", "UGONE"], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == (
+        "Deleted 1 answers, 0 button presses, 1 learned examples and 0 negatives of UGONE. "
+        "Run `supportbot refresh` to drop the examples from the index."
+    )
+    assert store.answer("a1") is None and store.answer("a2") is not None and store.examples() == []
+    again = CliRunner().invoke(main, ["forget", "--user", "UGONE", "--json"], env=env)
+    assert '"answers": 0' in again.output
+    assert "--user" in CliRunner().invoke(main, ["forget"], env=env).output
+    store.close()
 
 
 @pytest.mark.slow
@@ -104,7 +124,7 @@ def test_serve_runs_the_whole_loop_over_http(clean_env: None, sample_knowledge: 
         thread.join(60)
         fake.close()
     assert not thread.is_alive()
-    assert (tmp_path / "feedback.sqlite3").exists()
+    assert (tmp_path / "state.sqlite3").exists()
 
 
 def free_port() -> int:

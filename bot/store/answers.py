@@ -67,7 +67,7 @@ class AnswerLog:
         """Answer rate, match rate, feedback counts and the most frequent bugs over the last `days`."""
         since = time.time() - days * 86400
         a, f = schema.answers, schema.feedback
-        fixed = select(distinct(f.c.answer_id).label("answer_id")).where(f.c.kind == "fixed").subquery()
+        fixed = select(f.c.answer_id).where(f.c.kind == "fixed").distinct().subquery()
         bugs = (
             select(a.c.best_bug, func.count().label("answers"), func.count(fixed.c.answer_id).label("fixed"))
             .select_from(a.outerjoin(fixed, fixed.c.answer_id == a.c.id))
