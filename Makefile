@@ -15,11 +15,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Debian packages the test suite uses: espeak-ng speaks the voice-note fixtures, sox inspects them.
+# Debian packages the test suite uses: espeak-ng speaks the voice-note fixtures, sox inspects them, and
+# postgresql's initdb/pg_ctl start the real PostgreSQL server the store tests run against.
 system:
 	@if ! command -v espeak-ng >/dev/null || ! command -v sox >/dev/null || \
-		[ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ]; then \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q espeak-ng sox fonts-dejavu-core; \
+		[ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf ] || \
+		! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			espeak-ng sox fonts-dejavu-core postgresql; \
 	fi
 
 demo: setup

@@ -1,9 +1,11 @@
-"""The scheduled refresh: registration, one log line per run, errors and overlaps never stop it."""
+"""The scheduled jobs: the refresh (registration, one log line per run, errors and overlaps never stop it) and
+the retention purge."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,8 +18,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.errors import BotError
 from bot.refresh import RefreshBusy, Refresher, RefreshReport, build_refresher
-from bot.schedule import JOB_ID, refresh_trigger, run_refresh, schedule_refresh, start_refresh_scheduler
+from bot.schedule import (
+    JOB_ID,
+    PURGE_JOB_ID,
+    refresh_trigger,
+    run_purge,
+    run_refresh,
+    schedule_purge,
+    schedule_refresh,
+    start_refresh_scheduler,
+)
 from bot.settings import Settings
+from bot.store import AnswerRecord, Store
 from tests.support import SAMPLE_BUGS, write_bug
 
 WAIT = 60.0
@@ -161,3 +173,36 @@ def test_start_refresh_scheduler_refreshes_at_once(settings: Settings, refresher
     finally:
         scheduler.shutdown(wait=True)
     assert refresher.index.exists(), "the first refresh runs at start, not after the interval"
+
+
+def test_the_purge_runs_at_start_and_keeps_what_is_within_retention(
+    settings: Settings, refresher: Refresher, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = refresher.store
+    assert store is not None
+    store.record_answer(AnswerRecord("old", "message", "C1", "U1", "no_match", created=time.time() - 91 * 86400))
+    store.record_answer(AnswerRecord("new", "message", "C1", "U1", "no_match", created=time.time() - 89 * 86400))
+    caplog.set_level(logging.INFO, logger="bot.schedule")
+    scheduler = start_refresh_scheduler(settings, refresher)
+    try:
+        assert scheduler.get_job(PURGE_JOB_ID) is not None
+        for _ in range(int(WAIT / 0.1)):
+            if store.answer("old") is None:
+                break
+            threading.Event().wait(0.1)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert store.answer("old") is None and store.answer("new") is not None
+    assert "purge status=ok retention_days=90 answers=1 feedback=0 claims=0" in caplog.text
+
+
+def test_retention_zero_keeps_everything_and_a_failed_purge_is_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store.open(Settings(data_dir=tmp_path))
+    assert schedule_purge(BackgroundScheduler(), Settings(retention_days=0), store) is None
+    store.close()  # a closed pool reconnects, so break the database itself
+    (tmp_path / "state.sqlite3").write_bytes(b"not a database")
+    caplog.set_level(logging.INFO, logger="bot.schedule")
+    assert run_purge(Store(store.db), 90) is None
+    assert "purge status=error" in caplog.text
