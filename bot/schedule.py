@@ -96,28 +96,27 @@ def start_refresh_scheduler(settings: Settings, refresher: Refreshing) -> Backgr
 def schedule_campaign(scheduler: BackgroundScheduler, leader: Leader) -> Job:
     """Take or renew the refresher lease now and three times per lease; give it up when the scheduler stops."""
     scheduler.add_listener(lambda _event: leader.resign(), EVENT_SCHEDULER_SHUTDOWN)
-    return scheduler.add_job(
-        leader.campaign,
-        IntervalTrigger(seconds=leader.renew_seconds),
-        id=LEADER_JOB_ID,
-        name="hold the refresher lease",
-        max_instances=1,
-        coalesce=True,
-        replace_existing=True,
-        next_run_time=datetime.now(UTC),
-    )
+    return every(scheduler, leader.renew_seconds, leader.campaign, LEADER_JOB_ID, "hold the refresher lease")
 
 
 def schedule_purge(scheduler: BackgroundScheduler, settings: Settings, store: Store) -> Job | None:
     """Purge records older than `retention_days` now and every hour; None when retention is off (0 days)."""
     if settings.retention_days <= 0:
         return None
+    args = (store, settings.retention_days)
+    return every(scheduler, PURGE_INTERVAL_SECONDS, run_purge, PURGE_JOB_ID, "purge records past retention", args)
+
+
+def every(
+    scheduler: BackgroundScheduler, seconds: float, call: Any, job_id: str, name: str, args: tuple[Any, ...] = ()
+) -> Job:
+    """A job that runs `call(*args)` now and then every `seconds`, one run at a time."""
     return scheduler.add_job(
-        run_purge,
-        IntervalTrigger(seconds=PURGE_INTERVAL_SECONDS),
-        args=[store, settings.retention_days],
-        id=PURGE_JOB_ID,
-        name="purge records past retention",
+        call,
+        IntervalTrigger(seconds=seconds),
+        args=args,
+        id=job_id,
+        name=name,
         max_instances=1,
         coalesce=True,
         replace_existing=True,

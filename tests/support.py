@@ -5,11 +5,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import textwrap
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+T = TypeVar("T")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 
 SAMPLE_BUGS = {
@@ -257,3 +261,26 @@ def espeak(text: str, tmp_path: Path, *options: str) -> bytes:
     path = tmp_path / "speech.wav"
     subprocess.run(["espeak-ng", *options, "-w", str(path), text], check=True)
     return path.read_bytes()
+
+
+def at_once(count: int, call: Callable[[], T]) -> list[T]:
+    """Run `call` on `count` threads released together; the results (raising the first error)."""
+    barrier = threading.Barrier(count)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.append(call())
+        except BaseException as err:  # noqa: BLE001 - re-raised below, in the test's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results

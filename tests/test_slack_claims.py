@@ -4,7 +4,6 @@ stale claims taken over by exactly one redelivery, release."""
 from __future__ import annotations
 
 import multiprocessing
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from bot.settings import Settings
 from bot.slack.claims import SlackStore
 from bot.store import schema
+from tests.support import at_once
 
 KEYS = [f"msg:C1:{n}.0" for n in range(40)]
 
@@ -54,35 +54,13 @@ def test_an_unfinished_claim_goes_stale_and_one_redelivery_takes_it_over(store: 
     assert store.claim("msg:C1:3.0", stale_seconds=600) is False, "fresh: someone may still be answering"
     with store.db.begin() as conn:
         conn.execute(schema.claims.update().values(claimed_at=time.time() - 601))
-    wins: list[bool] = []
-    barrier = threading.Barrier(6)
-
-    def redeliver() -> None:
-        barrier.wait()
-        wins.append(store.claim("msg:C1:3.0", stale_seconds=600))
-
-    threads = [threading.Thread(target=redeliver) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    wins = at_once(6, lambda: store.claim("msg:C1:3.0", stale_seconds=600))
     assert sorted(wins) == [False] * 5 + [True]
     assert states(store) == {"msg:C1:3.0": "claimed"}
 
 
 def test_concurrent_claims_have_one_winner(store: SlackStore) -> None:
-    wins: list[bool] = []
-    barrier = threading.Barrier(8)
-
-    def claim() -> None:
-        barrier.wait()
-        wins.append(store.claim("msg:C1:9.9"))
-
-    threads = [threading.Thread(target=claim) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    wins = at_once(8, lambda: store.claim("msg:C1:9.9"))
     assert sorted(wins) == [False] * 7 + [True]
 
 

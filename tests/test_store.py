@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -30,6 +29,7 @@ from bot.store import (
     schema,
 )
 from bot.store.database import MIGRATIONS, state_url
+from tests.support import at_once
 
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
 WHERE = {"source": "message", "channel": "C1", "user": "UASK"}
@@ -139,18 +139,7 @@ def test_a_press_is_kept_once_per_answer_user_and_kind(store: Store) -> None:
 
 def test_concurrent_identical_presses_leave_one_row(store: Store) -> None:
     store.record_answer(answer_record(make_answer(), "a1", **WHERE))
-    results: list[bool] = []
-    barrier = threading.Barrier(6)
-
-    def press() -> None:
-        barrier.wait()
-        results.append(store.record_feedback("a1", "UASK", "fixed", "b1"))
-
-    threads = [threading.Thread(target=press) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = at_once(6, lambda: store.record_feedback("a1", "UASK", "fixed", "b1"))
     assert sorted(results) == [False] * 5 + [True]
     assert len(rows(store, schema.feedback)) == 1
 
@@ -297,23 +286,7 @@ def test_the_migrations_build_exactly_the_schema_and_run_once(store: Store, stat
 
 def test_replicas_opening_a_new_database_at_once_migrate_it_once(state_url: str, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", state_url=state_url)
-    opened: list[Store] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
-
-    def open_one() -> None:
-        barrier.wait()
-        try:
-            opened.append(Store.open(settings))
-        except BaseException as err:  # noqa: BLE001 - reported below
-            errors.append(err)
-
-    threads = [threading.Thread(target=open_one) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [] and len(opened) == 4
+    opened = at_once(4, lambda: Store.open(settings))
     opened[0].record_answer(answer_record(make_answer(), "a1", **WHERE))
     assert all(s.answer("a1") is not None for s in opened)
     for s in opened:
