@@ -63,9 +63,10 @@ def as_server_user(command: list[str]) -> list[str]:
 @contextmanager
 def local_postgres() -> Iterator[LocalPostgres]:
     """Start a throwaway server (no fsync: it is a test) and stop it and delete its files afterwards."""
-    root = Path(tempfile.mkdtemp(prefix="supportbot-pg-"))
+    as_root = os.geteuid() == 0
+    root = Path(tempfile.mkdtemp(prefix="supportbot-pg-", dir="/tmp" if as_root else None))  # postgres must reach it
     data = root / "data"
-    if os.geteuid() == 0:
+    if as_root:
         shutil.chown(root, "postgres", "postgres")
     port = free_port()
     subprocess.run(
