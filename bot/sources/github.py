@@ -76,7 +76,7 @@ class GitHubTracker:
             per_page=PER_PAGE,
             **params,
         )
-        with translated(self.label):
+        with translated(self.spec.repo):
             self.listed = {f"{self.spec.repo}#{raw['number']}": raw for raw in pages}
         return {key: str(raw["updated_at"]) for key, raw in self.listed.items()}
 
@@ -96,7 +96,7 @@ class GitHubTracker:
             issue_number=number,
             per_page=PER_PAGE,
         )
-        with translated(self.label):
+        with translated(self.spec.repo):
             raw = list(pages)
         return tuple(Comment(str(c.get("body") or ""), c.get("author_association") in MAINTAINERS) for c in raw)
 
@@ -151,10 +151,11 @@ class RetryDecision:
                 log.warning("GitHub rate limit (%s): waiting %.0f s", type(exc).__name__, wait)
                 return RetryOption(True, exc.retry_after)
             return RetryOption(False)
-        server_error = isinstance(exc, RequestFailed) and exc.response.status_code >= 500
-        if count < 2 and (server_error or isinstance(exc, RequestError)):
-            return RetryOption(True, timedelta(seconds=count + 1))
-        return RetryOption(False)
+        if isinstance(exc, RequestFailed):  # an answer: only a server error is worth asking again
+            retry = exc.response.status_code >= 500
+        else:  # no answer: the network failed or timed out
+            retry = isinstance(exc, RequestError)
+        return RetryOption(True, timedelta(seconds=count + 1)) if retry and count < 2 else RetryOption(False)
 
 
 @contextmanager
@@ -182,7 +183,7 @@ def refused(label: str, status: int) -> SourceError:
         return SourceRefused("GitHub refused the token (401); set SUPPORTBOT_GITHUB_TOKEN to a valid token.")
     if status in (403, 404):
         return SourceRefused(
-            f"GitHub does not show {label} to this token ({status}); check the OWNER/REPO name and that the "
+            f"GitHub does not show the repository {label} to this token ({status}); check the OWNER/REPO name and that the "
             "token can read its issues."
         )
     return SourceUnreachable(f"GitHub answered {status} for {label}; the knowledge files were left as they were.")
