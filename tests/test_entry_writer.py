@@ -36,7 +36,11 @@ def draft(**changes: object) -> EntryDraft:
 
 
 def test_written_entry_parses_back_as_written(tmp_path: Path) -> None:
-    media = (Attachment("Screen Shot 1.PNG", png()), Attachment("clip", b"OggS" + b"\0" * 60), Attachment("x.pdf", b"%PDF-1.4"))
+    media = (
+        Attachment("Screen Shot 1.PNG", png()),
+        Attachment("clip", b"OggS" + b"\0" * 60),
+        Attachment("x.pdf", b"%PDF-1.4"),
+    )
     bug = write_entry(tmp_path, draft(media=media, source={"tracker": "github", "key": "acme/shop#1"}))
     assert bug.id == "checkout-502" and bug.title == "Checkout shows 502 Bad Gateway"
     assert bug.tags == ("nginx", "502") and bug.status == "workaround"

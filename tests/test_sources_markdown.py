@@ -59,7 +59,9 @@ def test_marked_comments() -> None:
 
 
 def issue(**changes: object) -> TrackerIssue:
-    base = TrackerIssue("acme/shop#7", "github-acme-shop-7", "Login loops", "Too many redirects", "https://x/7", "t", "shop")
+    base = TrackerIssue(
+        "acme/shop#7", "github-acme-shop-7", "Login loops", "Too many redirects", "https://x/7", "t", "shop"
+    )
     return TrackerIssue(**{**base.__dict__, **changes})  # type: ignore[arg-type]
 
 
@@ -98,7 +100,15 @@ def test_adf_to_markdown() -> None:
                     {"type": "mention", "attrs": {"id": "1", "text": "@Mia"}},
                 ],
             },
-            {"type": "bulletList", "content": [{"type": "listItem", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}]}]},
+            {
+                "type": "bulletList",
+                "content": [
+                    {
+                        "type": "listItem",
+                        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "one"}]}],
+                    }
+                ],
+            },
             {"type": "codeBlock", "attrs": {"language": "bash"}, "content": [{"type": "text", "text": "psql -h db"}]},
             {"type": "mediaSingle", "content": [{"type": "media", "attrs": {"id": "x", "type": "file"}}]},
         ],

@@ -28,7 +28,7 @@ def import_github_cmd(
 ) -> None:
     """Import the issues of a GitHub repository (token: SUPPORTBOT_GITHUB_TOKEN)."""
     try:
-        spec = GitHubSource(repo=repo, labels=list(labels), state=state, product=product)  # type: ignore[arg-type]
+        spec = GitHubSource.model_validate({"repo": repo, "labels": list(labels), "state": state, "product": product})
     except ValueError as err:
         raise click.BadParameter("use the form OWNER/REPO, e.g. acme/shop", param_hint="OWNER/REPO") from err
     run_import(spec, knowledge_dir, as_json)
@@ -44,7 +44,8 @@ def import_jira_cmd(
     jql: str, product: str | None, resolution_field: str | None, knowledge_dir: Path | None, as_json: bool
 ) -> None:
     """Import the issues a JQL search selects (SUPPORTBOT_JIRA_URL, _EMAIL, _TOKEN)."""
-    run_import(JiraSource(jql=jql, product=product, resolution_field=resolution_field), knowledge_dir, as_json)
+    spec = JiraSource.model_validate({"jql": jql, "product": product, "resolution_field": resolution_field})
+    run_import(spec, knowledge_dir, as_json)
 
 
 @import_group.command("configured")
@@ -74,7 +75,9 @@ def report_text(report: dict[str, Any]) -> str:
     skipped = ", ".join(f"{n} {why}" for why, n in report["skipped"].items())
     text = (
         f"{report['source']}: {report['added']} added, {report['updated']} updated, {report['removed']} removed, "
-        f"{report['unchanged']} unchanged" + (f", skipped {skipped}" if skipped else "") + f" in {report['seconds']:.1f}s"
+        f"{report['unchanged']} unchanged"
+        + (f", skipped {skipped}" if skipped else "")
+        + f" in {report['seconds']:.1f}s"
     )
     text += "".join(f"\n  not touched (an entry it did not write): {bug_id}" for bug_id in report["conflicts"])
     text += "".join(f"\n  failed: {line}" for line in report["failed"])

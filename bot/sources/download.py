@@ -71,9 +71,11 @@ class MediaFetcher:
     def fetch(self, ref: MediaRef) -> bytes | None:
         """One file's bytes, or None when it is left out; raises `SourceUnreachable` on a network failure."""
         if not self.allowed(ref.url):
-            return self.leave_out(ref, f"not on the tracker's hosts ({urlparse(ref.url).netloc})")
+            self.leave_out(ref, f"not on the tracker's hosts ({urlparse(ref.url).netloc})")
+            return None
         if ref.size is not None and ref.size > self.limit:
-            return self.leave_out(ref, f"{ref.size} bytes, over the limit")
+            self.leave_out(ref, f"{ref.size} bytes, over the limit")
+            return None
         url = ref.url
         for _ in range(MAX_REDIRECTS + 1):
             headers = self.headers if origin(url) in self.token_hosts else {}
@@ -83,24 +85,26 @@ class MediaFetcher:
                         url = urljoin(url, response.headers.get("location", ""))
                         continue
                     if response.status_code >= 400:
-                        return self.leave_out(ref, f"HTTP {response.status_code}")
+                        self.leave_out(ref, f"HTTP {response.status_code}")
+                        return None
                     return self.read_capped(response, ref)
             except httpx.HTTPError as err:
                 raise SourceUnreachable(
                     f"A file of an issue could not be downloaded from {urlparse(url).netloc} "
                     f"({type(err).__name__}); the knowledge files were left as they were."
                 ) from err
-        return self.leave_out(ref, "too many redirects")
+        self.leave_out(ref, "too many redirects")
+        return None
 
     def read_capped(self, response: httpx.Response, ref: MediaRef) -> bytes | None:
         data = bytearray()
         for chunk in response.iter_bytes():
             data += chunk
             if len(data) > self.limit:
-                return self.leave_out(ref, "over the size limit")
+                self.leave_out(ref, "over the size limit")
+                return None
         return bytes(data)
 
     def leave_out(self, ref: MediaRef, reason: str) -> None:
         log.warning("left out media %s of an issue: %s", ref.name, reason)
         self.left_out.append(f"{ref.name}: {reason}")
-        return None

@@ -14,12 +14,13 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
-from githubkit import GitHub
+from githubkit import GitHub, Response
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestError, RequestFailed
 from githubkit.typing import RetryOption
+from githubkit.utils import UNSET
 
 from bot.settings import GitHubSource, Settings
 from bot.sources.download import MediaFetcher, origin
@@ -65,16 +66,16 @@ class GitHubTracker:
     def list_issues(self) -> dict[str, str]:
         """Issue key -> `updated_at` of every issue (and pull request) in the selection."""
         rest = self.client.rest
-        params: dict[str, Any] = {"state": self.spec.state, "sort": "updated", "direction": "desc"}
-        if self.spec.labels:
-            params["labels"] = ",".join(self.spec.labels)
         pages = rest.paginate(
             rest.issues.list_for_repo,
-            map_func=lambda r: r.json(),
+            map_func=json_items,
             owner=self.owner,
             repo=self.repo,
+            state=self.spec.state,
+            labels=",".join(self.spec.labels) if self.spec.labels else UNSET,
+            sort="updated",
+            direction="desc",
             per_page=PER_PAGE,
-            **params,
         )
         with translated(self.spec.repo):
             self.listed = {f"{self.spec.repo}#{raw['number']}": raw for raw in pages}
@@ -90,7 +91,7 @@ class GitHubTracker:
         number = int(issue.key.rsplit("#", 1)[1])
         pages = rest.paginate(
             rest.issues.list_comments,
-            map_func=lambda r: r.json(),
+            map_func=json_items,
             owner=self.owner,
             repo=self.repo,
             issue_number=number,
@@ -128,6 +129,11 @@ class GitHubTracker:
         return MediaFetcher(headers, {origin(self.api_url), web}, storage, limit=settings.max_file_bytes)
 
 
+def json_items(response: Response[Any]) -> list[dict[str, Any]]:
+    """A listing page as plain JSON (the sync reads a few keys; no need to validate whole models)."""
+    return cast(list[dict[str, Any]], response.json())
+
+
 def close_reason(raw: dict[str, Any], labels: tuple[str, ...]) -> CloseReason | None:
     """GitHub's `state_reason` of a closed issue; a `duplicate` label counts as closed as duplicate."""
     if raw.get("state") != "closed":
@@ -151,10 +157,8 @@ class RetryDecision:
                 log.warning("GitHub rate limit (%s): waiting %.0f s", type(exc).__name__, wait)
                 return RetryOption(True, exc.retry_after)
             return RetryOption(False)
-        if isinstance(exc, RequestFailed):  # an answer: only a server error is worth asking again
-            retry = exc.response.status_code >= 500
-        else:  # no answer: the network failed or timed out
-            retry = isinstance(exc, RequestError)
+        # an answer is worth asking again only when it is a server error; no answer (network, timeout) always is
+        retry = exc.response.status_code >= 500 if isinstance(exc, RequestFailed) else isinstance(exc, RequestError)
         return RetryOption(True, timedelta(seconds=count + 1)) if retry and count < 2 else RetryOption(False)
 
 
@@ -183,7 +187,7 @@ def refused(label: str, status: int) -> SourceError:
         return SourceRefused("GitHub refused the token (401); set SUPPORTBOT_GITHUB_TOKEN to a valid token.")
     if status in (403, 404):
         return SourceRefused(
-            f"GitHub does not show the repository {label} to this token ({status}); check the OWNER/REPO name and that the "
-            "token can read its issues."
+            f"GitHub does not show the repository {label} to this token ({status}); check the OWNER/REPO name "
+            "and that the token can read its issues."
         )
     return SourceUnreachable(f"GitHub answered {status} for {label}; the knowledge files were left as they were.")

@@ -64,9 +64,7 @@ class JiraTracker:
 
     kind = "jira"
 
-    def __init__(
-        self, spec: JiraSource, url: str, email: str | None, token: str | None, max_retries: int = 3
-    ) -> None:
+    def __init__(self, spec: JiraSource, url: str, email: str | None, token: str | None, max_retries: int = 3) -> None:
         self.spec = spec
         self.url = url.rstrip("/")
         self.email, self.token = email, token
@@ -218,6 +216,5 @@ def translated(label: str) -> Iterator[None]:
         ) from err
     except requests.RequestException as err:
         raise SourceUnreachable(
-            f"Jira could not be reached for {label} ({type(err).__name__}); the knowledge files were left as "
-            "they were."
+            f"Jira could not be reached for {label} ({type(err).__name__}); the knowledge files were left as they were."
         ) from err
