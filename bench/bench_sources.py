@@ -29,7 +29,7 @@ from bot.refresh import build_refresher  # noqa: E402
 from bot.settings import GitHubSource, Settings  # noqa: E402
 from bot.sources import sync_source  # noqa: E402
 from tests.fake_github import TOKEN, FakeGitHub  # noqa: E402
-from tests.github_export import export_knowledge  # noqa: E402
+from tests.sources_support import export_knowledge  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

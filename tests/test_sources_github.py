@@ -3,12 +3,10 @@ edits, deletions, failures half-way, and entries it did not write."""
 
 from __future__ import annotations
 
-import io
 import logging
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from pydantic import SecretStr
 
 from bot.knowledge import scan_knowledge
@@ -18,6 +16,7 @@ from bot.sources.github import GitHubTracker
 from bot.sources.sync import sync_tracker
 from tests.fake_api import Reply
 from tests.fake_github import TOKEN, FakeGitHub, primary_limit, secondary_limit
+from tests.sources_support import png, snapshot
 from tests.support import write_bug
 
 REPO = "acme/shop"
@@ -30,19 +29,8 @@ def github() -> FakeGitHub:
     fake.close()
 
 
-def png(color: str = "red") -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), color).save(out, "PNG")
-    return out.getvalue()
-
-
 def settings(tmp_path: Path, github: FakeGitHub) -> Settings:
     return Settings(knowledge_dir=tmp_path / "knowledge", github_api_url=github.url, github_token=TOKEN)
-
-
-def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file under `root` with its bytes and mtime."""
-    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
 
 
 def test_issues_become_entries(tmp_path: Path, github: FakeGitHub) -> None:

@@ -3,11 +3,9 @@ auth, comments, the resolution field, rate limits, edits, deletions, moves and f
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from bot.knowledge import scan_knowledge
 from bot.settings import JiraSource, Settings
@@ -16,6 +14,7 @@ from bot.sources.jira import JiraTracker
 from bot.sources.sync import sync_tracker
 from tests.fake_api import Reply
 from tests.fake_jira import DONE, EMAIL, TOKEN, FakeJira, adf, rate_limited
+from tests.sources_support import png, snapshot
 
 JQL = "project = SUP AND type = Bug"
 
@@ -30,16 +29,6 @@ def jira() -> FakeJira:
 def settings(tmp_path: Path, jira: FakeJira, **changes: object) -> Settings:
     values = {"jira_url": jira.url, "jira_email": EMAIL, "jira_token": TOKEN, **changes}
     return Settings(knowledge_dir=tmp_path / "knowledge", **values)
-
-
-def snapshot(root: Path) -> dict[str, tuple[bytes, int]]:
-    return {str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file()}
-
-
-def png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "blue").save(out, "PNG")
-    return out.getvalue()
 
 
 def test_jira_issues_become_entries(tmp_path: Path, jira: FakeJira) -> None:

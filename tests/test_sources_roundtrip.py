@@ -16,7 +16,7 @@ from bot.refresh import build_refresher
 from bot.settings import GitHubSource, Settings
 from bot.sources import sync_source
 from tests.fake_github import TOKEN, FakeGitHub
-from tests.github_export import export_knowledge
+from tests.sources_support import export_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO = "acme/lumen-orders"
