@@ -20,12 +20,12 @@ from typing import Any
 import yaml
 
 from bot.errors import KnowledgeError
-from bot.knowledge import AUDIO_SUFFIXES, IMAGE_SUFFIXES, read_entry, validate_meta
+from bot.knowledge import read_entry, validate_meta
 from bot.records import Attachment, KnownBug
 
 log = logging.getLogger(__name__)
 
-SUFFIX_OF_FORMAT = {
+SUFFIX_OF_FORMAT = {  # the formats the knowledge base holds (knowledge.IMAGE_SUFFIXES | AUDIO_SUFFIXES)
     "png": ".png",
     "jpeg": ".jpg",
     "gif": ".gif",
@@ -172,7 +172,4 @@ def media_suffix(name: str, found: str | None) -> str | None:
     if found not in SUFFIX_OF_FORMAT:
         return None
     own = Path(name.lower()).suffix
-    if own == SUFFIX_OF_FORMAT[found] or SAME_FORMAT.get(own) == found:
-        return own
-    suffix = SUFFIX_OF_FORMAT[found]
-    return suffix if suffix in IMAGE_SUFFIXES | AUDIO_SUFFIXES else None
+    return own if own == SUFFIX_OF_FORMAT[found] or SAME_FORMAT.get(own) == found else SUFFIX_OF_FORMAT[found]

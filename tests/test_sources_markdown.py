@@ -55,6 +55,8 @@ def test_marked_comments() -> None:
     assert marked_resolution("**Workaround:** pin react to 18.2") == "pin react to 18.2"
     assert marked_resolution("## Resolution\n\nRenew the certificate.") == "Renew the certificate."
     assert marked_resolution("Thanks, looking into it") is None
+    assert marked_resolution("Fixed in 2.4, closing.") is None  # "Fix" must be a label or a heading
+    assert marked_resolution("__Fix__: set TZ=UTC") == "set TZ=UTC"
     assert marked_resolution("Details first.\n\n### Fix\n\nUpgrade to 2.5.") == "Upgrade to 2.5."
 
 

@@ -21,9 +21,11 @@ HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 TASK_LINE = re.compile(r"^[ \t]*[-*+][ \t]+\[[ xX]\][ \t].*(?:\n|\Z)", re.MULTILINE)
 NO_RESPONSE = re.compile(r"^[ \t]*_?No response_?[ \t]*$", re.MULTILINE | re.IGNORECASE)
 BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
-MARKER = re.compile(
-    r"\A\s*(?:#{1,6}[ \t]*)?(?:\*\*|__)?(?:resolution|workaround|fix|solution)(?:\*\*|__)?[ \t]*[:.]?(?:\*\*|__)?",
-    re.IGNORECASE,
+WORD = r"(?:resolution|workaround|fix|solution)"
+BOLD = r"(?:\*\*|__)?"
+MARKER = re.compile(  # "## Workaround" alone on its line, or a label: "Workaround:", "**Fix:**", "**Fix**:"
+    rf"\A\s*(?:#{{1,6}}[ \t]*{BOLD}{WORD}{BOLD}[ \t]*:?[ \t]*$|{BOLD}{WORD}[ \t]*{BOLD}[ \t]*:{BOLD})",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 RESOLUTION_HEADINGS = frozenset({"resolution", "workaround", "workarounds", "fix", "solution", "how to fix"})
