@@ -113,6 +113,8 @@ def validate_meta(meta: dict[str, Any], folder_name: str, path: str) -> None:
     for key in ("tags", "links"):
         if not isinstance(meta[key], list):
             raise KnowledgeError(path, f"{key} must be a list")
+    if "source" in meta and not isinstance(meta["source"], dict):
+        raise KnowledgeError(path, "source must be a mapping (tracker, key, url, updated)")
 
 
 def split_sections(body: str) -> dict[str, str]:

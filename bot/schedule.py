@@ -138,13 +138,19 @@ def run_purge(store: Store, days: int) -> dict[str, int] | None:
 def run_refresh(refresher: Refreshing) -> RefreshReport | None:
     """One scheduled run: logs one structured line and never raises (the scheduler must keep going).
 
-    With several replicas on one store only the leader refreshes; the others skip the run.
+    With several replicas on one store only the leader refreshes; the others skip the run. The configured
+    issue-tracker sources (`settings.sources`) are synced first, by the leader only.
     """
     name = getattr(getattr(refresher, "index", None), "name", "?")
     leader: Leader | None = getattr(refresher, "leader", None)
     if leader is not None and not (leader.is_leader or leader.campaign()):
         log.info("refresh index=%s status=skipped reason=not-leader", name)
         return None
+    settings: Settings | None = getattr(refresher, "settings", None)
+    if settings is not None and settings.sources:
+        from bot.sources import sync_sources  # tracker clients load only when sources are configured
+
+        sync_sources(settings)  # never raises; a failed source keeps its last good entries
     try:
         report = refresher.refresh()
     except RefreshBusy:

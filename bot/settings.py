@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import (
@@ -29,6 +29,32 @@ class SlackChannelPolicy(BaseModel):
 
     listen: SlackListen | None = Field(None, description="Overrides slack_listen for this channel.")
     no_match: SlackNoMatch | None = Field(None, description="Overrides slack_no_match for this channel.")
+
+
+class GitHubSource(BaseModel):
+    """A GitHub repository whose issues are synced into the knowledge base (docs/SOURCES.md)."""
+
+    kind: Literal["github"] = Field("github", description="The tracker: github.")
+    repo: str = Field(pattern=r"^[\w.-]+/[\w.-]+$", description="OWNER/REPO.")
+    labels: list[str] = Field(default_factory=list, description="Only issues carrying all these labels.")
+    state: Literal["open", "closed", "all"] = Field("all", description="Only open, only closed, or all issues.")
+    product: str | None = Field(None, description="The entries' product; default the repository's name.")
+    name: str | None = Field(None, description="Name of the sync (its state file); default github-OWNER-REPO.")
+
+
+class JiraSource(BaseModel):
+    """A Jira search whose issues are synced into the knowledge base (docs/SOURCES.md)."""
+
+    kind: Literal["jira"] = Field("jira", description="The tracker: jira.")
+    jql: str = Field(min_length=1, description='The issues to import, e.g. "project = SUP AND type = Bug".')
+    product: str | None = Field(None, description="The entries' product; default each issue's project name.")
+    resolution_field: str | None = Field(
+        None, description="Id of a field holding the workaround (e.g. customfield_10050), read before comments."
+    )
+    name: str | None = Field(None, description="Name of the sync (its state file); default jira-SITE.")
+
+
+Source = Annotated[GitHubSource | JiraSource, Field(discriminator="kind")]
 
 
 class Settings(BaseSettings):
@@ -231,6 +257,21 @@ class Settings(BaseSettings):
     )
     version_retention_seconds: int = Field(
         3600, description="How long old index versions are kept for readers still on them."
+    )
+
+    # --- issue trackers (bot/sources, docs/SOURCES.md) ------------------------------------------
+    sources: list[Source] = Field(
+        default_factory=list,
+        description='Trackers `serve` syncs before each refresh, as JSON: [{"kind": "github", "repo": "acme/shop"}].',
+    )
+    github_token: SecretStr | None = Field(None, description="GitHub token that reads issues (and their images).")
+    github_api_url: str = Field(
+        "https://api.github.com", description="GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)."
+    )
+    jira_url: str | None = Field(None, description="Jira site, e.g. https://acme.atlassian.net.")
+    jira_email: str | None = Field(None, description="Jira account email (Jira Cloud basic auth with jira_token).")
+    jira_token: SecretStr | None = Field(
+        None, description="Jira API token (Cloud, with jira_email) or personal access token (Data Center)."
     )
 
     @property

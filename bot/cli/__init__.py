@@ -3,7 +3,7 @@
 Each topic's commands live in their own module and register on the one group, `main`.
 """
 
-from bot.cli import engine, quality, slack  # noqa: F401 - importing registers the commands
+from bot.cli import engine, quality, slack, sources  # noqa: F401 - importing registers the commands
 from bot.cli.common import main
 
 __all__ = ["main"]
