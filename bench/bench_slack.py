@@ -71,6 +71,7 @@ class Bench:
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=self.fake.api_url,
             slack_file_hosts=self.fake.base,
+            slack_response_hosts=self.fake.base,
         )
         self.slack = create_app(
             self.settings, load_engine(self.settings), store=FeedbackStore(store_dir / "feedback.sqlite3")

@@ -1,7 +1,9 @@
 """Durable record of every answer given in Slack and every button pressed on it (SQLite in the data dir).
 
 One `FeedbackStore` is shared by all worker threads: a single connection in WAL mode behind a lock.
-It also remembers which Slack deliveries were handled (`claim`), so a restart never replies twice.
+It also holds delivery claims: a Slack message is `claim`ed (state "claimed") before it is worked on and
+`finish`ed (state "answered") once replied to, so a restart never replies twice and a claim left behind
+by a process that died is taken over by the next delivery once it is stale.
 """
 
 from __future__ import annotations
@@ -35,8 +37,14 @@ CREATE TABLE IF NOT EXISTS feedback (
     user TEXT, kind TEXT NOT NULL, bug_id TEXT, detail TEXT
 );
 CREATE INDEX IF NOT EXISTS feedback_answer ON feedback (answer_id);
-CREATE TABLE IF NOT EXISTS handled (key TEXT PRIMARY KEY, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS handled (
+    key TEXT PRIMARY KEY, created REAL NOT NULL, state TEXT NOT NULL DEFAULT 'answered'
+);
 """
+CLAIM = (
+    "INSERT INTO handled (key, created, state) VALUES (?, ?, 'claimed') ON CONFLICT (key) DO UPDATE "
+    "SET created = excluded.created WHERE handled.state = 'claimed' AND handled.created < ?"
+)
 
 
 @dataclass(frozen=True)
@@ -132,8 +140,10 @@ class FeedbackStore:
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10.0, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # a claim or an answer survives a power cut once stored
         self._db.executescript(SCHEMA)
+        if "state" not in {row["name"] for row in self._db.execute("PRAGMA table_info(handled)")}:
+            self._db.execute("ALTER TABLE handled ADD COLUMN state TEXT NOT NULL DEFAULT 'answered'")
         self._db.execute("DELETE FROM handled WHERE created < ?", (time.time() - HANDLED_RETENTION_SECONDS,))
 
     @classmethod
@@ -149,11 +159,18 @@ class FeedbackStore:
         with self._locked() as db:
             db.close()
 
-    def claim(self, key: str) -> bool:
-        """True the first time `key` is claimed (ever, across restarts); False for any repeat."""
+    def claim(self, key: str, stale_seconds: float) -> bool:
+        """True for a new `key`, or for one still "claimed" (never finished) for over `stale_seconds`, which is
+        then taken over; False while another holder's claim is fresh and for a key already answered."""
+        now = time.time()
         with self._locked() as db:
-            cursor = db.execute("INSERT OR IGNORE INTO handled (key, created) VALUES (?, ?)", (key, time.time()))
+            cursor = db.execute(CLAIM, (key, now, now - stale_seconds))
             return cursor.rowcount == 1
+
+    def finish(self, key: str) -> None:
+        """Mark a claim answered: no later delivery of `key` is worked on again."""
+        with self._locked() as db:
+            db.execute("UPDATE handled SET state = 'answered' WHERE key = ?", (key,))
 
     def release(self, key: str) -> None:
         """Forget a claim, so the work it guarded may be tried again."""

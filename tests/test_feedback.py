@@ -74,14 +74,40 @@ def test_no_match_has_no_best_bug(tmp_path: Path) -> None:
 
 def test_claim_is_once_ever_even_after_a_restart(tmp_path: Path) -> None:
     store = store_in(tmp_path)
-    assert store.claim("msg:C1:1.0") is True
-    assert store.claim("msg:C1:1.0") is False
+    assert store.claim("msg:C1:1.0", 60) is True
+    assert store.claim("msg:C1:1.0", 60) is False
+    store.finish("msg:C1:1.0")
     store.close()
     reopened = store_in(tmp_path)
-    assert reopened.claim("msg:C1:1.0") is False
-    assert reopened.claim("msg:C1:2.0") is True
+    assert reopened.claim("msg:C1:1.0", 0) is False, "an answered key is never taken again, however old"
+    assert reopened.claim("msg:C1:2.0", 60) is True
     reopened.release("msg:C1:2.0")
-    assert reopened.claim("msg:C1:2.0") is True
+    assert reopened.claim("msg:C1:2.0", 60) is True
+
+
+def test_a_stale_unfinished_claim_is_taken_over_once(tmp_path: Path) -> None:
+    store = store_in(tmp_path)
+    assert store.claim("msg:C1:3.0", 60) is True
+    assert store.claim("msg:C1:3.0", 60) is False, "fresh: its holder may still be answering"
+    time.sleep(0.05)
+    assert store.claim("msg:C1:3.0", 0.01) is True, "stale: its holder died before finishing"
+    assert store.claim("msg:C1:3.0", 0.01) is False, "the take-over renewed the claim"
+    store.finish("msg:C1:3.0")
+    time.sleep(0.05)
+    assert store.claim("msg:C1:3.0", 0.01) is False
+
+
+def test_claims_made_before_states_existed_count_as_answered(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "feedback.sqlite3"
+    path.parent.mkdir(parents=True)
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE handled (key TEXT PRIMARY KEY, created REAL NOT NULL)")
+    old.execute("INSERT INTO handled VALUES ('msg:C1:4.0', ?)", (time.time() - 3600,))
+    old.commit()
+    old.close()
+    store = store_in(tmp_path)
+    assert store.claim("msg:C1:4.0", 1) is False
+    assert store.claim("msg:C1:5.0", 1) is True
 
 
 def test_concurrent_claims_have_one_winner(tmp_path: Path) -> None:
@@ -91,7 +117,7 @@ def test_concurrent_claims_have_one_winner(tmp_path: Path) -> None:
 
     def claim() -> None:
         barrier.wait()
-        wins.append(store.claim("msg:C1:9.9"))
+        wins.append(store.claim("msg:C1:9.9", 60))
 
     threads = [threading.Thread(target=claim) for _ in range(8)]
     for t in threads:
@@ -101,8 +127,9 @@ def test_concurrent_claims_have_one_winner(tmp_path: Path) -> None:
     assert sorted(wins) == [False] * 7 + [True]
 
 
-def test_store_uses_wal(tmp_path: Path) -> None:
+def test_store_uses_wal_and_full_sync(tmp_path: Path) -> None:
     store = store_in(tmp_path)
+    assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2, "FULL: a stored claim survives a power cut"
     store.close()
     db = sqlite3.connect(tmp_path / "data" / "feedback.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

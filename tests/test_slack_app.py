@@ -98,6 +98,7 @@ def start_bot(fake: FakeSlack, engine: Any, data_dir: Path, **overrides: Any) ->
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": fake.api_url,
         "slack_file_hosts": fake.base,
+        "slack_response_hosts": fake.base,
         "slack_triage_channel": "CTRIAGE",
         "slack_mention_grace_seconds": 0.5,
         "data_dir": data_dir,
@@ -333,7 +334,7 @@ def test_download_problems_get_a_clear_reply(bot: Bot, screenshot: bytes) -> Non
             ),
             "110.3": (
                 bot.fake.add_file(
-                    "F112", "shot.png", b"<!DOCTYPE html><html>Sign in</html>", "image/png", served_as="text/html"
+                    "F112", "shot.png", b"<!DOCTYPE html><html><form action=/signin>", "image/png", served_as="text/html"
                 ),
                 "files:read",
             ),
