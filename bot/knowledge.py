@@ -118,13 +118,13 @@ def entry_files(folder: Path, root: Path, limits: KnowledgeLimits) -> tuple[Path
     path = folder / "bug.md"
     if not path.exists() and not path.is_symlink():
         raise KnowledgeError(str(path), "bug.md is missing")
-    check_file(path, inside, limits.bug_bytes)
+    check_file(path, inside, limits.bug_bytes, "SUPPORTBOT_KNOWLEDGE_MAX_BUG_BYTES")
     try:
         media = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES | AUDIO_SUFFIXES)
     except OSError as err:
         raise unreadable(folder, err) from err
     for item in media:
-        check_file(item, inside, limits.media_bytes)
+        check_file(item, inside, limits.media_bytes, "SUPPORTBOT_KNOWLEDGE_MAX_MEDIA_BYTES")
     return path, media
 
 
@@ -141,8 +141,8 @@ def check_inside(path: Path, root: Path) -> Path:
     return target
 
 
-def check_file(path: Path, root: Path, limit: int) -> None:
-    """Refuse anything but a regular file inside `root` of at most `limit` bytes."""
+def check_file(path: Path, root: Path, limit: int, setting: str) -> None:
+    """Refuse anything but a regular file inside `root` of at most `limit` bytes (the `setting` says so)."""
     target = check_inside(path, root)
     try:
         info = target.stat()
@@ -153,7 +153,7 @@ def check_file(path: Path, root: Path, limit: int) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise KnowledgeError(str(path), "is not a regular file (a device, FIFO or socket), so it is not read")
     if info.st_size > limit:
-        raise KnowledgeError(str(path), f"is {info.st_size / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB limit")
+        raise KnowledgeError(str(path), f"is {info.st_size:,} bytes, over the {limit:,}-byte limit ({setting})")
 
 
 def unreadable(path: Path, err: OSError) -> KnowledgeError:

@@ -1,6 +1,9 @@
+import os
 from pathlib import Path
 
-from bot.knowledge import read_entry, scan_knowledge
+import pytest
+
+from bot.knowledge import KnowledgeLimits, read_entry, read_regular, scan_knowledge
 from tests.support import write_bug, write_sample_knowledge
 
 
@@ -62,3 +65,60 @@ def test_missing_knowledge_folder_is_an_error_not_a_crash(tmp_path: Path) -> Non
 def test_dev_set_knowledge_parses(dev_set: Path) -> None:
     scan = scan_knowledge(dev_set / "knowledge")
     assert not scan.errors and len(scan.bugs) >= 40
+
+
+def entry(tmp_path: Path, name: str, front: str, body: str = "## Symptoms\nx\n") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "bug.md").write_text(f"---\nid: {name}\n{front}\n---\n{body}")
+    return folder
+
+
+VALID = 'title: "T"\nproduct: P\ntags: [nginx, 502]\nstatus: open\nlinks: ["https://x.test"]'
+
+
+def test_front_matter_shapes_and_sizes_are_checked(tmp_path: Path) -> None:
+    entry(tmp_path, "numbers-ok", VALID)
+    entry(tmp_path, "big-front", VALID + "\nnotes: " + "x" * 20_000)
+    entry(tmp_path, "tag-map", VALID.replace("[nginx, 502]", "[{a: b}]"))
+    entry(tmp_path, "many-tags", VALID.replace("[nginx, 502]", str([f"t{n}" for n in range(60)])))
+    entry(tmp_path, "list-title", VALID.replace('"T"', "[a, b]"))
+    entry(tmp_path, "list-status", VALID.replace("status: open", "status: [open]"))
+    entry(tmp_path, "bool-link", VALID.replace('["https://x.test"]', "[true]"))
+    entry(tmp_path, "anchor", VALID.replace("product: P", "product: &p P\nalso: *p"))
+    scan = scan_knowledge(tmp_path)
+    assert [b.id for b in scan.bugs] == ["numbers-ok"] and scan.bugs[0].tags == ("nginx", "502")
+    reasons = {Path(e.path).parent.name: e.reason for e in scan.errors}
+    assert "front matter is over 16 kB" in reasons["big-front"]
+    assert "each of tags must be text" in reasons["tag-map"]
+    assert "tags must be a list of at most 50 items" in reasons["many-tags"]
+    assert "title must be text" in reasons["list-title"]
+    assert "status ['open'] must be one of" in reasons["list-status"]
+    assert "each of links must be text" in reasons["bool-link"]
+    assert "anchors or aliases" in reasons["anchor"]
+
+
+def test_size_limits_apply_before_reading(tmp_path: Path) -> None:
+    big = entry(tmp_path, "big-bug", VALID, body="x" * 5000)
+    media = entry(tmp_path, "big-media", VALID)
+    (media / "screen.png").write_bytes(b"\0" * 3000)
+    scan = scan_knowledge(tmp_path, KnowledgeLimits(bug_bytes=4000, media_bytes=2000))
+    assert scan.bugs == []
+    reasons = {e.path: e.reason for e in scan.errors}
+    assert "over the 4,000-byte limit (SUPPORTBOT_KNOWLEDGE_MAX_BUG_BYTES)" in reasons[str(big / "bug.md")]
+    assert "is 3,000 bytes, over the 2,000-byte limit" in reasons[str(media / "screen.png")]
+
+
+def test_links_inside_the_knowledge_folder_are_followed(tmp_path: Path) -> None:
+    source = write_bug(tmp_path, "a-bug", "A bug", ["x"], "It breaks.", "Fix it.", screen=["Error 42"])
+    other = write_bug(tmp_path, "b-bug", "B bug", ["x"], "It breaks too.", "Fix it.")
+    (other / "same.png").symlink_to(source / "screenshot.png")
+    scan = scan_knowledge(tmp_path)
+    assert not scan.errors and scan.by_id()["b-bug"].media == ("same.png",)
+
+
+def test_a_file_swapped_for_a_fifo_is_never_opened_for_reading(tmp_path: Path) -> None:
+    fifo = tmp_path / "shot.png"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        read_regular(fifo, 1000)
