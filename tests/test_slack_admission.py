@@ -83,4 +83,3 @@ def test_private_replies_go_only_to_the_allowed_hook_hosts(fake: FakeSlack) -> N
         assert Settings().slack_response_hosts == "hooks.slack.com"
     finally:
         elsewhere.close()
-
