@@ -211,13 +211,13 @@ class Settings(BaseSettings):
     )
     slack_download_timeout_seconds: float = Field(30.0, description="Timeout of one file download, in seconds.")
     slack_queue_size: int = Field(
-        20, ge=1, description="Asks waiting for a worker at most; beyond it the asker is told the bot is busy."
+        50, ge=1, description="Asks waiting for a worker at most; beyond it the asker is told the bot is busy."
     )
     slack_user_asks_per_minute: float = Field(
         10.0, gt=0, description="Asks one user may make per minute (a token bucket that holds one minute's worth)."
     )
     slack_channel_asks_per_minute: float = Field(
-        30.0, gt=0, description="Asks answered per minute in one channel (a token bucket holding one minute's worth)."
+        60.0, gt=0, description="Asks answered per minute in one channel (a token bucket holding one minute's worth)."
     )
     slack_ask_seconds: float = Field(
         120.0, gt=0, description="Time budget of one ask (downloads and matching); past it the asker gets one sentence."

@@ -307,10 +307,8 @@ class Responder:
             log.warning("reply to %s in %s was not delivered: %s", ask.user, ask.channel, failed.problem)
             self._store(replace(record, error=joined(record.error, f"reply not delivered: {failed.problem}")))
             return None
-        if sent.note:
-            self._store(replace(record, reply_ts=sent.ts, error=joined(record.error, sent.note)))
-        elif sent.ts:
-            self.store.set_reply_ts(record.id, sent.ts)
+        if sent.ts or sent.note:
+            self._store(replace(record, reply_ts=sent.ts, error=joined(record.error, sent.note) or None))
         return RESULT_REACTIONS.get(record.decision, "warning")
 
     def _store(self, record: AnswerRecord) -> None:
