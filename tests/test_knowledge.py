@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.knowledge import KnowledgeLimits, read_entry, read_regular, scan_knowledge
+from bot.knowledge import KnowledgeLimits, KnowledgeScan, read_entry, read_regular, scan_knowledge
 from tests.support import write_bug, write_sample_knowledge
 
 
@@ -48,13 +48,25 @@ def test_malformed_entries_are_reported_with_path_and_reason(tmp_path: Path) -> 
     (tmp_path / "empty-folder").mkdir()
     scan = scan_knowledge(tmp_path)
     assert len(scan.bugs) == 5
+    assert_reasons(
+        scan,
+        {
+            "bad-yaml": "not valid YAML",
+            "no-id": "missing id",
+            "wrong-folder": "must equal the folder name",
+            "bad-status": "status 'done'",
+            "no-front-matter": "no YAML front matter",
+            "empty-folder": "bug.md is missing",
+        },
+    )
+
+
+def assert_reasons(scan: KnowledgeScan, expected: dict[str, str]) -> None:
+    """Each entry folder named in `expected` was refused with a reason containing its text, and no other."""
     reasons = {Path(e.path).parent.name: e.reason for e in scan.errors}
-    assert "not valid YAML" in reasons["bad-yaml"]
-    assert "missing id" in reasons["no-id"]
-    assert "must equal the folder name" in reasons["wrong-folder"]
-    assert "status 'done'" in reasons["bad-status"]
-    assert "no YAML front matter" in reasons["no-front-matter"]
-    assert "bug.md is missing" in reasons["empty-folder"]
+    assert set(reasons) == set(expected)
+    for folder, reason in expected.items():
+        assert reason in reasons[folder], (folder, reasons[folder])
 
 
 def test_missing_knowledge_folder_is_an_error_not_a_crash(tmp_path: Path) -> None:
@@ -88,14 +100,18 @@ def test_front_matter_shapes_and_sizes_are_checked(tmp_path: Path) -> None:
     entry(tmp_path, "anchor", VALID.replace("product: P", "product: &p P\nalso: *p"))
     scan = scan_knowledge(tmp_path)
     assert [b.id for b in scan.bugs] == ["numbers-ok"] and scan.bugs[0].tags == ("nginx", "502")
-    reasons = {Path(e.path).parent.name: e.reason for e in scan.errors}
-    assert "front matter is over 16 kB" in reasons["big-front"]
-    assert "each of tags must be text" in reasons["tag-map"]
-    assert "tags must be a list of at most 50 items" in reasons["many-tags"]
-    assert "title must be text" in reasons["list-title"]
-    assert "status ['open'] must be one of" in reasons["list-status"]
-    assert "each of links must be text" in reasons["bool-link"]
-    assert "anchors or aliases" in reasons["anchor"]
+    assert_reasons(
+        scan,
+        {
+            "big-front": "front matter is over 16 kB",
+            "tag-map": "each of tags must be text",
+            "many-tags": "tags must be a list of at most 50 items",
+            "list-title": "title must be text",
+            "list-status": "status ['open'] must be one of",
+            "bool-link": "each of links must be text",
+            "anchor": "anchors or aliases",
+        },
+    )
 
 
 def test_size_limits_apply_before_reading(tmp_path: Path) -> None:
