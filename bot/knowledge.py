@@ -71,22 +71,32 @@ def scan_knowledge(root: Path, limits: KnowledgeLimits | None = None) -> Knowled
     for folder in entry_folders(root):
         try:
             scan.bugs.append(read_entry(folder, root, limits))
-        except KnowledgeError as err:
+        except (KnowledgeError, OSError) as failure:
+            err = failure if isinstance(failure, KnowledgeError) else unreadable(folder, failure)
             log.warning("skipping knowledge entry %s: %s", err.path, err.reason)
             scan.errors.append(err)
     return scan
 
 
 def entry_folders(root: Path) -> list[Path]:
-    """The entries: folders (or links to folders, checked per entry) directly under `root`, not hidden."""
-    return sorted(p for p in root.iterdir() if not p.name.startswith(".") and p.is_dir())
+    """The entries: folders (or links to folders, checked per entry) directly under `root`, not hidden; one that
+    cannot even be looked at is kept, for `read_entry` to report."""
+    return sorted(p for p in root.iterdir() if not p.name.startswith(".") and is_folder_or_unknown(p))
+
+
+def is_folder_or_unknown(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return True
 
 
 def read_entry(folder: Path, root: Path | None = None, limits: KnowledgeLimits | None = None) -> KnownBug:
     """Parse one `<bug-id>/bug.md` with its media; raises `KnowledgeError` naming the path and reason."""
-    path, media = entry_files(folder, root or folder.parent, limits or KnowledgeLimits())
+    limits = limits or KnowledgeLimits()
+    path, media = entry_files(folder, root or folder.parent, limits)
     try:
-        raw = read_regular(path, (limits or KnowledgeLimits()).bug_bytes).decode("utf-8")
+        raw = read_regular(path, limits.bug_bytes).decode("utf-8")
         content_hash = hash_files([path, *media])
     except UnicodeDecodeError as err:
         raise KnowledgeError(str(path), "cannot be read as UTF-8 text") from err
@@ -149,7 +159,7 @@ def check_file(path: Path, root: Path, limit: int, setting: str) -> None:
     except OSError as err:
         raise unreadable(path, err) from err
     if stat.S_ISDIR(info.st_mode):
-        raise KnowledgeError(str(path), "is a folder named like a media file; rename it or move it out")
+        raise KnowledgeError(str(path), "is a folder, not a file; rename it or move it out of the entry")
     if not stat.S_ISREG(info.st_mode):
         raise KnowledgeError(str(path), "is not a regular file (a device, FIFO or socket), so it is not read")
     if info.st_size > limit:

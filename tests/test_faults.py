@@ -490,7 +490,7 @@ def hostile_knowledge(kb: Path, outside: Path) -> dict[str, str]:
     return expected | {
         "zero-link/x.png": "links outside the knowledge folder",
         "dangling/shot.png": "a link to nothing",
-        "folder-media/shots.png": "a folder named like a media file",
+        "folder-media/shots.png": "is a folder, not a file",
         "fifo/clip.wav": "not a regular file",
         "outside-file/evidence.png": "links outside the knowledge folder",
         "outside-folder": "links outside the knowledge folder",

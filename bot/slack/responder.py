@@ -155,9 +155,11 @@ class Responder:
         self.delivery.tell(ask, RESTARTING)
 
     def _settle(self, ask: Ask, answered: bool) -> None:
-        """Finish the ask's claim (answered) or release it (to be tried again); either way this process lets go."""
-        if ask.key is None:
-            return
+        """Finish the ask's claim (answered) or release it (to be tried again); either way this process lets go.
+        A key this process does not hold (its claim failed) is left alone."""
+        with self._state:
+            if ask.key not in self._held:
+                return
         try:
             if answered:
                 self.store.finish(ask.key)
