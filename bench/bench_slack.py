@@ -4,8 +4,12 @@
 2. Burst: 50 messages in 10 s (screenshots, voice notes, text mentions — each mention also delivered as
    `app_mention`, some messages retried with X-Slack-Retry-Num): every message answered exactly once?
    Slowest ack?
+3. `--flood`: 500 screenshot messages in a minute from one user while another user posts a screenshot every
+   few seconds in the same channel: does the per-user limit hold, and is the other user answered within the
+   warm latency plus at most a full queue (`slack_queue_size`) ahead of them?
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_slack.py            # dev set if ../shared/dev-set exists
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/bench_slack.py --flood --latency-events 20
     .venv/bin/python bench/bench_slack.py --knowledge knowledge --queries examples/queries.jsonl
 """
 
@@ -71,6 +75,7 @@ class Bench:
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=self.fake.api_url,
             slack_file_hosts=self.fake.base,
+            slack_response_hosts=self.fake.base,
         )
         store = SlackStore.open(self.settings.model_copy(update={"data_dir": store_dir}))
         self.slack = create_app(self.settings, load_engine(self.settings), store=store)
@@ -79,13 +84,13 @@ class Bench:
         self.sender = SlackSender(f"http://127.0.0.1:{self.server.server_port}/slack/events")
         self.files = 0
 
-    def events(self, query: LabelledQuery, channel: str, ts: str) -> list[dict[str, Any]]:
+    def events(self, query: LabelledQuery, channel: str, ts: str, user: str) -> list[dict[str, Any]]:
         """The deliveries Slack makes for one posted query: a message, plus app_mention when it mentions."""
         files = [self.host(path) for path in query.files]
         if files:
-            return [message_event(channel, ts, query.text, files=files)]
+            return [message_event(channel, ts, query.text, user=user, files=files)]
         text = f"<@{BOT_USER}> {query.text}"
-        return [message_event(channel, ts, text), mention_event(channel, ts, query.text)]
+        return [message_event(channel, ts, text, user=user), mention_event(channel, ts, query.text, user=user)]
 
     def host(self, path: Path) -> dict[str, Any]:
         self.files += 1
@@ -141,7 +146,7 @@ def warm_latency(bench: Bench, shots: list[LabelledQuery], count: int) -> tuple[
     latencies, cpu = [], []
     for n, query in enumerate(shots[: count + 2]):
         ts = f"1000.{n:06d}"
-        [event] = bench.events(query, "CLAT", ts)
+        [event] = bench.events(query, "CLAT", ts, user=f"ULAT{n:04d}")
         started, cpu_started = time.monotonic(), cpu_seconds()
         bench.sender.event(event)
         reply = bench.fake.wait_for(lambda ts=ts: bench.replies("CLAT", ts), 120, f"reply to {query.id}")[0]
@@ -157,7 +162,7 @@ def burst(bench: Bench, queries: list[LabelledQuery], events: int, seconds: floa
     deliveries = [
         (n * seconds / events, ts, event)
         for n, (ts, query) in enumerate(plan)
-        for event in bench.events(query, "CBURST", ts)
+        for event in bench.events(query, "CBURST", ts, user=f"UBURST{n:04d}")
     ]
     for n, ts, e in random.Random(7).sample([d for d in deliveries if d[2]["type"] == "message"], retries):
         deliveries.append((n + 1.0, ts, {**e, "_retry": 1}))
@@ -194,6 +199,77 @@ def burst(bench: Bench, queries: list[LabelledQuery], events: int, seconds: floa
     }
 
 
+def flood(bench: Bench, shots: list[LabelledQuery], events: int, seconds: float, others: int) -> dict[str, Any]:
+    """`events` screenshot messages from one user spread over `seconds`, and `others` from another user in the
+    same channel over the same time; every reply and notice is counted."""
+    hosted: dict[str, dict[str, Any]] = {}
+
+    def message(query: LabelledQuery, ts: str, user: str) -> dict[str, Any]:
+        if query.id not in hosted:
+            hosted[query.id] = bench.host(query.files[0])
+        return message_event("CFLOOD", ts, "", user=user, files=[hosted[query.id]])
+
+    plan = [(n * seconds / events, f"3000.{n:06d}", shots[n % len(shots)], "UFLOOD") for n in range(events)]
+    for n in range(others):
+        plan.append(((n + 0.5) * seconds / others, f"3100.{n:06d}", shots[-1 - n % len(shots)], "UCALM"))
+    sent_at: dict[str, float] = {}
+    acks: list[float] = []
+    started = time.monotonic()
+
+    def deliver(at: float, ts: str, query: LabelledQuery, user: str) -> None:
+        time.sleep(max(0.0, started + at - time.monotonic()))
+        sent_at[ts] = time.monotonic()
+        result = bench.sender.event(message(query, ts, user))
+        acks.append(result.seconds if result.status == 200 else float("inf"))
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda d: deliver(*d), sorted(plan, key=lambda d: d[0])))
+    calm = [ts for _, ts, _, user in plan if user == "UCALM"]
+    bench.fake.wait_for(lambda: all(bench.replies("CFLOOD", ts) for ts in calm), 1800, "every calm reply")
+    bench.slack.responder.wait_idle(600)
+    latencies = [bench.replies("CFLOOD", ts)[0].at - sent_at[ts] for ts in calm]
+    flooded = sum(1 for _, ts, _, user in plan if user == "UFLOOD" and bench.replies("CFLOOD", ts))
+    service = [r.timings.get("total", 0.0) / 1000 for r in bench.slack.store.answers(channel="CFLOOD")]
+    counts = bench.slack.responder.counts
+    return {
+        "flood_events": events,
+        "flood_seconds": round(time.monotonic() - started, 1),
+        "flood_answered": flooded,
+        "flood_allowed": int(bench.settings.slack_user_asks_per_minute * (1 + seconds / 60)) + 1,
+        "flood_refused_user": counts["refused_user"],
+        "flood_refused_channel": counts["refused_channel"],
+        "flood_refused_busy": counts["refused_busy"],
+        "flood_notices": len(bench.fake.ephemerals(channel="CFLOOD", user="UFLOOD")),
+        "flood_max_ack_ms": round(max(acks) * 1000, 1),
+        "calm_n": len(latencies),
+        "calm_answered": sum(1 for ts in calm if len(bench.replies("CFLOOD", ts)) == 1),
+        "calm_p50_s": round(percentile(latencies, 50), 2),
+        "calm_p95_s": round(percentile(latencies, 95), 2),
+        "calm_max_s": round(max(latencies), 2),
+        "service_p95_s": round(percentile(service, 95), 2),
+        "queue_size": bench.settings.slack_queue_size,
+    }
+
+
+def flood_report(r: dict[str, Any], warm_p95: float, workers: int) -> str:
+    bound = warm_p95 + r["queue_size"] / workers * r["service_p95_s"]
+    held = r["flood_answered"] <= r["flood_allowed"]
+    return "\n".join(
+        [
+            f"flood: {r['flood_events']} screenshot messages from one user over {r['flood_seconds']}s; "
+            f"answered {r['flood_answered']} (the bucket allows at most {r['flood_allowed']})  "
+            f"{'PASS' if held else 'FAIL'}",
+            f"  refused: {r['flood_refused_user']} over the user limit ({r['flood_notices']} notice), "
+            f"{r['flood_refused_channel']} over the channel limit, {r['flood_refused_busy']} queue full; "
+            f"max ack {r['flood_max_ack_ms']} ms",
+            f"  another user meanwhile: {r['calm_answered']}/{r['calm_n']} answered once; event→reply p50 "
+            f"{r['calm_p50_s']}s, p95 {r['calm_p95_s']}s, max {r['calm_max_s']}s; bound = warm p95 {warm_p95:.2f}s "
+            f"+ {r['queue_size']} queued / {workers} workers × service p95 {r['service_p95_s']}s = {bound:.2f}s  "
+            f"{'PASS' if r['calm_max_s'] <= bound and r['calm_answered'] == r['calm_n'] else 'FAIL'}",
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default = DEV_SET if DEV_SET.is_dir() else None
@@ -207,6 +283,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--retries", type=int, default=10)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--flood", action="store_true", help="Run the one-user flood instead of the burst.")
+    parser.add_argument("--flood-events", type=int, default=500)
+    parser.add_argument("--flood-seconds", type=float, default=60.0)
+    parser.add_argument("--flood-others", type=int, default=12, help="Screenshots the other user posts meanwhile.")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -218,6 +298,16 @@ def main() -> None:
         try:
             latencies, cpu = warm_latency(bench, shots, args.latency_events)
             engine = engine_seconds(bench, "CLAT")[2:]
+            if args.flood:
+                flooded = flood(bench, shots, args.flood_events, args.flood_seconds, args.flood_others)
+                warm_p95 = percentile(latencies, 95)
+                print(
+                    json.dumps(flooded, indent=2)
+                    if args.json
+                    else flood_report(flooded, warm_p95, bench.settings.slack_workers)
+                )
+                print(f"warm screenshot event→reply alone: p50 {percentile(latencies, 50):.2f}s, p95 {warm_p95:.2f}s")
+                return
             result = burst(bench, mixed, args.events, args.seconds, args.retries)
         finally:
             bench.close()

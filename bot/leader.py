@@ -171,8 +171,12 @@ class Leader:
                     log.warning("could not release the leader lease: %s", err)
 
     @contextmanager
-    def hold(self) -> Iterator[bool]:
-        """Lead for the duration of a block (a one-off refresh); yields False when another replica leads."""
+    def hold(self, limit: float | None = None) -> Iterator[bool]:
+        """Lead for the duration of a block (a one-off refresh); yields False when another replica leads.
+
+        Renewals stop after `limit` seconds and the lease is given up, even if the block is stuck, so a hung
+        refresh cannot keep every other replica from refreshing.
+        """
         if self.is_leader:
             yield True
             return
@@ -180,7 +184,8 @@ class Leader:
             yield False
             return
         stop = threading.Event()
-        renewer = threading.Thread(target=self._renew_until, args=(stop,), name="supportbot-lease", daemon=True)
+        until = None if limit is None else self.clock() + limit
+        renewer = threading.Thread(target=self._renew_until, args=(stop, until), name="supportbot-lease", daemon=True)
         renewer.start()
         try:
             yield True
@@ -189,8 +194,12 @@ class Leader:
             renewer.join()
             self.resign()
 
-    def _renew_until(self, stop: threading.Event) -> None:
+    def _renew_until(self, stop: threading.Event, until: float | None) -> None:
         while not stop.wait(self.renew_seconds):
+            if until is not None and self.clock() >= until:
+                log.warning("giving up the refresher lease: the refresh ran past its time limit")
+                self.resign()
+                return
             self.campaign()
 
 

@@ -12,10 +12,22 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from bot.embed import Embedder
-from bot.errors import BotError
+from bot.errors import BotError, KnowledgeError
 from bot.extract import Extractor, vocabulary_from_texts
 from bot.index import KnowledgeIndex, bug_meta, catalog, row_schema, stored_fingerprint, table_name
-from bot.knowledge import AUDIO_SUFFIXES, IMAGE_SUFFIXES, KnowledgeScan, hash_file, hash_files, scan_knowledge
+from bot.knowledge import (
+    AUDIO_SUFFIXES,
+    IMAGE_SUFFIXES,
+    KnowledgeLimits,
+    KnowledgeScan,
+    entry_files,
+    entry_folders,
+    hash_file,
+    hash_files,
+    read_regular,
+    scan_knowledge,
+    unreadable,
+)
 from bot.leader import Leader, open_leader
 from bot.ocr import reader_id
 from bot.records import Attachment, KnownBug
@@ -31,6 +43,15 @@ class RefreshBusy(BotError):
     """Another process is refreshing the same index."""
 
     message = "Another refresh is running; try again when it has finished."
+
+
+class RefreshTimedOut(BotError):
+    """A refresh ran past `refresh_timeout_seconds`; it stopped before writing anything."""
+
+    message = (
+        "The refresh ran past SUPPORTBOT_REFRESH_TIMEOUT_SECONDS and stopped before writing; the index is unchanged. "
+        "Check the knowledge folder for unusually large files, or raise the limit."
+    )
 
 
 @dataclass
@@ -103,26 +124,46 @@ class Refresher:
         self.extractor = extractor
         self.index = index
         self.store = store
+        self.limits = KnowledgeLimits.from_settings(settings)
+        self._started: float | None = None
 
     def refresh(self, progress: Progress | None = None) -> RefreshReport:
-        """Bring the table in line with the knowledge folder, under a cross-process lock."""
+        """Bring the table in line with the knowledge folder, under a cross-process lock and a time limit."""
         if is_object_store(self.settings.lancedb_uri):
             return self._refresh_as_leader(progress)
         lock_path = Path(self.settings.data_dir) / f"{self.index.name}.refresh.lock"
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with FileLock(str(lock_path), timeout=self.settings.refresh_lock_seconds):
-                return self._refresh(progress)
+                return self._timed(progress)
         except Timeout as err:
             raise RefreshBusy() from err
 
     def _refresh_as_leader(self, progress: Progress | None) -> RefreshReport:
-        """On an object store a data-dir lock excludes no other machine: hold the store's leader lease."""
+        """On an object store a data-dir lock excludes no other machine: hold the store's leader lease (given up
+        when the time limit passes, even if the refresh is stuck)."""
         self.leader = self.leader or open_leader(self.settings)
-        with self.leader.hold() as held:
+        with self.leader.hold(self.settings.refresh_timeout_seconds) as held:
             if not held:
                 raise RefreshBusy()
+            return self._timed(progress)
+
+    def _timed(self, progress: Progress | None) -> RefreshReport:
+        self._started = time.monotonic()
+        try:
             return self._refresh(progress)
+        finally:
+            self._started = None
+
+    def overdue(self) -> bool:
+        """Whether a refresh is running past `refresh_timeout_seconds` (the scheduler then gives up the lease)."""
+        started = self._started
+        return started is not None and time.monotonic() - started > self.settings.refresh_timeout_seconds
+
+    def _check_time(self) -> None:
+        """Stop a refresh that ran out of time (checked between entries and before writing)."""
+        if self.overdue():
+            raise RefreshTimedOut()
 
     def _refresh(self, progress: Progress | None) -> RefreshReport:
         started = time.monotonic()
@@ -136,7 +177,7 @@ class Refresher:
         if unchanged is not None:
             report.unchanged, report.version = unchanged
         else:
-            self._update(scan_knowledge(root), report, progress)
+            self._update(scan_knowledge(root, self.limits), report, progress)
         report.seconds = round(time.monotonic() - started, 3)
         log.debug("refresh %s: %s", self.index.name, {k: v for k, v in report.as_dict().items() if k != "embedded"})
         return report
@@ -151,8 +192,12 @@ class Refresher:
         rows, version = found
         stored = stored_hashes(rows)
         folders = entry_folders(root)
-        if {f.name for f in folders} != set(stored) or any(entry_hash(f) != stored[f.name] for f in folders):
+        if {f.name for f in folders} != set(stored):
             return None
+        for folder in folders:
+            self._check_time()
+            if entry_hash(folder, root, self.limits) != stored[folder.name]:
+                return None
         if read_by_other_models(rows, self.settings):
             return None
         held = {r["id"]: r["entry_hash"] for r in rows if r["kind"] == "example"}
@@ -173,6 +218,7 @@ class Refresher:
             rows = self._build_rows(plan, scan, report, progress)
             if report.screenshots:  # OCR and embedding, warm: what indexing throughput means
                 report.screenshots_per_second = round(report.screenshots / (time.perf_counter() - started), 2)
+            self._check_time()
             report.version = self._write(rows, plan)
             report.added, report.updated = plan.new_bugs, len(plan.changed) - plan.new_bugs
             report.deleted = len(plan.deleted)
@@ -240,6 +286,7 @@ class Refresher:
         rows: list[dict[str, Any]] = []
         items: Iterable[KnownBug] = progress(bugs, len(bugs)) if progress else bugs
         for bug in items:
+            self._check_time()
             rows.append(doc_row(bug))
             for name in bug.media:
                 row = self._media_row(bug, name, vocabulary, reuse, report)
@@ -256,15 +303,18 @@ class Refresher:
     ) -> dict[str, Any] | None:
         path = Path(bug.path) / name
         kind = "transcript" if path.suffix.lower() in AUDIO_SUFFIXES else "ocr"
-        media_hash = f"{hash_file(path)}@{reader_of(kind, self.settings)}"
-        old = reuse.get(media_row_id(bug.id, name))
-        if old is not None and old["media_hash"] == media_hash:
-            return {**old, "entry_hash": bug.content_hash}
-        from bot.media import decode_attachment  # PIL: only when a media file must be read again
-
         try:
-            media = decode_attachment(Attachment(name=name, data=path.read_bytes()), self.settings)
+            media_hash = f"{hash_file(path)}@{reader_of(kind, self.settings)}"
+            old = reuse.get(media_row_id(bug.id, name))
+            if old is not None and old["media_hash"] == media_hash:
+                return {**old, "entry_hash": bug.content_hash}
+            from bot.media import decode_attachment  # PIL: only when a media file must be read again
+
+            media = decode_attachment(Attachment(name, read_regular(path, self.limits.media_bytes)), self.settings)
             extracted = self.extractor.extract(media, vocabulary)
+        except OSError as err:
+            report.failed.append({"path": str(path), "reason": unreadable(path, err).reason})
+            return None
         except BotError as err:
             report.failed.append({"path": str(path), "reason": err.message})
             return None
@@ -359,18 +409,14 @@ def example_row_ids(example: Example) -> list[str]:
     return [f"{example.bug_id}/example/{example.id}/{n}" for n in range(len(example.inputs))]
 
 
-def entry_folders(root: Path) -> list[Path]:
-    """The entry folders `scan_knowledge` reads."""
-    return [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
-
-
-def entry_hash(folder: Path) -> str | None:
-    """The content hash `read_entry` gives a folder (bug.md plus its media), computed without parsing it."""
-    bug = folder / "bug.md"
-    if not bug.is_file():
+def entry_hash(folder: Path, root: Path, limits: KnowledgeLimits) -> str | None:
+    """The content hash `read_entry` gives a folder (bug.md plus its media), computed without parsing it; None
+    when the entry would be refused."""
+    try:
+        bug, media = entry_files(folder, root, limits)
+        return hash_files([bug, *media])
+    except (KnowledgeError, OSError):
         return None
-    media = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES | AUDIO_SUFFIXES)
-    return hash_files([bug, *(folder / name for name in media)])
 
 
 def reader_of(kind: str, settings: Settings) -> str:

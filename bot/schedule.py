@@ -84,7 +84,7 @@ def start_refresh_scheduler(settings: Settings, refresher: Refreshing) -> Backgr
     scheduler = BackgroundScheduler(daemon=True, job_defaults={"max_instances": 1, "coalesce": True})
     leader: Leader | None = getattr(refresher, "leader", None)
     if leader is not None and refresh_trigger(settings) is not None:
-        schedule_campaign(scheduler, leader)
+        schedule_campaign(scheduler, leader, refresher)
     schedule_refresh(scheduler, settings, refresher, run_now=True)
     store: Store | None = getattr(refresher, "store", None)
     if store is not None:
@@ -93,10 +93,20 @@ def start_refresh_scheduler(settings: Settings, refresher: Refreshing) -> Backgr
     return scheduler
 
 
-def schedule_campaign(scheduler: BackgroundScheduler, leader: Leader) -> Job:
-    """Take or renew the refresher lease now and three times per lease; give it up when the scheduler stops."""
+def schedule_campaign(scheduler: BackgroundScheduler, leader: Leader, refresher: Refreshing | None = None) -> Job:
+    """Take or renew the refresher lease now and three times per lease; give it up when the scheduler stops, and
+    while this replica's refresh is running past its time limit (another replica may then refresh)."""
     scheduler.add_listener(lambda _event: leader.resign(), EVENT_SCHEDULER_SHUTDOWN)
-    return every(scheduler, leader.renew_seconds, leader.campaign, LEADER_JOB_ID, "hold the refresher lease")
+
+    def campaign() -> None:
+        overdue = getattr(refresher, "overdue", None)
+        if overdue is not None and overdue():
+            log.warning("refresh status=overdue: giving up the refresher lease until it ends")
+            leader.resign()
+        else:
+            leader.campaign()
+
+    return every(scheduler, leader.renew_seconds, campaign, LEADER_JOB_ID, "hold the refresher lease")
 
 
 def schedule_purge(scheduler: BackgroundScheduler, settings: Settings, store: Store) -> Job | None:

@@ -213,7 +213,17 @@ class Settings(BaseSettings):
         "files.slack.com",
         description="Comma-separated hosts files may be downloaded from over HTTPS (http://host:port allows HTTP).",
     )
-    slack_host: str = Field("0.0.0.0", description="Address the HTTP Events API server listens on.")
+    slack_host: str = Field(
+        "127.0.0.1", description="Address the HTTP Events API server listens on (0.0.0.0 behind a reverse proxy)."
+    )
+    slack_http_threads: int = Field(16, ge=1, description="Requests the HTTP server handles at once; more get 503.")
+    slack_response_hosts: str = Field(
+        "hooks.slack.com",
+        description="Comma-separated hosts a response_url may point at (http://host:port allows HTTP); others refused.",
+    )
+    slack_api_retries: int = Field(
+        3, ge=0, description="Retries of a Slack API call after a rate limit (waiting out Retry-After), 5xx or reset."
+    )
     slack_listen: SlackListen = Field(
         "files",
         description="Unmentioned channel messages answered: all, only those with files, or none (mentions only).",
@@ -239,6 +249,26 @@ class Settings(BaseSettings):
         2.0, description="How long an app_mention waits for its message event (which carries the files)."
     )
     slack_download_timeout_seconds: float = Field(30.0, description="Timeout of one file download, in seconds.")
+    slack_queue_size: int = Field(
+        50, ge=1, description="Asks waiting for a worker at most; beyond it the asker is told the bot is busy."
+    )
+    slack_user_asks_per_minute: float = Field(
+        10.0, gt=0, description="Asks one user may make per minute (a token bucket that holds one minute's worth)."
+    )
+    slack_channel_asks_per_minute: float = Field(
+        60.0, gt=0, description="Asks answered per minute in one channel (a token bucket holding one minute's worth)."
+    )
+    slack_ask_seconds: float = Field(
+        120.0, gt=0, description="Time budget of one ask (downloads and matching); past it the asker gets one sentence."
+    )
+    slack_claim_stale_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="Age after which a claim never answered (its process died) is taken over by a redelivery.",
+    )
+    slack_drain_seconds: float = Field(
+        30.0, ge=0, description="How long shutdown waits for asks in progress; queued asks not started are released."
+    )
 
     # --- refresh -------------------------------------------------------------------------------
     refresh_interval_seconds: int = Field(300, description="How often `serve` refreshes the index (0 turns it off).")
@@ -252,6 +282,13 @@ class Settings(BaseSettings):
         0.95, description='Cosine to a query a bug was marked "Not it" for, at or above which that bug is demoted.'
     )
     negative_penalty: float = Field(0.5, description="Factor a demoted bug's confidence is multiplied by.")
+    knowledge_max_bug_bytes: int = Field(1024 * 1024, gt=0, description="Largest knowledge bug.md read, in bytes.")
+    knowledge_max_media_bytes: int = Field(
+        200 * 1024 * 1024, gt=0, description="Largest knowledge screenshot or recording read, in bytes."
+    )
+    refresh_timeout_seconds: float = Field(
+        3600.0, gt=0, description="Longest a refresh may run; past it the refresh stops and gives up the lease."
+    )
     refresh_lock_seconds: float = Field(
         0.0, description="How long a refresh waits for another refresher's lock before giving up."
     )

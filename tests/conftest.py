@@ -12,13 +12,23 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from tests.support import build_tiny_clip, build_tiny_cross_encoder, write_sample_knowledge  # noqa: E402
+from tests.support import (  # noqa: E402
+    build_tiny_clip,
+    build_tiny_cross_encoder,
+    render_screenshot,
+    write_sample_knowledge,
+)
 
 if TYPE_CHECKING:
+    from bot.matcher import Matcher
     from tests.fake_slack import FakeSlack
     from tests.postgres_server import LocalPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
+CURL_LINES = [
+    "ops@web-3:~$ curl -sS http://127.0.0.1:9000/api",
+    "curl: (7) Failed to connect to 127.0.0.1 port 9000 after 2 ms: Connection refused",
+]
 
 
 @pytest.fixture(scope="session")
@@ -81,3 +91,24 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'state' / 'state.sqlite3'}"
     server: LocalPostgres = request.getfixturevalue("postgres")
     return server.new_database()
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory, sample_knowledge: Path, shared_models: dict) -> Matcher:
+    """The real matcher over the sample knowledge base, for the Slack tests."""
+    from bot.index import KnowledgeIndex
+    from bot.matcher import Matcher
+    from bot.refresh import build_refresher
+    from bot.settings import Settings
+
+    settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path_factory.mktemp("slack-index"))
+    embedder, extractor = shared_models["embedder"], shared_models["extractor"]
+    build_refresher(settings, embedder, extractor).refresh()
+    return Matcher(settings, embedder, extractor, KnowledgeIndex(settings, embedder.fingerprint))
+
+
+@pytest.fixture(scope="session")
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A rendered curl "Connection refused" screenshot (the sample bug `curl-7-connection-refused`)."""
+    path = tmp_path_factory.mktemp("shots") / "curl.png"
+    return render_screenshot(CURL_LINES, path, size=(1000, 420), dark=False).read_bytes()

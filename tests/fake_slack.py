@@ -1,6 +1,8 @@
 """A fake Slack on 127.0.0.1 for tests and the benchmark: Web API, file host, response URLs, Socket Mode.
 
-Everything it receives is recorded; `wait_for` polls those records with a generous timeout.
+Everything it receives is recorded; `wait_for` polls those records with a generous timeout. Faults can be
+injected per method: rate limits (429 with Retry-After), 5xx answers, dropped connections and Slack's final
+`{"ok": false}` errors (`fail` for every matching call, `inject` for the next few).
 Also: builders for Slack payloads and a client that signs HTTP requests the way Slack does.
 """
 
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
+import struct
 import threading
 import time
 import urllib.error
@@ -31,12 +35,58 @@ T = TypeVar("T")
 
 @dataclass
 class Call:
-    """One Web API call as the fake received it."""
+    """One Web API call as the fake received it; `ok` is False when a fault answered it."""
 
     method: str
     args: dict[str, Any]
     token: str | None
     at: float = field(default_factory=time.monotonic)
+    ok: bool = True
+
+
+@dataclass(frozen=True)
+class Fault:
+    """How one call fails: an HTTP status (429 carries Retry-After), Slack's error code, or a dropped connection."""
+
+    status: int = 200
+    error: str = ""
+    retry_after: int | None = None
+    reset: bool = False
+
+    def body(self) -> bytes:
+        return json.dumps({"ok": False, "error": self.error or f"http_{self.status}"}).encode()
+
+
+def rate_limited(seconds: int = 1) -> Fault:
+    return Fault(429, "ratelimited", retry_after=seconds)
+
+
+def server_error(status: int = 503) -> Fault:
+    return Fault(status, "service_unavailable")
+
+
+def connection_reset() -> Fault:
+    return Fault(reset=True)
+
+
+def final(error: str) -> Fault:
+    """One of Slack's final errors (`not_in_channel`, `channel_not_found`, `is_archived`, ...): HTTP 200."""
+    return Fault(error=error)
+
+
+@dataclass
+class FaultRule:
+    """Faults for calls of `method` whose args include `match`: `queued` ones first, then `always` (if any)."""
+
+    method: str
+    match: dict[str, Any]
+    queued: list[Fault]
+    always: Fault | None = None
+
+    def take(self, method: str, args: dict[str, Any]) -> Fault | None:
+        if method != self.method or any(args.get(k) != v for k, v in self.match.items()):
+            return None
+        return self.queued.pop(0) if self.queued else self.always
 
 
 @dataclass
@@ -62,6 +112,7 @@ class FakeSlack:
         self.failures: dict[str, Callable[[dict[str, Any]], str | None]] = {}
         self.private_channels: set[str] = set()
         self.user_groups: dict[str, list[str]] = {}
+        self.rules: list[FaultRule] = []
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
@@ -124,8 +175,12 @@ class FakeSlack:
         return [c for c in calls if c.method == method and all(c.args.get(k) == v for k, v in match.items())]
 
     def posts(self, **match: Any) -> list[dict[str, Any]]:
-        """Messages posted with chat.postMessage whose args include `match`."""
-        return [c.args for c in self.calls_to("chat.postMessage", **match)]
+        """Messages posted with chat.postMessage (and not failed by a fault) whose args include `match`."""
+        return [c.args for c in self.calls_to("chat.postMessage", **match) if c.ok]
+
+    def ephemerals(self, **match: Any) -> list[dict[str, Any]]:
+        """Messages posted with chat.postEphemeral (and not failed by a fault) whose args include `match`."""
+        return [c.args for c in self.calls_to("chat.postEphemeral", **match) if c.ok]
 
     def responded(self, key: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -141,20 +196,39 @@ class FakeSlack:
             time.sleep(0.05)
         raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
-    def fail(self, method: str, error: str, **match: Any) -> None:
-        """Make `method` answer `{"ok": false, "error": error}` when its args include `match`."""
-        self.failures[method] = lambda args: error if all(args.get(k) == v for k, v in match.items()) else None
+    def fail(self, method: str, fault: Fault | str, **match: Any) -> None:
+        """Make every call of `method` whose args include `match` fail (a string is Slack's final error code)."""
+        with self.lock:
+            self.rules.append(FaultRule(method, match, [], final(fault) if isinstance(fault, str) else fault))
+
+    def inject(self, method: str, *faults: Fault, **match: Any) -> None:
+        """Make the next calls of `method` whose args include `match` fail as `faults` say, one per call."""
+        with self.lock:
+            self.rules.append(FaultRule(method, match, list(faults)))
+
+    def heal(self) -> None:
+        """Drop every fault rule."""
+        with self.lock:
+            self.rules.clear()
+
+    def fault_for(self, method: str, args: dict[str, Any]) -> Fault | None:
+        with self.lock:
+            for rule in self.rules:
+                fault = rule.take(method, args)
+                if fault is not None:
+                    return fault
+        return None
 
     # --- Web API ------------------------------------------------------------------------------------
-    def api(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+    def api(self, method: str, args: dict[str, Any], token: str | None) -> dict[str, Any] | Fault:
+        fault = self.fault_for(method, args)
         with self.lock:
-            self.calls.append(Call(method, args, token))
+            self.calls.append(Call(method, args, token, ok=fault is None))
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
             return {"ok": False, "error": "invalid_auth"}
-        error = self.failures[method](args) if method in self.failures else None
-        if error:
-            return {"ok": False, "error": error}
+        if fault is not None:
+            return fault
         handler = getattr(self, "api_" + method.replace(".", "_"), None)
         return handler(args) if handler else {"ok": False, "error": "unknown_method"}
 
@@ -173,6 +247,9 @@ class FakeSlack:
     def api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = f"1800000000.{next(self._ts):06d}"
         return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": {"text": args.get("text"), "ts": ts}}
+
+    def api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": f"1800000000.{next(self._ts):06d}"}
 
     def api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
@@ -274,6 +351,10 @@ class FakeSlack:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 path, _, query = self.path.partition("?")
                 if path.startswith("/respond/"):
+                    fault = fake.fault_for("respond", {"key": path[9:]})
+                    if fault is not None:
+                        self.fail(fault)
+                        return
                     with fake.lock:
                         fake.responses.append((path[9:], json.loads(raw or b"{}")))
                     self.reply(200, b"ok", "text/plain")
@@ -288,8 +369,21 @@ class FakeSlack:
             def api(self, method: str, args: dict[str, Any]) -> None:
                 auth = self.headers.get("Authorization") or ""
                 token = auth.removeprefix("Bearer ") if auth else args.pop("token", None)
-                body = json.dumps(fake.api(method, args, token)).encode()
-                self.reply(200, body, "application/json")
+                answer = fake.api(method, args, token)
+                if isinstance(answer, Fault):
+                    self.fail(answer)
+                else:
+                    self.reply(200, json.dumps(answer).encode(), "application/json")
+
+            def fail(self, fault: Fault) -> None:
+                """Answer as `fault` says; a reset drops the connection unanswered (RST, as a crashed proxy would)."""
+                if fault.reset:
+                    self.close_connection = True
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    return
+                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+                self.reply(fault.status, fault.body(), "application/json", headers)
 
             def reply(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
@@ -313,6 +407,10 @@ class RecordingHost:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.do_GET()
 
             def do_GET(self) -> None:
                 host.requests.append((self.path, self.headers.get("Authorization")))

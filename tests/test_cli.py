@@ -37,7 +37,9 @@ def test_index_then_ask_json(env: dict[str, str], tmp_path: Path) -> None:
 def test_ask_with_only_unusable_input_exits_2(env: dict[str, str], tmp_path: Path) -> None:
     bad = tmp_path / "notes.pdf"
     bad.write_bytes(b"%PDF-1.4 not an image")
-    code, out = run(env, "ask", "--json", str(bad), str(tmp_path / "missing.png"))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n\0\0truncated")
+    code, out = run(env, "ask", "--json", str(bad), str(broken))
     assert code == 2
     inputs = json.loads(out)["inputs"]
     assert all(i["error"] for i in inputs) and len(inputs) == 2

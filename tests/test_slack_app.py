@@ -17,10 +17,8 @@ from typing import Any
 import pytest
 
 from bot.errors import IndexNotReady
-from bot.index import KnowledgeIndex
 from bot.matcher import Matcher
 from bot.records import Answer, Query
-from bot.refresh import build_refresher
 from bot.settings import Settings, SlackChannelPolicy
 from bot.slack.app import SlackApp, create_app
 from bot.slack.blocks import ESCALATE, FIXED, NOT_IT
@@ -41,28 +39,9 @@ from tests.fake_slack import (
     message_event,
     shortcut_payload,
 )
-from tests.support import render_screenshot
 
-CURL_LINES = [
-    "ops@web-3:~$ curl -sS http://127.0.0.1:9000/api",
-    "curl: (7) Failed to connect to 127.0.0.1 port 9000 after 2 ms: Connection refused",
-]
 CURL_BUG = "curl-7-connection-refused"
 WAIT = 120.0
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory, sample_knowledge: Path, shared_models: dict) -> Matcher:
-    settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path_factory.mktemp("slack-index"))
-    embedder, extractor = shared_models["embedder"], shared_models["extractor"]
-    build_refresher(settings, embedder, extractor).refresh()
-    return Matcher(settings, embedder, extractor, KnowledgeIndex(settings, embedder.fingerprint))
-
-
-@pytest.fixture(scope="module")
-def screenshot(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    path = tmp_path_factory.mktemp("shots") / "curl.png"
-    return render_screenshot(CURL_LINES, path, size=(1000, 420), dark=False).read_bytes()
 
 
 @dataclass
@@ -98,6 +77,7 @@ def start_bot(fake: FakeSlack, engine: Any, data_dir: Path, **overrides: Any) ->
         "slack_signing_secret": SIGNING_SECRET,
         "slack_api_url": fake.api_url,
         "slack_file_hosts": fake.base,
+        "slack_response_hosts": fake.base,
         "slack_triage_channel": "CTRIAGE",
         "slack_mention_grace_seconds": 0.5,
         "data_dir": data_dir,
@@ -397,7 +377,11 @@ def test_download_problems_get_a_clear_reply(bot: Bot, screenshot: bytes) -> Non
             ),
             "110.3": (
                 bot.fake.add_file(
-                    "F112", "shot.png", b"<!DOCTYPE html><html>Sign in</html>", "image/png", served_as="text/html"
+                    "F112",
+                    "shot.png",
+                    b"<!DOCTYPE html><html><form action=/signin>",
+                    "image/png",
+                    served_as="text/html",
                 ),
                 "files:read",
             ),

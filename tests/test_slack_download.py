@@ -15,6 +15,8 @@ from bot.slack.download import (
     FileGone,
     FileHosts,
     MissingFilesScope,
+    RedirectedAway,
+    WebPageNotFile,
     transcript_preview,
 )
 from tests.fake_slack import BOT_TOKEN, FakeSlack, RecordingHost
@@ -63,15 +65,24 @@ def test_files_larger_than_they_claim_are_cut_off_while_streaming(fake: FakeSlac
         fetcher(fake, max_file_bytes=50_000).fetch(file)
 
 
+SIGN_IN = b'<!DOCTYPE html><html><body><form id="signin_form"><input type="password"></form></body></html>'
+
+
 def test_a_sign_in_page_means_the_files_read_scope_is_missing(fake: FakeSlack) -> None:
-    page = b"<!DOCTYPE html><html><body>Sign in</body></html>"
-    file = fake.add_file("F5", "shot.png", page, "image/png", served_as="text/html")
+    file = fake.add_file("F5", "shot.png", SIGN_IN, "image/png", served_as="text/html")
     with pytest.raises(MissingFilesScope, match="files:read"):
         fetcher(fake).fetch(file)
-    sneaky = fake.add_file("F6", "shot.png", b"  <html>login</html>", "image/png")
-    sneaky_url = fake.host_file("/files-pri/sneaky.png", b"\n<html>login</html>", "application/octet-stream")
+    sneaky = fake.add_file("F6", "shot.png", b"", "image/png")
+    sneaky_url = fake.host_file("/files-pri/sneaky.png", b"\n<html><form action=/login>", "application/octet-stream")
     with pytest.raises(MissingFilesScope):
         fetcher(fake).fetch({**sneaky, "url_private_download": sneaky_url})
+
+
+def test_a_web_page_without_a_sign_in_form_says_so(fake: FakeSlack) -> None:
+    page = b"<!DOCTYPE html><html><body><h1>Shared link</h1>Sign in to see more</body></html>"
+    file = fake.add_file("F5b", "shot.png", page, "image/png", served_as="text/html")
+    with pytest.raises(WebPageNotFile, match="web page, not the file"):
+        fetcher(fake).fetch(file)
 
 
 def test_urls_outside_the_allow_list_are_never_fetched(fake: FakeSlack, elsewhere: RecordingHost) -> None:
@@ -87,10 +98,14 @@ def test_redirects_are_followed_only_within_the_allow_list(fake: FakeSlack, else
     target = fake.host_file("/files-pri/real.png", PNG, "image/png")
     hop = fake.host_file("/files-pri/hop.png", b"", "text/plain", status=302, Location=target)
     away = fake.host_file("/files-pri/away.png", b"", "text/plain", status=302, Location=f"{elsewhere.base}/login")
+    sign_in = "https://acme.slack.com/?redir=%2Ffiles-pri%2FT-F%2Fshot.png"
+    to_slack = fake.host_file("/files-pri/signin.png", b"", "text/plain", status=302, Location=sign_in)
     file = fake.add_file("F8", "shot.png", PNG, "image/png")
     assert fetcher(fake).fetch({**file, "url_private_download": hop}).data == PNG
-    with pytest.raises(MissingFilesScope):
+    with pytest.raises(RedirectedAway, match="another website"):
         fetcher(fake).fetch({**file, "url_private_download": away})
+    with pytest.raises(MissingFilesScope):
+        fetcher(fake).fetch({**file, "url_private_download": to_slack})
     assert elsewhere.requests == []
 
 

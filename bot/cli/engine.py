@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import sys
 from pathlib import Path
 
@@ -52,17 +53,36 @@ def ask_cmd(knowledge_dir: Path | None, text: str, files: tuple[Path, ...], as_j
     from bot.cli.render import answer_json, answer_text
     from bot.records import Attachment, Query
 
-    matcher = ready_matcher(load_settings(knowledge_dir=knowledge_dir))
-    attachments = []
-    for path in files:
-        try:
-            attachments.append(Attachment(path.name, path.read_bytes()))
-        except OSError:
-            attachments.append(Attachment(path.name, b""))
+    settings = load_settings(knowledge_dir=knowledge_dir)
+    attachments = [Attachment(path.name, read_input(path, settings.max_file_bytes)) for path in files]
+    matcher = ready_matcher(settings)
     answer = matcher.match(Query(text=text, attachments=tuple(attachments)))
     emit(answer_json(answer), as_json, answer_text(answer))
     if not any(i.text.strip() or i.image is not None for i in answer.inputs):
         sys.exit(2)
+
+
+def read_input(path: Path, limit: int) -> bytes:
+    """The bytes of a file given to `ask`; anything but a readable regular file within the limit is one sentence."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise click.ClickException(f"{path} is a folder; pass the screenshot, recording or text file inside it.")
+        if not stat.S_ISREG(info.st_mode):
+            raise click.ClickException(
+                f"{path} is a device or a pipe, not a file; save what you want to ask about to a file and pass that."
+            )
+        if info.st_size > limit:
+            raise click.ClickException(
+                f"{path} is {info.st_size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit "
+                "(SUPPORTBOT_MAX_FILE_BYTES); pass a smaller file."
+            )
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)[:limit]
+    except FileNotFoundError as err:
+        raise click.ClickException(f"{path} does not exist; check the path and try again.") from err
+    except OSError as err:
+        raise click.ClickException(f"{path} cannot be read ({err.strerror}); check its permissions.") from err
 
 
 @main.command("doctor")

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from pydantic import SecretStr
 from slack_bolt import App
 from slack_sdk import WebClient
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler, RetryHandler
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from bot.errors import BotError
 from bot.settings import Settings
 from bot.slack.buttons import Buttons
 from bot.slack.claims import SlackStore
+from bot.slack.delivery import Delivery
 from bot.slack.handlers import register
 from bot.slack.responder import Engine, Responder
 
@@ -30,9 +33,12 @@ class SlackApp:
     store: SlackStore
 
     def close(self) -> None:
-        """Let queued answers finish, then close the store."""
-        self.responder.close()
-        self.store.close()
+        """Let answers in progress finish (up to `slack_drain_seconds`), then close the store.
+
+        When some are still running the store stays open for them until the process exits.
+        """
+        if self.responder.close():
+            self.store.close()
 
 
 class SlackNotConfigured(BotError):
@@ -62,9 +68,23 @@ def check_settings(settings: Settings, connecting: bool = True) -> None:
         raise SlackNotConfigured(f"supportbot serve ({mode}) needs {names}; set {them} in the environment or .env.")
 
 
+def retry_handlers(settings: Settings) -> list[RetryHandler]:
+    """Slack's own retry handlers: dropped connections, rate limits (waiting out Retry-After) and 500/503."""
+    retries = settings.slack_api_retries
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=retries),
+        RateLimitErrorRetryHandler(max_retry_count=retries),
+        ServerErrorRetryHandler(max_retry_count=retries),
+    ]
+
+
 def web_client(settings: Settings) -> WebClient:
-    """The Web API client, with the bot token, at the configured API URL."""
-    return WebClient(token=secret(settings.slack_bot_token) or None, base_url=settings.slack_api_url)
+    """The Web API client, with the bot token, at the configured API URL, retrying what Slack says to retry."""
+    return WebClient(
+        token=secret(settings.slack_bot_token) or None,
+        base_url=settings.slack_api_url,
+        retry_handlers=retry_handlers(settings),
+    )
 
 
 def create_app(
@@ -86,6 +106,7 @@ def create_app(
         ignoring_self_events_enabled=True,
         listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="supportbot-listen"),
     )
-    responder = Responder(settings, matcher, client, store)
+    delivery = Delivery(settings, client, retry_handlers(settings))
+    responder = Responder(settings, matcher, client, store, delivery=delivery)
     register(bolt, settings, responder, Buttons(settings, client, store))
     return SlackApp(bolt, responder, store)

@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.errors import BotError
 from bot.settings import Settings
 from bot.slack.blocks import ESCALATE, FIXED, NOT_IT, acknowledged, escalation_message
 from bot.slack.claims import SlackStore
+from bot.slack.delivery import slack_problem
 from bot.slack.teachers import Teachers
 from bot.store import AnswerRecord, FeedbackKind, learn_from_feedback
 
@@ -30,6 +30,7 @@ class Buttons:
 
     def __init__(self, settings: Settings, client: WebClient, store: SlackStore) -> None:
         self.triage = settings.slack_triage_channel
+        self.stale_seconds = settings.slack_claim_stale_seconds
         self.client = client
         self.store = store
         self.teachers = Teachers(settings, client)
@@ -71,12 +72,16 @@ class Buttons:
         acknowledge(body, respond, note, keep)
 
     def escalate(self, record: AnswerRecord, user: str, body: dict[str, Any], respond: Respond) -> None:
-        """Post the case to the triage channel (once per answer) and tell the asker."""
+        """Post the case to the triage channel (once per answer) and tell the asker.
+
+        Any failure before the triage post is out releases the claim (the next press tries again); once it is
+        out, the escalation stands whatever happens to recording it or telling people.
+        """
         if not self.triage:
             respond(text=NO_TRIAGE, response_type="ephemeral", replace_original=False)
             return
         key = f"escalate:{record.id}"
-        if not self.store.claim(key):
+        if not self.store.claim(key, self.stale_seconds):
             respond(text=ALREADY_ESCALATED, response_type="ephemeral", replace_original=False)
             return
         try:
@@ -84,16 +89,22 @@ class Buttons:
             posted = self.client.chat_postMessage(
                 channel=self.triage, text=message.text, blocks=message.blocks, unfurl_links=False
             )
-        except SlackApiError as err:
+        except Exception as err:  # noqa: BLE001 - whatever it was, nothing reached triage: the next press retries
             self.store.release(key)
-            log.warning("escalation to %s failed: %s", self.triage, err.response.get("error"))
+            log.warning("escalation of %s to %s failed: %s", record.id, self.triage, slack_problem(err))
             respond(text=TRIAGE_UNREACHABLE, response_type="ephemeral", replace_original=False)
             return
-        self.store.finish(key)
         detail = {"triage_channel": self.triage, "triage_ts": posted.get("ts")}
-        self.store.record_feedback(record.id, user, "escalated", record.best_bug, detail)
-        acknowledge(body, respond, f"📨 <@{user}> escalated this to the support team.")
-        self.tell_asker(record, body, respond)
+        for step, done in (
+            ("finish the claim", lambda: self.store.finish(key)),
+            ("record it", lambda: self.store.record_feedback(record.id, user, "escalated", record.best_bug, detail)),
+            ("acknowledge it", lambda: acknowledge(body, respond, f"📨 <@{user}> escalated this to the support team.")),
+            ("tell the asker", lambda: self.tell_asker(record, body, respond)),
+        ):
+            try:
+                done()
+            except Exception:
+                log.exception("escalated %s, but could not %s", record.id, step)
 
     def permalink(self, record: AnswerRecord) -> str | None:
         """A link to the asker's original message, when there is one."""
@@ -101,8 +112,8 @@ class Buttons:
             return None
         try:
             return str(self.client.chat_getPermalink(channel=record.channel, message_ts=record.message_ts)["permalink"])
-        except SlackApiError as err:
-            log.info("no permalink for %s/%s: %s", record.channel, record.message_ts, err.response.get("error"))
+        except Exception as err:  # noqa: BLE001 - the escalation goes out without the link
+            log.info("no permalink for %s/%s: %s", record.channel, record.message_ts, slack_problem(err))
             return None
 
     def is_private(self, record: AnswerRecord) -> bool:
@@ -112,8 +123,8 @@ class Buttons:
             return True
         try:
             info = self.client.conversations_info(channel=record.channel)["channel"]
-        except SlackApiError as err:
-            log.info("no channel info for %s: %s", record.channel, err.response.get("error"))
+        except Exception as err:  # noqa: BLE001 - when Slack cannot say, the text stays out of triage
+            log.info("no channel info for %s: %s", record.channel, slack_problem(err))
             return True
         return bool(info.get("is_private") or info.get("is_im") or info.get("is_mpim"))
 

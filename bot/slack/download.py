@@ -27,6 +27,7 @@ BINARY_TYPES = ("application/octet-stream", "binary/octet-stream")
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 3
 CHUNK_BYTES = 64 * 1024
+SIGN_IN_MARKS = (b'type="password"', b"type='password'", b"type=password", b"signin", b"sign_in", b"login")
 
 
 class DownloadRefused(BotError):
@@ -42,6 +43,21 @@ class MissingFilesScope(BotError):
         "Slack sent a sign-in page instead of the file, which means this app lacks the files:read permission; "
         "please ask a Slack admin to add it and reinstall the app."
     )
+
+
+class RedirectedAway(BotError):
+    """The file host redirected the download to a site outside the allow-list (and not to Slack's sign-in)."""
+
+    message = (
+        "Slack sent that download on to another website, so I did not follow it; "
+        "please upload the file itself to Slack."
+    )
+
+
+class WebPageNotFile(BotError):
+    """The download is a web page that is not Slack's sign-in page (a link's page, an error page)."""
+
+    message = "That link gave me a web page, not the file; please upload the screenshot or recording itself."
 
 
 class DownloadFailed(BotError):
@@ -147,7 +163,7 @@ class FileFetcher:
                 target = urljoin(url, err.headers.get("Location", ""))
                 if not self.hosts.allows(target):
                     log.warning("not following redirect from %s to %s", urlparse(url).netloc, urlparse(target).netloc)
-                    raise MissingFilesScope() from err
+                    raise (MissingFilesScope() if is_slack_sign_in(target) else RedirectedAway()) from err
                 url = target
             except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
                 log.warning("download from %s failed: %s", urlparse(url).netloc, err)
@@ -178,12 +194,24 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 def check_content(data: bytes, content_type: str) -> None:
-    """Refuse a sign-in page or any other non-media body."""
+    """Refuse a sign-in page (the files:read scope is missing), any other web page, or any other non-media body."""
     head = data[:512].lstrip().lower()
     if content_type == "text/html" or head.startswith((b"<!doctype html", b"<html")):
-        raise MissingFilesScope()
+        raise MissingFilesScope() if has_sign_in_form(data) else WebPageNotFile()
     if not content_type.startswith(MEDIA_PREFIXES) and content_type not in BINARY_TYPES:
         raise UnsupportedMedia()
+
+
+def has_sign_in_form(page: bytes) -> bool:
+    """Whether a web page holds a sign-in form: a form with a password field or a sign-in/login target."""
+    text = page.lower()
+    return b"<form" in text and any(mark in text for mark in SIGN_IN_MARKS)
+
+
+def is_slack_sign_in(url: str) -> bool:
+    """Whether a redirect goes to a Slack workspace (its sign-in page) rather than to another website."""
+    host = (urlparse(url).hostname or "").lower()
+    return host == "slack.com" or host.endswith(".slack.com")
 
 
 def claimed_mime(file: dict[str, Any]) -> str | None:

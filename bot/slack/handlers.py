@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, Respond
 from bot.settings import Settings
 from bot.slack.blocks import ESCALATE, FIXED, NOT_IT
 from bot.slack.buttons import Buttons
+from bot.slack.download import FileHosts
 from bot.slack.intake import from_command, from_mention, from_message, from_shortcut
 from bot.slack.responder import Responder
 
@@ -47,8 +48,19 @@ def guarded(listener: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def foreign_response_url(body: dict[str, Any], hosts: FileHosts) -> bool:
+    """Whether a request's response_url points outside Slack's hooks host (answering it would send the reply,
+    and what the bot read, to someone else's server)."""
+    url = body.get("response_url")
+    if url and not hosts.allows(str(url)):
+        log.warning("dropping a %s whose response_url is not on an allowed host", body.get("type") or "command")
+        return True
+    return False
+
+
 def register(app: App, settings: Settings, responder: Responder, buttons: Buttons) -> None:
     """Attach every listener to `app`."""
+    hosts = FileHosts.parse(settings.slack_response_hosts)
 
     @app.event("message")
     @guarded
@@ -67,6 +79,9 @@ def register(app: App, settings: Settings, responder: Responder, buttons: Button
     @app.command(COMMAND)
     @guarded
     def on_command(ack: Ack, body: dict[str, Any]) -> None:
+        if foreign_response_url(body, hosts):
+            ack()
+            return
         ask = from_command(body)
         if not ask.text:
             ack(text=USAGE, response_type="ephemeral")
@@ -78,7 +93,8 @@ def register(app: App, settings: Settings, responder: Responder, buttons: Button
     @guarded
     def on_shortcut(ack: Ack, body: dict[str, Any]) -> None:
         ack()
-        responder.submit_once(from_shortcut(body))
+        if not foreign_response_url(body, hosts):
+            responder.submit_once(from_shortcut(body))
 
     @app.action(FIXED)
     @app.action(NOT_IT)
@@ -86,4 +102,5 @@ def register(app: App, settings: Settings, responder: Responder, buttons: Button
     @guarded
     def on_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        buttons.press(body, action, respond)
+        if not foreign_response_url(body, hosts):
+            buttons.press(body, action, respond)

@@ -1,24 +1,31 @@
-"""Answer asks off the ack path: 👀, download, the engine, the threaded reply, the record, the result reaction."""
+"""Answer asks off the ack path: claim, admit, 👀, download and match within a budget, reply, record, react.
+
+Every ask ends in a reply or one sentence, once: a message is claimed in the store before it is worked on and
+finished when the reply is out (a claim left by a process that died is taken over by a redelivery once stale);
+asks over a user's or channel's rate, or beyond the queue, are told so; shutdown drains with a deadline and
+releases what never started.
+"""
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import uuid
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, Protocol
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.webhook import WebhookClient
 
 from bot.errors import BotError, EmptyQuery
 from bot.records import Answer, Attachment, Query
 from bot.settings import Settings
+from bot.slack.admission import RateLimiter, Refusal
 from bot.slack.blocks import Message, answer_message, error_message, notes_message
+from bot.slack.budget import Budget
 from bot.slack.claims import SlackStore
+from bot.slack.delivery import Delivery, DeliveryFailed
 from bot.slack.download import FileFetcher, transcript_preview
 from bot.slack.intake import Ask
 from bot.store import AnswerRecord, InputRecord, answer_record
@@ -32,6 +39,7 @@ RESULT_REACTIONS = {
     "no_match": "grey_question",
     "error": "warning",
 }
+RESTARTING = "I'm restarting and didn't get to this one; please ask again in a minute."
 
 
 class Engine(Protocol):
@@ -41,7 +49,7 @@ class Engine(Protocol):
 
 
 class Responder:
-    """Runs asks in a bounded worker pool and replies where each ask says; never lets an error go silent."""
+    """Runs admitted asks on `slack_workers` threads and replies where each ask says; never lets one go silent."""
 
     def __init__(
         self,
@@ -50,108 +58,220 @@ class Responder:
         client: WebClient,
         store: SlackStore,
         fetcher: FileFetcher | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         self.settings = settings
         self.engine = engine
-        self.client = client
         self.store = store
         self.fetcher = fetcher or FileFetcher(settings, client)
-        self.pool = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="supportbot-answer")
+        self.delivery = delivery or Delivery(settings, client)
+        self.limiter = RateLimiter(settings.slack_user_asks_per_minute, settings.slack_channel_asks_per_minute)
+        self.budget = Budget(settings.slack_workers, settings.slack_ask_seconds)
         self.escalate = bool(settings.slack_triage_channel)
         self.counts: Counter[str] = Counter()
-        self._busy = 0
-        self._idle = threading.Condition()
+        self._queue: queue.Queue[Ask | None] = queue.Queue()
+        self._state = threading.Condition()
+        self._busy = 0  # asks offered or admitted and not yet done
+        self._waiting = 0  # admitted asks no worker has started
+        self._held: set[str] = set()  # keys this process claimed and has not settled
+        self._closing = False  # no new asks are taken
+        self._stopped = False  # the drain deadline passed: queued asks are released, not started
+        self._workers = [
+            threading.Thread(target=self._work, name=f"supportbot-answer-{n}", daemon=True)
+            for n in range(settings.slack_workers)
+        ]
+        for worker in self._workers:
+            worker.start()
 
-    def submit(self, ask: Ask) -> Future[None]:
-        """Queue one ask for the workers."""
-        self._enter()
-        future = self.pool.submit(self.run, ask)
-        future.add_done_callback(lambda _: self._leave())
-        return future
-
+    # --- taking asks ------------------------------------------------------------------------------
     def submit_once(self, ask: Ask, delay: float = 0.0) -> None:
-        """Queue an ask unless its message was already claimed (retries, re-deliveries, message + mention).
+        """Take an ask unless its message was already claimed (retries, re-deliveries, message + mention).
 
         With a `delay`, the claim waits so that the same message's `message` event, which carries the files,
         can claim it first.
         """
         self._enter("offered")
         if delay > 0:
-            timer = threading.Timer(delay, self._claim, args=(ask,))
+            timer = threading.Timer(delay, self._offer, args=(ask,))
             timer.daemon = True
             timer.start()
         else:
-            self._claim(ask)
+            self._offer(ask)
 
-    def _claim(self, ask: Ask) -> None:
+    def _offer(self, ask: Ask) -> None:
         try:
-            if ask.key is None or self.store.claim(ask.key):
-                self.react(ask, WORKING)
-                self.submit(ask)
-            else:
+            if not self._claim(ask):
                 log.info("skipping %s: already handled", ask.key)
                 self._count("duplicates")
+            elif self._closing:
+                self._abandon(ask, reacted=False)
+            else:
+                self._admit(ask)
+        except Exception:
+            log.exception("taking a %s from %s in %s failed", ask.source, ask.user, ask.channel)
+            self._settle(ask, answered=False)
         finally:
             self._leave()
 
-    def _enter(self, counter: str | None = None) -> None:
-        with self._idle:
+    def _claim(self, ask: Ask) -> bool:
+        """Claim the ask's message for this process (always True for asks without a key)."""
+        if ask.key is None:
+            return True
+        with self._state:
+            if ask.key in self._held or not self.store.claim(ask.key, self.settings.slack_claim_stale_seconds):
+                return False
+            self._held.add(ask.key)
+            return True
+
+    def _admit(self, ask: Ask) -> None:
+        """Queue the ask, or tell the asker why not (over a rate limit, or the queue is full)."""
+        refusal: Refusal | None = self.limiter.admit(ask.user, ask.channel)
+        if refusal is None:
+            with self._state:
+                if self._waiting >= self.settings.slack_queue_size:
+                    refusal = "busy"
+                else:
+                    self._waiting += 1
+                    self._busy += 1
+        if refusal is not None:
+            self._shed(ask, refusal)
+            return
+        self.delivery.react(ask, WORKING)
+        self._queue.put(ask)
+
+    def _shed(self, ask: Ask, refusal: Refusal) -> None:
+        """An ask not taken: its claim is finished (it was answered, with a sentence) and the asker told once."""
+        log.info("not taking a %s from %s in %s: %s", ask.source, ask.user, ask.channel, refusal)
+        self._count(f"refused_{refusal}")
+        self._settle(ask, answered=True)
+        if refusal == "busy" or self.limiter.first_refusal(ask.user):
+            self.delivery.tell(ask, self.limiter.sentence(refusal))
+
+    def _abandon(self, ask: Ask, reacted: bool) -> None:
+        """An ask that never started before shutdown: release its claim (a redelivery is answered) and say so."""
+        self._count("released")
+        self._settle(ask, answered=False)
+        if reacted:
+            self.delivery.unreact(ask, WORKING)
+        self.delivery.tell(ask, RESTARTING)
+
+    def _settle(self, ask: Ask, answered: bool) -> None:
+        """Finish the ask's claim (answered) or release it (to be tried again); either way this process lets go.
+        A key this process does not hold (its claim failed) is left alone."""
+        with self._state:
+            if ask.key not in self._held:
+                return
+        try:
+            if answered:
+                self.store.finish(ask.key)
+            else:
+                self.store.release(ask.key)
+        except Exception:
+            log.exception("could not %s the claim on %s", "finish" if answered else "release", ask.key)
+        with self._state:
+            self._held.discard(ask.key)
+
+    # --- bookkeeping ------------------------------------------------------------------------------
+    def _enter(self, counter: str) -> None:
+        with self._state:
             self._busy += 1
-            if counter:
-                self.counts[counter] += 1
+            self.counts[counter] += 1
 
     def _leave(self) -> None:
-        with self._idle:
+        with self._state:
             self._busy -= 1
-            self._idle.notify_all()
+            self._state.notify_all()
 
     def _count(self, counter: str) -> None:
-        with self._idle:
+        with self._state:
             self.counts[counter] += 1
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until no ask is queued, waiting for its claim or being answered; False on timeout."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+        """Block until no ask is offered, queued or being answered; False on timeout."""
+        with self._state:
+            return self._state.wait_for(lambda: self._busy == 0, timeout)
 
-    def close(self) -> None:
-        """Finish queued asks, then stop the workers."""
-        self.wait_idle()
-        self.pool.shutdown(wait=True)
+    def close(self, timeout: float | None = None) -> bool:
+        """Stop taking asks, let those in progress finish for up to `timeout` (default `slack_drain_seconds`),
+        then release and tell the asks no worker started; True when nothing was left running."""
+        self._closing = True
+        drained = self.wait_idle(self.settings.slack_drain_seconds if timeout is None else timeout)
+        self._stopped = True
+        while True:
+            try:
+                ask = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if ask is not None:
+                self._started()
+                self._abandon(ask, reacted=True)
+                self._leave()
+        for _ in self._workers:
+            self._queue.put(None)
+        if not drained:
+            log.warning("shut down with %d asks still being answered; a redelivery will answer them", self._busy)
+        return drained
+
+    # --- answering --------------------------------------------------------------------------------
+    def _work(self) -> None:
+        while (ask := self._queue.get()) is not None:
+            self._started()
+            try:
+                if self._stopped:
+                    self._abandon(ask, reacted=True)
+                else:
+                    self.run(ask)
+            finally:
+                self._leave()
+
+    def _started(self) -> None:
+        with self._state:
+            self._waiting -= 1
 
     def run(self, ask: Ask) -> None:
-        """Answer one ask; any unexpected error becomes a generic sentence in the thread."""
+        """Answer one ask: work out the reply within the budget, deliver it, settle the claim, swap 👀."""
+        reaction: str | None = None
         try:
-            self.answer(ask)
+            record, message = self.prepare(ask)
+            reaction = self.deliver(ask, record, message)
         except Exception:
             log.exception("answering a %s from %s in %s failed", ask.source, ask.user, ask.channel)
-            record = ask_record(ask, uuid.uuid4().hex, "error", error="internal error")
-            try:
-                self.finish(ask, record, error_message([BotError.message]))
-            except Exception:
-                log.exception("could not report the failure to %s in %s", ask.user, ask.channel)
+        finally:
+            self._settle(ask, answered=reaction is not None)
+            self.delivery.unreact(ask, WORKING)
+            if reaction:
+                self.delivery.react(ask, reaction)
 
-    def answer(self, ask: Ask) -> None:
+    def prepare(self, ask: Ask) -> tuple[AnswerRecord, Message | None]:
+        """The record and the reply (None: stay silent); any failure becomes one sentence."""
+        try:
+            return self.budget.run(lambda: self.compose(ask))
+        except BotError as err:
+            log.info("a %s in %s got no answer: %s", ask.source, ask.channel, err.message)
+            return ask_record(ask, uuid.uuid4().hex, "error", error=err.message), error_message([err.message])
+        except Exception:
+            log.exception("answering a %s from %s in %s failed", ask.source, ask.user, ask.channel)
+            return ask_record(ask, uuid.uuid4().hex, "error", error="internal error"), error_message([BotError.message])
+
+    def compose(self, ask: Ask) -> tuple[AnswerRecord, Message | None]:
+        """Download the ask's files and match (no Slack side effects: this may run past its budget)."""
         answer_id = uuid.uuid4().hex
         attachments, notes, heard = self.gather(ask)
         failed = tuple(InputRecord(name, "file", error=why) for name, why in notes)
         text = "\n".join(t for t in (ask.text, *heard) if t)
         if not text and not attachments:
             message = notes_message(notes) if notes else error_message([EmptyQuery.message])
-            self.finish(ask, ask_record(ask, answer_id, "error", error=message.text, inputs=failed), message)
-            return
+            return ask_record(ask, answer_id, "error", error=message.text, inputs=failed), message
         try:
             answer = self.engine.match(Query(text=text, attachments=tuple(attachments)))
         except BotError as err:
             log.info("engine refused a %s in %s: %s", ask.source, ask.channel, err.message)
-            record = ask_record(ask, answer_id, "error", error=err.message, inputs=failed)
-            self.finish(ask, record, error_message([err.message]))
-            return
+            return ask_record(ask, answer_id, "error", error=err.message, inputs=failed), error_message([err.message])
         record = answer_record(
             answer, answer_id, source=ask.source, channel=ask.channel, user=ask.user, team=ask.team, message_ts=ask.ts
         )
         record = replace(record, inputs=record.inputs + failed)
-        self.finish(ask, record, self.reply_for(ask, answer, answer_id, notes))
+        return record, self.reply_for(ask, answer, answer_id, notes)
 
     def reply_for(self, ask: Ask, answer: Answer, answer_id: str, notes: list[tuple[str, str]]) -> Message | None:
         """The reply to post, or None to stay silent (an overheard message in a quiet channel)."""
@@ -175,66 +295,36 @@ class Responder:
                 heard.append(preview)
         return attachments, notes, heard
 
-    def finish(self, ask: Ask, record: AnswerRecord, message: Message | None) -> None:
-        """Store the answer, post the reply and swap 👀 for the result reaction; a silent no-match leaves no record."""
-        if message is not None:
-            self.store.record_answer(record)
+    def deliver(self, ask: Ask, record: AnswerRecord, message: Message | None) -> str | None:
+        """Store the one record (none for a silent no-match), post the reply (privately when the channel refuses
+        it) and note where it went.
+
+        Returns the result reaction ("" for a silent no-match), or None when the reply could not be delivered.
+        """
         self._count("answered" if record.decision != "error" else "failed")
-        if message is not None:
-            reply_ts = self.post(ask, message)
-            if reply_ts:
-                self.store.set_reply_ts(record.id, reply_ts)
-        self.unreact(ask, WORKING)
-        if message is not None:
-            self.react(ask, RESULT_REACTIONS.get(record.decision, "warning"))
-
-    def post(self, ask: Ask, message: Message) -> str | None:
-        """Reply in the ask's thread (or DM, or privately); falls back to a private reply when not in the channel."""
-        if ask.reply_in == "ephemeral":
-            self.respond(ask, message)
-            return None
-        thread_ts = ask.thread_ts if ask.reply_in == "thread" else None
+        if message is None:
+            return ""
+        self._store(record)
         try:
-            response = self.client.chat_postMessage(
-                channel=ask.channel,
-                thread_ts=thread_ts,
-                text=message.text,
-                blocks=message.blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-            return str(response["ts"])
-        except SlackApiError as err:
-            if not ask.response_url:
-                raise
-            log.warning("could not post in %s (%s); replying privately", ask.channel, err.response.get("error"))
-            self.respond(ask, message)
+            sent = self.delivery.reply(ask, message)
+        except DeliveryFailed as failed:
+            log.warning("reply to %s in %s was not delivered: %s", ask.user, ask.channel, failed.problem)
+            self._store(replace(record, error=joined(record.error, f"reply not delivered: {failed.problem}")))
             return None
+        if sent.ts or sent.note:
+            self._store(replace(record, reply_ts=sent.ts, error=joined(record.error, sent.note) or None))
+        return RESULT_REACTIONS.get(record.decision, "warning")
 
-    def respond(self, ask: Ask, message: Message) -> None:
-        if not ask.response_url:
-            raise ValueError(f"a {ask.source} ask has no response_url")
-        WebhookClient(ask.response_url).send(
-            text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False
-        )
-
-    def react(self, ask: Ask, name: str) -> None:
-        self.reaction("reactions_add", ask, name)
-
-    def unreact(self, ask: Ask, name: str) -> None:
-        self.reaction("reactions_remove", ask, name)
-
-    def reaction(self, method: str, ask: Ask, name: str) -> None:
-        """Add or remove a reaction on the asked-about message; a failure here is logged, never fatal."""
-        if not ask.ts or ask.source == "command":
-            return
+    def _store(self, record: AnswerRecord) -> None:
+        """Store (or update) the answer record; a store failure is logged and the reply still goes out."""
         try:
-            call: Any = getattr(self.client, method)
-            call(channel=ask.channel, timestamp=ask.ts, name=name)
-        except SlackApiError as err:
-            log.info("%s %s on %s failed: %s", method, name, ask.ts, err.response.get("error"))
+            self.store.record_answer(record)
         except Exception:
-            log.warning("%s %s on %s failed", method, name, ask.ts, exc_info=True)
+            log.exception("could not store answer %s", record.id)
+
+
+def joined(*notes: str | None) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def ask_record(ask: Ask, answer_id: str, decision: str, **fields: Any) -> AnswerRecord:

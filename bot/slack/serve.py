@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
-from socketserver import ThreadingMixIn
+from collections.abc import Callable, Iterable
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -21,25 +22,86 @@ from bot.slack.app import SlackApp, SlackNotConfigured, check_settings, create_a
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's requests are a few kB; anything over this is refused unread
+SIGNATURE_HEADERS = ("HTTP_X_SLACK_SIGNATURE", "HTTP_X_SLACK_REQUEST_TIMESTAMP")
+REQUEST_TIMEOUT_SECONDS = 10.0  # a client that stalls while sending holds a thread no longer than this
+BUSY_RESPONSE = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    """A WSGI server that serves each request on its own thread, so acks never queue behind each other."""
+class BoundedWSGIServer(WSGIServer):
+    """A WSGI server with at most `threads` requests in flight, each on its own thread; beyond that, 503 at once
+    (Slack retries it), so a flood cannot grow threads or memory without bound."""
 
-    daemon_threads = True
+    def __init__(self, address: tuple[str, int], handler: type[WSGIRequestHandler], threads: int = 16) -> None:
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(threads)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.warning("refusing a request from %s: every server thread is busy", client_address[0])
+            with contextlib.suppress(OSError):
+                request.sendall(BUSY_RESPONSE)
+            self.shutdown_request(request)
+            return
+        thread = threading.Thread(target=self._serve, args=(request, client_address), daemon=True)
+        thread.start()
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
 
 
 class QuietHandler(WSGIRequestHandler):
-    """Logs requests through `logging` at debug level instead of printing them."""
+    """Logs requests through `logging` at debug level instead of printing them; times out stalled clients."""
+
+    timeout = REQUEST_TIMEOUT_SECONDS
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
 
-def make_http_server(bolt: App, host: str, port: int) -> WSGIServer:
-    """The HTTP Events API server: bolt verifies each request's signature; events go to /slack/events."""
-    handler = SlackRequestHandler(bolt, path=EVENTS_PATH)
-    return make_server(host, port, handler, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+def guard_body(app: WSGIApp) -> WSGIApp:
+    """Refuse, before reading a byte of the body, an events POST without Slack's signature headers (401), without
+    a length (411) or over `MAX_BODY_BYTES` (413); bolt then checks the signature of what is left."""
+
+    def guarded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        status = refusal(environ)
+        if status is None:
+            return app(environ, start_response)
+        log.info("refused a request to %s: %s", environ.get("PATH_INFO"), status)
+        start_response(status, [("Content-Type", "text/plain")])
+        return [status.encode()]
+
+    return guarded
+
+
+def refusal(environ: dict[str, Any]) -> str | None:
+    """The status to refuse an events POST with, judged on its headers alone; None to let bolt read it (bolt
+    answers other requests 404 without reading them)."""
+    if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO") != EVENTS_PATH:
+        return None
+    if not all(environ.get(header) for header in SIGNATURE_HEADERS):
+        return "401 Unauthorized"
+    length = str(environ.get("CONTENT_LENGTH") or "")
+    if not length.isdigit():
+        return "411 Length Required"
+    if int(length) > MAX_BODY_BYTES:
+        return "413 Content Too Large"
+    return None
+
+
+def make_http_server(bolt: App, host: str, port: int, threads: int = 16) -> WSGIServer:
+    """The HTTP Events API server: bounded threads; unsigned or oversized bodies refused unread; bolt verifies
+    each request's signature; events go to /slack/events."""
+    server = BoundedWSGIServer((host, port), QuietHandler, threads)
+    server.set_app(guard_body(SlackRequestHandler(bolt, path=EVENTS_PATH)))
+    return server
 
 
 def socket_mode_handler(slack: SlackApp, settings: Settings) -> SocketModeHandler:
@@ -92,7 +154,7 @@ def serve(settings: Settings, stop: threading.Event | None = None) -> None:
 
 
 def serve_http(slack: SlackApp, settings: Settings, stop: threading.Event) -> None:
-    server = make_http_server(slack.bolt, settings.slack_host, settings.slack_port)
+    server = make_http_server(slack.bolt, settings.slack_host, settings.slack_port, settings.slack_http_threads)
     thread = threading.Thread(target=server.serve_forever, name="supportbot-http", daemon=True)
     thread.start()
     log.info("listening for Slack events on http://%s:%s%s", settings.slack_host, settings.slack_port, EVENTS_PATH)

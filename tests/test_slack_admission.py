@@ -1,0 +1,85 @@
+"""Load shedding pieces: the token buckets, the time budget, and where private replies may go."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.settings import Settings
+from bot.slack.admission import PRUNE_AT, RateLimiter
+from bot.slack.blocks import error_message
+from bot.slack.budget import Budget, TooSlow
+from bot.slack.delivery import Delivery, DeliveryFailed
+from bot.slack.intake import Ask
+from tests.fake_slack import BOT_TOKEN, FakeSlack, RecordingHost
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_each_user_and_channel_has_a_bucket_of_one_minutes_worth() -> None:
+    clock = Clock()
+    limiter = RateLimiter(user_per_minute=3, channel_per_minute=5, clock=clock)
+    assert [limiter.admit("U1", "C1") for _ in range(4)] == [None, None, None, "user"]
+    assert [limiter.admit("U2", "C1") for _ in range(3)] == [None, None, "channel"]
+    clock.now += 20.0  # one user token back (3 a minute), and 5/3 channel tokens
+    assert limiter.admit("U1", "C1") is None
+    assert limiter.admit("U2", "C1") == "channel", "U2's token was not spent when the channel refused"
+    assert limiter.admit("U2", "C2") is None
+
+
+def test_a_flood_is_told_once_a_minute() -> None:
+    clock = Clock()
+    limiter = RateLimiter(1, 100, clock=clock)
+    assert [limiter.first_refusal("U1") for _ in range(3)] == [True, False, False]
+    assert limiter.first_refusal("U2")
+    clock.now += 61
+    assert limiter.first_refusal("U1")
+    assert "more than 1 questions" in limiter.sentence("user") and "channel" in limiter.sentence("channel")
+
+
+def test_idle_buckets_are_dropped_so_memory_stays_bounded() -> None:
+    clock = Clock()
+    limiter = RateLimiter(10, 10, clock=clock)
+    for n in range(PRUNE_AT // 2 + 1):
+        limiter.admit(f"U{n}", f"C{n}")
+    clock.now += 60
+    limiter.admit("UNEW", "CNEW")
+    assert len(limiter._buckets) == 2
+
+
+def test_the_budget_returns_in_time_or_raises_and_bounds_abandoned_work() -> None:
+    budget = Budget(threads=1, seconds=0.3)
+    assert budget.run(lambda: 42) == 42
+    with pytest.raises(ZeroDivisionError):
+        budget.run(lambda: 1 // 0)
+    release = threading.Event()
+    with pytest.raises(TooSlow):
+        budget.run(release.wait)
+    with pytest.raises(TooSlow):
+        budget.run(lambda: 1)  # the only thread is still busy with the abandoned work
+    release.set()
+    assert budget.run(lambda: 2) == 2
+
+
+def test_private_replies_go_only_to_the_allowed_hook_hosts(fake: FakeSlack) -> None:
+    elsewhere = RecordingHost()
+    try:
+        delivery = Delivery(Settings(slack_response_hosts=fake.base), WebClient(BOT_TOKEN, base_url=fake.api_url))
+        ask = Ask("command", "C1", "U1", "hi", reply_in="ephemeral", response_url=f"{elsewhere.base}/hook")
+        with pytest.raises(DeliveryFailed):
+            delivery.respond(ask, error_message(["hello"]))
+        delivery.tell(ask, "busy")
+        assert elsewhere.requests == []
+        delivery.tell(Ask("command", "C1", "U1", response_url=fake.response_url("ok")), "busy")
+        assert fake.responded("ok")[0]["text"] == "busy"
+        assert Settings().slack_response_hosts == "hooks.slack.com"
+    finally:
+        elsewhere.close()
