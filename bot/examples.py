@@ -213,8 +213,8 @@ def as_input(item: ExampleInput | tuple[Any, ...]) -> ExampleInput:
 
 
 def learn_from_feedback(store: ExampleStore, record: AnswerRecord, kind: str, user: str) -> int | None:
-    """Turn a "This fixed it" / "Not it" press on an answer into an example or a negative of its best bug."""
-    bug_id = record.best_bug
+    """Turn a "This fixed it" / "Not it" press on an answer into an example or a negative of the bug it named."""
+    bug_id = record.offered_bug
     if bug_id is None or kind not in ("fixed", "not_it"):
         return None
     provenance = {
@@ -242,15 +242,16 @@ class Negatives:
         self.threshold = threshold
         self._vectors: dict[int, np.ndarray] = {}
 
-    def rejected(self, text: str) -> dict[str, float]:
-        """Each rejected bug with the highest similarity of this query to a query it was rejected for."""
+    def rejected(self, vector: np.ndarray) -> dict[str, float]:
+        """Each rejected bug with the highest similarity of this query (the vector of its whole text) to a query
+        it was rejected for."""
         negatives = self.store.negatives() if self.store.path.exists() else []
-        if not negatives or not text.strip():
+        if not negatives:
             return {}
         todo = [n for n in negatives if n.id not in self._vectors]
         for negative, vector in zip(todo, self.embedder.encode_texts([n.query_text for n in todo]), strict=True):
             self._vectors[negative.id] = vector
-        similarity = np.stack([self._vectors[n.id] for n in negatives]) @ self.embedder.encode_texts([text])[0]
+        similarity = np.stack([self._vectors[n.id] for n in negatives]) @ vector
         found: dict[str, float] = {}
         for negative, value in zip(negatives, similarity.tolist(), strict=True):
             if value >= self.threshold:

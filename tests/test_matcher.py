@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -7,18 +8,23 @@ from bot.errors import ExtractionError
 from bot.extract import Extractor
 from bot.index import KnowledgeIndex
 from bot.matcher import Matcher
+from bot.ranking import RankingModel, Reranker, load_model
 from bot.records import Attachment, Query
 from bot.refresh import build_refresher
-from bot.rerank import Reranker
 from bot.settings import Settings
 from tests.support import SAMPLE_BUGS, espeak, render_screenshot
 
 
 def build_matcher(
-    settings: Settings, embedder: Embedder, extractor: Extractor, reranker: Reranker | None = None
+    settings: Settings,
+    embedder: Embedder,
+    extractor: Extractor,
+    reranker: Reranker | None = None,
+    model: RankingModel | None = None,
 ) -> Matcher:
     build_refresher(settings, embedder, extractor).refresh()
-    return Matcher(settings, embedder, extractor, KnowledgeIndex(settings, embedder.fingerprint), reranker)
+    index = KnowledgeIndex(settings, embedder.fingerprint)
+    return Matcher(settings, embedder, extractor, index, reranker, model=model)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +135,9 @@ def test_native_image_search_with_a_multimodal_model(
     settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path, embed_model=str(tiny_clip), ocr=False)
     embedder = Embedder(settings)
     assert embedder.supports("image")
-    matcher = build_matcher(settings, embedder, Extractor(settings))
+    shipped = load_model(Settings())
+    model = replace(shipped, fit=replace(shipped.fit, embedder=str(tiny_clip)))  # as if calibrated with this model
+    matcher = build_matcher(settings, embedder, Extractor(settings), model=model)
     table = matcher.index.open_table()
     assert "image_vector" in table.schema.names
     kb_image = sample_knowledge / "python-no-module-yaml" / "screenshot.png"

@@ -49,12 +49,12 @@ def main(verbose: bool) -> None:
     )
 
 
-def ready_matcher(settings: Settings) -> Any:
-    """A matcher whose index exists (built now if missing)."""
+def ready_matcher(settings: Settings, model: Any = None) -> Any:
+    """A matcher whose index exists (built now if missing); `model` replaces the ranking model in force."""
     from bot.matcher import Matcher
     from bot.refresh import build_refresher
 
-    matcher = Matcher.from_settings(settings)
+    matcher = Matcher.from_settings(settings, model)
     if not matcher.index.exists():
         build_refresher(settings, matcher.embedder, matcher.extractor).refresh(
             progress=lambda items, n: progress(items, n, "indexing")

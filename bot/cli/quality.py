@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from bot.cli.common import JSON, KNOWLEDGE, emit, main, progress, ready_matcher
+from bot.errors import BotError
 from bot.settings import Settings, load_settings
 
 
@@ -15,12 +19,20 @@ from bot.settings import Settings, load_settings
 @KNOWLEDGE
 @click.option("--queries", "queries_file", type=click.Path(exists=True, path_type=Path), required=True)
 @JSON
+@click.option(
+    "--details",
+    "details_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write one JSON line per query (inputs' text, decision, top 5 with features, stage times) to this file.",
+)
 @click.option("--no-ocr", is_flag=True, help="Do not read text in query screenshots.")
 @click.option("--no-asr", is_flag=True, help="Do not transcribe query voice notes.")
 @click.option("--no-rerank", is_flag=True, help="Skip the reranker.")
 @click.option("--no-fts", is_flag=True, help="Dense search only.")
 @click.option("--no-dense", is_flag=True, help="Full-text search only (a keyword baseline).")
-def eval_cmd(knowledge_dir: Path | None, queries_file: Path, as_json: bool, **flags: bool) -> None:
+def eval_cmd(
+    knowledge_dir: Path | None, queries_file: Path, as_json: bool, details_file: Path | None, **flags: bool
+) -> None:
     """Score the engine on a labelled queries file."""
     from bot.evaluate import load_queries, run_eval
 
@@ -29,9 +41,24 @@ def eval_cmd(knowledge_dir: Path | None, queries_file: Path, as_json: bool, **fl
     overrides = {name[3:]: False for name, on in flags.items() if on}
     matcher = ready_matcher(base.model_copy(update=overrides))
     matcher.warm()
-    report = run_eval(matcher, load_queries(queries_file), lambda items: progress(items, None, "eval"))
+    queries = load_queries(queries_file)
+    with open_details(details_file) as details:
+        report = run_eval(matcher, queries, lambda items: progress(items, len(queries), "eval"), details)
     report["config"] = config_summary(matcher.settings, matcher)
     emit(report, as_json, format_report(report))
+
+
+@contextmanager
+def open_details(path: Path | None) -> Iterator[TextIO | None]:
+    """The details file, open for writing, or None."""
+    if path is None:
+        yield None
+        return
+    try:
+        with path.open("w", encoding="utf-8") as handle:
+            yield handle
+    except OSError as err:
+        raise BotError(f"Cannot write {path} ({err.strerror}); pass a writable --details file.") from err
 
 
 def config_summary(settings: Settings, matcher: Any) -> dict[str, Any]:
@@ -65,6 +92,10 @@ def format_report(report: dict[str, Any]) -> str:
         f"  {k:16s} n={v['n']:3d}  recall@1 {v['recall_at_1']:.3f}  MRR {v['mrr']:.3f}"
         for k, v in report["by_kind"].items()
     ]
+    lines += [
+        f"  confused {c['expected'] or '(not in the KB)'} -> {c['answered'] or '(no match)'}: {c['count']}"
+        for c in report["confusions"]
+    ]
     lat = report["latency_ms"]
     lines.append(f"latency ms p50 {lat['p50']}  p95 {lat['p95']}  peak RSS {report['peak_rss_mb']} MB")
     lines += [f"  {k:16s} p50 {v['p50']}  p95 {v['p95']}" for k, v in lat["by_kind"].items()]
@@ -75,16 +106,82 @@ def format_report(report: dict[str, Any]) -> str:
 @main.command("calibrate")
 @KNOWLEDGE
 @click.option("--queries", "queries_file", type=click.Path(exists=True, path_type=Path), required=True)
-@click.option("--precision", default=0.98, show_default=True, help="Match precision the match threshold must keep.")
 @click.option(
-    "--max-no-match", default=0.08, show_default=True, help="Largest share of in-KB queries answered no_match."
+    "--test",
+    "tests",
+    type=(click.Path(exists=True, file_okay=False, path_type=Path), click.Path(exists=True, path_type=Path)),
+    multiple=True,
+    help="Also measure on another labelled set: its knowledge folder and queries file (repeatable).",
 )
-def calibrate_cmd(knowledge_dir: Path | None, queries_file: Path, precision: float, max_no_match: float) -> None:
-    """Fit the confidence model and thresholds on a labelled set; prints TOML for a config file."""
-    from bot.calibrate import calibrate
-    from bot.evaluate import load_queries, to_query
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Model file to write [data_dir/ranking-model.json]."
+)
+@click.option("--precision", default=0.985, show_default=True, help="Match precision the match threshold must keep.")
+@click.option(
+    "--max-no-match", default=0.04, show_default=True, help="Largest share of in-KB queries answered no_match."
+)
+@JSON
+def calibrate_cmd(
+    knowledge_dir: Path | None,
+    queries_file: Path,
+    tests: tuple[tuple[Path, Path], ...],
+    out: Path | None,
+    precision: float,
+    max_no_match: float,
+    as_json: bool,
+) -> None:
+    """Fit the ranking model (weights, thresholds) on a labelled set, measure how it transfers, write the model file."""
+    from bot.ranking.calibrate import Targets, calibrate
+    from bot.ranking.model import FitInfo
 
-    matcher = ready_matcher(load_settings(knowledge_dir=knowledge_dir))
+    settings = load_settings(knowledge_dir=knowledge_dir)
+    results = labelled_answers(settings, queries_file)
+    measured = {set_name(q): labelled_answers(settings.model_copy(update={"knowledge_dir": k}), q) for k, q in tests}
+    created = datetime.now(UTC).strftime("%Y-%m-%d")
+    info = FitInfo(settings.embed_model, settings.ocr_engine, settings.asr_model, set_name(queries_file), created)
+    fitted = calibrate(results, info, Targets(precision, max_no_match), measured)
+    path = out or settings.data_dir / "ranking-model.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(fitted.model.to_json(), encoding="utf-8")
+    except OSError as err:
+        raise BotError(f"Cannot write the model to {path} ({err.strerror}); pass a writable --out file.") from err
+    report = {"model": str(path), **fitted.model.fit.l2, "figures": fitted.figures}
+    emit(report, as_json, format_calibration(fitted.model, fitted.figures, path))
+
+
+def labelled_answers(settings: Settings, queries_file: Path) -> list[tuple[Any, Any]]:
+    """The engine's answers to a labelled set, every feature computed, whatever ranking model is in force."""
+    from bot.evaluate import answer_all, load_queries
+    from bot.ranking.calibrate import FEATURES
+    from bot.ranking.model import neutral_model
+
     queries = load_queries(queries_file)
-    results = [(item, matcher.match(to_query(item))) for item in progress(queries, len(queries), "calibrating")]
-    click.echo(calibrate(results, precision, max_no_match).toml(), nl=False)
+    matcher = ready_matcher(settings, neutral_model(settings, (*FEATURES, "first")))
+    return answer_all(matcher, queries, lambda items: progress(items, len(queries), set_name(queries_file)))
+
+
+def set_name(queries_file: Path) -> str:
+    """A labelled set's name: its folder and file (`dev-set/queries.jsonl`), never a full path."""
+    return f"{queries_file.resolve().parent.name}/{queries_file.name}"
+
+
+def format_calibration(model: Any, figures: dict[str, dict[str, Any]], path: Path) -> str:
+    fit = model.fit
+    labels = {
+        name: {"fit": "fit (same set)", "grouped_cv": "grouped by bug family (CV)"}.get(name, name) for name in figures
+    }
+    width = max(len(label) for label in labels.values())
+    lines = [
+        f"fit on {fit.fit_on}: regularisation ranking {fit.l2['ranking']:g}, confidence {fit.l2['confidence']:g}; "
+        f"thresholds match {model.match_threshold:.3f}, uncertain {model.uncertain_threshold:.3f}",
+        f"  {'':{width}s}  queries  recall@1  MRR    match precision  no_match in-KB  no_match out-of-KB",
+    ]
+    for name, f in figures.items():
+        lines.append(
+            f"  {labels[name]:{width}s}  {f['queries']:7d}  {f['recall_at_1']:.3f}     {f['mrr']:.3f}  "
+            f"{f['match_precision']:.3f}            {f['no_match_rate_in_kb']:.3f}           "
+            f"{f['no_match_rate_out_of_kb']:.3f}"
+        )
+    lines.append(f"wrote {path}; use it with SUPPORTBOT_RANKING_MODEL={path}")
+    return "\n".join(lines)

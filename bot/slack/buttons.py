@@ -59,7 +59,7 @@ class Buttons:
         self, record: AnswerRecord, user: str, kind: FeedbackKind, body: dict[str, Any], respond: Respond
     ) -> None:
         """Record "fixed it" / "not it" (with the bug it was about) and acknowledge it on the reply."""
-        self.store.record_feedback(record.id, user, kind, record.best_bug, {"channel": record.channel})
+        self.store.record_feedback(record.id, user, kind, record.offered_bug, {"channel": record.channel})
         if self.examples is not None:
             learn_from_feedback(self.examples, record, kind, user)
         keep: tuple[str, ...] = ()
