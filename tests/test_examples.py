@@ -154,7 +154,7 @@ def test_an_example_counts_only_for_repeats_of_its_input(settings: Settings, sha
 
 
 def test_not_it_counts_against_that_bug_for_near_identical_queries(settings: Settings, shared_models: dict) -> None:
-    """"Not it" is a fitted feature: the bug drops in rank score and in confidence (it is no longer a sure match),
+    """A "Not it" is a fitted feature: the bug drops in rank score and in confidence (it is no longer a sure match),
     for a query nearly identical to the rejected one only."""
     refresh(settings, shared_models)
     matcher = matcher_for(settings, shared_models)
