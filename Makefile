@@ -30,4 +30,5 @@ test: setup system
 
 lint: setup
 	$(BIN)/ruff check bot tests
+	$(BIN)/ruff format --check bot tests
 	$(BIN)/mypy bot

@@ -158,3 +158,37 @@ def test_reranker_decides_the_final_order(
     bugs = matcher.index.snapshot().bugs(ids)
     scores = reranker.model.predict([(query, bugs[i].doc_text) for i in ids])
     assert ids == [i for _, i in sorted(zip(scores, ids, strict=True), key=lambda p: -p[0])]
+
+
+class CountingEmbedder:
+    """The real embedder, noting every text it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def encode_texts(self, texts: list[str]) -> object:
+        self.texts += texts
+        return self.inner.encode_texts(texts)
+
+
+def test_each_view_is_embedded_once_even_after_a_second_listen(matcher: Matcher, tmp_path: Path) -> None:
+    note = Attachment("note.wav", espeak("psql says the role deploy does not exist", tmp_path, "-s", "140"))
+    shot = screenshot(tmp_path, ["$ psql -d orders", 'FATAL:  role "deploy" does not exist'])
+    counting = CountingEmbedder(matcher.embedder)
+    again = Matcher(matcher.settings, counting, matcher.extractor, matcher.index)  # type: ignore[arg-type]
+    answer = again.match(Query(attachments=(shot, note)))
+    assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
+    heard = answer.inputs[1].text
+    assert "\n" in heard, "the voice note was heard twice"
+    assert len(counting.texts) == len(set(counting.texts)), "no view is embedded twice"
+    assert sum(answer.inputs[0].text == t for t in counting.texts) == 1, "the screenshot's view is searched once"
+
+
+def test_knowledge_statistics_are_derived_when_a_snapshot_opens(matcher: Matcher) -> None:
+    snapshot = matcher.index.snapshot()
+    assert snapshot.derived is not None and set(snapshot.derived.stats.bugs) == set(SAMPLE_BUGS)
+    assert snapshot.derived.vocabulary and set(snapshot.bugs(list(SAMPLE_BUGS))) == set(SAMPLE_BUGS)

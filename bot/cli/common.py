@@ -20,10 +20,10 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 def progress(items: Iterable[T], total: int | None = None, label: str = "") -> Iterable[T]:
-    """A progress bar on stderr (hidden when stderr is not a terminal and the job is short)."""
+    """A progress bar on stderr, shown only when stderr is a terminal (logs and pipes stay clean)."""
     from tqdm import tqdm
 
-    return tqdm(items, total=total, desc=label, file=sys.stderr, leave=False, mininterval=1.0)
+    return tqdm(items, total=total, desc=label, file=sys.stderr, leave=False, mininterval=1.0, disable=None)
 
 
 def emit(data: Any, as_json: bool, text: str) -> None:
