@@ -75,6 +75,10 @@ class Searched:
         """The vector of every input's text together."""
         return self.vectors[whole_view(self.views).text]
 
+    def candidates(self, rrf_k: int) -> list[Candidate]:
+        """Every search's results fused into candidate bugs, best first."""
+        return fuse([r for found in self.rankings.values() for r in found], rrf_k)
+
 
 class Matcher:
     """Answers queries against one knowledge index; models are passed in and loaded once."""
@@ -139,11 +143,11 @@ class Matcher:
         if not views and not images:
             return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
         searched = self.search(snapshot, views, images, timer)
-        candidates = fuse([r for v in searched.rankings.values() for r in v], self.settings.rrf_k)
+        candidates = searched.candidates(self.settings.rrf_k)
         if clips and candidates and self.settings.asr_focus:
             inputs = self.listen_again(snapshot, inputs, clips, candidates, timer)
             searched = self.search(snapshot, query_views(inputs), images, timer, searched)
-            candidates = fuse([r for v in searched.rankings.values() for r in v], self.settings.rrf_k)
+            candidates = searched.candidates(self.settings.rrf_k)
         if self.reranker is not None and candidates:
             with timer.stage("rerank"):
                 text = " \n".join(v.text for v in searched.views)

@@ -131,15 +131,18 @@ def calibrate_cmd(
     as_json: bool,
 ) -> None:
     """Fit the ranking model (weights, thresholds) on a labelled set, measure how it transfers, write the model file."""
-    from bot.ranking.calibrate import Targets, calibrate
+    from bot.ranking.calibrate import FEATURES, Targets, calibrate
     from bot.ranking.model import FitInfo
 
     settings = load_settings(knowledge_dir=knowledge_dir)
-    results = labelled_answers(settings, queries_file)
-    measured = {set_name(q): labelled_answers(settings.model_copy(update={"knowledge_dir": k}), q) for k, q in tests}
+    names = (*FEATURES, "rerank") if settings.rerank_model and settings.rerank else FEATURES
+    results = labelled_answers(settings, queries_file, names)
+    measured = {
+        set_name(q): labelled_answers(settings.model_copy(update={"knowledge_dir": k}), q, names) for k, q in tests
+    }
     created = datetime.now(UTC).strftime("%Y-%m-%d")
     info = FitInfo(settings.embed_model, settings.ocr_engine, settings.asr_model, set_name(queries_file), created)
-    fitted = calibrate(results, info, Targets(precision, max_no_match), measured)
+    fitted = calibrate(results, info, Targets(precision, max_no_match), measured, names)
     path = out or settings.data_dir / "ranking-model.json"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,14 +153,13 @@ def calibrate_cmd(
     emit(report, as_json, format_calibration(fitted.model, fitted.figures, path))
 
 
-def labelled_answers(settings: Settings, queries_file: Path) -> list[tuple[Any, Any]]:
-    """The engine's answers to a labelled set, every feature computed, whatever ranking model is in force."""
+def labelled_answers(settings: Settings, queries_file: Path, names: tuple[str, ...]) -> list[tuple[Any, Any]]:
+    """The engine's answers to a labelled set with the features `names` computed, whatever model is in force."""
     from bot.evaluate import answer_all, load_queries
-    from bot.ranking.calibrate import FEATURES
     from bot.ranking.model import neutral_model
 
     queries = load_queries(queries_file)
-    matcher = ready_matcher(settings, neutral_model(settings, (*FEATURES, "first")))
+    matcher = ready_matcher(settings, neutral_model(settings, (*names, "first")))
     return answer_all(matcher, queries, lambda items: progress(items, len(queries), set_name(queries_file)))
 
 
