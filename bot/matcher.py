@@ -276,7 +276,9 @@ class Matcher:
             top = [c for c in candidates[: self.settings.top_k] if c.bug_id in bugs]
             derived: Derived = snapshot.derived
             query = QueryText.of(inputs)
-            ranked = rank(top, query, derived.stats, self.model, rejected, keep_order=self.reranker is not None)
+            # a cross-encoder orders the candidates, unless the model reads its score as a feature
+            ordered = self.reranker is not None and "rerank" not in self.model.ranking
+            ranked = rank(top, query, derived.stats, self.model, rejected, keep_order=ordered)
             decision, confidence = decide(ranked, self.model)
             matches = tuple(as_match(r, bugs) for r in ranked)
         return Answer(decision, round(confidence, 4), matches, tuple(inputs), timer.ms)

