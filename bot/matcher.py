@@ -122,6 +122,12 @@ class Matcher:
         self.index.check_model(self.embedder.name, self.embedder.dimension)
         self.index.snapshot()
 
+    @property
+    def reads_rerank(self) -> bool:
+        """Whether the ranking model reads the cross-encoder's score as a feature (then it orders the fused
+        candidates itself); otherwise a configured cross-encoder orders them."""
+        return "rerank" in self.model.features
+
     def derive(self, snapshot: Snapshot) -> Derived:
         """The knowledge base's vocabulary (to bias speech recognition) and its statistics (for the features)."""
         texts = snapshot.texts()
@@ -151,7 +157,7 @@ class Matcher:
         if self.reranker is not None and candidates:
             with timer.stage("rerank"):
                 text = " \n".join(v.text for v in searched.views)
-                candidates = self.reranker.rerank(text, candidates, snapshot)
+                candidates = self.reranker.rerank(text, candidates, snapshot, reorder=not self.reads_rerank)
         rejected = self.negatives.rejected(searched.whole) if self.negatives and searched.views else {}
         return self.decide(snapshot, candidates, inputs, rejected, timer)
 
@@ -276,8 +282,7 @@ class Matcher:
             top = [c for c in candidates[: self.settings.top_k] if c.bug_id in bugs]
             derived: Derived = snapshot.derived
             query = QueryText.of(inputs)
-            # a cross-encoder orders the candidates, unless the model reads its score as a feature
-            ordered = self.reranker is not None and "rerank" not in self.model.ranking
+            ordered = self.reranker is not None and not self.reads_rerank
             ranked = rank(top, query, derived.stats, self.model, rejected, keep_order=ordered)
             decision, confidence = decide(ranked, self.model)
             matches = tuple(as_match(r, bugs) for r in ranked)

@@ -192,3 +192,18 @@ def test_knowledge_statistics_are_derived_when_a_snapshot_opens(matcher: Matcher
     snapshot = matcher.index.snapshot()
     assert snapshot.derived is not None and set(snapshot.derived.stats.bugs) == set(SAMPLE_BUGS)
     assert snapshot.derived.vocabulary and set(snapshot.bugs(list(SAMPLE_BUGS))) == set(SAMPLE_BUGS)
+
+
+def test_a_model_that_reads_the_cross_encoder_score_orders_the_fused_candidates_itself(
+    tmp_path: Path, sample_knowledge: Path, tiny_cross_encoder: Path, shared_models: dict
+) -> None:
+    settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path, rerank_model=str(tiny_cross_encoder))
+    shipped = load_model(Settings())
+    reads = replace(shipped, features=(*shipped.features, "rerank"), ranking={**shipped.ranking, "rerank": 0.0})
+    plain = build_matcher(settings, shared_models["embedder"], shared_models["extractor"], model=shipped)
+    query = Query(text="nginx bad gateway 502 on the server")
+    fused = [m.bug.id for m in plain.match(query).matches]
+    matcher = Matcher(settings, plain.embedder, plain.extractor, plain.index, Reranker(settings), model=reads)
+    answer = matcher.match(query)
+    assert [m.bug.id for m in answer.matches] == fused, "the same candidates in the same order: the score weighs 0 here"
+    assert all(0.0 < m.features["rerank"] < 1.0 for m in answer.matches)
