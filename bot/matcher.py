@@ -184,13 +184,15 @@ class Matcher:
         return [self.spoken(i) for i in inputs], clips
 
     def spoken(self, item: QueryInput) -> QueryInput:
-        """Numbers said in words become digits in messages and transcripts (when `spoken_numbers` is on)."""
-        if not self.settings.spoken_numbers or item.kind == "image":
+        """Numbers said in words become digits in messages and in what was heard (when `spoken_numbers` is on);
+        text read on screens and in logs stays as it was."""
+        if not self.settings.spoken_numbers:
             return item
         lines = tuple(
             replace(line, text=spoken_numbers(line.text)) if line.origin == "speech" else line for line in item.lines
         )
-        return replace(item, text=spoken_numbers(item.text), lines=lines)
+        text = spoken_numbers(item.text) if item.kind in ("text", "audio") else item.text
+        return replace(item, text=text, lines=lines)
 
     def listen_again(
         self,
