@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system demo test lint
+.PHONY: setup system demo test lint ranking-model
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,4 +33,14 @@ test: setup system
 
 lint: setup
 	$(BIN)/ruff check bot tests
+	$(BIN)/ruff format --check bot tests
 	$(BIN)/mypy bot
+
+# Refit the shipped ranking model (after intake, OCR or speech recognition change what the features read):
+# fit on the dev set, measured on the shipped examples and, with MESSY=<folder made by make_wild.py from the
+# dev set>, on those messy variants too. Prints the figures and rewrites bot/ranking/default_model.json.
+DEV_SET ?= ../shared/dev-set
+ranking-model: setup
+	HF_HUB_OFFLINE=1 $(BIN)/supportbot calibrate --knowledge $(DEV_SET)/knowledge --queries $(DEV_SET)/queries.jsonl \
+		--test knowledge examples/queries.jsonl $(if $(MESSY),--test $(DEV_SET)/knowledge $(MESSY)/queries.jsonl) \
+		--out bot/ranking/default_model.json

@@ -6,7 +6,7 @@ responder runs the engine in (`Settings.slack_workers`) — and times every quer
 worker starts it), service time (`matcher.match`) and total latency (submit → answer). The 1-worker burst
 runs each query alone; every other pool's top bugs must equal its answers.
 
-    cd /work/main && HF_HUB_OFFLINE=1 .venv/bin/python -m bench.burst
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.burst
     HF_HUB_OFFLINE=1 .venv/bin/python -m bench.burst --pools 3,4 --count 20 --data-dir /tmp/burst-data
 """
 

@@ -1,6 +1,6 @@
 """CPU inference speed: MiniLM on torch vs ONNX Runtime (fp32, int8), the OCR engines and faster-whisper threads.
 
-    python -m bench.inference [--only embed,ocr,asr] [--onnx-dir /work/scratch/onnx]
+    python -m bench.inference [--only embed,ocr,asr] [--onnx-dir DIR]   # DIR: default a new temporary folder
 
 Embedding: throughput (sentences/s, batch 32, 256 sentences), single-query latency p50/p95 (the 82
 dev-set text queries, batch 1), mean/min cosine to the torch embeddings, and dev-set text-query
@@ -209,7 +209,7 @@ def bench_asr(runs: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", default="embed,ocr,asr")
-    ap.add_argument("--onnx-dir", type=Path, default=Path("/work/scratch/onnx"))
+    ap.add_argument("--onnx-dir", type=Path, help="Where exported ONNX models go (default: a new temporary folder).")
     ap.add_argument("--embed-configs", help="comma-separated name fragments; the first run is the reference")
     ap.add_argument("--ocr-images", type=int, default=191)
     ap.add_argument("--asr-runs", type=int, default=2)
@@ -218,7 +218,7 @@ def main() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     parts = args.only.split(",")
     if "embed" in parts:
-        bench_embed(args.onnx_dir, args.embed_configs)
+        bench_embed(args.onnx_dir or Path(tempfile.mkdtemp(prefix="supportbot-onnx-")), args.embed_configs)
     if "ocr" in parts:
         bench_ocr(args.ocr_images)
     if "asr" in parts:

@@ -1,13 +1,13 @@
 """Build LanceDB tables of 10k/100k/1M synthetic known-bug rows and measure search on them.
 
-    python -m bench.scale_search --sizes 10k,100k --dir /work/scratch/ann
-    python -m bench.scale_search --sizes 1m --dir /work/scratch/ann          # alone: ~25 min, ~3 GB disk
-    python -m bench.scale_search --sizes 100k --reuse --sweep 8/5,16/10,32/20  # re-query, other knobs
+    python -m bench.scale_search --sizes 10k,100k --dir /tmp/ann
+    python -m bench.scale_search --sizes 1m --dir /tmp/ann          # alone: ~25 min, ~3 GB disk
+    python -m bench.scale_search --sizes 100k --dir /tmp/ann --reuse --sweep 8/5,16/10,32/20  # re-query, other knobs
 
 Per size it prints build time (data, ANN index, FTS + bitmap indexes), disk size, p50/p95 latency of
 exact, vector, FTS, hybrid (vector + FTS, RRF-fused) and filtered vector search, recall@10 of the ANN
 search (and of the filtered one) against `bypass_vector_index()`, and peak RSS of the build and of the
-query process. The index comes from `bot.ann.choose_ann_index` unless overridden by flags. Build and
+query process. The index comes from `bot.ann.choose_ann_index` (its partitions overridable by a flag). Build and
 query run in fresh `spawn` processes (LanceDB is not fork-safe), so each peak RSS is its own.
 """
 
@@ -184,30 +184,23 @@ def _in_child(fn: Any, *args: Any) -> Any:
 
 
 def _configs(rows: int, args: argparse.Namespace) -> tuple[AnnConfig | None, list[AnnConfig | None]]:
-    """The build config (auto or from flags) and the query-time variants to measure on it."""
+    """The build config (auto, partitions from the flag if given) and the query-time variants to measure on it."""
     cfg = choose_ann_index(rows, DIM, min_rows=args.ann_min_rows)
-    if args.index_type:
-        parts = args.partitions or max(1, rows // 4096)
-        sub = DIM // 8 if "PQ" in args.index_type else None
-        cfg = AnnConfig(args.index_type, parts, nprobes=8, refine_factor=None, num_sub_vectors=sub)
     if cfg and args.partitions:
         cfg = replace(cfg, num_partitions=args.partitions)
     if cfg is None or not args.sweep:
         return cfg, [cfg]
     variants: list[AnnConfig | None] = []
     for spec in args.sweep.split(","):
-        nprobes, refine, *ef = (int(x) for x in spec.split("/"))
-        variants.append(replace(cfg, nprobes=nprobes, refine_factor=refine or None, ef=ef[0] if ef else None))
+        nprobes, refine = (int(x) for x in spec.split("/"))
+        variants.append(replace(cfg, nprobes=nprobes, refine_factor=refine or None))
     return cfg, variants
 
 
 def _fmt_cfg(cfg: AnnConfig | None) -> str:
     if cfg is None:
         return "exact (no ANN)"
-    return (
-        f"{cfg.index_type} p={cfg.num_partitions} sv={cfg.num_sub_vectors} "
-        f"nprobes={cfg.nprobes} refine={cfg.refine_factor} ef={cfg.ef}"
-    )
+    return f"{cfg.index_type} p={cfg.num_partitions} nprobes={cfg.nprobes} refine={cfg.refine_factor}"
 
 
 def _print_row(label: str, b: dict[str, Any], r: dict[str, Any]) -> None:
@@ -233,16 +226,15 @@ HEADER = (
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k, 100k, 1m or a number")
-    ap.add_argument("--dir", default="/work/scratch/ann", help="LanceDB directory (not in the repo)")
+    ap.add_argument("--dir", required=True, help="LanceDB directory to build in (outside the repository)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--limit", type=int, default=50, help="rows per search for the latency runs")
     ap.add_argument("--reuse", action="store_true", help="query existing tables, don't rebuild")
     ap.add_argument("--ann-min-rows", type=int, default=10_000, help="brute-force cut-off for auto")
-    ap.add_argument("--index-type", choices=["IVF_PQ", "IVF_SQ", "IVF_HNSW_SQ"], help="override auto choice")
     ap.add_argument("--partitions", type=int)
     ap.add_argument("--real", action="store_true", help="MiniLM embeddings of the text (slow; <=20k)")
     ap.add_argument("--no-recall", action="store_true", help="latency only: skip the exact ground truth")
-    ap.add_argument("--sweep", help="query-time variants nprobes/refine[/ef], comma-separated")
+    ap.add_argument("--sweep", help="query-time variants nprobes/refine, comma-separated")
     args = ap.parse_args()
     print(HEADER, "\n|" + "---|" * 12, flush=True)
     for label in args.sizes.split(","):

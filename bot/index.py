@@ -8,7 +8,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,14 +144,25 @@ def catalog(settings: Settings) -> Any:
     return lance_folder(settings) or connect(settings)
 
 
-class Snapshot:
-    """A read view pinned to one table version: every search of a query sees the same state."""
+@dataclass(frozen=True)
+class BugEntry:
+    """One bug as a snapshot holds it: its display record and the (kind, text) of its knowledge rows."""
 
-    def __init__(self, table: Any, settings: Settings) -> None:
+    bug: KnownBug
+    rows: tuple[tuple[str, str], ...]
+
+
+class Snapshot:
+    """A read view pinned to one table version: every search of a query sees the same state. The bugs' records
+    and knowledge texts are read once, when it opens, and so is whatever `derive` computes from them."""
+
+    def __init__(self, table: Any, settings: Settings, derive: Callable[[Snapshot], Any] | None = None) -> None:
         self.table = table
         self.version: int = table.version
         self._ann = ann_config(table) if table.list_indices() else None
         self.examples: int = table.count_rows("kind = 'example'")
+        self.entries = read_entries(table)
+        self.derived: Any = derive(self) if derive is not None else None
 
     def dense(self, vector: np.ndarray, limit: int, column: str = "vector", where: str | None = None) -> list[Hit]:
         """The `limit` nearest rows (optionally only those matching the SQL filter `where`), best first."""
@@ -172,48 +183,38 @@ class Snapshot:
         rows = query.select(["bug_id", "kind", "source", "text", "_score"]).to_list()
         return [Hit(r["bug_id"], r["kind"], r["source"], r["text"], float(r["_score"])) for r in rows]
 
-    def texts(self, bug_ids: Sequence[str] | None = None, where: str | None = None) -> dict[str, list[tuple[str, str]]]:
-        """The (kind, text) of every row of these bugs (all bugs when `bug_ids` is None; only rows matching the
-        SQL filter `where` if given), grouped per bug."""
-        if bug_ids is not None and not bug_ids:
-            return {}
-        scopes = ([f"bug_id IN ({quote_all(bug_ids)})"] if bug_ids is not None else []) + (
-            [f"({where})"] if where else []
-        )
-        query = self.table.search()
-        if scopes:
-            query = query.where(" AND ".join(scopes))
-        grouped: dict[str, list[tuple[str, str]]] = {b: [] for b in bug_ids or ()}
-        for row in query.select(["bug_id", "kind", "text"]).limit(None).to_list():
-            grouped.setdefault(row["bug_id"], []).append((row["kind"], row["text"]))
-        return grouped
-
-    def doc_texts(self) -> list[str]:
-        """Every bug's description text (one per bug)."""
-        rows = self.table.search().where("kind = 'doc'").select(["text"]).limit(None).to_list()
-        return [r["text"] for r in rows]
+    def texts(self, bug_ids: Sequence[str] | None = None) -> dict[str, list[tuple[str, str]]]:
+        """The (kind, text) of every knowledge row (learned examples aside) of these bugs, or of all bugs."""
+        chosen = self.entries if bug_ids is None else {b: self.entries[b] for b in bug_ids if b in self.entries}
+        return {bug_id: list(entry.rows) for bug_id, entry in chosen.items()}
 
     def bugs(self, bug_ids: Sequence[str]) -> dict[str, KnownBug]:
-        """The display records of these bugs, from their `doc` rows."""
-        if not bug_ids:
-            return {}
-        rows = (
-            self.table.search()
-            .where(f"kind = 'doc' AND bug_id IN ({quote_all(bug_ids)})")
-            .select(["bug_id", "meta", "entry_hash"])
-            .limit(len(bug_ids))
-            .to_list()
-        )
-        return {r["bug_id"]: bug_from_meta(r["meta"], r["entry_hash"]) for r in rows}
+        """The display records of these bugs (those in this version), in the order asked."""
+        return {b: self.entries[b].bug for b in bug_ids if b in self.entries}
+
+
+def read_entries(table: Any) -> dict[str, BugEntry]:
+    """Every bug's record (from its `doc` row) and knowledge rows, in one read of the text columns."""
+    query = table.search().where("kind != 'example'").select(["bug_id", "kind", "text", "meta", "entry_hash"])
+    rows: dict[str, list[tuple[str, str]]] = {}
+    records: dict[str, KnownBug] = {}
+    for row in query.limit(None).to_list():
+        rows.setdefault(row["bug_id"], []).append((row["kind"], row["text"]))
+        if row["kind"] == "doc":
+            records[row["bug_id"]] = bug_from_meta(row["meta"], row["entry_hash"])
+    return {b: BugEntry(record, tuple(rows[b])) for b, record in records.items()}
 
 
 class KnowledgeIndex:
     """Owns one knowledge table: pinned snapshots for readers, atomic whole-entry writes for the refresher."""
 
-    def __init__(self, settings: Settings, fingerprint: str, db: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, fingerprint: str, db: Any = None, derive: Callable[[Snapshot], Any] | None = None
+    ) -> None:
         self.settings = settings
         self.name = table_name(settings, fingerprint)
         self._db = db
+        self._derive = derive
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
         self._checked = 0.0
@@ -240,9 +241,15 @@ class KnowledgeIndex:
             if self._snapshot is None or now - self._checked >= self.settings.index_check_seconds:
                 latest = self.open_table()
                 if self._snapshot is None or latest.version != self._snapshot.version:
-                    self._snapshot = Snapshot(latest, self.settings)
+                    self._snapshot = Snapshot(latest, self.settings, self._derive)
                 self._checked = now
             return self._snapshot
+
+    def derive_with(self, derive: Callable[[Snapshot], Any]) -> None:
+        """Compute `derive(snapshot)` when each snapshot opens (as `snapshot.derived`), starting with the next one."""
+        with self._lock:
+            self._derive = derive
+            self._snapshot = None
 
     def check_model(self, model: str, dim: int) -> None:
         """Fail clearly when the stored vectors were made by another model."""

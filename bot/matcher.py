@@ -1,4 +1,4 @@
-"""The engine: `Matcher.match(Query)` runs decode → extract → embed → search → fuse → rerank → decide."""
+"""The engine: `Matcher.match(Query)` runs read inputs → views (built once) → embed once → search → rank → decide."""
 
 from __future__ import annotations
 
@@ -9,19 +9,30 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.decision import QueryText, confidence, decide, feature_vector, ranking_score
 from bot.embed import Embedder
 from bot.errors import BotError
 from bot.extract import Extractor, vocabulary_from_texts
-from bot.fusion import Ranking, View, fuse, query_views
 from bot.index import Hit, KnowledgeIndex, Snapshot
-from bot.lexicon import Lexicon
 from bot.media import clean_text, decode_attachment
 from bot.negatives import Negatives
+from bot.ranking import (
+    KnowledgeStats,
+    QueryText,
+    Ranked,
+    Ranking,
+    RankingModel,
+    Reranker,
+    View,
+    decide,
+    fuse,
+    load_model,
+    query_views,
+    rank,
+    spoken_numbers,
+    whole_view,
+)
 from bot.records import Answer, Candidate, Match, Media, Query, QueryInput
-from bot.rerank import Reranker
 from bot.settings import Settings
-from bot.spoken import spoken_numbers
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -44,6 +55,32 @@ class Timer:
             self.ms[name] = self.ms.get(name, 0.0) + (time.perf_counter() - started) * 1000.0
 
 
+@dataclass(frozen=True)
+class Derived:
+    """What the matcher derives from one index version, when its snapshot opens."""
+
+    vocabulary: list[str]
+    stats: KnowledgeStats
+
+
+@dataclass(frozen=True)
+class Searched:
+    """A query's views with each one's vector and search results; `whole` is the vector of the whole query."""
+
+    views: list[View]
+    vectors: dict[str, Any]
+    rankings: dict[str, list[Ranking]]
+
+    @property
+    def whole(self) -> Any:
+        """The vector of every input's text together."""
+        return self.vectors[whole_view(self.views).text]
+
+    def candidates(self, rrf_k: int) -> list[Candidate]:
+        """Every search's results fused into candidate bugs, best first."""
+        return fuse([r for found in self.rankings.values() for r in found], rrf_k)
+
+
 class Matcher:
     """Answers queries against one knowledge index; models are passed in and loaded once."""
 
@@ -55,6 +92,7 @@ class Matcher:
         index: KnowledgeIndex,
         reranker: Reranker | None = None,
         negatives: Negatives | None = None,
+        model: RankingModel | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -62,24 +100,40 @@ class Matcher:
         self.index = index
         self.reranker = reranker
         self.negatives = negatives
-        self._stats: KnowledgeStats | None = None
+        self.model = model or load_model(settings)
+        index.derive_with(self.derive)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Matcher:
-        """Build the engine the settings describe (models load lazily, once)."""
+    def from_settings(cls, settings: Settings, model: RankingModel | None = None) -> Matcher:
+        """Build the engine the settings describe (the ranking model in force, unless `model`, is checked now;
+        other models load once, lazily)."""
+        model = model or load_model(settings)
         embedder = Embedder(settings)
         reranker = Reranker(settings) if settings.rerank_model and settings.rerank else None
         negatives = Negatives(Store.open(settings), embedder, settings.negative_similarity)
         index = KnowledgeIndex(settings, embedder.fingerprint)
-        return cls(settings, embedder, Extractor(settings), index, reranker, negatives)
+        return cls(settings, embedder, Extractor(settings), index, reranker, negatives, model)
 
     def warm(self) -> None:
-        """Load every model and run it once, so the first user does not wait."""
+        """Load every model, run it once and open the index, so the first user does not wait."""
         self.embedder.encode_texts(["warm up"])
         self.extractor.warm()
         if self.reranker is not None:
             self.reranker.warm()
         self.index.check_model(self.embedder.name, self.embedder.dimension)
+        self.index.snapshot()
+
+    @property
+    def reads_rerank(self) -> bool:
+        """Whether the ranking model reads the cross-encoder's score as a feature (then it orders the fused
+        candidates itself); otherwise a configured cross-encoder orders them."""
+        return "rerank" in self.model.features
+
+    def derive(self, snapshot: Snapshot) -> Derived:
+        """The knowledge base's vocabulary (to bias speech recognition) and its statistics (for the features)."""
+        texts = snapshot.texts()
+        docs = [text for rows in texts.values() for kind, text in rows if kind == "doc"]
+        return Derived(vocabulary_from_texts(docs, self.settings.asr_vocabulary_size), KnowledgeStats(texts))
 
     def match(self, query: Query) -> Answer:
         """Find the known bugs that match what the user sent, best first, with a decision."""
@@ -91,22 +145,22 @@ class Matcher:
     def _match(self, query: Query, timer: Timer) -> Answer:
         snapshot = self.index.snapshot()
         inputs, clips = self.read_inputs(query, snapshot, timer)
-        views = query_views(inputs)
         images = [i for i in inputs if i.image is not None and self.embedder.supports("image")]
+        views = query_views(inputs)
         if not views and not images:
             return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
-        candidates = self.search(snapshot, views, images, timer)
+        searched = self.search(snapshot, views, images, timer)
+        candidates = searched.candidates(self.settings.rrf_k)
         if clips and candidates and self.settings.asr_focus:
             inputs = self.listen_again(snapshot, inputs, clips, candidates, timer)
-            views = query_views(inputs)
-            candidates = self.search(snapshot, views, images, timer)
+            searched = self.search(snapshot, query_views(inputs), images, timer, searched)
+            candidates = searched.candidates(self.settings.rrf_k)
         if self.reranker is not None and candidates:
             with timer.stage("rerank"):
-                candidates = self.reranker.rerank(" \n".join(v.text for v in views), candidates, snapshot)
-        if self.negatives is not None and views:
-            rejected = self.negatives.rejected("\n".join(v.text for v in views))
-            candidates = demote(candidates, rejected, self.settings.top_k)
-        return self.decide(snapshot, candidates, views, inputs, timer)
+                text = " \n".join(v.text for v in searched.views)
+                candidates = self.reranker.rerank(text, candidates, snapshot, reorder=not self.reads_rerank)
+        rejected = self.negatives.rejected(searched.whole) if self.negatives and searched.views else {}
+        return self.decide(snapshot, candidates, inputs, rejected, timer)
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
         """Clean the text and decode + extract every attachment; a bad file becomes an input with an error.
@@ -131,10 +185,15 @@ class Matcher:
         return [self.spoken(i) for i in inputs], clips
 
     def spoken(self, item: QueryInput) -> QueryInput:
-        """Numbers said in words become digits in messages and transcripts (when `spoken_numbers` is on)."""
-        if self.settings.spoken_numbers and item.kind != "image":
-            return replace(item, text=spoken_numbers(item.text))
-        return item
+        """Numbers said in words become digits in messages and in what was heard (when `spoken_numbers` is on);
+        text read on screens and in logs stays as it was."""
+        if not self.settings.spoken_numbers:
+            return item
+        lines = tuple(
+            replace(line, text=spoken_numbers(line.text)) if line.origin == "speech" else line for line in item.lines
+        )
+        text = spoken_numbers(item.text) if item.kind in ("text", "audio") else item.text
+        return replace(item, text=text, lines=lines)
 
     def listen_again(
         self,
@@ -150,8 +209,7 @@ class Matcher:
         once search has narrowed the field, hinting with those few bugs' own wording lets it hear them.
         The second transcript is added to the first, so a wrong shortlist cannot erase what was said."""
         ranked = [c.bug_id for c in candidates[: self.settings.asr_focus]]
-        shortlist = snapshot.bugs(ranked)
-        hints = [shortlist[bug_id].title for bug_id in ranked if bug_id in shortlist]
+        hints = [bug.title for bug in snapshot.bugs(ranked).values()]
         out = list(inputs)
         with timer.stage("asr"):
             for position, media in clips.items():
@@ -165,23 +223,42 @@ class Matcher:
                     out[position] = replace(first, text=f"{first.text}\n{again.text}", lines=first.lines + again.lines)
         return out
 
-    def search(self, snapshot: Snapshot, views: list[View], images: list[QueryInput], timer: Timer) -> list[Candidate]:
-        """Dense and full-text search for every view (plus native image search), fused per bug."""
-        limit = self.settings.search_limit
+    def search(
+        self,
+        snapshot: Snapshot,
+        views: list[View],
+        images: list[QueryInput],
+        timer: Timer,
+        before: Searched | None = None,
+    ) -> Searched:
+        """Dense and full-text search for every view (plus native image search); a view searched `before` (same
+        text) keeps its vector and results, so a second listen searches only what it changed."""
+        vectors = dict(before.vectors) if before else {}
+        rankings = dict(before.rankings) if before else {}
+        todo = [v for v in dict.fromkeys(v.text for v in views) if v not in vectors]
         with timer.stage("embed"):
-            vectors = self.embedder.encode_texts([v.text for v in views])
-            image_vectors = self.embedder.encode_images([i.image for i in images])
-        rankings = []
+            vectors.update(zip(todo, self.embedder.encode_texts(todo), strict=True))
+            image_vectors: list[Any] = [] if before else list(self.embedder.encode_images([i.image for i in images]))
+        limit = self.settings.search_limit
         with timer.stage("search"):
-            for view, vector in zip(views, vectors, strict=True):
-                if self.settings.dense:
-                    rankings.append(Ranking(view, "dense", self.dense_hits(snapshot, vector, limit)))
-                if self.settings.fts:
-                    rankings.append(Ranking(view, "fts", snapshot.full_text(view.text, limit, KNOWLEDGE_ROWS)))
+            for view in views:
+                if view.text in todo:
+                    rankings[view.text] = self.view_rankings(snapshot, view, vectors[view.text])
             for item, vector in zip(images, image_vectors, strict=True):
                 hits = self.dense_hits(snapshot, vector, limit, "image_vector")
-                rankings.append(Ranking(View(item.name, "(image)"), "dense", hits))
-        return fuse(rankings, self.settings.rrf_k)
+                rankings[f"image:{item.name}"] = [Ranking(View(item.name, "(image)"), "dense", hits)]
+        kept = {v.text for v in views} | {k for k in rankings if k.startswith("image:")}
+        return Searched(views, vectors, {k: r for k, r in rankings.items() if k in kept})
+
+    def view_rankings(self, snapshot: Snapshot, view: View, vector: Any) -> list[Ranking]:
+        """The dense and full-text results of one view."""
+        limit = self.settings.search_limit
+        found = []
+        if self.settings.dense:
+            found.append(Ranking(view, "dense", self.dense_hits(snapshot, vector, limit)))
+        if self.settings.fts:
+            found.append(Ranking(view, "fts", snapshot.full_text(view.text, limit, KNOWLEDGE_ROWS)))
+        return found
 
     def dense_hits(self, snapshot: Snapshot, vector: Any, limit: int, column: str = "vector") -> list[Hit]:
         """Nearest knowledge rows, plus learned examples only where they repeat this input (cosine at or
@@ -195,67 +272,34 @@ class Matcher:
         return sorted(hits, key=lambda h: h.score, reverse=True)
 
     def decide(
-        self, snapshot: Snapshot, candidates: list[Candidate], views: list[View], inputs: list[QueryInput], timer: Timer
+        self,
+        snapshot: Snapshot,
+        candidates: list[Candidate],
+        inputs: list[QueryInput],
+        rejected: dict[str, float],
+        timer: Timer,
     ) -> Answer:
-        """Attach the bugs' records, compute each candidate's confidence and the decision."""
+        """Rank the top candidates with the model, attach the bugs' records and decide."""
         with timer.stage("decide"):
-            top = candidates[: self.settings.top_k]
-            bugs = snapshot.bugs([c.bug_id for c in top])
-            top = [c for c in top if c.bug_id in bugs]
-            if not top:
-                return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
-            screen = "\n".join(i.text for i in inputs if i.kind == "image" and i.text)
-            voice = any(i.kind == "audio" and i.text for i in inputs)
-            query = QueryText("\n".join(v.text for v in views), screen, voice)
-            rows = snapshot.texts([c.bug_id for c in top], KNOWLEDGE_ROWS)  # examples act only as repeats
-            lexicon = self.knowledge_stats(snapshot).lexicon
-            matches, order = [], {}
-            for position, candidate in enumerate(top):
-                features = feature_vector(top, position, query, rows[candidate.bug_id], lexicon)
-                value = confidence(features, self.settings)
-                if "rejected" in candidate.features:
-                    value *= self.settings.negative_penalty
-                matches.append(Match(bugs[candidate.bug_id], round(value, 4), candidate.evidence, features))
-                # rejected bugs stay below the others
-                order[candidate.bug_id] = ("rejected" not in candidate.features, ranking_score(features, self.settings))
-            if self.settings.learned_ranking and self.reranker is None:
-                matches.sort(key=lambda m: order[m.bug.id], reverse=True)
-            best = matches[0].score
-        return Answer(decide(best, self.settings), best, tuple(matches), tuple(inputs), timer.ms)
-
-    def knowledge_stats(self, snapshot: Snapshot) -> KnowledgeStats:
-        """Vocabulary and word statistics of the served knowledge base (recomputed per index version)."""
-        if self._stats is None or self._stats.version != snapshot.version:
-            vocabulary = vocabulary_from_texts(snapshot.doc_texts(), self.settings.asr_vocabulary_size)
-            bugs = snapshot.texts(where=KNOWLEDGE_ROWS)
-            lexicon = Lexicon("\n".join(text for _, text in rows) for rows in bugs.values())
-            self._stats = KnowledgeStats(snapshot.version, vocabulary, lexicon)
-        return self._stats
+            bugs = snapshot.bugs([c.bug_id for c in candidates[: self.settings.top_k]])
+            top = [c for c in candidates[: self.settings.top_k] if c.bug_id in bugs]
+            derived: Derived = snapshot.derived
+            query = QueryText.of(inputs)
+            ordered = self.reranker is not None and not self.reads_rerank
+            ranked = rank(top, query, derived.stats, self.model, rejected, keep_order=ordered)
+            decision, confidence = decide(ranked, self.model)
+            matches = tuple(as_match(r, bugs) for r in ranked)
+        return Answer(decision, round(confidence, 4), matches, tuple(inputs), timer.ms)
 
     def vocabulary(self, snapshot: Snapshot) -> list[str]:
         """The knowledge base's distinctive terms, to bias speech recognition."""
-        return self.knowledge_stats(snapshot).vocabulary if self.settings.asr_vocabulary else []
+        derived: Derived = snapshot.derived
+        return derived.vocabulary if self.settings.asr_vocabulary else []
 
 
-@dataclass(frozen=True)
-class KnowledgeStats:
-    """What the matcher derives from one index version."""
-
-    version: int
-    vocabulary: list[str]
-    lexicon: Lexicon
-
-
-def demote(candidates: list[Candidate], rejected: dict[str, float], top_k: int) -> list[Candidate]:
-    """Mark bugs users said were "Not it" for a near-identical query and move them to the end of the top `top_k`."""
-    if not rejected:
-        return candidates
-    down = [
-        replace(c, features={**c.features, "rejected": rejected[c.bug_id]}) for c in candidates if c.bug_id in rejected
-    ]
-    kept = [c for c in candidates if c.bug_id not in rejected]
-    cut = max(0, top_k - len(down))
-    return kept[:cut] + down + kept[cut:]
+def as_match(ranked: Ranked, bugs: dict[str, Any]) -> Match:
+    candidate = ranked.candidate
+    return Match(bugs[candidate.bug_id], round(ranked.confidence, 4), candidate.evidence, ranked.features)
 
 
 def guess_kind(mime: str | None) -> Any:

@@ -20,17 +20,16 @@ class Negatives:
         self.threshold = threshold
         self._vectors: dict[int, np.ndarray] = {}
 
-    def rejected(self, text: str) -> dict[str, float]:
-        """Each rejected bug with the highest similarity of this query to a query it was rejected for."""
-        if not text.strip():
-            return {}
+    def rejected(self, vector: np.ndarray) -> dict[str, float]:
+        """Each rejected bug with the highest similarity of this query (the vector of its whole text) to a query
+        it was rejected for."""
         negatives = self.store.negatives()
         if not negatives:
             return {}
         todo = [n for n in negatives if n.id not in self._vectors]
-        for negative, vector in zip(todo, self.embedder.encode_texts([n.query_text for n in todo]), strict=True):
-            self._vectors[negative.id] = vector
-        similarity = np.stack([self._vectors[n.id] for n in negatives]) @ self.embedder.encode_texts([text])[0]
+        for negative, seen in zip(todo, self.embedder.encode_texts([n.query_text for n in todo]), strict=True):
+            self._vectors[negative.id] = seen
+        similarity = np.stack([self._vectors[n.id] for n in negatives]) @ vector
         found: dict[str, float] = {}
         for negative, value in zip(negatives, similarity.tolist(), strict=True):
             if value >= self.threshold:

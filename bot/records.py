@@ -8,7 +8,6 @@ from typing import Any, Literal
 InputKind = Literal["text", "image", "audio", "recording", "snippet"]
 TextOrigin = Literal["screen", "speech", "log"]
 Decision = Literal["match", "uncertain", "no_match"]
-ChunkKind = Literal["doc", "ocr", "transcript", "image", "example"]
 
 
 @dataclass(frozen=True)
@@ -100,18 +99,6 @@ class KnownBug:
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """One searchable row of the knowledge table: a bug's description, a screenshot's OCR text, etc."""
-
-    bug_id: str
-    kind: ChunkKind
-    source: str
-    text: str
-    content_hash: str
-    image: Any = None
-
-
-@dataclass(frozen=True)
 class Evidence:
     """Why a bug matched: which query input met which knowledge text, and how strongly."""
 
@@ -120,7 +107,7 @@ class Evidence:
     source: str
     text: str
     score: float
-    line: str = ""  # the query line that shows the match best (`salient.matching_line`)
+    line: str = ""  # the query line that shows the match best (`ranking.text.matching_line`)
 
 
 @dataclass(frozen=True)

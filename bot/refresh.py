@@ -451,8 +451,3 @@ def build_refresher(
     index = KnowledgeIndex(settings, fingerprint)
     leader = open_leader(settings)
     return Refresher(settings, embedder, extractor or Extractor(settings), index, Store.open(settings), leader)
-
-
-def refresh_index(settings: Settings) -> RefreshReport:
-    """Refresh the index for `settings.knowledge_dir` (used by the CLI, the scheduler and tests)."""
-    return build_refresher(settings).refresh()

@@ -154,46 +154,10 @@ class Settings(BaseSettings):
     top_k: int = Field(5, description="Bugs returned per answer.")
     rerank_top_k: int = Field(10, description="Bugs passed to the reranker.")
     rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    match_threshold: float = Field(0.7652, description="Confidence at or above which the answer is `match`.")
-    uncertain_threshold: float = Field(
-        0.6604, description="Confidence at or above which the answer is `uncertain` (else `no_match`)."
-    )
-    confidence_weights: dict[str, float] = Field(
-        default_factory=lambda: {
-            "dense": 1.5528,
-            "dense_margin": 2.7543,
-            "fts": 2.3027,
-            "coverage": 2.5795,
-            "screen": -0.6328,
-            "voice": 0.8365,
-            "screen_overlap": 0.7204,
-            "screen_f1": 1.0185,
-            "screen_overlap_log": 1.3653,
-            "codes_shared": 1.0636,
-            "codes_clash": -2.7282,
-            "first": 2.5778,
-        },
-        description="Weights of the logistic confidence model (fit on ../shared/dev-set by `supportbot calibrate`).",
-    )
-    confidence_bias: float = Field(-6.7179, description="Bias of the logistic confidence model.")
-    ranking_weights: dict[str, float] = Field(
-        default_factory=lambda: {
-            "dense": 0.7722,
-            "dense_margin": 1.1694,
-            "fts": 1.7219,
-            "coverage": 1.5723,
-            "screen": -0.1397,
-            "voice": 0.1845,
-            "screen_overlap": 0.4086,
-            "screen_f1": 0.4272,
-            "screen_overlap_log": 0.9208,
-            "codes_shared": 0.818,
-            "codes_clash": -1.2119,
-        },
-        description="Weights of the linear model that orders the top candidates (fit by `supportbot calibrate`).",
-    )
-    learned_ranking: bool = Field(
-        True, description="Order the top candidates by the ranking model rather than by fused rank (no cross-encoder)."
+    ranking_model: Path | None = Field(
+        None,
+        description="Ranking model file written by `supportbot calibrate` (feature weights, thresholds, what it was "
+        "fit with); unset means the one shipped in bot/ranking/default_model.json.",
     )
 
     # --- limits on what users send -------------------------------------------------------------
@@ -279,9 +243,9 @@ class Settings(BaseSettings):
         0.95, description="Cosine at or above which a learned example counts as a repeat of the user's input."
     )
     negative_similarity: float = Field(
-        0.95, description='Cosine to a query a bug was marked "Not it" for, at or above which that bug is demoted.'
+        0.95,
+        description='Cosine to a query a bug was marked "Not it" for, at or above which the ranking model reads it.',
     )
-    negative_penalty: float = Field(0.5, description="Factor a demoted bug's confidence is multiplied by.")
     knowledge_max_bug_bytes: int = Field(1024 * 1024, gt=0, description="Largest knowledge bug.md read, in bytes.")
     knowledge_max_media_bytes: int = Field(
         200 * 1024 * 1024, gt=0, description="Largest knowledge screenshot or recording read, in bytes."

@@ -68,11 +68,9 @@ def storage_options(settings: Settings) -> dict[str, str]:
 
 
 def s3_client(settings: Settings) -> Any:
-    """A boto3 S3 client for the settings' endpoint and region (boto3 is the `s3` extra)."""
+    """A boto3 S3 client for the settings' endpoint and region (boto3 is a dependency, imported only when needed)."""
     try:
         import boto3
     except ImportError as err:
-        raise StorageNotConfigured(
-            "Leader election on S3 needs boto3; install it with `pip install 'supportbot[s3]'`."
-        ) from err
+        raise StorageNotConfigured("Leader election on S3 needs boto3; install it with `pip install boto3`.") from err
     return boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.s3_region)

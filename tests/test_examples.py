@@ -117,7 +117,9 @@ def test_an_example_counts_only_for_repeats_of_its_input(settings: Settings, sha
     assert repeat["psql-role-missing"].evidence[0].source.startswith("example-"), "a repeat does meet the example"
 
 
-def test_not_it_demotes_that_bug_for_near_identical_queries_only(settings: Settings, shared_models: dict) -> None:
+def test_not_it_counts_against_that_bug_for_near_identical_queries(settings: Settings, shared_models: dict) -> None:
+    """A "Not it" is a fitted feature: the bug drops in rank score and in confidence (it is no longer a sure match),
+    for a query nearly identical to the rejected one only."""
     refresh(settings, shared_models)
     matcher = matcher_for(settings, shared_models)
     query = "after we deployed every page says 502 bad gateway"
@@ -125,11 +127,13 @@ def test_not_it_demotes_that_bug_for_near_identical_queries_only(settings: Setti
     assert first.best is not None and first.best.bug.id == "nginx-502-upstream-down"
     Store.open(settings).add_negative("nginx-502-upstream-down", query, {"answer_id": "a1"})
     again = matcher.match(Query(text=query + "!"))
-    assert again.best is not None and again.best.bug.id != "nginx-502-upstream-down"
-    demoted = {m.bug.id: m.score for m in again.matches}
-    assert demoted.get("nginx-502-upstream-down", 0.0) < first.best.score
+    rejected = {m.bug.id: m for m in again.matches}["nginx-502-upstream-down"]
+    assert rejected.features["rejected"] > 0.95 and rejected.score < first.best.score
+    assert rejected.score < matcher.model.match_threshold
+    assert again.decision != "match" or again.best is not None and again.best.bug.id != "nginx-502-upstream-down"
     unrelated = matcher.match(Query(text="psql says role deploy does not exist"))
     assert unrelated.best is not None and unrelated.best.bug.id == "psql-role-missing"
+    assert unrelated.best.features["rejected"] == 0.0
 
 
 def test_cli_lists_and_removes_examples(settings: Settings) -> None:

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -7,18 +8,23 @@ from bot.errors import ExtractionError
 from bot.extract import Extractor
 from bot.index import KnowledgeIndex
 from bot.matcher import Matcher
+from bot.ranking import RankingModel, Reranker, load_model
 from bot.records import Attachment, Query
 from bot.refresh import build_refresher
-from bot.rerank import Reranker
 from bot.settings import Settings
 from tests.support import SAMPLE_BUGS, espeak, render_screenshot
 
 
 def build_matcher(
-    settings: Settings, embedder: Embedder, extractor: Extractor, reranker: Reranker | None = None
+    settings: Settings,
+    embedder: Embedder,
+    extractor: Extractor,
+    reranker: Reranker | None = None,
+    model: RankingModel | None = None,
 ) -> Matcher:
     build_refresher(settings, embedder, extractor).refresh()
-    return Matcher(settings, embedder, extractor, KnowledgeIndex(settings, embedder.fingerprint), reranker)
+    index = KnowledgeIndex(settings, embedder.fingerprint)
+    return Matcher(settings, embedder, extractor, index, reranker, model=model)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +135,9 @@ def test_native_image_search_with_a_multimodal_model(
     settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path, embed_model=str(tiny_clip), ocr=False)
     embedder = Embedder(settings)
     assert embedder.supports("image")
-    matcher = build_matcher(settings, embedder, Extractor(settings))
+    shipped = load_model(Settings())
+    model = replace(shipped, fit=replace(shipped.fit, embedder=str(tiny_clip)))  # as if calibrated with this model
+    matcher = build_matcher(settings, embedder, Extractor(settings), model=model)
     table = matcher.index.open_table()
     assert "image_vector" in table.schema.names
     kb_image = sample_knowledge / "python-no-module-yaml" / "screenshot.png"
@@ -150,3 +158,52 @@ def test_reranker_decides_the_final_order(
     bugs = matcher.index.snapshot().bugs(ids)
     scores = reranker.model.predict([(query, bugs[i].doc_text) for i in ids])
     assert ids == [i for _, i in sorted(zip(scores, ids, strict=True), key=lambda p: -p[0])]
+
+
+class CountingEmbedder:
+    """The real embedder, noting every text it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    def encode_texts(self, texts: list[str]) -> object:
+        self.texts += texts
+        return self.inner.encode_texts(texts)
+
+
+def test_each_view_is_embedded_once_even_after_a_second_listen(matcher: Matcher, tmp_path: Path) -> None:
+    note = Attachment("note.wav", espeak("psql says the role deploy does not exist", tmp_path, "-s", "140"))
+    shot = screenshot(tmp_path, ["$ psql -d orders", 'FATAL:  role "deploy" does not exist'])
+    counting = CountingEmbedder(matcher.embedder)
+    again = Matcher(matcher.settings, counting, matcher.extractor, matcher.index)  # type: ignore[arg-type]
+    answer = again.match(Query(attachments=(shot, note)))
+    assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
+    heard = answer.inputs[1].text
+    assert "\n" in heard, "the voice note was heard twice"
+    assert len(counting.texts) == len(set(counting.texts)), "no view is embedded twice"
+    assert sum(answer.inputs[0].text == t for t in counting.texts) == 1, "the screenshot's view is searched once"
+
+
+def test_knowledge_statistics_are_derived_when_a_snapshot_opens(matcher: Matcher) -> None:
+    snapshot = matcher.index.snapshot()
+    assert snapshot.derived is not None and set(snapshot.derived.stats.bugs) == set(SAMPLE_BUGS)
+    assert snapshot.derived.vocabulary and set(snapshot.bugs(list(SAMPLE_BUGS))) == set(SAMPLE_BUGS)
+
+
+def test_a_model_that_reads_the_cross_encoder_score_orders_the_fused_candidates_itself(
+    tmp_path: Path, sample_knowledge: Path, tiny_cross_encoder: Path, shared_models: dict
+) -> None:
+    settings = Settings(knowledge_dir=sample_knowledge, data_dir=tmp_path, rerank_model=str(tiny_cross_encoder))
+    shipped = load_model(Settings())
+    reads = replace(shipped, features=(*shipped.features, "rerank"), ranking={**shipped.ranking, "rerank": 0.0})
+    plain = build_matcher(settings, shared_models["embedder"], shared_models["extractor"], model=shipped)
+    query = Query(text="nginx bad gateway 502 on the server")
+    fused = [m.bug.id for m in plain.match(query).matches]
+    matcher = Matcher(settings, plain.embedder, plain.extractor, plain.index, Reranker(settings), model=reads)
+    answer = matcher.match(query)
+    assert [m.bug.id for m in answer.matches] == fused, "the same candidates in the same order: the score weighs 0 here"
+    assert all(0.0 < m.features["rerank"] < 1.0 for m in answer.matches)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from bot.records import Answer, Evidence, KnownBug, Match, QueryInput
@@ -86,20 +85,30 @@ def test_match_reply_has_title_links_resolution_confidence_evidence_alternatives
     within_limits(message.blocks)
 
 
-def test_uncertain_says_so_plainly() -> None:
+def test_uncertain_says_so_plainly_and_shows_the_top_three() -> None:
     message = answer_message(answer("uncertain"), "a", escalate=False)
     body = "\n".join(texts(message.blocks))
     assert "I'm not sure" in body and "Confidence: low" in body
+    assert "bug-0" in body and "bug-1" in body and "bug-2" in body
     assert "not sure" in message.text
     assert ESCALATE not in [e["action_id"] for e in actions(message.blocks)]
 
 
-def test_no_match_offers_escalation_only() -> None:
+def test_no_match_still_names_the_closest_known_bug_with_its_link_and_the_buttons() -> None:
     message = answer_message(answer("no_match"), "a9", escalate=True)
+    body = "\n".join(texts(message.blocks))
+    assert "Not sure — closest known bug:" in body and "*<https://docs.test/bug-0/0|nginx 502" in body
+    assert "Confidence: very low (87%)" in body and "Restart the upstream service." in body
+    assert "bug-1" in body and "bug-2" in body  # and the next two
+    assert [e["action_id"] for e in actions(message.blocks)] == [FIXED, NOT_IT, ESCALATE]
+    assert message.text.startswith("Not sure — closest: nginx 502")
+
+
+def test_nothing_found_offers_escalation_only() -> None:
+    message = answer_message(answer("no_match", n=0), "a9", escalate=True)
     assert "doesn't look like a known bug" in message.text
-    assert "bug-0" not in json.dumps(message.blocks)
     assert [e["action_id"] for e in actions(message.blocks)] == [ESCALATE]
-    quiet = answer_message(answer("no_match"), "a9", escalate=False)
+    quiet = answer_message(answer("no_match", n=0), "a9", escalate=False)
     assert actions(quiet.blocks) == [] and "ask the support team" in quiet.text
 
 

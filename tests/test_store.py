@@ -222,8 +222,10 @@ def test_feedback_becomes_an_example_or_a_negative(store: Store) -> None:
     assert (example.provenance["answer_id"], example.provenance["confirmed_by"]) == ("a1", "UASK")
     assert learn_from_feedback(store, record, "not_it", "UASK") is not None
     assert store.negatives()[0].query_text == "502 Bad Gateway"
-    no_match = replace(record, decision="no_match")
-    assert learn_from_feedback(store, no_match, "fixed", "UASK") is None
+    nothing_named = replace(record, decision="no_match", candidates=())
+    assert learn_from_feedback(store, nothing_named, "fixed", "UASK") is None
+    closest = replace(record, id="a2", decision="no_match")
+    assert learn_from_feedback(store, closest, "fixed", "UASK") is not None, "a no_match reply names the closest bug"
     assert learn_from_feedback(store, record, "escalated", "UASK") is None
 
 

@@ -20,10 +20,10 @@ JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
 def progress(items: Iterable[T], total: int | None = None, label: str = "") -> Iterable[T]:
-    """A progress bar on stderr (hidden when stderr is not a terminal and the job is short)."""
+    """A progress bar on stderr, shown only when stderr is a terminal (logs and pipes stay clean)."""
     from tqdm import tqdm
 
-    return tqdm(items, total=total, desc=label, file=sys.stderr, leave=False, mininterval=1.0)
+    return tqdm(items, total=total, desc=label, file=sys.stderr, leave=False, mininterval=1.0, disable=None)
 
 
 def emit(data: Any, as_json: bool, text: str) -> None:
@@ -49,12 +49,12 @@ def main(verbose: bool) -> None:
     )
 
 
-def ready_matcher(settings: Settings) -> Any:
-    """A matcher whose index exists (built now if missing)."""
+def ready_matcher(settings: Settings, model: Any = None) -> Any:
+    """A matcher whose index exists (built now if missing); `model` replaces the ranking model in force."""
     from bot.matcher import Matcher
     from bot.refresh import build_refresher
 
-    matcher = Matcher.from_settings(settings)
+    matcher = Matcher.from_settings(settings, model)
     if not matcher.index.exists():
         build_refresher(settings, matcher.embedder, matcher.extractor).refresh(
             progress=lambda items, n: progress(items, n, "indexing")

@@ -24,6 +24,7 @@ def diagnose(settings: Settings) -> str:
     except BotError as err:
         lines.append(f"  embedder {settings.embed_model}: FAILS - {err.message}")
         return "\n".join(lines)
+    lines.append(ranking_line(settings))
     lines.append(reranker_line(settings))
     lines.append(f"  speech recognition: faster-whisper {settings.asr_model} ({'on' if settings.asr else 'off'})")
     models = {"faster-paddle": "PP-OCRv6 tiny", "rapidocr": "PP-OCRv6 small"}
@@ -33,13 +34,23 @@ def diagnose(settings: Settings) -> str:
     return "\n".join(lines)
 
 
+def ranking_line(settings: Settings) -> str:
+    """The ranking model in force, what it was fit with, or why it cannot be used."""
+    from bot.ranking import load_model
+
+    try:
+        return f"  ranking model: {load_model(settings).describe()}"
+    except BotError as err:
+        return f"  ranking model: FAILS - {err.message}"
+
+
 def reranker_line(settings: Settings) -> str:
-    order = "the learned ranking model" if settings.learned_ranking else "fused dense + full-text rank"
+    order = "the ranking model"
     if not settings.rerank_model:
         return f"  reranker: none configured (offline default) - the top candidates are ordered by {order}"
     if not settings.rerank:
         return f"  reranker: {settings.rerank_model} configured but switched off - ordered by {order}"
-    from bot.rerank import Reranker
+    from bot.ranking import Reranker
 
     try:
         Reranker(settings).warm()

@@ -6,15 +6,11 @@ from typing import Any
 
 from bot.records import Answer
 
-LABELS = {"match": "Known bug", "uncertain": "Possibly a known bug", "no_match": "Not a known bug"}
-
-
-def confidence_label(value: float) -> str:
-    return "high" if value >= 0.85 else "medium" if value >= 0.6 else "low"
+LABELS = {"match": "Known bug", "uncertain": "Possibly a known bug", "no_match": "Not sure — closest known bug"}
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
-    """The `ask --json` shape."""
+    """The `ask --json` shape: the decision and every candidate, best first, whatever the decision."""
     return {
         "decision": answer.decision,
         "confidence": answer.confidence,
@@ -44,12 +40,14 @@ def answer_json(answer: Answer) -> dict[str, Any]:
 
 
 def answer_text(answer: Answer) -> str:
-    """What the bot would post in the thread, as plain text."""
-    lines = [f"{LABELS[answer.decision]} (confidence {answer.confidence:.2f}, {confidence_label(answer.confidence)})"]
+    """What the bot would post in the thread, as plain text: the best bug said as sure as the decision is (a
+    no_match names the closest one), then up to two others."""
+    lines = [f"{LABELS[answer.decision]} (confidence {answer.confidence:.2f})"]
     lines += [f"  ! {i.name}: {i.error}" for i in answer.inputs if i.error]
     best = answer.best
-    if best is None or answer.decision == "no_match":
-        lines.append("  This does not look like a known bug; ask the support team to take a look.")
+    if best is None:
+        lines[0] = f"Not a known bug (confidence {answer.confidence:.2f})"
+        lines.append("  Nothing in the knowledge base came close; ask the support team to take a look.")
         return "\n".join(lines)
     lines.append(f"  {best.bug.title}  [{best.bug.id}, {best.bug.status}]")
     lines += [f"  {link}" for link in best.bug.links]
@@ -58,7 +56,7 @@ def answer_text(answer: Answer) -> str:
         ev = best.evidence[0]
         quoted = next(iter((ev.line or ev.query_text).strip().splitlines()), "")[:120]
         lines.append(f'  Evidence: {ev.query_input}: "{quoted}" ~ {ev.source}')
-    others = [m.bug.title for m in answer.matches[1:3]]
+    others = [f"{m.bug.title} ({m.score:.2f})" for m in answer.matches[1:3]]
     if others:
         lines.append("  Also possible: " + "; ".join(others))
     return "\n".join(lines)

@@ -21,8 +21,14 @@ FIXED, NOT_IT, ESCALATE = "bug_fixed", "bug_not_it", "bug_escalate"
 HEADLINES = {
     "match": "*This looks like a known bug:*",
     "uncertain": "*I'm not sure, but this might be a known bug:*",
+    "no_match": "*Not sure — closest known bug:*",
 }
-LABELS = {"match": "Confidence: high ({:.0%})", "uncertain": "Confidence: low ({:.0%}), check that it fits"}
+LABELS = {
+    "match": "Confidence: high ({:.0%})",
+    "uncertain": "Confidence: low ({:.0%}), check that it fits",
+    "no_match": "Confidence: very low ({:.0%}), probably not this one",
+}
+PREFIXES = {"match": "Known bug", "uncertain": "Possibly a known bug (not sure)", "no_match": "Not sure — closest"}
 PRIVATE_NOTE = (
     "Asked in a private conversation, so what was sent stays there: open the original message if you can see it, "
     "or ask <@{user}>."
@@ -141,10 +147,12 @@ def notes_text(notes: Iterable[tuple[str, str]]) -> str:
 def answer_message(
     answer: Answer, answer_id: str, notes: Sequence[tuple[str, str]] = (), escalate: bool = True
 ) -> Message:
-    """The threaded reply to a query: the best bug with its resolution, or an honest "not a known bug"."""
+    """The threaded reply to a query: the best bug with its resolution, said as sure as the decision is (a
+    no_match still names the closest known bug, so a right but unsure answer is never hidden), and up to two
+    others; an honest "not a known bug" only when nothing at all was found."""
     best = answer.best
     notes = [*notes, *((i.name, i.error) for i in answer.inputs if i.error)]
-    if answer.decision == "no_match" or best is None:
+    if best is None:
         return no_match_message(answer_id, notes, escalate)
     resolution = truncate(to_mrkdwn(best.bug.resolution), RESOLUTION_CHARS) or "_No resolution recorded yet._"
     line = LABELS[answer.decision].format(answer.confidence)
@@ -157,13 +165,12 @@ def answer_message(
     ]
     blocks += [context(text) for text in (alternatives(answer.matches[1:]), notes_text(notes)) if text]
     blocks += buttons(answer_id, offered=True, escalate=escalate)
-    prefix = "Known bug" if answer.decision == "match" else "Possibly a known bug (not sure)"
-    text = f"{prefix}: {one_line(best.bug.title, 150)} — {one_line(best.bug.resolution, 300)}"
+    text = f"{PREFIXES[answer.decision]}: {one_line(best.bug.title, 150)} — {one_line(best.bug.resolution, 300)}"
     return Message(text, blocks[:MAX_BLOCKS])
 
 
 def no_match_message(answer_id: str, notes: Sequence[tuple[str, str]], escalate: bool) -> Message:
-    """The reply when nothing known matches."""
+    """The reply when no known bug came up at all."""
     ask = "Press *Escalate to support* to have a person look at it." if escalate else "Please ask the support team."
     text = f"This doesn't look like a known bug. {ask}"
     blocks = [section(text)]

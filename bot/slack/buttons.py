@@ -59,7 +59,7 @@ class Buttons:
         self, record: AnswerRecord, user: str, kind: FeedbackKind, body: dict[str, Any], respond: Respond
     ) -> None:
         """Record "fixed it" / "not it" (once per user) and acknowledge it; the asker's or a triager's press teaches."""
-        new = self.store.record_feedback(record.id, user, kind, record.best_bug, {"channel": record.channel})
+        new = self.store.record_feedback(record.id, user, kind, record.offered_bug, {"channel": record.channel})
         if new and self.teachers.may_teach(user, record):
             learn_from_feedback(self.store, record, kind, user)
         keep: tuple[str, ...] = ()

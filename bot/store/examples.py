@@ -137,8 +137,8 @@ def jsonable(provenance: dict[str, Any]) -> dict[str, Any]:
 
 
 def learn_from_feedback(store: LearnedExamples, record: AnswerRecord, kind: str, user: str) -> int | None:
-    """Turn a "This fixed it" / "Not it" press on an answer into an example or a negative of its best bug."""
-    bug_id = record.best_bug
+    """Turn a "This fixed it" / "Not it" press on an answer into an example or a negative of the bug it named."""
+    bug_id = record.offered_bug
     if bug_id is None or kind not in ("fixed", "not_it"):
         return None
     provenance = {

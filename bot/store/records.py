@@ -56,6 +56,11 @@ class AnswerRecord:
         offered = self.decision in ("match", "uncertain") and self.candidates
         return self.candidates[0].bug_id if offered else None
 
+    @property
+    def offered_bug(self) -> str | None:
+        """The bug the reply named, whatever the decision (a no_match reply names the closest one)."""
+        return self.candidates[0].bug_id if self.candidates else None
+
 
 @dataclass(frozen=True)
 class ExampleInput:

@@ -1,6 +1,6 @@
 """Write test TLS material: a self-signed cert, a CA, and an expired cert from that CA.
 
-Run with the scratch venv (needs `cryptography`): python certs.py TARGET_DIR COMMON_NAME
+Run with the lab venv (needs `cryptography`): python certs.py TARGET_DIR COMMON_NAME
 """
 
 import datetime as dt

@@ -1,8 +1,10 @@
 """The loopback lab: start/stop the real servers each failure needs.
 
-Everything runs from a scratch area outside the repository (default /work/scratch,
-override with LUMEN_SCRATCH): a venv with Flask, Django, FastAPI, uvicorn, gunicorn,
-cryptography and the `lumen` CLI (apps/lumen_cli), plus Debian's nginx-light.
+Everything runs from a lab folder outside the repository, /srv/lumen (override with LUMEN_ROOT), so the
+paths that tracebacks and error pages show are those of a plain server install: a venv made from Debian's
+own Python 3.11 with Flask, Django, FastAPI, uvicorn, gunicorn, cryptography and the `lumen` CLI
+(apps/lumen_cli) in /srv/lumen/venv, the apps in /srv/lumen/orders, fake home directories in
+/srv/lumen/home, plus Debian's nginx-light.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 APPS = HERE / "apps"
-SCRATCH = Path(os.environ.get("LUMEN_SCRATCH", "/work/scratch"))
-VENV_BIN = SCRATCH / "venv" / "bin"
-HOMES = SCRATCH / "home"
-SRV = SCRATCH / "srv" / "lumen-orders"  # apps/ is deployed here so pages show no repo paths
+ROOT = Path(os.environ.get("LUMEN_ROOT", "/srv/lumen"))
+VENV_BIN = ROOT / "venv" / "bin"
+HOMES = ROOT / "home"
+SRV = ROOT / "orders"  # apps/ is deployed here so pages show no repo paths
 
 
 def wait_port(port: int, timeout: float = 20.0) -> None:
@@ -77,7 +79,7 @@ def serve(
 @contextlib.contextmanager
 def nginx(server_block: str, port: int, error_log: str = "logs/error.log") -> Iterator[Path]:
     """Run Debian's nginx in the foreground with one `server { ... }` block."""
-    with tempfile.TemporaryDirectory(dir=SCRATCH) as prefix:
+    with tempfile.TemporaryDirectory(dir=ROOT) as prefix:
         root = Path(prefix)
         (root / "logs").mkdir()
         conf = root / "nginx.conf"
@@ -108,7 +110,7 @@ def python_app(
 
 
 def home(user: str) -> Path:
-    """A fresh fake home directory for `user` under the scratch area."""
+    """A fresh fake home directory for `user` under the lab folder."""
     path = HOMES / user
     shutil.rmtree(path, ignore_errors=True)
     path.mkdir(parents=True)

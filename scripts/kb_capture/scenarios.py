@@ -87,7 +87,7 @@ def chrome_connection_refused(ctx: Ctx, out: Path) -> None:
 
 def chrome_too_many_redirects(ctx: Ctx, out: Path) -> None:
     """Flask forces https but nginx (TLS) does not send X-Forwarded-Proto -> redirect loop."""
-    certs = lab.make_certs(lab.SCRATCH / "certs")
+    certs = lab.make_certs(lab.ROOT / "certs")
     block = (
         f"server {{ listen 127.0.0.1:{ctx.port} ssl; ssl_certificate {certs['selfsigned']};"
         f" ssl_certificate_key {certs['selfsigned-key']};\n"
@@ -220,7 +220,7 @@ def npm_eresolve(ctx: Ctx, out: Path) -> None:
         "dependencies": {"react": ctx.opt("react", "17.0.2"), "react-dom": "18.3.1"},
     }
     (proj / "package.json").write_text(json.dumps(pkg, indent=2) + "\n")
-    env = {"npm_config_color": "always", "npm_config_cache": str(lab.SCRATCH / "npm-cache"), "npm_config_fund": "false"}
+    env = {"npm_config_color": "always", "npm_config_cache": str(lab.ROOT / "npm-cache"), "npm_config_fund": "false"}
     output = lab.run("npm install", proj, env=env)
     _terminal(ctx, out, f"~/{ctx.project}", "npm install", output)
 
@@ -243,13 +243,13 @@ def node_eaddrinuse(ctx: Ctx, out: Path) -> None:
 
 
 def _curl_tls(ctx: Ctx, out: Path, cert: str) -> None:
-    certs = lab.make_certs(lab.SCRATCH / "certs")
+    certs = lab.make_certs(lab.ROOT / "certs")
     block = (
         f"server {{ listen 127.0.0.1:{ctx.port} ssl; ssl_certificate {certs[cert]};"
         f" ssl_certificate_key {certs[cert + '-key']};\n"
         '  location / { default_type application/json; return 200 \'{"status":"ok"}\'; } }'
     )
-    bundle = lab.SCRATCH / "certs" / "bundle.pem"
+    bundle = lab.ROOT / "certs" / "bundle.pem"
     bundle.write_bytes(Path("/etc/ssl/certs/ca-certificates.crt").read_bytes() + certs["ca"].read_bytes())
     cmd = f"curl https://localhost:{ctx.port}{ctx.opt('path', '/api/v1/health')}"
     with lab.nginx(block, ctx.port):

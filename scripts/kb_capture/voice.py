@@ -1,6 +1,6 @@
 """Voice-note queries: espeak-ng speech + light background noise, encoded with PyAV.
 
-/work/main/.venv/bin/python voice.py   # writes examples/media/q08.m4a ... q11.wav
+../../.venv/bin/python voice.py   # writes examples/media/q08.m4a ... q11.wav
 """
 
 from __future__ import annotations

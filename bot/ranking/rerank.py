@@ -44,20 +44,21 @@ class Reranker:
     def warm(self) -> None:
         self.model.predict([("warm up", "warm up")], show_progress_bar=False)
 
-    def rerank(self, query: str, candidates: list[Candidate], snapshot: Any) -> list[Candidate]:
-        """Score (query, bug description) pairs for the top `rerank_top_k` candidates; the rest keep their order."""
-        head = candidates[: self._settings.rerank_top_k]
+    def rerank(self, query: str, candidates: list[Candidate], snapshot: Any, reorder: bool = True) -> list[Candidate]:
+        """Score (query, bug description) pairs for the first `count` candidates and give each the score as its
+        `rerank` feature: reordered by it (the top `rerank_top_k`, the rest after them in their order), or, with
+        `reorder` off, the top `top_k` in their order (the ranking model reads the score as a feature)."""
+        count = self._settings.rerank_top_k if reorder else self._settings.top_k
+        bugs = snapshot.bugs([c.bug_id for c in candidates[:count]])
+        head = [c for c in candidates[:count] if c.bug_id in bugs]
         if not query.strip() or not head:
             return candidates
-        bugs = snapshot.bugs([c.bug_id for c in head])
-        head = [c for c in head if c.bug_id in bugs]
         documents = [bugs[c.bug_id].doc_text for c in head]
         ranked = self.model.rank(query, documents, return_documents=False, show_progress_bar=False)
-        rescored = []
-        for entry in ranked:
-            candidate = head[int(entry["corpus_id"])]
-            rescored.append(replace(candidate, features={**candidate.features, "rerank": probability(entry["score"])}))
-        return rescored + candidates[self._settings.rerank_top_k :]
+        scores = {int(entry["corpus_id"]): probability(entry["score"]) for entry in ranked}
+        order = [int(entry["corpus_id"]) for entry in ranked] if reorder else range(len(head))
+        rescored = [replace(head[i], features={**head[i].features, "rerank": scores[i]}) for i in order]
+        return rescored + candidates[count:]
 
 
 def probability(score: Any) -> float:

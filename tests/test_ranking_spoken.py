@@ -1,10 +1,10 @@
-"""bot.spoken: numbers said in a voice note become the digits the knowledge base uses."""
+"""bot.ranking.spoken: numbers said in a voice note become the digits the knowledge base uses."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.spoken import spoken_numbers
+from bot.ranking.spoken import spoken_numbers
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.index import Hit
+from bot.ranking.text import error_lines, matching_line, message_template
 from bot.records import Candidate, Evidence, QueryInput
-from bot.salient import matching_line, message_template, salient_lines
+
+ALL_INPUTS = "all inputs"
 
 
 @dataclass(frozen=True)
@@ -41,16 +43,22 @@ def query_views(inputs: Sequence[QueryInput]) -> list[View]:
     files = [i for i in texts if i.kind != "text"]
     views = [View(i.name, i.text) for i in (files or texts)]
     for item in files:
-        lines = message_template(salient_lines(item.text))
+        lines = message_template(error_lines(item.text))
         if lines and lines != item.text.strip():
             views.append(View(f"{item.name} (error lines)", lines, shown=item.text))
     if len(texts) > 1:
-        views.append(View("all inputs", "\n".join(i.text for i in texts)))
+        views.append(View(ALL_INPUTS, "\n".join(i.text for i in texts)))
     return views
 
 
+def whole_view(views: Sequence[View]) -> View:
+    """The view of every input's text together: the one of all inputs, or the only input's."""
+    return next((v for v in views if v.input_name == ALL_INPUTS), views[0])
+
+
 def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
-    """Reciprocal-rank fusion over per-bug rankings, with the features the decision needs."""
+    """Reciprocal-rank fusion over per-bug rankings, with what the features read: each bug's best dense score and
+    its best full-text score relative to the view's best."""
     rrf: dict[str, float] = defaultdict(float)
     best: dict[str, dict[str, float]] = defaultdict(lambda: {"dense": 0.0, "fts": 0.0})
     evidence: dict[str, Evidence] = {}

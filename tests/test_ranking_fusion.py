@@ -1,7 +1,7 @@
-"""bot.fusion: which texts a query searches, and how per-view rankings become candidates with evidence."""
+"""bot.ranking.fusion: which texts a query searches, and how per-view rankings become candidates with evidence."""
 
-from bot.fusion import Ranking, fuse, query_views
 from bot.index import Hit
+from bot.ranking.fusion import Ranking, fuse, query_views
 from bot.records import QueryInput
 
 SCREEN = (

@@ -1,0 +1,35 @@
+"""Ranking and decision: which known bug a query is, and how sure to be.
+
+Fuse the searches of each query view (`fusion`), compute each candidate's features from one registry
+(`features`, reading text through one tokenizer and code detector in `text` and the knowledge statistics in
+`stats`), order and decide with the model file (`model`, fit by `calibrate`), or let a CrossEncoder order
+them (`rerank`).
+"""
+
+from bot.ranking.decision import Ranked, decide, rank
+from bot.ranking.features import FEATURES, QueryText
+from bot.ranking.fusion import Ranking, View, fuse, query_views, whole_view
+from bot.ranking.model import DEFAULT_MODEL, FitInfo, RankingModel, load_model
+from bot.ranking.rerank import Reranker
+from bot.ranking.spoken import spoken_numbers
+from bot.ranking.stats import KnowledgeStats
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "FEATURES",
+    "FitInfo",
+    "KnowledgeStats",
+    "QueryText",
+    "Ranked",
+    "Ranking",
+    "RankingModel",
+    "Reranker",
+    "View",
+    "decide",
+    "fuse",
+    "load_model",
+    "query_views",
+    "rank",
+    "spoken_numbers",
+    "whole_view",
+]

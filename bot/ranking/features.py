@@ -1,0 +1,228 @@
+"""The feature registry: every number the ranking model reads about one candidate bug, computed here and only
+here, from the query's text by origin, the fused search results and the knowledge statistics.
+
+Features are independent of the model (margins are to the best *other* candidate, `first` is fusion's order),
+so `supportbot calibrate` can fit any model on the features the engine computed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from bot.ranking.stats import BugText, KnowledgeStats
+from bot.ranking.text import codes, error_lines, message_template, same_code, words
+from bot.records import Candidate, QueryInput
+
+RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
+KIND_ORIGIN = {"text": "typed", "image": "screen", "recording": "screen", "audio": "speech", "snippet": "log"}
+
+
+@dataclass(frozen=True)
+class QueryText:
+    """The query's text by where it came from: typed in the message, read on a screen, heard, pasted as a log."""
+
+    typed: str = ""
+    screen: str = ""
+    speech: str = ""
+    log: str = ""
+
+    @classmethod
+    def of(cls, inputs: Sequence[QueryInput]) -> QueryText:
+        """From a query's inputs: each line by its origin; an input without lines (a message) by its kind."""
+        parts: dict[str, list[str]] = {"typed": [], "screen": [], "speech": [], "log": []}
+        for item in inputs:
+            if item.lines:
+                for line in item.lines:
+                    parts[line.origin].append(line.text)
+            elif item.text.strip():
+                parts[KIND_ORIGIN[item.kind]].append(item.text)
+        return cls(**{k: "\n".join(v) for k, v in parts.items()})
+
+    @property
+    def all(self) -> str:
+        return "\n".join(t for t in (self.typed, self.screen, self.speech, self.log) if t)
+
+    @property
+    def shown(self) -> str:
+        """What the user showed rather than said: the text on their screens and in their logs."""
+        return "\n".join(t for t in (self.screen, self.log) if t)
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(words(self.all))
+
+    @cached_property
+    def shown_words(self) -> frozenset[str]:
+        return frozenset(words(self.shown))
+
+    @cached_property
+    def error_words(self) -> frozenset[str]:
+        """The words of the error shown on screens and in logs, as a template (names and addresses masked); all
+        their words when no line looks like an error."""
+        return frozenset(words(message_template(error_lines(self.shown)) or self.shown))
+
+    @cached_property
+    def codes(self) -> frozenset[str]:
+        return frozenset(codes(self.all))
+
+
+class Scoring:
+    """One query's candidates (fused order, best first) and what their features read, each computed once."""
+
+    def __init__(
+        self,
+        candidates: Sequence[Candidate],
+        query: QueryText,
+        stats: KnowledgeStats,
+        rejected: Mapping[str, float] | None = None,
+    ) -> None:
+        self.candidates = candidates
+        self.query = query
+        self.stats = stats
+        self.rejected = rejected or {}
+        self.bugs: list[BugText] = [stats.bug(c.bug_id) for c in candidates]
+        self._columns: dict[str, list[float]] = {}
+
+    def column(self, name: str) -> list[float]:
+        """The feature `name` of every candidate."""
+        if name not in self._columns:
+            self._columns[name] = [FEATURES[name].compute(self, i) for i in range(len(self.candidates))]
+        return self._columns[name]
+
+    def weighted(self, asked: frozenset[str], within: frozenset[str]) -> float:
+        """The IDF-weighted share of the `asked` words that are `within` a bug's words."""
+        total = sum(self.stats.weight(w) for w in asked)
+        return sum(self.stats.weight(w) for w in asked if w in within) / total if total else 0.0
+
+    @cached_property
+    def shown_match(self) -> list[tuple[float, float]]:
+        """Per candidate: (recall, F1) of the user's shown words against the bug's closest knowledge screen."""
+        return [screen_match(self.query.shown_words, bug.screens, self.stats) for bug in self.bugs]
+
+    @cached_property
+    def codes_met(self) -> list[bool]:
+        """Per candidate: whether one of the query's error codes is one of the bug's."""
+        return [any(same_code(a, b) for a in self.query.codes for b in bug.codes) for bug in self.bugs]
+
+
+def screen_match(seen: frozenset[str], screens: Sequence[frozenset[str]], stats: KnowledgeStats) -> tuple[float, float]:
+    """How alike the user's screen words are to the closest of a bug's screens, IDF-weighted: (recall, the share
+    of that screen's words the user's shows; F1, recall balanced with the share of the user's words it has)."""
+    mine = sum(stats.weight(w) for w in seen)
+    recall = f1 = 0.0
+    for wanted in screens:
+        total = sum(stats.weight(w) for w in wanted)
+        shared = sum(stats.weight(w) for w in wanted if w in seen)
+        if shared:
+            r, p = shared / total, shared / mine
+            recall, f1 = max(recall, r), max(f1, 2 * p * r / (p + r))
+    return recall, f1
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One named number about a candidate."""
+
+    name: str
+    description: str
+    compute: Callable[[Scoring, int], float]
+
+
+FEATURES: dict[str, Feature] = {}
+
+
+def feature(description: str) -> Callable[[Callable[[Scoring, int], float]], Callable[[Scoring, int], float]]:
+    """Register a feature under its function's name."""
+
+    def register(compute: Callable[[Scoring, int], float]) -> Callable[[Scoring, int], float]:
+        FEATURES[compute.__name__] = Feature(compute.__name__, description, compute)
+        return compute
+
+    return register
+
+
+@feature("Best cosine similarity of a query view to one of the bug's rows.")
+def dense(s: Scoring, i: int) -> float:
+    return s.candidates[i].features.get("dense", 0.0)
+
+
+@feature("How far `dense` is above the best other candidate's (negative when below).")
+def dense_margin(s: Scoring, i: int) -> float:
+    values = s.column("dense")
+    return values[i] - max((v for j, v in enumerate(values) if j != i), default=0.0)
+
+
+@feature("Best BM25 score of a query view on the bug's rows, relative to that view's best hit.")
+def fts(s: Scoring, i: int) -> float:
+    return s.candidates[i].features.get("fts", 0.0)
+
+
+@feature("The cross-encoder's probability for (query, bug), when one is configured.")
+def rerank(s: Scoring, i: int) -> float:
+    return s.candidates[i].features.get("rerank", 0.0)
+
+
+@feature("1 for the candidate fusion put first.")
+def first(s: Scoring, i: int) -> float:
+    return float(i == 0)
+
+
+@feature("IDF-weighted share of the query's knowledge-base words (words some bug uses) that the bug's text has.")
+def coverage(s: Scoring, i: int) -> float:
+    return s.weighted(frozenset(w for w in s.query.words if w in s.stats.idf), s.bugs[i].words)
+
+
+@feature("F1 of the words on the user's screens and logs against the bug's closest knowledge screen.")
+def shown_f1(s: Scoring, i: int) -> float:
+    return s.shown_match[i][1]
+
+
+@feature(
+    "ln(recall + 0.05) of the bug's closest knowledge screen in what the user showed (0 when nothing was "
+    "shown): a screen showing little of every one of the bug's screens is rarely that bug."
+)
+def shown_recall_log(s: Scoring, i: int) -> float:
+    return math.log(s.shown_match[i][0] + RECALL_FLOOR) if s.query.shown else 0.0
+
+
+@feature(
+    "IDF-weighted share of the words of the error the user showed (its lines' template) that the bug's closest "
+    "screen has (its text when it has none); 0 when nothing was shown."
+)
+def shown_error(s: Scoring, i: int) -> float:
+    bug = s.bugs[i]
+    return max((s.weighted(s.query.error_words, screen) for screen in bug.screens or (bug.words,)), default=0.0)
+
+
+@feature("1 when one of the query's error codes is one of the bug's (matched tolerantly).")
+def codes_shared(s: Scoring, i: int) -> float:
+    return float(s.codes_met[i])
+
+
+@feature("1 when the query names error codes and the bug has none of them.")
+def codes_clash(s: Scoring, i: int) -> float:
+    return float(bool(s.query.codes) and not s.codes_met[i])
+
+
+@feature("1 when the user showed text on a screen or in a log.")
+def has_shown(s: Scoring, i: int) -> float:
+    return float(bool(s.query.shown))
+
+
+@feature("1 when the query has speech (transcripts are noisier than typed or shown text).")
+def has_speech(s: Scoring, i: int) -> float:
+    return float(bool(s.query.speech))
+
+
+@feature('Similarity of this query to one for which a user said this bug was "Not it" (0 when none is near).')
+def rejected(s: Scoring, i: int) -> float:
+    return s.rejected.get(s.candidates[i].bug_id, 0.0)
+
+
+def feature_vectors(scoring: Scoring, names: Sequence[str]) -> list[dict[str, float]]:
+    """The named features of every candidate, in candidate order."""
+    columns = {name: scoring.column(name) for name in names}
+    return [{name: columns[name][i] for name in names} for i in range(len(scoring.candidates))]

@@ -1,0 +1,144 @@
+"""The ranking model file: the features it reads, the weights that order the candidates, the logistic model of
+the confidence, the decision thresholds, and what it was fit with. Loaded and checked once, at start-up."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ModelError
+from bot.ranking.features import FEATURES
+from bot.records import Decision
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+DEFAULT_MODEL = Path(__file__).with_name("default_model.json")
+
+
+@dataclass(frozen=True)
+class FitInfo:
+    """What a model was fit with and on, and how it measured: the embedder must match to use it; another OCR
+    engine or speech model is allowed but noted, since their text is what the features read."""
+
+    embedder: str
+    ocr_engine: str
+    asr_model: str
+    fit_on: str = ""
+    created: str = ""
+    l2: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RankingModel:
+    """Orders the candidates (a linear score over `features`), says how sure it is of the first (a logistic model
+    over the same features) and decides match / uncertain / no_match with two thresholds."""
+
+    features: tuple[str, ...]
+    ranking: dict[str, float]
+    confidence: dict[str, float]
+    bias: float
+    match_threshold: float
+    uncertain_threshold: float
+    fit: FitInfo
+    source: str = "the shipped ranking model"
+
+    def rank_score(self, features: Mapping[str, float]) -> float:
+        """How likely this candidate, rather than the others, is the bug; only the order of scores counts."""
+        return sum(w * features.get(name, 0.0) for name, w in self.ranking.items())
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        """The confidence that this candidate is the bug."""
+        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.confidence.items())
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def decide(self, confidence: float) -> Decision:
+        """Map the first candidate's confidence to a decision."""
+        if confidence >= self.match_threshold:
+            return "match"
+        if confidence >= self.uncertain_threshold:
+            return "uncertain"
+        return "no_match"
+
+    def to_json(self) -> str:
+        data = {"format": FORMAT, **asdict(self)}
+        data.pop("source")
+        return json.dumps(data, indent=2) + "\n"
+
+    def describe(self) -> str:
+        """One line for `doctor`: where it comes from and what it was fit with."""
+        fit, name = self.fit, self.source.removeprefix("the ranking model ")
+        return (
+            f"{name}: {len(self.features)} features, match ≥ {self.match_threshold:.3f}, uncertain ≥ "
+            f"{self.uncertain_threshold:.3f}; fit on {fit.fit_on or 'an unnamed set'} with {fit.embedder}, "
+            f"OCR {fit.ocr_engine}, ASR {fit.asr_model}"
+        )
+
+
+def parse_model(text: str, source: str) -> RankingModel:
+    """A model from its JSON text; anything malformed or unknown is one `ModelError` sentence."""
+    fix = "run `supportbot calibrate` to write a new one, or unset SUPPORTBOT_RANKING_MODEL to use the shipped model"
+    try:
+        data = json.loads(text)
+        if data.pop("format", None) != FORMAT:
+            raise ValueError(f"it is not format {FORMAT}")
+        fit = FitInfo(**data.pop("fit"))
+        model = RankingModel(**{**data, "features": tuple(data["features"]), "fit": fit, "source": source})
+        weights = {**model.ranking, **model.confidence}
+        numbers = [model.bias, model.match_threshold, model.uncertain_threshold, *weights.values()]
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in numbers):
+            raise ValueError("a weight or threshold is not a number")
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise ModelError(f"{source.capitalize()} cannot be read ({err}); {fix}.") from err
+    unknown = sorted(set(model.features) - FEATURES.keys())
+    unused = sorted(set(weights) - set(model.features))
+    if unknown or unused:
+        name = (unknown or unused)[0]
+        why = "this version does not compute" if unknown else "it does not list among its features"
+        raise ModelError(f"{source.capitalize()} uses the feature {name!r}, which {why}; {fix}.")
+    return model
+
+
+def load_model(settings: Settings) -> RankingModel:
+    """The model in force (`ranking_model`, else the shipped one), checked against the configured models."""
+    path = settings.ranking_model or DEFAULT_MODEL
+    source = "the shipped ranking model" if settings.ranking_model is None else f"the ranking model {path}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise ModelError(
+            f"{source.capitalize()} cannot be opened ({err.strerror}); check SUPPORTBOT_RANKING_MODEL."
+        ) from err
+    model = parse_model(text, source)
+    check_fit(model, settings)
+    return model
+
+
+def neutral_model(settings: Settings, features: Sequence[str]) -> RankingModel:
+    """A model that computes `features` but weighs none: fusion's order, no opinion. `supportbot calibrate` answers
+    with it, since the features it fits on do not depend on the model in force (which may not fit the settings)."""
+    fit = FitInfo(settings.embed_model, settings.ocr_engine, settings.asr_model, fit_on="nothing")
+    return RankingModel(tuple(features), {}, {}, 0.0, 1.0, 0.0, fit, source="no ranking model (calibrating)")
+
+
+def check_fit(model: RankingModel, settings: Settings) -> None:
+    """Refuse a model fit with another embedder (its scores mean something else); note other OCR or ASR models."""
+    if model.fit.embedder != settings.embed_model:
+        raise ModelError(
+            f"{model.source.capitalize()} was fit with the embedder {model.fit.embedder!r}, but "
+            f"{settings.embed_model!r} is configured; run `supportbot calibrate` with it and set "
+            "SUPPORTBOT_RANKING_MODEL to the file it writes."
+        )
+    for what, fitted, used in (
+        ("OCR engine", model.fit.ocr_engine, settings.ocr_engine),
+        ("speech model", model.fit.asr_model, settings.asr_model),
+    ):
+        if fitted != used:
+            log.warning("the ranking model was fit with the %s %s but %s is configured", what, fitted, used)

@@ -1,0 +1,51 @@
+"""What ranking knows of a knowledge base, derived once per index version: each bug's words, screens and error
+codes, and how rare each word is across bugs."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.ranking.text import codes, words
+
+SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
+
+
+@dataclass(frozen=True)
+class BugText:
+    """One bug's knowledge text as the features read it: every word, each screenshot's words, every code."""
+
+    words: frozenset[str]
+    screens: tuple[frozenset[str], ...]
+    codes: frozenset[str]
+
+    @classmethod
+    def of(cls, rows: Iterable[tuple[str, str]]) -> BugText:
+        """From the bug's indexed (kind, text) rows."""
+        rows = list(rows)
+        text = "\n".join(t for _, t in rows)
+        screens = tuple(frozenset(words(t)) for k, t in rows if k in SCREEN_KINDS)
+        return cls(frozenset(words(text)), screens, frozenset(codes(text)))
+
+
+class KnowledgeStats:
+    """Per-bug texts and inverse document frequencies over bugs (one document per bug)."""
+
+    def __init__(self, bugs: Mapping[str, Sequence[tuple[str, str]]]) -> None:
+        self.bugs = {bug_id: BugText.of(rows) for bug_id, rows in bugs.items()}
+        frequency: Counter[str] = Counter()
+        for bug in self.bugs.values():
+            frequency.update(bug.words)
+        count = len(self.bugs)
+        self.idf = {w: math.log((count + 1) / (n + 0.5)) for w, n in frequency.items()}
+        self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
+
+    def weight(self, word: str) -> float:
+        """The word's IDF; a word no bug uses weighs most."""
+        return self.idf.get(word, self.unseen_idf)
+
+    def bug(self, bug_id: str) -> BugText:
+        """The bug's text (empty for a bug the statistics do not know)."""
+        return self.bugs.get(bug_id) or BugText(frozenset(), (), frozenset())

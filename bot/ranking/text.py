@@ -1,0 +1,126 @@
+"""How ranking reads text: one tokenizer, one error-code detector and the error lines of a screen or log, all
+tolerant of what OCR and speech recognition confuse (`_`/space/`-`, O/0, l/1/I, rn/m)."""
+
+from __future__ import annotations
+
+import errno
+import re
+from difflib import SequenceMatcher
+
+# what recognisers read for one another, made one character (applied to lower-cased text)
+CONFUSABLE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "!": "l"})
+STOPWORDS = frozenset(
+    "a an and are as at be but by can do does for from get gets got has have i if in is it its me my no not of on "
+    "or our says say so that the then there this to up was we when which while with you your just all any shows "
+    "showing page error".split()
+)
+
+
+def fold(text: str) -> str:
+    """`text` lower-cased with confusable characters made one, so a recogniser's slip still matches."""
+    return text.lower().replace("rn", "m").translate(CONFUSABLE)
+
+
+WORD = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)*")
+# Chrome's net error names, their parts joined by `_`, `-` or spaces as OCR reads them
+ERR_NAME = r"\bERR(?:[ _-]{1,2}[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
+
+
+def words(text: str) -> set[str]:
+    """The content words of a text, folded, without stopwords and single characters. Names joined by `_` or `.`
+    (`package.json`, `proxy_pass`) stay one word, as they are more telling than their parts; an ERR_* name is one
+    word however its parts were read (`ERR_NAME_NOT RESOLVED` is `errnamenotresolved`)."""
+    text = re.sub(ERR_NAME, lambda m: f" {code_key(m.group())} ", text)
+    return {w for w in WORD.findall(fold(text)) if len(w) > 1 and w not in FOLDED_STOPWORDS}
+
+
+FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+
+# HTTP statuses (not line numbers, ports, times or parts of addresses), Chrome's ERR_* names (parts joined by
+# `_`, `-` or spaces, as OCR reads them), E-codes, *Error and *Exception classes, curl exit codes.
+CODE = re.compile(
+    r"(?<![\w.:/#-])(?<![Ll]ine )(?<![Pp]ort )[45][0-9Oo][0-9Oo](?![\w.:%])"
+    rf"|{ERR_NAME}"
+    r"|\bE[A-Z][A-Z0-9_]{2,}\b|\b[A-Z][A-Za-z]+(?:Error|Exception)\b|\bcurl[:;]? ?\( ?\d+ ?\)"
+)
+# E-codes are errno names (ENOENT, ECONNREFUSED...) and Node/npm's own; other capitalised E-words are words.
+E_CODES = frozenset(
+    re.sub(r"[^a-z0-9]", "", fold(code))
+    for code in [
+        *errno.errorcode.values(),
+        *"EJSONPARSE ERESOLVE ELIFECYCLE ETARGET EINTEGRITY EBADENGINE ENEEDAUTH ENOVERSIONS ENOTFOUND EAI_AGAIN "
+        "EUSAGE EOVERRIDE ENOWORKSPACES ENOTCACHED ECONNABORTED".split(),
+    ]
+)
+LONG_CODE = 12
+LONG_CODE_LIKENESS = 0.8  # ERR_NAME_NOT_RESOLVED read with three letters wrong still is
+E_WORD = re.compile(r"(?!ERR[ _-])E[A-Z][A-Z0-9_]{2,}")
+
+
+def code_key(code: str) -> str:
+    """A code as compared: folded, letters and digits only (`ERR_NAME_NOT RESOLVED` → `errnamenotresolved`)."""
+    return re.sub(r"[^a-z0-9]", "", fold(code))
+
+
+def codes(text: str) -> set[str]:
+    """The error codes and names in `text`, as `code_key`s: HTTP statuses, ERR_* names, errno and npm E-codes,
+    *Error classes, curl exit codes."""
+    keys = set()
+    for found in CODE.findall(text):
+        key = code_key(found)
+        if not E_WORD.fullmatch(found) or key in E_CODES:
+            keys.add(key)
+    return keys
+
+
+def same_code(a: str, b: str) -> bool:
+    """Whether two code keys name the same code: equal, or, for long names (Chrome's ERR_*), alike but for a few
+    letters a recogniser misread (`errnamen0tresolved`); short codes and *Error classes must be equal."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < LONG_CODE or not (a.startswith("err") and b.startswith("err")):
+        return False
+    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= LONG_CODE_LIKENESS
+
+
+ERROR_LINE = re.compile(
+    r"error|fail|fatal|exception|refused|denied|invalid|not found|unable|cannot|can't|couldn't|could not|"
+    r"timed? ?out|conflict|unexpected|missing|no such|does not exist|doesn't exist|too many|too large|"
+    r"unavailable|forbidden|unauthori[sz]ed|bad gateway|bad request|not allowed|rejected|isn't working|"
+    r"can't be reached|unreachable|\b[45]\d\d\b|\bERR[_!]|\bE[A-Z]{3,}\b|[A-Za-z]+(?:Error|Exception)\b",
+    re.IGNORECASE,
+)
+
+
+def error_lines(text: str, limit: int = 8) -> str:
+    """The lines that look like an error message (at most `limit`, each once), or "" when none do."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    picked = [line for line in lines if ERROR_LINE.search(line)]
+    return "\n".join(dict.fromkeys(picked[:limit]))
+
+
+# values that differ from one occurrence of an error to the next: double-quoted names (one token: a quoted
+# phrase is a message, not a name), IPv4 addresses (with a port), shell prompts; masking them leaves the message's
+# template, as log parsers do
+INSTANCE_VALUE = re.compile(
+    r'"[^"\s]*(?:"|$)|\(?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b\)?|[\w.-]+@[\w.-]+:\S*[$#]', re.MULTILINE
+)
+
+
+def message_template(text: str) -> str:
+    """`text` without the values that change between occurrences of the same error ("" when nothing else is left)."""
+    masked = re.sub(r"[ \t]{2,}", " ", INSTANCE_VALUE.sub(" ", text))
+    return masked if re.search(r"[^\W\d_]{2,}", masked) else ""
+
+
+def matching_line(query: str, knowledge: str) -> str:
+    """The line of `query` that best shows why it met `knowledge`: the one sharing the most (by length) words
+    with it, an error line first when one shares any; "" when no line shares a word."""
+    known = words(knowledge)
+    lines = [line.strip() for line in query.splitlines() if line.strip()]
+    for pool in ([line for line in lines if ERROR_LINE.search(line)], lines):
+        shared = [(sum(len(w) for w in words(line) & known), -i) for i, line in enumerate(pool)]
+        score, position = max(shared, default=(0, 0))
+        if score:
+            return pool[-position]
+    return ""

@@ -1,0 +1,82 @@
+"""bot.ranking.features: the registry, and the features that tell a known bug's screen or words from a neighbour's."""
+
+from __future__ import annotations
+
+from bot.ranking.features import FEATURES, QueryText, Scoring, feature_vectors
+from bot.ranking.stats import KnowledgeStats
+from bot.records import Candidate, QueryInput, TextLine
+
+NGINX_503 = "503 Service Temporarily Unavailable\nnginx/1.22.1"
+CHROME_503 = "This page isn't working\nlocalhost is currently unable to handle this request.\nHTTP ERROR 503\nReload"
+CHROME_DNS = "This site can't be reached\nCheck if there is a typo in shop.test.\nERR_NAME_NOT_RESOLVED\nReload"
+STATS = KnowledgeStats(
+    {
+        "chrome-503": [("doc", "Chrome HTTP ERROR 503 service unavailable"), ("ocr", CHROME_503)],
+        "chrome-dns": [("doc", "Chrome cannot find the server address"), ("ocr", CHROME_DNS)],
+        "nginx-404": [("doc", "nginx 404 Not Found"), ("ocr", "404 Not Found\nnginx/1.22.1")],
+        "git-head": [("doc", "git detached HEAD"), ("ocr", "You are in 'detached HEAD' state.")],
+    }
+)
+CANDIDATES = [Candidate("chrome-503", 0.03, {"dense": 0.6, "fts": 1.0}), Candidate("nginx-404", 0.02, {"dense": 0.5})]
+
+
+def features(query: QueryText, candidates: list[Candidate] = CANDIDATES, rejected: dict | None = None) -> list[dict]:
+    return feature_vectors(Scoring(candidates, query, STATS, rejected), list(FEATURES))
+
+
+def test_every_feature_is_registered_with_a_description() -> None:
+    assert {"dense", "dense_margin", "coverage", "shown_error", "codes_clash", "rejected", "first"} <= set(FEATURES)
+    assert all(f.description.strip() for f in FEATURES.values())
+
+
+def test_query_text_is_read_by_origin_not_by_input_kind() -> None:
+    recording = QueryInput(
+        "rec.mp4",
+        "recording",
+        "…",
+        (TextLine("HTTP ERROR 503", 0.9, "screen", 1.5), TextLine("the shop is down", 0.8, "speech", 2.0)),
+    )
+    pasted = QueryInput("log.txt", "snippet", "…", (TextLine("ERROR upstream timed out", 1.0, "log"),))
+    query = QueryText.of([QueryInput("message", "text", "help"), recording, pasted])
+    assert (query.typed, query.screen, query.speech, query.log) == (
+        "help",
+        "HTTP ERROR 503",
+        "the shop is down",
+        "ERROR upstream timed out",
+    )
+    assert query.shown == "HTTP ERROR 503\nERROR upstream timed out"
+
+
+def test_a_screen_that_shows_little_of_the_bug_s_screens_scores_low() -> None:
+    """nginx's own 503 page is not Chrome's HTTP ERROR 503 page, though both say 503."""
+    same, other = features(QueryText(screen=CHROME_503))[0], features(QueryText(screen=NGINX_503))[0]
+    assert same["shown_recall_log"] > -0.1 > -1.5 > other["shown_recall_log"]
+    assert same["shown_error"] > 0.9 > 0.5 > other["shown_error"]
+    assert same["shown_f1"] > other["shown_f1"]
+    typed = features(QueryText(typed="503 on the shop"))[0]
+    assert typed["shown_recall_log"] == typed["shown_error"] == typed["has_shown"] == 0.0
+
+
+def test_an_ocr_slip_in_the_error_code_still_shares_it() -> None:
+    candidates = [Candidate("chrome-dns", 0.03, {"dense": 0.7}), Candidate("chrome-503", 0.02, {"dense": 0.6})]
+    slipped = CHROME_DNS.replace("ERR_NAME_NOT_RESOLVED", "ERR_NAME_NOT RESOLVED")
+    dns, chrome_503 = features(QueryText(screen=slipped), candidates)
+    assert (dns["codes_shared"], dns["codes_clash"]) == (1.0, 0.0)
+    assert (chrome_503["codes_shared"], chrome_503["codes_clash"]) == (0.0, 1.0)
+    assert dns["shown_error"] > 0.9
+
+
+def test_margins_are_to_the_best_other_candidate_and_first_is_fusion_s_order() -> None:
+    top, second = features(QueryText(typed="chrome 503"))
+    assert round(top["dense_margin"], 6) == 0.1 and round(second["dense_margin"], 6) == -0.1
+    assert (top["first"], second["first"]) == (1.0, 0.0)
+
+
+def test_coverage_weighs_rare_words_and_ignores_words_no_bug_uses() -> None:
+    top, second = features(QueryText(typed="chrome service unavailable wibble"))
+    assert top["coverage"] == 1.0 and second["coverage"] == 0.0
+
+
+def test_rejected_reads_the_not_it_similarity() -> None:
+    top, second = features(QueryText(typed="chrome 503"), rejected={"nginx-404": 0.97})
+    assert (top["rejected"], second["rejected"]) == (0.0, 0.97)

@@ -1,0 +1,69 @@
+"""bot.ranking.model: the model file is loaded and checked once; anything wrong with it is one clear sentence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ModelError
+from bot.ranking.features import FEATURES
+from bot.ranking.model import DEFAULT_MODEL, load_model
+from bot.settings import Settings
+
+
+def shipped() -> dict:
+    return json.loads(DEFAULT_MODEL.read_text())
+
+
+def write(tmp_path: Path, data: dict | str) -> Path:
+    path = tmp_path / "model.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data))
+    return path
+
+
+def test_the_shipped_model_loads_with_the_default_settings_and_says_what_it_was_fit_with() -> None:
+    model = load_model(Settings())
+    assert set(model.features) <= set(FEATURES) and "rejected" in model.features
+    assert 0.0 < model.uncertain_threshold <= model.match_threshold < 1.0
+    assert model.fit.embedder == Settings().embed_model and model.fit.figures["grouped_cv"]["queries"] > 0
+    assert "shipped" in model.describe() and "faster-paddle" in model.describe()
+
+
+def test_a_model_file_named_by_the_setting_is_used(tmp_path: Path) -> None:
+    data = {**shipped(), "match_threshold": 0.9}
+    model = load_model(Settings(ranking_model=write(tmp_path, data)))
+    assert model.match_threshold == 0.9 and str(tmp_path) in model.source
+    assert [model.decide(v) for v in (0.95, 0.9, 0.6, 0.01)] == ["match", "match", "uncertain", "no_match"]
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (lambda d: "{not json", "cannot be read"),
+        (lambda d: {**d, "format": 99}, "cannot be read"),
+        (lambda d: {k: v for k, v in d.items() if k != "confidence"}, "cannot be read"),
+        (lambda d: {**d, "bias": "high"}, "cannot be read"),
+        (lambda d: {**d, "features": [*d["features"], "sparkle"]}, "'sparkle', which this version does not compute"),
+        (lambda d: {**d, "ranking": {**d["ranking"], "mystery": 1.0}}, "'mystery', which it does not list"),
+        (
+            lambda d: {**d, "fit": {**d["fit"], "embedder": "other/embedder"}},
+            "was fit with the embedder 'other/embedder'",
+        ),
+    ],
+)
+def test_a_broken_or_mismatched_model_is_one_sentence_that_says_what_to_do(
+    tmp_path: Path, change: object, says: str
+) -> None:
+    path = write(tmp_path, change(shipped()))  # type: ignore[operator]
+    with pytest.raises(ModelError) as raised:
+        load_model(Settings(ranking_model=path))
+    message = raised.value.message
+    assert says in message and str(path) in message and "supportbot calibrate" in message
+    assert message.count(". ") == 0 and message.endswith(".")
+
+
+def test_a_missing_model_file_names_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="cannot be opened.*SUPPORTBOT_RANKING_MODEL"):
+        load_model(Settings(ranking_model=tmp_path / "nope.json"))

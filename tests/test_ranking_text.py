@@ -1,0 +1,106 @@
+"""bot.ranking.text: the one tokenizer and code detector, tolerant of recogniser slips; the error lines of a screen,
+their template, and the line that shows why a query met a knowledge text."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ranking.text import codes, error_lines, fold, matching_line, message_template, same_code, words
+
+SCREEN = """maya@lumen-dev: ~/lumen-orders
+maya@lumen-dev:~/lumen-orders$ psql -h 127.0.0.1 -U lumen orders
+psql: error: connection to server at "127.0.0.1", port 5432 failed: Connection refused
+B
+maya@lumen-dev:~/lumen-orders$"""
+KNOWLEDGE = """B
+maya@lumen-dev: ~/lumen-orders
+psql: error: connection to server at "127.0.0.1", port 5432 failed: Connection refused
+Is the server running on that host and accepting TCP/IP connections?"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("This page isn't working\nHTTP ERROR 401\nReload", {"4ol"}),
+        ("502 Bad Gateway\nnginx/1.22.1", {"5o2"}),
+        ("npm ERR! code ENOENT\nnpm ERR! syscall open", {"enoent"}),
+        ("npm error code EJSONPARSE", {"ejsonparse"}),
+        ("This site can't be reached ERR_CONNECTION_REFUSED", {"errconnectlonrefused"}),
+        ("curl: (7) Failed to connect to localhost port 8080", {"curl7"}),
+        ("curl:(56) Recv failure", {"curl56"}),
+        ("KeyError: 'price'", {"keyerror"}),
+        ("EOFError: EOF when reading a line", {"eoferror"}),
+        # words in capitals, line numbers, ports, addresses and times are not codes
+        ("ERROR: could not open requirements file", set()),
+        ('File "/srv/app.py", line 415, in cart', set()),
+        ("connection to server at 10.0.3.12, port 443 failed at 10:45:01", set()),
+        ("EXPIRED SESSION - ENTER PASSWORD", set()),
+    ],
+)
+def test_codes_are_error_codes_not_ordinary_numbers_or_capitals(text: str, expected: set[str]) -> None:
+    assert codes(text) == expected
+
+
+@pytest.mark.parametrize(
+    "misread",
+    [
+        "ERR_NAME_NOT RESOLVED",  # an underscore read as a space
+        "ERR NAME-NOT_RESOLVED",
+        "ERR_NAME_N0T_RES0LVED",  # O read as 0
+        "ERR_NAME_NOT_RESOIVED",  # l read as I
+        "ERR_NAME_NQT_RESOLVED",  # a letter misread outright
+    ],
+)
+def test_a_code_read_with_a_recogniser_slip_is_still_the_same_code(misread: str) -> None:
+    (read,) = codes(f"This site can't be reached\n{misread}\nReload")
+    (known,) = codes("ERR_NAME_NOT_RESOLVED")
+    assert same_code(read, known)
+
+
+def test_distinct_codes_stay_distinct() -> None:
+    (a,), (b,) = codes("ERR_SSL_PROTOCOL_ERROR"), codes("ERR_UNSAFE_REDIRECT")
+    assert not same_code(a, b)
+    assert not same_code(*codes("curl: (52)"), *codes("curl: (56)"))
+    assert not same_code(*codes("TypeError: x"), *codes("KeyError: x"))
+
+
+def test_words_fold_what_recognisers_confuse_and_keep_names_whole() -> None:
+    assert words("M0dule n0t found: c1ient") == words("Module not found: client")
+    assert words("the modem") == words("the modern")  # rn read as m
+    assert {"package.json", "proxy_pass"} <= words("Edit package.json and proxy_pass")
+    assert words("a the is I x") == set()
+    assert fold("Il1|") == "llll"
+
+
+def test_error_lines_are_the_error_lines_once_each() -> None:
+    text = "GET /api\n502 Bad Gateway\nnginx\n502 Bad Gateway\nTypeError: x is undefined"
+    assert error_lines(text) == "502 Bad Gateway\nTypeError: x is undefined"
+    assert error_lines("all good\nnothing to see") == ""
+
+
+def test_matching_line_prefers_the_error_line_over_a_shared_prompt() -> None:
+    assert matching_line(SCREEN, KNOWLEDGE).startswith("psql: error: connection to server")
+
+
+def test_matching_line_falls_back_to_any_line_and_ignores_one_letter_noise() -> None:
+    assert matching_line("the orders page\nB", "orders page is blank\nB") == "the orders page"
+    assert matching_line("B\nx", "B x") == ""
+    assert matching_line("", KNOWLEDGE) == ""
+
+
+def test_message_template_masks_names_addresses_and_prompts_but_keeps_the_message() -> None:
+    template = message_template(
+        'psql: error: connection to server at "db.internal" (10.20.0.15), port 5432 failed:\n'
+        'FATAL: password authentication failed for user "grafana\n'
+        "deploy@prod-app-2:~/reports$ ls"
+    )
+    assert "db.internal" not in template and "10.20.0.15" not in template and "grafana" not in template
+    assert "prod-app-2" not in template
+    assert "FATAL: password authentication failed for user" in template and "port 5432 failed" in template
+    # a quoted phrase is a message, a single-quoted module name is what the error is about
+    assert "Not Found" in message_template('{"detail":"Not Found"}')
+    assert message_template("ModuleNotFoundError: No module named 'yaml'").endswith("'yaml'")
+
+
+def test_message_template_is_empty_when_only_values_remain() -> None:
+    assert message_template('"a" 10.0.0.1:80 "b"') == ""
