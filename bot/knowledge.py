@@ -18,7 +18,9 @@ from bot.records import KnownBug
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif"})
-AUDIO_SUFFIXES = frozenset({".wav", ".ogg", ".mp3", ".m4a", ".mp4", ".webm"})
+AUDIO_SUFFIXES = frozenset({".wav", ".ogg", ".mp3", ".m4a", ".mp4", ".webm"})  # .mp4/.webm: a recording or a voice clip
+VIDEO_SUFFIXES = frozenset({".mov", ".m4v", ".mkv"})
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | AUDIO_SUFFIXES | VIDEO_SUFFIXES
 STATUSES = frozenset({"open", "workaround", "fixed"})
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 REQUIRED_KEYS = ("id", "title", "product", "tags", "status", "links")
@@ -65,7 +67,7 @@ def read_entry(folder: Path) -> KnownBug:
     meta, body = parse_front_matter(raw, str(path))
     validate_meta(meta, folder.name, str(path))
     sections = split_sections(body)
-    media = tuple(sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES | AUDIO_SUFFIXES))
+    media = tuple(sorted(p.name for p in folder.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES))
     return KnownBug(
         id=meta["id"],
         title=str(meta["title"]).strip(),

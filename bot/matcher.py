@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,15 +17,18 @@ from bot.examples import ExampleStore, Negatives
 from bot.extract import Extractor, vocabulary_from_texts
 from bot.fusion import Ranking, View, fuse, query_views
 from bot.index import Hit, KnowledgeIndex, Snapshot
+from bot.intake import clean_text, decode_attachment
 from bot.lexicon import Lexicon
-from bot.media import clean_text, decode_attachment
-from bot.records import Answer, Candidate, Match, Media, Query, QueryInput
+from bot.records import Answer, Attachment, Candidate, Match, Media, Query, QueryInput
 from bot.rerank import Reranker
 from bot.settings import Settings
 from bot.spoken import spoken_numbers
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_ROWS = "kind != 'example'"
+STAGES = {"image": "ocr", "audio": "asr", "recording": "recording", "snippet": "log"}
+IMAGE_SEARCH_SIDE = 1024  # images kept for native image search are this small (the models see 224-448 px)
+CODE_FENCE = re.compile(r"```[^\n`]*\n?(.*?)```", re.S)
 EXAMPLE_MIN_WORDS = 3  # a repeated "Pretty-print" or "Error" says nothing about which bug it is
 
 
@@ -108,32 +112,58 @@ class Matcher:
         return self.decide(snapshot, candidates, views, inputs, timer)
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
-        """Clean the text and decode + extract every attachment; a bad file becomes an input with an error.
-        Also returns the decoded audio clips by input position, for a second listen."""
-        inputs = []
-        clips = {}
-        text = clean_text(query.text, self.settings)
+        """Clean the text (its fenced code blocks read as logs) and decode + extract every attachment, within the
+        per-ask caps on files and pixels; a bad or skipped file becomes an input with an error. Also returns the
+        sound of voice notes and recordings by input position, for a second listen."""
+        prose, blocks = split_code_blocks(query.text)
+        inputs = [self.extractor.extract(Media(f"code block {n}", "snippet", block, "")) for n, block in blocks]
+        text = clean_text(prose, self.settings)
         if text:
-            inputs.append(QueryInput(name="message", kind="text", text=text))
-        for attachment in query.attachments:
+            inputs.insert(0, QueryInput(name="message", kind="text", text=text))
+        clips = {}
+        pixels = self.settings.max_ask_pixels
+        for number, attachment in enumerate(query.attachments):
+            if number >= self.settings.max_files_per_ask:
+                inputs.append(skipped(attachment, f"only the first {self.settings.max_files_per_ask} files are read"))
+                continue
             try:
                 with timer.stage("decode"):
                     media = decode_attachment(attachment, self.settings)
-                with timer.stage("ocr" if media.kind == "image" else "asr"):
+                if media.kind == "image" and media.payload.width * media.payload.height > pixels:
+                    inputs.append(skipped(attachment, "the images before it used this message's pixel budget"))
+                    continue
+                with timer.stage(STAGES[media.kind]):
                     extracted = self.extractor.extract(media, self.vocabulary(snapshot))
-                if media.kind == "audio" and extracted.text:
-                    clips[len(inputs)] = media
-                inputs.append(extracted)
+                if media.kind == "image":
+                    pixels -= media.payload.width * media.payload.height
+                sound = media.payload.samples if media.kind == "recording" else media.payload
+                if media.kind in ("audio", "recording") and any(line.origin == "speech" for line in extracted.lines):
+                    clips[len(inputs)] = Media(media.name, "audio", sound, media.sha256, media.seconds)
+                inputs.append(self.keep_image(extracted))
+                del media  # the decoded picture and frames go now, not when the answer does
             except BotError as err:
                 log.info("input %s not usable: %s", attachment.name, err.message)
                 inputs.append(QueryInput(name=attachment.name, kind=guess_kind(attachment.mime), error=err.message))
         return [self.spoken(i) for i in inputs], clips
 
+    def keep_image(self, item: QueryInput) -> QueryInput:
+        """The input with its image only when the embedder searches images natively, and then a small copy."""
+        if item.image is None:
+            return item
+        if not self.embedder.supports("image"):
+            return replace(item, image=None)
+        image = item.image.copy()
+        image.thumbnail((IMAGE_SEARCH_SIDE, IMAGE_SEARCH_SIDE))
+        return replace(item, image=image)
+
     def spoken(self, item: QueryInput) -> QueryInput:
         """Numbers said in words become digits in messages and transcripts (when `spoken_numbers` is on)."""
-        if self.settings.spoken_numbers and item.kind != "image":
-            return replace(item, text=spoken_numbers(item.text))
-        return item
+        if not self.settings.spoken_numbers or item.kind in ("image", "snippet"):
+            return item
+        if item.kind == "recording":  # only what was said; the screens' text stays as read
+            said = spoken_numbers(item.speech_text)
+            return replace(item, text="\n".join(part for part in (item.screen_text, said) if part))
+        return replace(item, text=spoken_numbers(item.text))
 
     def listen_again(
         self,
@@ -203,8 +233,8 @@ class Matcher:
             top = [c for c in top if c.bug_id in bugs]
             if not top:
                 return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
-            screen = "\n".join(i.text for i in inputs if i.kind == "image" and i.text)
-            voice = any(i.kind == "audio" and i.text for i in inputs)
+            screen = "\n".join(i.screen_text for i in inputs if i.screen_text)
+            voice = any(i.speech_text for i in inputs)
             query = QueryText("\n".join(v.text for v in views), screen, voice)
             rows = snapshot.texts([c.bug_id for c in top], KNOWLEDGE_ROWS)  # examples act only as repeats
             lexicon = self.knowledge_stats(snapshot).lexicon
@@ -259,6 +289,23 @@ def demote(candidates: list[Candidate], rejected: dict[str, float], top_k: int) 
 
 def guess_kind(mime: str | None) -> Any:
     """The input kind a MIME type suggests, for reporting an input that could not be decoded."""
-    if mime and mime.startswith(("audio/", "video/")):
+    if mime and mime.startswith("video/"):
+        return "recording"
+    if mime and mime.startswith("audio/"):
         return "audio"
+    if mime and (mime.startswith("text/") or mime.endswith("json")):
+        return "snippet"
     return "image"
+
+
+def skipped(attachment: Attachment, why: str) -> QueryInput:
+    """An attachment left unread by a per-ask cap, with the sentence that says so."""
+    return QueryInput(
+        attachment.name, guess_kind(attachment.mime), error=f"Not read: {why}; please send it in a message of its own."
+    )
+
+
+def split_code_blocks(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """A message's text without its fenced (```) code blocks, and the blocks, numbered from 1."""
+    blocks = [(n, m.group(1)) for n, m in enumerate(CODE_FENCE.finditer(text), start=1) if m.group(1).strip()]
+    return (CODE_FENCE.sub("\n", text) if blocks else text), blocks

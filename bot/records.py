@@ -30,10 +30,11 @@ class Query:
 
 @dataclass(frozen=True)
 class Media:
-    """A decoded attachment: `payload` is a PIL image (kind image) or 16 kHz mono float32 samples (audio)."""
+    """A decoded attachment: `payload` is a PIL image (kind image), 16 kHz mono float32 samples (audio), a
+    `bot.intake.Recording` (recording) or text (snippet)."""
 
     name: str
-    kind: Literal["image", "audio"]
+    kind: Literal["image", "audio", "recording", "snippet"]
     payload: Any
     sha256: str
     seconds: float = 0.0

@@ -14,11 +14,10 @@ from filelock import FileLock, Timeout
 from bot.embed import Embedder
 from bot.errors import BotError
 from bot.examples import Example, ExampleStore
-from bot.extract import Extractor, vocabulary_from_texts
+from bot.extract import Extractor, reader_id, vocabulary_from_texts
 from bot.index import KnowledgeIndex, bug_meta, catalog, row_schema, stored_fingerprint, table_name
-from bot.knowledge import AUDIO_SUFFIXES, IMAGE_SUFFIXES, KnowledgeScan, hash_file, hash_files, scan_knowledge
+from bot.knowledge import AUDIO_SUFFIXES, MEDIA_SUFFIXES, KnowledgeScan, hash_file, hash_files, scan_knowledge
 from bot.leader import Leader, open_leader
-from bot.ocr import reader_id
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
 from bot.storage import is_object_store
@@ -184,7 +183,8 @@ class Refresher:
     def _load_models(self, plan: Plan) -> None:
         """Load the models the plan needs before the clock starts, so the reported rate is a warm one."""
         self.embedder.model  # noqa: B018 - loads (or exports) it
-        if self.settings.ocr and any(Path(m).suffix.lower() in IMAGE_SUFFIXES for b in plan.changed for m in b.media):
+        screens = any(Path(m).suffix.lower() not in AUDIO_SUFFIXES for b in plan.changed for m in b.media)
+        if self.settings.ocr and screens:
             self.extractor.text_reader()
 
     def _plan(self, scan: KnowledgeScan) -> Plan:
@@ -255,12 +255,11 @@ class Refresher:
         self, bug: KnownBug, name: str, vocabulary: list[str], reuse: dict[str, dict[str, Any]], report: RefreshReport
     ) -> dict[str, Any] | None:
         path = Path(bug.path) / name
-        kind = "transcript" if path.suffix.lower() in AUDIO_SUFFIXES else "ocr"
-        media_hash = f"{hash_file(path)}@{reader_of(kind, self.settings)}"
+        digest = hash_file(path)
         old = reuse.get(media_row_id(bug.id, name))
-        if old is not None and old["media_hash"] == media_hash:
+        if old is not None and old["media_hash"] == f"{digest}@{reader_of(old['kind'], self.settings)}":
             return {**old, "entry_hash": bug.content_hash}
-        from bot.media import decode_attachment  # PIL: only when a media file must be read again
+        from bot.intake import decode_attachment  # PIL: only when a media file must be read again
 
         try:
             media = decode_attachment(Attachment(name=name, data=path.read_bytes()), self.settings)
@@ -268,6 +267,8 @@ class Refresher:
         except BotError as err:
             report.failed.append({"path": str(path), "reason": err.message})
             return None
+        kind = "transcript" if media.kind == "audio" else "ocr"  # a recording's row is read on screen (and heard)
+        media_hash = f"{digest}@{reader_of(kind, self.settings)}"
         report.screenshots += kind == "ocr"
         return {
             "id": media_row_id(bug.id, name),
@@ -308,7 +309,7 @@ class Refresher:
         """The decoded image of an example input, when the model embeds images natively."""
         if data is None or not self.embedder.supports("image"):
             return None
-        from bot.media import decode_attachment
+        from bot.intake import decode_attachment
 
         try:
             return decode_attachment(Attachment(name=name, data=data), self.settings).payload
@@ -369,7 +370,7 @@ def entry_hash(folder: Path) -> str | None:
     bug = folder / "bug.md"
     if not bug.is_file():
         return None
-    media = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES | AUDIO_SUFFIXES)
+    media = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES)
     return hash_files([bug, *(folder / name for name in media)])
 
 

@@ -9,9 +9,8 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.errors import ExtractionError
-from bot.extract import Extractor, resolve_asr_model, vocabulary_from_texts
-from bot.media import decode_attachment
-from bot.ocr import TextReader, load_reader, reading_order
+from bot.extract import Extractor, TextReader, load_reader, reading_order, resolve_asr_model, vocabulary_from_texts
+from bot.intake import decode_attachment
 from bot.records import Attachment, Media, QueryInput
 from bot.settings import Settings
 from tests.support import espeak

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import IndexNotReady
+from bot.extract import reader_id
 from bot.index import KnowledgeIndex
-from bot.ocr import reader_id
 from bot.refresh import RefreshBusy, build_refresher
 from bot.settings import Settings
 from tests.support import refresh, render_screenshot, write_bug
@@ -51,7 +51,7 @@ def test_reading_screenshots_differently_reads_them_again(
 ) -> None:
     """Same engine, other detector settings: the stored text may differ, so it is read again."""
     refresh(settings, shared_models)
-    monkeypatch.setattr("bot.ocr.DETECT_MIN_SIDE", 736)
+    monkeypatch.setattr("bot.extract.ocr.DETECT_MIN_SIDE", 736)
     assert refresh(settings, shared_models)["updated"] == 5
     assert refresh(settings, shared_models)["unchanged"] == 5
 

@@ -1,4 +1,4 @@
-"""bot.media on real files made here: every image and audio format, broken and hostile input, clean_text."""
+"""bot.intake on real files made here: every image and audio format, broken and hostile input, clean_text."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from bot.errors import BotError, CorruptMedia, MediaTooLarge, UnsupportedMedia
-from bot.media import SAMPLE_RATE, clean_text, decode_attachment, sniff
+from bot.intake import SAMPLE_RATE, clean_text, decode_attachment, sniff
 from bot.records import Attachment
 from bot.settings import Settings
 

@@ -1,63 +1,88 @@
-"""Read the text lines of a screenshot with PP-OCRv6: the tiny models through faster-paddle (the default, about
-4x less CPU) or the small models through rapidocr. Both wheels carry their models, so nothing downloads;
-each library is imported only when its engine is chosen."""
+"""The OCR engines: PP-OCRv6 tiny models through faster-paddle (the default, about 4x less CPU) or the small
+models through rapidocr. Each finds text boxes in an image and reads them; `bot.extract.layout` puts the boxes
+in reading order. Both wheels carry their models, so nothing downloads; each library is imported only when
+its engine is chosen."""
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
 from bot.errors import ModelError
-from bot.records import TextLine
 from bot.settings import OcrEngine
 
 OCR_PIXELS = 500_000  # rapidocr's detector input area: screenshots are scaled to about this many pixels...
 OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
-# faster-paddle's detector sees screenshots at their own size (its default enlarges the short side to 736 px)
+# faster-paddle's detector sees screenshots at their own size: not enlarged (its default enlarges the short side to
+# 736 px) and, up to 4K, not shrunk (its default shrinks the long side to 1600 px, losing a desktop's small text)
 DETECT_MIN_SIDE = 0
+DETECT_MAX_SIDE = 3840
+SCREEN_READING = "blocks-focus-second-look"  # how `bot.extract.screen` reads: a change means reading again
+
+
+@dataclass(frozen=True)
+class TextBox:
+    """One piece of text an engine found, with its box in the image's pixels and the engine's confidence."""
+
+    text: str
+    confidence: float
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
 
 
 class TextReader(Protocol):
-    """An OCR engine: the text lines of an RGB PIL image, in reading order."""
+    """An OCR engine: the text boxes of an RGB PIL image, in no particular order."""
 
-    def read(self, image: Any) -> tuple[TextLine, ...]: ...
+    def read(self, image: Any) -> list[TextBox]: ...
 
 
 def reader_id(engine: OcrEngine) -> str:
     """Names the engine and the settings that shape its text: stored with what it read, so a change re-reads."""
     if engine == "faster-paddle":
-        return f"faster-paddle/tiny/min-side-{DETECT_MIN_SIDE}"
-    return f"rapidocr/small/{OCR_PIXELS}px"
+        return f"faster-paddle/tiny+small/min-side-{DETECT_MIN_SIDE}/max-side-{DETECT_MAX_SIDE}/{SCREEN_READING}"
+    return f"rapidocr/small/{OCR_PIXELS}px/{SCREEN_READING}"
 
 
-def load_reader(engine: OcrEngine, threads: int) -> TextReader:
-    """The OCR engine the settings name, with its bundled models."""
-    return FasterPaddleReader(threads) if engine == "faster-paddle" else RapidOcrReader(threads)
+def load_reader(engine: OcrEngine, threads: int, fine: bool = False) -> TextReader:
+    """The OCR engine the settings name, with its bundled models; `fine` asks for its more accurate models
+    (faster-paddle's small ones; rapidocr has only those)."""
+    if engine == "faster-paddle":
+        return FasterPaddleReader(threads, "small" if fine else "tiny")
+    return RapidOcrReader(threads)
 
 
 class FasterPaddleReader:
-    """PP-OCRv6 tiny (detector and recogniser) in faster-paddle's native ONNX Runtime pipeline."""
+    """PP-OCRv6 tiny or small (detector and recogniser) in faster-paddle's native ONNX Runtime pipeline."""
 
-    def __init__(self, threads: int) -> None:
+    def __init__(self, threads: int, size: str = "tiny") -> None:
         try:
             import faster_paddle
         except ImportError as err:
             raise ModelError("OCR needs faster-paddle; run `pip install faster-paddle`.") from err
-        self._engine = faster_paddle.OcrEngine(model_size="tiny", threads=threads, det_min_side=DETECT_MIN_SIDE)
+        self._engine = faster_paddle.OcrEngine(
+            model_size=size, threads=threads, det_min_side=DETECT_MIN_SIDE, det_max_side=DETECT_MAX_SIDE
+        )
 
-    def read(self, image: Any) -> tuple[TextLine, ...]:
+    def read(self, image: Any) -> list[TextBox]:
         encoded = io.BytesIO()
         image.convert("RGB").save(encoded, format="BMP")  # uncompressed: the cheapest way across
-        found = [line for _, line in sorted(self._engine.ocr(encoded.getvalue())["bounds"].items())]
-        if not found:
-            return ()
-        boxes = np.array([(*line["topLeftCoord"], *line["bottomRightCoord"]) for line in found], dtype=np.float32)
-        return reading_order(boxes, [line["text"] for line in found], [line["confidence"] for line in found])
+        found = self._engine.ocr(encoded.getvalue())["bounds"].values()
+        return [
+            TextBox(b["text"], float(b["confidence"]), *map(float, (*b["topLeftCoord"], *b["bottomRightCoord"])))
+            for b in found
+            if b["text"].strip()
+        ]
 
 
 class RapidOcrReader:
@@ -89,13 +114,19 @@ class RapidOcrReader:
         }
         self._engine: Any = RapidOCR(params=params)
 
-    def read(self, image: Any) -> tuple[TextLine, ...]:
-        result = self._engine(rapidocr_input(image))
+    def read(self, image: Any) -> list[TextBox]:
+        scaled = rapidocr_input(image)
+        result = self._engine(scaled)
         if getattr(result, "txts", None) is None or result.boxes is None:
-            return ()
-        corners = np.asarray(result.boxes, dtype=np.float32)
-        boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1)
-        return reading_order(boxes, result.txts, result.scores)
+            return []
+        back = image.size[0] / scaled.shape[1]  # boxes come in the scaled copy's pixels
+        corners = np.asarray(result.boxes, dtype=np.float32) * back
+        lows, highs = corners.min(axis=1), corners.max(axis=1)
+        return [
+            TextBox(text, float(score), *map(float, (*low, *high)))
+            for text, score, low, high in zip(result.txts, result.scores, lows, highs, strict=True)
+            if text.strip()
+        ]
 
 
 def rapidocr_input(image: Any) -> np.ndarray:
@@ -109,25 +140,3 @@ def rapidocr_input(image: Any) -> np.ndarray:
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = image.resize(size, Image.Resampling.LANCZOS)
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
-
-
-def reading_order(boxes: np.ndarray, texts: Sequence[str], scores: Sequence[float]) -> tuple[TextLine, ...]:
-    """Join boxes (left, top, right, bottom) that sit on one visual row, left to right; rows top to bottom."""
-    lefts, tops, bottoms = boxes[:, 0], boxes[:, 1], boxes[:, 3]
-    rows: list[list[int]] = []
-    for i in sorted(range(len(texts)), key=lambda k: (tops[k] + bottoms[k]) / 2):
-        middle = (tops[i] + bottoms[i]) / 2
-        row = rows[-1] if rows else None
-        if row is not None and tops[row[0]] < middle < bottoms[row[0]]:
-            row.append(i)
-        else:
-            rows.append([i])
-    lines = []
-    for row in rows:
-        row.sort(key=lambda k: lefts[k])
-        text = " ".join(texts[k].strip() for k in row if texts[k].strip())
-        weights = [max(1, len(texts[k])) for k in row]
-        confidence = sum(float(scores[k]) * w for k, w in zip(row, weights, strict=True)) / sum(weights)
-        if text:
-            lines.append(TextLine(text, confidence))
-    return tuple(lines)

@@ -1,0 +1,61 @@
+"""The lines of a pasted log or text file worth searching: a long log is cut down to its errors, the tracebacks
+that lead to them and the commands that failed, each distinct line once, timestamps dropped."""
+
+from __future__ import annotations
+
+import re
+
+from bot.records import TextLine
+from bot.salient import ERROR_LINE
+
+TIMESTAMP = re.compile(
+    r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?|"
+    r"\[?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\]?|\[?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]?)\s*"
+)
+TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)")
+COMMAND = re.compile(r"^(?:\S*[$#%>] |\+ |Step \d+/\d+ : |RUN |> )\S")
+REPEAT = re.compile(r"\d+|0x[0-9a-f]+", re.I)  # numbers and addresses differ between repeats of one line
+
+
+def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
+    """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log."""
+    lines = [TIMESTAMP.sub("", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) > limit:
+        lines = salient(lines, limit)
+    return tuple(TextLine(line, 1.0, origin="log") for line in lines)
+
+
+def salient(lines: list[str], limit: int) -> list[str]:
+    """Error lines, each with the command or traceback lines just before it; distinct lines, the last `limit`
+    of them (a log ends where it failed)."""
+    picked: set[int] = set()
+    for i, line in enumerate(lines):
+        if ERROR_LINE.search(line) and not TRACEBACK.search(line):
+            picked.add(i)
+            picked.update(context_before(lines, i))
+    seen: set[str] = set()
+    kept = []
+    for i in sorted(picked, reverse=True):
+        key = REPEAT.sub("#", lines[i].lower())
+        if key not in seen:
+            seen.add(key)
+            kept.append(i)
+        if len(kept) == limit:
+            break
+    return [lines[i] for i in sorted(kept)] or lines[-limit:]
+
+
+def context_before(lines: list[str], i: int) -> list[int]:
+    """The traceback header and last two frames, or the command, that lead to the error on line `i`."""
+    context = []
+    j = i - 1
+    frames = 0
+    while j >= 0 and i - j <= 40 and TRACEBACK.search(lines[j]):
+        if lines[j].startswith("Traceback") or frames < 2:
+            context.append(j)
+        frames += lines[j].lstrip().startswith(("File ", "at "))
+        j -= 1
+    if j >= 0 and i - j <= 2 and COMMAND.search(lines[j]):
+        context.append(j)
+    return context

@@ -1,0 +1,95 @@
+"""Read a screen: a screenshot, a whole desktop, a phone photo of a monitor or one frame of a recording.
+
+The fast engine reads the whole screen first; `layout` groups its boxes into blocks and keeps those that show
+the failure. Where that text is small or read with low confidence (a forwarded JPEG, a desktop's small window,
+a photo), the kept region is read again, enlarged to a height the recogniser reads well, by the engine's more
+accurate models.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from bot.extract.layout import Block, focus, group
+from bot.extract.ocr import TextBox, TextReader
+from bot.extract.photo import straighten
+from bot.records import TextLine
+
+SMALL_TEXT = 22.0  # text boxes lower than this many pixels are read again, enlarged...
+TARGET_TEXT = 34.0  # ...to about this height
+MAX_ENLARGE = 3.0
+UNSURE = 0.9  # a block read with a lower mean confidence is read again
+FINE_PIXELS = 2_500_000  # the region read again is scaled to at most this many pixels
+MARGIN = 0.6  # the region read again reaches this many text heights beyond its boxes
+
+
+class ScreenReader:
+    """Reads screens with a fast engine and, where needed, an accurate one (both passed in, loaded once)."""
+
+    def __init__(self, fast: TextReader, fine: TextReader) -> None:
+        self.fast = fast
+        self.fine = fine
+
+    def read(self, image: Any, at: float | None = None) -> tuple[TextLine, ...]:
+        """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
+        image = straighten(image)
+        pixels = np.asarray(image)
+        blocks = focus(group(self.fast.read(image), pixels))
+        if not blocks:
+            blocks = group(self.read_again(image, (0, 0, *image.size), 12.0), pixels)
+        unsure = [b for b in blocks if needs_second_look(b)]
+        if unsure:
+            region = bounds(unsure, image.size)
+            again = group(self.read_again(image, region, min(b.height for b in unsure)), pixels)
+            if again:
+                blocks = focus([b for b in blocks if not inside(b, region)] + again)
+        blocks.sort(key=lambda b: (b.top, b.left))
+        return tuple(line for block in blocks for line in block.lines(at) if line.text)
+
+    def read_again(self, image: Any, region: tuple[int, int, int, int], text_height: float) -> list[TextBox]:
+        """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high;
+        in the image's own pixels."""
+        left, top, right, bottom = region
+        crop = image.crop(region)
+        scale = min(MAX_ENLARGE, max(1.0, TARGET_TEXT / max(1.0, text_height)))
+        scale = min(scale, (FINE_PIXELS / max(1, crop.width * crop.height)) ** 0.5)
+        if abs(scale - 1.0) > 0.05:
+            crop = crop.resize((round(crop.width * scale), round(crop.height * scale)), Image.Resampling.BICUBIC)
+        return [
+            TextBox(
+                b.text,
+                b.confidence,
+                left + b.left / scale,
+                top + b.top / scale,
+                left + b.right / scale,
+                top + b.bottom / scale,
+            )
+            for b in self.fine.read(crop)
+        ]
+
+
+def needs_second_look(block: Block) -> bool:
+    """Small text, or text the fast engine was unsure of, in a block with more than a word or two."""
+    if sum(len(b.text) for b in block.boxes) < 8:
+        return False
+    confidence = sum(b.confidence * len(b.text) for b in block.boxes) / sum(len(b.text) for b in block.boxes)
+    return block.height < SMALL_TEXT or confidence < UNSURE
+
+
+def bounds(blocks: list[Block], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The region around `blocks`, with a margin of their text height, within the image."""
+    pad = MARGIN * max(b.height for b in blocks)
+    return (
+        int(max(0, min(b.left for b in blocks) - pad)),
+        int(max(0, min(b.top for b in blocks) - pad)),
+        int(min(size[0], max(b.right for b in blocks) + pad)),
+        int(min(size[1], max(b.bottom for b in blocks) + pad)),
+    )
+
+
+def inside(block: Block, region: tuple[int, int, int, int]) -> bool:
+    left, top, right, bottom = region
+    return block.left >= left and block.top >= top and block.right <= right and block.bottom <= bottom
