@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.extract.logs import ERROR_LINE
 from bot.extract.ocr import TextBox
 from bot.records import TextLine
-from bot.salient import ERROR_LINE
 
 ROW_GAP = 2.5  # boxes on one row join across a gap of up to this many text heights...
 COLUMN_GAP = 1.8  # ...and lines one above the other across this many
@@ -54,8 +54,13 @@ class Block:
     def lines(self, at: float | None = None) -> list[TextLine]:
         return [join_row(row, at) for row in rows(self.boxes)]
 
+    def error_score(self) -> float:
+        """How much the block reads like an error: its error lines, over the square root of all its lines."""
+        lines = self.lines()
+        return sum(1 for line in lines if ERROR_LINE.search(line.text)) / len(lines) ** 0.5
+
     def shows_error(self) -> bool:
-        return any(ERROR_LINE.search(line.text) for line in self.lines())
+        return self.error_score() > 0
 
 
 def backgrounds(boxes: Sequence[TextBox], pixels: np.ndarray) -> np.ndarray:
@@ -106,11 +111,14 @@ BOUNDS = ("left", "top", "right", "bottom")
 
 
 def focus(blocks: list[Block]) -> list[Block]:
-    """The blocks that show the failure and what belongs with them: when some block reads like an error, large
-    blocks without one in other columns (an editor full of code, a chat sidebar beside the failing window) go."""
-    failing = [b for b in blocks if b.shows_error()]
-    if not failing:
+    """The blocks that show the failure and what belongs with them: when some blocks read like an error (those
+    at least half as dense in error lines as the densest), large blocks in other columns go (an editor full of
+    code, a chat sidebar, a log tail beside the failing window)."""
+    scores = [b.error_score() for b in blocks]
+    best = max(scores, default=0.0)
+    if not best:
         return blocks
+    failing = [b for b, score in zip(blocks, scores, strict=True) if score >= best / 2]
     span = (min(b.left for b in failing), max(b.right for b in failing))
 
     def unrelated(block: Block) -> bool:

@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 
 from bot.records import TextLine
-from bot.salient import ERROR_LINE
+
+# what an error says, in words (any case) or in codes (as written: ENOENT, ERR_SSL_..., HTTP 4xx/5xx, *Error)
+ERROR_LINE = re.compile(
+    r"(?i:error|fail|fatal|exception|traceback|refused|denied|invalid|not found|unable|cannot|can't|couldn't|"
+    r"could not|timed? ?out|conflict|unexpected|missing|no such|does not exist|doesn't exist|too many|too large|"
+    r"unavailable|forbidden|unauthori[sz]ed|bad gateway|bad request|not allowed|rejected|isn't working|"
+    r"can't be reached|unreachable|aborted|panic|segmentation fault|did not match|no module named|undefined|"
+    r"permission|exit (?:code|status) [1-9])|\"detail\": ?|"
+    r"\b[45]\d\d\b|\bERR[_!]|\bE[A-Z]{3,}\b|\b[A-Z]\w*(?:Error|Exception)\b"
+)
 
 TIMESTAMP = re.compile(
     r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?|"

@@ -24,6 +24,8 @@ MAX_ENLARGE = 3.0
 UNSURE = 0.9  # a block read with a lower mean confidence is read again
 FINE_PIXELS = 2_500_000  # the region read again is scaled to at most this many pixels
 MARGIN = 0.6  # the region read again reaches this many text heights beyond its boxes
+LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, the whole screen is read again...
+TINY_TEXT = 12.0  # ...taking its text to be this high when it found none
 
 
 class ScreenReader:
@@ -37,13 +39,12 @@ class ScreenReader:
         """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
         image = straighten(image)
         pixels = np.asarray(image)
-        blocks = focus(group(self.fast.read(image), pixels))
-        if not blocks:
-            blocks = group(self.read_again(image, (0, 0, *image.size), 12.0), pixels)
-        unsure = [b for b in blocks if needs_second_look(b)]
-        if unsure:
-            region = bounds(unsure, image.size)
-            again = group(self.read_again(image, region, min(b.height for b in unsure)), pixels)
+        boxes = self.fast.read(image)
+        if sum(len(b.text) for b in boxes) < LITTLE_TEXT:  # tiny text the fast engine barely found: read it all again
+            boxes = self.read_again(image, (0, 0, *image.size), min((b.height for b in boxes), default=TINY_TEXT))
+        blocks = focus(group(boxes, pixels))
+        for region, height in regions_to_reread(blocks, image.size):
+            again = group(self.read_again(image, region, height), pixels)
             if again:
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=lambda b: (b.top, b.left))
@@ -69,6 +70,42 @@ class ScreenReader:
             )
             for b in self.fine.read(crop)
         ]
+
+
+def regions_to_reread(blocks: list[Block], size: tuple[int, int]) -> list[tuple[tuple[int, int, int, int], float]]:
+    """The regions worth a second look, each with its text height: those of the failing blocks whose text is
+    small or unsure (of any such block when none shows an error yet), overlapping ones merged, largest text
+    first, within `FINE_PIXELS` in all once enlarged."""
+    unsure = [b for b in blocks if needs_second_look(b)]
+    unsure = [b for b in unsure if b.shows_error()] or unsure
+    regions: list[tuple[tuple[int, int, int, int], float]] = []
+    for block in sorted(unsure, key=lambda b: -len(b.boxes)):
+        region, height = bounds([block], size), block.height
+        for i, (other, other_height) in enumerate(regions):
+            if overlaps(region, other):
+                region, height = union(region, other), min(height, other_height)
+                regions.pop(i)
+                break
+        regions.append((region, height))
+    budget, chosen = float(FINE_PIXELS), []
+    for region, height in regions:
+        cost = area(region) * min(MAX_ENLARGE, max(1.0, TARGET_TEXT / height)) ** 2
+        if cost <= budget or not chosen:
+            chosen.append((region, height))
+            budget -= cost
+    return chosen
+
+
+def area(region: tuple[int, int, int, int]) -> int:
+    return max(0, region[2] - region[0]) * max(0, region[3] - region[1])
+
+
+def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def needs_second_look(block: Block) -> bool:
