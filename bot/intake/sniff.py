@@ -66,4 +66,5 @@ def is_text(head: bytes) -> bool:
         if err.start < len(head) - 4:  # not merely a character cut in half at the end
             return False
         text = head[: err.start].decode("utf-8")
+    text = text.removeprefix("\ufeff")  # a byte-order mark
     return all(ch.isprintable() or ch in "\r\n\t\x1b\x0c" for ch in text)

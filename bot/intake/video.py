@@ -58,7 +58,7 @@ class Recording:
         """The frames, one every 1/`fps` seconds; decoding stops quietly where a truncated file ends."""
         import av
 
-        step, next_at, decoded, seen = 1.0 / self.fps, 0.0, 0, 0
+        step, next_at, decoded, seen = 1.0 / self.fps, 0.0, 0, 0  # frames are taken on a grid of `step`
         with av.open(io.BytesIO(self.data), mode="r") as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -70,7 +70,8 @@ class Recording:
                     at = float(picture.time or 0.0)
                     if at + 1e-6 < next_at:
                         continue
-                    next_at = at + step
+                    while next_at <= at + 1e-6:
+                        next_at += step
                     seen += 1
                     yield Frame(at, thumbnail(picture), picture, self.working_pixels)
             except av.error.FFmpegError as err:
