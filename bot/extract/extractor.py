@@ -25,6 +25,10 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
+UNREADABLE_RECORDING = (
+    "I could not read any text or speech in that recording; please hold the error on screen for a second, "
+    "or add a few words about it."
+)
 STAGES = {"image": "OCR", "audio": "ASR", "recording": "recording", "snippet": "log"}
 
 
@@ -118,7 +122,9 @@ class Extractor:
                 image = max(failing or read, key=lambda item: item[0].seconds)[0].image
         heard = self.transcribe(recording.samples, vocabulary) if self.settings.asr else ()
         text = "\n".join(part for part in (joined(seen), " ".join(line.text for line in heard)) if part)
-        return QueryInput(name, "recording", text, (*seen, *heard), image=image)
+        tried = self.settings.ocr or (self.settings.asr and recording.samples.size)
+        error = None if text or not tried else UNREADABLE_RECORDING
+        return QueryInput(name, "recording", text, (*seen, *heard), image=image, error=error)
 
     # --- speech ------------------------------------------------------------------------------
 

@@ -11,8 +11,8 @@ import numpy as np
 
 from bot.intake import Frame
 
-CHANGED_LEVEL = 24.0  # a thumbnail pixel counts as changed when it moves by more than this (0-255)...
-SCENE_CHANGE = 0.04  # ...and a new screen starts when more than this share of pixels changed
+CHANGED_LEVEL = 24.0  # a thumbnail pixel counts as changed (or as ink) when it differs by more than this (0-255)...
+SCENE_CHANGE = 0.2  # ...and a new screen starts when the changed pixels are more than this share of the ink
 KEEP = 12  # screens held in memory while decoding; the shortest-held is dropped past this
 
 
@@ -29,8 +29,14 @@ class Screen:
 
 
 def changed(a: np.ndarray, b: np.ndarray) -> float:
-    """The share of pixels that differ between two thumbnails."""
-    return float(np.mean(np.abs(a - b) > CHANGED_LEVEL)) if a.shape == b.shape else 1.0
+    """How much two thumbnails differ: the changed pixels as a share of the ink (pixels off the background) of
+    the busier one, so new lines in a sparse terminal count as much as a new page does, a moving pointer little."""
+    if a.shape != b.shape:
+        return 1.0
+    ink = max(
+        int(np.sum(np.abs(a - np.median(a)) > CHANGED_LEVEL)), int(np.sum(np.abs(b - np.median(b)) > CHANGED_LEVEL))
+    )
+    return float(np.sum(np.abs(a - b) > CHANGED_LEVEL)) / max(ink, 0.002 * a.size, 1)
 
 
 def key_screens(frames: Iterable[Frame], limit: int, step: float) -> list[Screen]:

@@ -122,7 +122,8 @@ def focus(blocks: list[Block]) -> list[Block]:
     span = (min(b.left for b in failing), max(b.right for b in failing))
 
     def unrelated(block: Block) -> bool:
-        elsewhere = block.right < span[0] or block.left > span[1]
+        shared = min(block.right, span[1]) - max(block.left, span[0])
+        elsewhere = shared < 0.5 * (block.right - block.left)  # mostly beside the failing blocks, not above or below
         return elsewhere and len(rows(block.boxes)) >= BIG_BLOCK and block not in failing
 
     return [b for b in blocks if not unrelated(b)]

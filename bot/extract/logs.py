@@ -21,18 +21,18 @@ TIMESTAMP = re.compile(
     r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?|"
     r"\[?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\]?|\[?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]?)\s*"
 )
-TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)")
+TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)|^ {4}\S")
 COMMAND = re.compile(r"^(?:\S*[$#%>] |\+ |Step \d+/\d+ : |RUN |> )\S")
 REPEAT = re.compile(r"\d+|0x[0-9a-f]+", re.I)  # numbers and addresses differ between repeats of one line
 
 
 def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log."""
-    lines = [TIMESTAMP.sub("", line).strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    lines = [TIMESTAMP.sub("", line).rstrip() for line in text.splitlines()]
+    lines = [line for line in lines if line.strip()]  # indentation stays: it marks a traceback's code lines
     if len(lines) > limit:
         lines = salient(lines, limit)
-    return tuple(TextLine(line, 1.0, origin="log") for line in lines)
+    return tuple(TextLine(line.strip(), 1.0, origin="log") for line in lines)
 
 
 def salient(lines: list[str], limit: int) -> list[str]:
