@@ -3,7 +3,7 @@
 generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
-Writes OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
+Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
   desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
   desktop-hidpi  2880x1800 desktop drawn at 2x (HiDPI), other window placements
@@ -285,9 +285,9 @@ def write_recording(path: Path, shot: Image.Image, voice: Path | None, rng: rand
     with av.open(str(path), "w") as out:
         stream = out.add_stream(vcodec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
-        stream.options = (
-            {"preset": "ultrafast"} if vcodec in ("libx264", "hevc") else {"deadline": "realtime", "cpu-used": "8"}
-        )
+        fast = {"preset": "ultrafast"} if vcodec in ("libx264", "hevc") else {"deadline": "realtime", "cpu-used": "8"}
+        stream.options = fast
+        sound = out.add_stream(acodec, rate=48000, layout="stereo") if voice is not None else None
         for picture, count in recording_frames(shot, rng, size, fps):
             frame = av.VideoFrame.from_image(picture)
             for _ in range(count):
@@ -295,16 +295,14 @@ def write_recording(path: Path, shot: Image.Image, voice: Path | None, rng: rand
                     out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
-        if voice is not None:
-            write_sound(out, voice, acodec)
+        if sound is not None and voice is not None:
+            write_sound(out, sound, voice)
     return path
 
 
-def write_sound(out: Any, voice: Path, codec: str) -> None:
+def write_sound(out: Any, sound: Any, voice: Path) -> None:
     import av
 
-    sound = out.add_stream(codec, rate=48000)
-    sound.layout = "stereo"
     resampler = av.AudioResampler(format=sound.codec_context.format.name, layout="stereo", rate=48000)
     with av.open(str(voice)) as source:
         pts = 0
@@ -354,6 +352,7 @@ def main() -> None:
     all_rows = [json.loads(line) for line in (args.set / "queries.jsonl").read_text().splitlines() if line.strip()]
     voices = {r["expected"]: r["files"][0] for r in all_rows if r["kind"] == "voice" and r["expected"]}
     rows = []
+    listing = (args.out / "queries.jsonl").open("a")
     for kind in args.kinds.split(","):
         rng = random.Random(f"{args.seed}-{kind}")
         for n, q in enumerate(queries):
@@ -380,10 +379,9 @@ def main() -> None:
                     "kind": label,
                 }
             )
-            print(rows[-1]["id"], flush=True)
-    with (args.out / "queries.jsonl").open("w") as fh:
-        for row in rows:
-            fh.write(json.dumps(row) + "\n")
+            listing.write(json.dumps(rows[-1]) + "\n")
+            listing.flush()
+    listing.close()
     print(len(rows), "queries")
 
 

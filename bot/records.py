@@ -157,3 +157,12 @@ class Answer:
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
+
+    def moment(self, evidence: Evidence) -> str:
+        """When the evidence's line showed in a recording, as "0:04"; "" when it did not come from one."""
+        for item in self.inputs:
+            if evidence.query_input.startswith(item.name):
+                at = next((line.at for line in item.lines if line.text == evidence.line and line.at is not None), None)
+                if at is not None and item.kind == "recording":
+                    return f"{int(at // 60)}:{int(at % 60):02d}"
+        return ""
