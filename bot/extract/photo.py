@@ -29,12 +29,10 @@ def straighten(image: Any) -> Any:
     if quad is None:
         return image
     quad = widen(quad / min(scale, 1.0), rgb.shape[1], rgb.shape[0])
-    width = int(min(MAX_SIDE, max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))))
-    height = int(
-        width
-        * max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]))
-        / max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))
-    )
+    across = float(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3])))
+    down = float(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])))
+    width = int(min(MAX_SIDE, across))
+    height = int(width * down / max(across, 1.0))
     target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
     warp = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
     flat = cv2.warpPerspective(rgb, warp, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)

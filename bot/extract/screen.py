@@ -87,7 +87,7 @@ def regions_to_reread(blocks: list[Block], size: tuple[int, int]) -> list[tuple[
                 regions.pop(i)
                 break
         regions.append((region, height))
-    budget, chosen = float(FINE_PIXELS), []
+    budget, chosen = float(FINE_PIXELS), list[tuple[tuple[int, int, int, int], float]]()
     for region, height in regions:
         cost = area(region) * min(MAX_ENLARGE, max(1.0, TARGET_TEXT / height)) ** 2
         if cost <= budget or not chosen:
