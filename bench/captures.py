@@ -25,7 +25,6 @@ import json
 import math
 import random
 from collections.abc import Callable
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot.extract import reading_order
+from tests.support import encode_video
 
 SET = Path(__file__).resolve().parents[2] / "shared" / "dev-set"
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -277,43 +277,13 @@ def recording_frames(
 
 
 def write_recording(path: Path, shot: Image.Image, voice: Path | None, rng: random.Random, n: int) -> Path:
-    import av
-
     container, vcodec, acodec = CODECS[n % len(CODECS)]
+    fps = 30
+    screens = [(picture, count / fps) for picture, count in recording_frames(shot, rng, (1920, 1080), fps)]
+    sound = voice.read_bytes() if voice is not None else None
     path = path.with_suffix(f".{container}")
-    size, fps = (1920, 1080), 30
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(vcodec, rate=fps)
-        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
-        fast = {"preset": "ultrafast"} if vcodec in ("libx264", "hevc") else {"deadline": "realtime", "cpu-used": "8"}
-        stream.options = fast
-        sound = out.add_stream(acodec, rate=48000, layout="stereo") if voice is not None else None
-        for picture, count in recording_frames(shot, rng, size, fps):
-            frame = av.VideoFrame.from_image(picture)
-            for _ in range(count):
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-        if sound is not None and voice is not None:
-            write_sound(out, sound, voice)
+    path.write_bytes(encode_video(screens, fps, container, vcodec, sound, acodec))
     return path
-
-
-def write_sound(out: Any, sound: Any, voice: Path) -> None:
-    import av
-
-    resampler = av.AudioResampler(format=sound.codec_context.format.name, layout="stereo", rate=48000)
-    with av.open(str(voice)) as source:
-        pts = 0
-        for frame in source.decode(audio=0):
-            for chunk in resampler.resample(frame):
-                chunk.pts, chunk.time_base = pts, Fraction(1, 48000)
-                pts += chunk.samples
-                for packet in sound.encode(chunk):
-                    out.mux(packet)
-    for packet in sound.encode():
-        out.mux(packet)
 
 
 # --- log snippets ---------------------------------------------------------------------------------

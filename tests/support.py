@@ -280,6 +280,8 @@ def encode_video(
         stream.width, stream.height, stream.pix_fmt = *screens[0][0].size, "yuv420p"
         if codec in ("libx264", "hevc"):
             stream.options = {"preset": "ultrafast"}
+        elif codec.startswith("libvpx"):
+            stream.options = {"deadline": "realtime", "cpu-used": "8"}
         track = muxer.add_stream(sound_codec, rate=48_000, layout="mono") if sound is not None else None
         for picture, seconds in screens:
             frame = av.VideoFrame.from_image(picture.convert("RGB"))
