@@ -17,7 +17,7 @@ from bot.records import KnownBug
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".heic", ".heif", ".avif"})
 AUDIO_SUFFIXES = frozenset({".wav", ".ogg", ".mp3", ".m4a", ".mp4", ".webm"})  # .mp4/.webm: a recording or a voice clip
 VIDEO_SUFFIXES = frozenset({".mov", ".m4v", ".mkv"})
 MEDIA_SUFFIXES = IMAGE_SUFFIXES | AUDIO_SUFFIXES | VIDEO_SUFFIXES

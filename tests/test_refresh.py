@@ -117,3 +117,20 @@ def test_index_of_another_model_is_a_clear_error(settings: Settings, shared_mode
     index = KnowledgeIndex(settings, shared_models["embedder"].fingerprint)
     with pytest.raises(IndexNotReady, match="supportbot refresh"):
         index.check_model("another/model", 384)
+
+
+def test_a_screen_recording_in_an_entry_is_indexed_by_what_its_screens_show(
+    settings: Settings, kb: Path, shared_models: dict
+) -> None:
+    from tests.support import encode_video, terminal_screen
+
+    error = terminal_screen(["$ npm install", "npm ERR! code ENOENT", "npm ERR! enoent Could not read package.json"])
+    (kb / "python-no-module-yaml" / "replay.webm").write_bytes(
+        encode_video([(terminal_screen(["$ ls"]), 1.0), (error, 2.0)], container="webm", codec="libvpx-vp9")
+    )
+    first = refresh(settings, shared_models)
+    assert first["failed"] == [] and first["screenshots"] == 6
+    rows = KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()
+    (row,) = [r for r in rows if r["source"] == "replay.webm"]
+    assert row["kind"] == "ocr" and "ENOENT" in row["text"]
+    assert refresh(settings, shared_models)["unchanged"] == 5  # read once, kept while unchanged
