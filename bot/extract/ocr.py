@@ -22,7 +22,7 @@ OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
 # 736 px) and, up to 4K, not shrunk (its default shrinks the long side to 1600 px, losing a desktop's small text)
 DETECT_MIN_SIDE = 0
 DETECT_MAX_SIDE = 3840
-SCREEN_READING = "blocks-focus-second-look"  # how `bot.extract.screen` reads: a change means reading again
+SCREEN_READING = "blocks-focus-second-look-16px"  # how `bot.extract.screen` reads: a change means reading again
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from PIL import Image
 WORK_SIDE = 800  # the outline is searched on a copy this wide
 MIN_AREA = 0.25  # the screen covers at least this share of the photo...
 MIN_SLANT = 0.012  # ...and its corners are off a rectangle by at least this share of its size
-MAX_SIDE = 2400  # the straightened screen is at most this wide
+MAX_SIDE = 1800  # the straightened screen is at most this wide
 MARGIN = 0.02  # the outline is widened by this share of its size, so text at its edge is not cut
 
 

@@ -18,11 +18,11 @@ from bot.extract.ocr import TextBox, TextReader
 from bot.extract.photo import straighten
 from bot.records import TextLine
 
-SMALL_TEXT = 22.0  # text boxes lower than this many pixels are read again by the accurate models...
+SMALL_TEXT = 16.0  # text boxes lower than this many pixels are read again by the accurate models...
 TARGET_TEXT = 16.0  # ...enlarged when lower than this (the detector's floor; the recogniser gains nothing more)
 MAX_ENLARGE = 2.0
 UNSURE = 0.9  # a block read with a lower mean confidence is read again
-FINE_PIXELS = 2_500_000  # the region read again is scaled to at most this many pixels
+FINE_PIXELS = 1_500_000  # the region read again is scaled to at most this many pixels
 MARGIN = 0.6  # the region read again reaches this many text heights beyond its boxes
 LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, the whole screen is read again...
 TINY_TEXT = 12.0  # ...taking its text to be this high when it found none
