@@ -14,12 +14,44 @@ from PIL import Image
 WORK_SIDE = 800  # the outline is searched on a copy this wide
 MIN_AREA = 0.25  # the screen covers at least this share of the photo...
 MIN_SLANT = 0.012  # ...and its corners are off a rectangle by at least this share of its size
-MAX_SIDE = 1800  # the straightened screen is at most this wide
-MARGIN = 0.02  # the outline is widened by this share of its size, so text at its edge is not cut
+MAX_SIDE = 1800  # the straightened photo is at most this wide
+MIN_TILT, MAX_TILT = 1.0, 12.0  # text lines tilted by less than this (degrees) are left; beyond it is no tilt
 
 
 def straighten(image: Any) -> Any:
-    """The screen in a phone photo, straightened; any other image unchanged."""
+    """A phone photo of a screen with the screen's plane straightened (the whole photo is mapped, so text
+    beyond the outline found is kept) and its text lines levelled; any other image unchanged."""
+    flat = rectify(image)
+    angle = text_angle(np.asarray(flat)) if flat is not image else 0.0  # screenshots are never levelled
+    if abs(angle) < MIN_TILT:
+        return flat
+    return flat.rotate(
+        -angle,
+        Image.Resampling.BICUBIC,
+        expand=True,
+        fillcolor=tuple(np.median(np.asarray(flat)[:4], axis=(0, 1)).astype(int)),
+    )
+
+
+def text_angle(rgb: np.ndarray) -> float:
+    """The tilt of the text lines in degrees (counter-clockwise positive), from the long straight edges that
+    lie near horizontal; 0 when there are too few."""
+    import cv2
+
+    scale = WORK_SIDE / max(rgb.shape[:2])
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    edges = cv2.Canny(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), 50, 150)
+    found = cv2.HoughLinesP(edges, 1, np.pi / 720, 60, minLineLength=small.shape[1] // 10, maxLineGap=8)
+    if found is None:
+        return 0.0
+    x1, y1, x2, y2 = found.reshape(-1, 4).T.astype(np.float64)
+    angles = np.degrees(np.arctan2(y1 - y2, x2 - x1))
+    flat = angles[np.abs(angles) < MAX_TILT]
+    return float(np.median(flat)) if flat.size >= 3 else 0.0
+
+
+def rectify(image: Any) -> Any:
+    """The photo with the plane of the screen outline found in it mapped to an upright rectangle."""
     import cv2
 
     rgb = np.asarray(image)
@@ -28,14 +60,22 @@ def straighten(image: Any) -> Any:
     quad = screen_outline(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     if quad is None:
         return image
-    quad = widen(quad / min(scale, 1.0), rgb.shape[1], rgb.shape[0])
+    quad = quad / min(scale, 1.0)
     across = float(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3])))
     down = float(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])))
-    width = int(min(MAX_SIDE, across))
-    height = int(width * down / max(across, 1.0))
-    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
+    target = np.array([[0, 0], [across, 0], [across, down], [0, down]], dtype=np.float32)
     warp = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
-    flat = cv2.warpPerspective(rgb, warp, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    height, width = rgb.shape[:2]
+    corners = np.array([[[0, 0], [width, 0], [width, height], [0, height]]], dtype=np.float32)
+    mapped = cv2.perspectiveTransform(corners, warp)[0]
+    low, high = mapped.min(axis=0), mapped.max(axis=0)
+    size = high - low
+    if not np.all(np.isfinite(size)) or size.max() > MAX_SIDE * 2:
+        return image  # the plane found bends the photo too far to be a screen seen at an angle
+    fit = min(1.0, MAX_SIDE / float(size.max()))
+    move = np.array([[fit, 0, -low[0] * fit], [0, fit, -low[1] * fit], [0, 0, 1]])
+    out = (int(size[0] * fit), int(size[1] * fit))
+    flat = cv2.warpPerspective(rgb, move @ warp, out, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
     return Image.fromarray(flat)
 
 
@@ -54,7 +94,8 @@ def screen_outline(gray: np.ndarray) -> np.ndarray | None:
         corners = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
         if len(corners) == 4:
             quad = order_corners(corners.astype(np.float32))
-            return quad if slant(quad) >= MIN_SLANT else None
+            upright = len({tuple(p) for p in quad.tolist()}) == 4 and cv2.isContourConvex(quad.reshape(-1, 1, 2))
+            return quad if upright and slant(quad) >= MIN_SLANT else None
     return None
 
 
@@ -69,10 +110,3 @@ def slant(quad: np.ndarray) -> float:
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = quad
     size = max(np.ptp(quad[:, 0]), np.ptp(quad[:, 1]), 1.0)
     return float(max(abs(y0 - y1), abs(y3 - y2), abs(x0 - x3), abs(x1 - x2)) / size)
-
-
-def widen(quad: np.ndarray, width: int, height: int) -> np.ndarray:
-    """The outline pushed out from its centre by `MARGIN` of its size, kept within the photo."""
-    centre = quad.mean(axis=0)
-    wider = centre + (quad - centre) * (1 + 2 * MARGIN)
-    return np.clip(wider, 0, [width - 1, height - 1])
