@@ -8,7 +8,7 @@ import logging
 import math
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,9 +18,11 @@ from bot.extract.logs import ERROR_LINE, log_lines
 from bot.extract.ocr import TextReader, load_reader
 from bot.extract.screen import ScreenReader
 from bot.extract.speech import PROMPT_TOKENS, fit_prompt, load_asr
-from bot.intake import Recording
 from bot.records import Media, QueryInput, TextLine
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.intake import Recording
 
 log = logging.getLogger(__name__)
 

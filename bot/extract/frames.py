@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot.intake import Frame
+if TYPE_CHECKING:
+    from bot.intake import Frame
+
 
 CHANGED_LEVEL = 24.0  # a thumbnail pixel counts as changed (or as ink) when it differs by more than this (0-255)...
 SCENE_CHANGE = 0.2  # ...and a new screen starts when the changed pixels are more than this share of the ink

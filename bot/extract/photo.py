@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 WORK_SIDE = 800  # the outline is searched on a copy this wide
 MIN_AREA = 0.25  # the screen covers at least this share of the photo...
@@ -21,6 +20,8 @@ MIN_TILT, MAX_TILT = 1.0, 12.0  # text lines tilted by less than this (degrees) 
 def straighten(image: Any) -> Any:
     """A phone photo of a screen with the screen's plane straightened (the whole photo is mapped, so text
     beyond the outline found is kept) and its text lines levelled; any other image unchanged."""
+    from PIL import Image
+
     flat = rectify(image)
     angle = text_angle(np.asarray(flat)) if flat is not image else 0.0  # screenshots are never levelled
     if abs(angle) < MIN_TILT:
@@ -53,6 +54,7 @@ def text_angle(rgb: np.ndarray) -> float:
 def rectify(image: Any) -> Any:
     """The photo with the plane of the screen outline found in it mapped to an upright rectangle."""
     import cv2
+    from PIL import Image
 
     rgb = np.asarray(image)
     scale = WORK_SIDE / max(rgb.shape[:2])

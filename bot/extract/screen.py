@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from bot.extract.layout import Block, focus, group
 from bot.extract.ocr import TextBox, TextReader
@@ -53,6 +52,8 @@ class ScreenReader:
     def read_again(self, image: Any, region: tuple[int, int, int, int], text_height: float) -> list[TextBox]:
         """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high;
         in the image's own pixels."""
+        from PIL import Image  # only where a screen is read: an unchanged refresh never loads Pillow
+
         left, top, right, bottom = region
         crop = image.crop(region)
         scale = min(MAX_ENLARGE, max(1.0, TARGET_TEXT / max(1.0, text_height)))
