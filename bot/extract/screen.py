@@ -23,6 +23,8 @@ MAX_ENLARGE = 2.0
 UNSURE = 0.9  # a block read with a lower mean confidence is read again
 FINE_PIXELS = 1_500_000  # the region read again is scaled to at most this many pixels
 MARGIN = 0.6  # the region read again reaches this many text heights beyond its boxes
+TILE_SIDE = 2560  # larger screens are detected shrunk; read again in tiles of this size when no error was found
+OVERLAP = 128  # tiles overlap by this many pixels, more than a line of text
 LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, the whole screen is read again...
 TINY_TEXT = 12.0  # ...taking its text to be this high when it found none
 
@@ -42,12 +44,31 @@ class ScreenReader:
         if sum(len(b.text) for b in boxes) < LITTLE_TEXT:  # tiny text the fast engine barely found: read it all again
             boxes = self.read_again(image, (0, 0, *image.size), min((b.height for b in boxes), default=TINY_TEXT))
         blocks = focus(group(boxes, pixels))
+        if max(image.size) > TILE_SIDE and not any(b.shows_error() for b in blocks):
+            blocks = focus(group(self.read_tiles(image), pixels))  # small text a shrunk detector missed
         for region, height in regions_to_reread(blocks, image.size):
             again = group(self.read_again(image, region, height), pixels)
             if again:
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=lambda b: (b.top, b.left))
         return tuple(line for block in blocks for line in block.lines(at) if line.text)
+
+    def read_tiles(self, image: Any) -> list[TextBox]:
+        """The fast engine's boxes of a screen larger than `TILE_SIDE`, read tile by tile at full size (tiles
+        overlap; a box belongs to the tile that holds its centre away from the overlap)."""
+        width, height = image.size
+        boxes = []
+        half = OVERLAP // 2
+        for left, right in tile_spans(width):
+            for top, bottom in tile_spans(height):
+                core = (left + half if left else 0, top + half if top else 0)
+                core_end = (right - half if right < width else width, bottom - half if bottom < height else height)
+                for b in self.fast.read(image.crop((left, top, right, bottom))):
+                    box = TextBox(b.text, b.confidence, b.left + left, b.top + top, b.right + left, b.bottom + top)
+                    x, y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+                    if core[0] <= x < core_end[0] and core[1] <= y < core_end[1]:
+                        boxes.append(box)
+        return boxes
 
     def read_again(self, image: Any, region: tuple[int, int, int, int], text_height: float) -> list[TextBox]:
         """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high;
@@ -107,6 +128,13 @@ def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
 
 def union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def tile_spans(size: int) -> list[tuple[int, int]]:
+    """Equal spans of at most `TILE_SIDE` pixels covering `size`, each overlapping the next by `OVERLAP`."""
+    count = max(1, -(-(size - OVERLAP) // (TILE_SIDE - OVERLAP)))
+    side = -(-(size + (count - 1) * OVERLAP) // count)
+    return [(i * (side - OVERLAP), min(size, i * (side - OVERLAP) + side)) for i in range(count)]
 
 
 def needs_second_look(block: Block) -> bool:
