@@ -128,3 +128,13 @@ def test_screenshots_are_not_taken_for_photos() -> None:
     shot = terminal(ERROR)
     assert straighten(shot) is shot
     assert straighten(desktop((2560, 1440), 1.0)) is not None
+
+
+def test_tiles_cover_a_large_screen_with_overlap_and_no_more_than_the_detector_side() -> None:
+    from bot.extract.screen import OVERLAP, TILE_SIDE, tile_spans
+
+    for size in (2560, 3840, 5120, 7680):
+        spans = tile_spans(size)
+        assert spans[0][0] == 0 and spans[-1][1] == size
+        assert all(end - start <= TILE_SIDE for start, end in spans)
+        assert all(a[1] - b[0] == OVERLAP for a, b in zip(spans, spans[1:], strict=False))
