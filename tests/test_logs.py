@@ -32,13 +32,18 @@ def test_repeats_are_kept_once_and_the_failed_command_comes_with_its_error() -> 
     assert sum("connection refused" in line for line in lines) == 1
 
 
+def test_a_log_without_error_words_is_cut_to_its_rare_lines() -> None:
+    text = "\n".join([*NOISE[:200], "upstream answered nothing", "nginx/1.22.1", *NOISE[200:]])
+    assert [line.text for line in log_lines(text, 40)] == ["upstream answered nothing", "nginx/1.22.1"]
+
+
 def test_a_short_text_is_kept_whole_without_timestamps() -> None:
     lines = [line.text for line in log_lines("[10:00:01] starting\n[10:00:02] npm ERR! code E404\n", 40)]
     assert lines == ["starting", "npm ERR! code E404"]
 
 
 def test_error_codes_are_told_from_ordinary_words() -> None:
-    for line in ("npm ERR! code ENOENT", "HTTP ERROR 500", "KeyError: 'price'", 'FATAL: role "x" does not exist'):
+    for line in ("npm ERR! code ENOENT", "HTTP ERROR 500", "404Not Found", "status=502", 'FATAL: role "x" missing'):
         assert ERROR_LINE.search(line)
-    for line in ("Finder File Edit View", "def export(invoices):", "GET /api/orders 200 12ms"):
+    for line in ("Finder File Edit View", "def export(invoices):", "GET /api/orders 200 12ms", "flushed 444 series"):
         assert not ERROR_LINE.search(line)

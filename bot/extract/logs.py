@@ -1,5 +1,6 @@
 """The lines of a pasted log or text file worth searching: a long log is cut down to its errors, the tracebacks
-that lead to them and the commands that failed, each distinct line once, timestamps dropped."""
+that lead to them and the commands that failed, each distinct line once, timestamps dropped. A log with no
+error line is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import re
 
 from bot.records import TextLine
 
-# what an error says, in words (any case) or in codes (as written: ENOENT, ERR_SSL_..., HTTP 4xx/5xx, *Error)
+# what an error says, in words (any case) or in codes (as written: ENOENT, ERR_SSL_..., *Error, and an HTTP 4xx/5xx
+# with its reason or after HTTP/status/code, so that "450 records" in a log is not one)
 ERROR_LINE = re.compile(
     r"(?i:error|fail|fatal|exception|traceback|refused|denied|invalid|not found|unable|cannot|can't|couldn't|"
     r"could not|timed? ?out|conflict|unexpected|missing|no such|does not exist|doesn't exist|too many|too large|"
     r"unavailable|forbidden|unauthori[sz]ed|bad gateway|bad request|not allowed|rejected|isn't working|"
     r"can't be reached|unreachable|aborted|panic|segmentation fault|did not match|no module named|undefined|"
-    r"permission|exit (?:code|status) [1-9])|\"detail\": ?|"
-    r"\b[45]\d\d\b|\bERR[_!]|\bE[A-Z]{3,}\b|\b[A-Z]\w*(?:Error|Exception)\b"
+    r"permission|exit (?:code|status) [1-9]|reset by peer|empty reply|broken pipe|no route to host)|\"detail\": ?|"
+    r"(?<![\w.])[45]\d\d ?(?=[A-Z])|(?:HTTP\S*|status|code)[ :=]+[45]\d\d\b|"
+    r"\bERR[_!]|\bE[A-Z]{3,}\b|\b[A-Z]\w*(?:Error|Exception)\b"
 )
 
 TIMESTAMP = re.compile(
@@ -52,7 +55,18 @@ def salient(lines: list[str], limit: int) -> list[str]:
             kept.append(i)
         if len(kept) == limit:
             break
-    return [lines[i] for i in sorted(kept)] or lines[-limit:]
+    return [lines[i] for i in sorted(kept)] or rare(lines, limit)
+
+
+def rare(lines: list[str], limit: int) -> list[str]:
+    """The lines whose form (numbers and addresses masked) occurs once: what stands out in a repetitive log;
+    the last `limit` lines when none does."""
+    forms = [REPEAT.sub("#", line.lower()) for line in lines]
+    counts: dict[str, int] = {}
+    for form in forms:
+        counts[form] = counts.get(form, 0) + 1
+    once = [line for line, form in zip(lines, forms, strict=True) if counts[form] == 1]
+    return once[-limit:] if once else lines[-limit:]
 
 
 def context_before(lines: list[str], i: int) -> list[int]:
