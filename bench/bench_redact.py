@@ -53,7 +53,7 @@ def texts_of(dev_set: Path, ocr: bool) -> dict[str, list[str]]:
 
 def read_screens(paths: list[Path]) -> list[str]:
     from bot.extract import Extractor
-    from bot.media import decode_attachment
+    from bot.intake import decode_attachment
     from bot.records import Attachment
     from bot.settings import Settings
 

@@ -123,10 +123,10 @@ def bench_embed(onnx_dir: Path, only: str | None) -> None:
 
 
 def bench_ocr(n_images: int) -> None:
-    """Each OCR engine of `bot.ocr` on the dev-set query screenshots, at 1 and 2 threads."""
+    """Each OCR engine of `bot.extract.ocr` on the dev-set query screenshots, at 1 and 2 threads."""
     from PIL import Image
 
-    from bot.ocr import load_reader
+    from bot.extract import load_reader
 
     paths = sorted([*(DEV_SET / "queries").glob("*.png"), *(DEV_SET / "queries").glob("*.jpg")])[:n_images]
     images = [Image.open(p).convert("RGB") for p in paths]

@@ -25,18 +25,21 @@ from bot.records import Attachment, KnownBug
 
 log = logging.getLogger(__name__)
 
-SUFFIX_OF_FORMAT = {  # the formats the knowledge base holds (knowledge.IMAGE_SUFFIXES | AUDIO_SUFFIXES)
+SUFFIX_OF_FORMAT = {  # the formats the knowledge base holds (knowledge.MEDIA_SUFFIXES)
     "png": ".png",
     "jpeg": ".jpg",
     "gif": ".gif",
     "webp": ".webp",
+    "heif": ".heic",
+    "avif": ".avif",
     "wav": ".wav",
     "ogg": ".ogg",
     "mp3": ".mp3",
     "mp4": ".mp4",
     "webm": ".webm",
 }
-SAME_FORMAT = {".jpeg": "jpeg", ".m4a": "mp4"}  # suffixes kept although another is the format's usual one
+# suffixes kept although another is the format's usual one
+SAME_FORMAT = {".jpeg": "jpeg", ".heif": "heif", ".m4a": "mp4", ".mov": "mp4", ".m4v": "mp4", ".mkv": "webm"}
 TOP_HEADING = re.compile(r"^#{1,2}(?=\s)", re.MULTILINE)
 UNSAFE_NAME = re.compile(r"[^a-z0-9._-]+")
 
@@ -149,7 +152,7 @@ def one_line(text: str) -> str:
 
 def media_files(media: tuple[Attachment, ...]) -> list[tuple[str, bytes]]:
     """Safe, unique file names with the suffix of what the bytes really are; other files are left out."""
-    from bot.media import sniff  # PIL and numpy: only when there are files to name
+    from bot.intake.sniff import sniff  # the intake package loads PIL and numpy: only when there are files to name
 
     named: list[tuple[str, bytes]] = []
     taken: set[str] = set()

@@ -25,8 +25,10 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif"})
-AUDIO_SUFFIXES = frozenset({".wav", ".ogg", ".mp3", ".m4a", ".mp4", ".webm"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".heic", ".heif", ".avif"})
+AUDIO_SUFFIXES = frozenset({".wav", ".ogg", ".mp3", ".m4a", ".mp4", ".webm"})  # .mp4/.webm: a recording or a voice clip
+VIDEO_SUFFIXES = frozenset({".mov", ".m4v", ".mkv"})
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | AUDIO_SUFFIXES | VIDEO_SUFFIXES
 STATUSES = frozenset({"open", "workaround", "fixed"})
 ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]*")
 REQUIRED_KEYS = ("id", "title", "product", "tags", "status", "links")
@@ -130,7 +132,7 @@ def entry_files(folder: Path, root: Path, limits: KnowledgeLimits) -> tuple[Path
         raise KnowledgeError(str(path), "bug.md is missing")
     check_file(path, inside, limits.bug_bytes, "SUPPORTBOT_KNOWLEDGE_MAX_BUG_BYTES")
     try:
-        media = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES | AUDIO_SUFFIXES)
+        media = sorted(p for p in folder.iterdir() if p.suffix.lower() in MEDIA_SUFFIXES)
     except OSError as err:
         raise unreadable(folder, err) from err
     for item in media:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from bot.embed import Embedder
 from bot.errors import BotError
 from bot.extract import Extractor, vocabulary_from_texts
 from bot.index import Hit, KnowledgeIndex, Snapshot
-from bot.media import clean_text, decode_attachment
+from bot.intake import clean_text, decode_attachment
 from bot.negatives import Negatives
 from bot.ranking import (
     KnowledgeStats,
@@ -31,12 +32,15 @@ from bot.ranking import (
     spoken_numbers,
     whole_view,
 )
-from bot.records import Answer, Candidate, Match, Media, Query, QueryInput
+from bot.records import Answer, Attachment, Candidate, Match, Media, Query, QueryInput
 from bot.settings import Settings
 from bot.store import Store
 
 log = logging.getLogger(__name__)
 KNOWLEDGE_ROWS = "kind != 'example'"
+STAGES = {"image": "ocr", "audio": "asr", "recording": "recording", "snippet": "log"}
+IMAGE_SEARCH_SIDE = 1024  # images kept for native image search are this small (the models see 224-448 px)
+CODE_FENCE = re.compile(r"```[^\n`]*\n?(.*?)```", re.S)
 EXAMPLE_MIN_WORDS = 3  # a repeated "Pretty-print" or "Error" says nothing about which bug it is
 
 
@@ -163,37 +167,62 @@ class Matcher:
         return self.decide(snapshot, candidates, inputs, rejected, timer)
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
-        """Clean the text and decode + extract every attachment; a bad file becomes an input with an error.
-        Also returns the decoded audio clips by input position, for a second listen."""
-        inputs = []
-        clips = {}
-        text = clean_text(query.text, self.settings)
+        """Clean the text (its fenced code blocks read as logs) and decode + extract every attachment, within the
+        per-ask caps on files and pixels; a bad or skipped file becomes an input with an error. Also returns the
+        sound of voice notes and recordings by input position, for a second listen."""
+        prose, blocks = split_code_blocks(query.text)
+        inputs = [self.extractor.extract(Media(f"code block {n}", "snippet", block, "")) for n, block in blocks]
+        text = clean_text(prose, self.settings)
         if text:
-            inputs.append(QueryInput(name="message", kind="text", text=text))
-        for attachment in query.attachments:
+            inputs.insert(0, QueryInput(name="message", kind="text", text=text))
+        clips = {}
+        pixels = self.settings.max_ask_pixels
+        for number, attachment in enumerate(query.attachments):
+            if number >= self.settings.max_files_per_ask:
+                inputs.append(skipped(attachment, f"only the first {self.settings.max_files_per_ask} files are read"))
+                continue
             try:
                 with timer.stage("decode"):
                     media = decode_attachment(attachment, self.settings)
-                with timer.stage("ocr" if media.kind == "image" else "asr"):
+                if media.kind == "image" and media.payload.width * media.payload.height > pixels:
+                    inputs.append(skipped(attachment, "the images before it used this message's pixel budget"))
+                    continue
+                with timer.stage(STAGES[media.kind]):
                     extracted = self.extractor.extract(media, self.vocabulary(snapshot))
-                if media.kind == "audio" and extracted.text:
-                    clips[len(inputs)] = media
-                inputs.append(extracted)
+                if media.kind == "image":
+                    pixels -= media.payload.width * media.payload.height
+                sound = media.payload.samples if media.kind == "recording" else media.payload
+                if media.kind in ("audio", "recording") and any(line.origin == "speech" for line in extracted.lines):
+                    clips[len(inputs)] = Media(media.name, "audio", sound, media.sha256, media.seconds)
+                inputs.append(self.keep_image(extracted))
+                del media  # the decoded picture and frames go now, not when the answer does
             except BotError as err:
                 log.info("input %s not usable: %s", attachment.name, err.message)
                 inputs.append(QueryInput(name=attachment.name, kind=guess_kind(attachment.mime), error=err.message))
         return [self.spoken(i) for i in inputs], clips
 
+    def keep_image(self, item: QueryInput) -> QueryInput:
+        """The input with its image only when the embedder searches images natively, and then a small copy."""
+        if item.image is None:
+            return item
+        if not self.embedder.supports("image"):
+            return replace(item, image=None)
+        image = item.image.copy()
+        image.thumbnail((IMAGE_SEARCH_SIDE, IMAGE_SEARCH_SIDE))
+        return replace(item, image=image)
+
     def spoken(self, item: QueryInput) -> QueryInput:
         """Numbers said in words become digits in messages and in what was heard (when `spoken_numbers` is on);
         text read on screens and in logs stays as it was."""
-        if not self.settings.spoken_numbers:
+        if not self.settings.spoken_numbers or item.kind in ("image", "snippet"):
             return item
         lines = tuple(
             replace(line, text=spoken_numbers(line.text)) if line.origin == "speech" else line for line in item.lines
         )
-        text = spoken_numbers(item.text) if item.kind in ("text", "audio") else item.text
-        return replace(item, text=text, lines=lines)
+        if item.kind == "recording":  # only what was said; the screens' text stays as read
+            said = " ".join(line.text for line in lines if line.origin == "speech")
+            return replace(item, text="\n".join(part for part in (item.screen_text, said) if part), lines=lines)
+        return replace(item, text=spoken_numbers(item.text), lines=lines)
 
     def listen_again(
         self,
@@ -304,6 +333,23 @@ def as_match(ranked: Ranked, bugs: dict[str, Any]) -> Match:
 
 def guess_kind(mime: str | None) -> Any:
     """The input kind a MIME type suggests, for reporting an input that could not be decoded."""
-    if mime and mime.startswith(("audio/", "video/")):
+    if mime and mime.startswith("video/"):
+        return "recording"
+    if mime and mime.startswith("audio/"):
         return "audio"
+    if mime and (mime.startswith("text/") or mime.endswith("json")):
+        return "snippet"
     return "image"
+
+
+def skipped(attachment: Attachment, why: str) -> QueryInput:
+    """An attachment left unread by a per-ask cap, with the sentence that says so."""
+    return QueryInput(
+        attachment.name, guess_kind(attachment.mime), error=f"Not read: {why}; please send it in a message of its own."
+    )
+
+
+def split_code_blocks(text: str) -> tuple[str, list[tuple[int, str]]]:
+    """A message's text without its fenced (```) code blocks, and the blocks, numbered from 1."""
+    blocks = [(n, m.group(1)) for n, m in enumerate(CODE_FENCE.finditer(text), start=1) if m.group(1).strip()]
+    return (CODE_FENCE.sub("\n", text) if blocks else text), blocks

@@ -29,10 +29,11 @@ class Query:
 
 @dataclass(frozen=True)
 class Media:
-    """A decoded attachment: `payload` is a PIL image (kind image) or 16 kHz mono float32 samples (audio)."""
+    """A decoded attachment: `payload` is a PIL image (kind image), 16 kHz mono float32 samples (audio), a
+    `bot.intake.Recording` (recording) or text (snippet)."""
 
     name: str
-    kind: Literal["image", "audio"]
+    kind: Literal["image", "audio", "recording", "snippet"]
     payload: Any
     sha256: str
     seconds: float = 0.0
@@ -143,3 +144,12 @@ class Answer:
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
+
+    def moment(self, evidence: Evidence) -> str:
+        """When the evidence's line showed in a recording, as "0:04"; "" when it did not come from one."""
+        for item in self.inputs:
+            if evidence.query_input.startswith(item.name):
+                at = next((line.at for line in item.lines if line.text == evidence.line and line.at is not None), None)
+                if at is not None and item.kind == "recording":
+                    return f"{int(at // 60)}:{int(at % 60):02d}"
+        return ""

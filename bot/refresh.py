@@ -13,11 +13,10 @@ from filelock import FileLock, Timeout
 
 from bot.embed import Embedder
 from bot.errors import BotError, KnowledgeError
-from bot.extract import Extractor, vocabulary_from_texts
+from bot.extract import Extractor, reader_id, vocabulary_from_texts
 from bot.index import KnowledgeIndex, bug_meta, catalog, row_schema, stored_fingerprint, table_name
 from bot.knowledge import (
     AUDIO_SUFFIXES,
-    IMAGE_SUFFIXES,
     KnowledgeLimits,
     KnowledgeScan,
     entry_files,
@@ -29,7 +28,6 @@ from bot.knowledge import (
     unreadable,
 )
 from bot.leader import Leader, open_leader
-from bot.ocr import reader_id
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
 from bot.storage import is_object_store
@@ -230,7 +228,8 @@ class Refresher:
     def _load_models(self, plan: Plan) -> None:
         """Load the models the plan needs before the clock starts, so the reported rate is a warm one."""
         self.embedder.model  # noqa: B018 - loads (or exports) it
-        if self.settings.ocr and any(Path(m).suffix.lower() in IMAGE_SUFFIXES for b in plan.changed for m in b.media):
+        screens = any(Path(m).suffix.lower() not in AUDIO_SUFFIXES for b in plan.changed for m in b.media)
+        if self.settings.ocr and screens:
             self.extractor.text_reader()
 
     def _plan(self, scan: KnowledgeScan) -> Plan:
@@ -302,13 +301,12 @@ class Refresher:
         self, bug: KnownBug, name: str, vocabulary: list[str], reuse: dict[str, dict[str, Any]], report: RefreshReport
     ) -> dict[str, Any] | None:
         path = Path(bug.path) / name
-        kind = "transcript" if path.suffix.lower() in AUDIO_SUFFIXES else "ocr"
         try:
-            media_hash = f"{hash_file(path)}@{reader_of(kind, self.settings)}"
+            digest = hash_file(path)
             old = reuse.get(media_row_id(bug.id, name))
-            if old is not None and old["media_hash"] == media_hash:
+            if old is not None and old["media_hash"] == f"{digest}@{reader_of(old['kind'], self.settings)}":
                 return {**old, "entry_hash": bug.content_hash}
-            from bot.media import decode_attachment  # PIL: only when a media file must be read again
+            from bot.intake import decode_attachment  # PIL: only when a media file must be read again
 
             media = decode_attachment(Attachment(name, read_regular(path, self.limits.media_bytes)), self.settings)
             extracted = self.extractor.extract(media, vocabulary)
@@ -318,6 +316,8 @@ class Refresher:
         except BotError as err:
             report.failed.append({"path": str(path), "reason": err.message})
             return None
+        kind = "transcript" if media.kind == "audio" else "ocr"  # a recording's row is read on screen (and heard)
+        media_hash = f"{digest}@{reader_of(kind, self.settings)}"
         report.screenshots += kind == "ocr"
         return {
             "id": media_row_id(bug.id, name),
@@ -358,7 +358,7 @@ class Refresher:
         """The decoded image of an example input, when the model embeds images natively."""
         if data is None or not self.embedder.supports("image"):
             return None
-        from bot.media import decode_attachment
+        from bot.intake import decode_attachment
 
         try:
             return decode_attachment(Attachment(name=name, data=data), self.settings).payload

@@ -165,6 +165,29 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, description="Largest image accepted, in pixels.")
     max_audio_seconds: float = Field(300.0, description="Longest voice clip accepted, in seconds.")
     max_text_chars: int = Field(4000, description="Longest message text used; the rest is cut.")
+    max_files_per_ask: int = Field(
+        4, ge=1, description="Files read per ask; the others are named in the reply as skipped."
+    )
+    max_ask_pixels: int = Field(
+        60_000_000, description="Image pixels decoded per ask (all files together); files past it are skipped."
+    )
+    image_working_pixels: int = Field(
+        8_300_000, description="Images are scaled down to at most this many pixels (4K) right after decoding."
+    )
+    max_snippet_bytes: int = Field(5_000_000, description="Largest text file (log, snippet, JSON) read, in bytes.")
+    max_snippet_lines: int = Field(
+        40, description="Lines of a long log searched: its errors, tracebacks and failed commands first."
+    )
+    max_recording_seconds: float = Field(300.0, description="Longest screen recording accepted, in seconds.")
+    max_video_pixels: int = Field(3840 * 2160, description="Largest screen-recording frame accepted, in pixels.")
+    max_recording_decoded_pixels: int = Field(
+        20_000_000_000,
+        description="Most pixels decoded per recording (width x height x frames: 5 min of 1080p at 30 fps).",
+    )
+    recording_fps: float = Field(
+        4.0, gt=0, description="Frames per second sampled from a recording to find its distinct screens."
+    )
+    recording_screens: int = Field(3, ge=1, description="Most distinct screens of one recording that are read (OCR).")
 
     # --- Slack ---------------------------------------------------------------------------------
     slack_mode: Literal["socket", "http"] = Field("socket", description="Socket Mode or HTTP Events API.")

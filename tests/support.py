@@ -284,3 +284,59 @@ def at_once(count: int, call: Callable[[], T]) -> list[T]:
     if errors:
         raise errors[0]
     return results
+
+
+def encode_video(
+    screens: list[tuple[Image.Image, float]],
+    fps: int = 10,
+    container: str = "mp4",
+    codec: str = "libx264",
+    sound: bytes | None = None,
+    sound_codec: str = "aac",
+) -> bytes:
+    """A real screen recording: each (picture, seconds) shown in turn, encoded with PyAV; `sound` (a WAV) becomes
+    its sound track."""
+    import io
+    from fractions import Fraction
+
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=container) as muxer:
+        stream = muxer.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = *screens[0][0].size, "yuv420p"
+        if codec in ("libx264", "hevc"):
+            stream.options = {"preset": "ultrafast"}
+        elif codec.startswith("libvpx"):
+            stream.options = {"deadline": "realtime", "cpu-used": "8"}
+        track = muxer.add_stream(sound_codec, rate=48_000, layout="mono") if sound is not None else None
+        for picture, seconds in screens:
+            frame = av.VideoFrame.from_image(picture.convert("RGB"))
+            for _ in range(max(1, round(seconds * fps))):
+                for packet in stream.encode(frame):
+                    muxer.mux(packet)
+        for packet in stream.encode():
+            muxer.mux(packet)
+        if track is not None and sound is not None:
+            resampler = av.AudioResampler(format=track.codec_context.format.name, layout="mono", rate=48_000)
+            pts = 0
+            with av.open(io.BytesIO(sound)) as source:
+                for decoded in source.decode(audio=0):
+                    for chunk in resampler.resample(decoded):
+                        chunk.pts, chunk.time_base = pts, Fraction(1, 48_000)
+                        pts += chunk.samples
+                        for packet in track.encode(chunk):
+                            muxer.mux(packet)
+            for packet in track.encode():
+                muxer.mux(packet)
+    return out.getvalue()
+
+
+def terminal_screen(lines: list[str], size: tuple[int, int] = (1100, 600), font_size: int = 22) -> Image.Image:
+    """A dark terminal window with `lines` (light text), the way a screen recorder sees it."""
+    image = Image.new("RGB", size, (28, 30, 38))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(FONT, font_size)
+    for i, line in enumerate(lines):
+        draw.text((24, 24 + int(font_size * 1.5) * i), line, font=font, fill=(235, 235, 235))
+    return image

@@ -9,9 +9,16 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.errors import ExtractionError
-from bot.extract import Extractor, resolve_asr_model, vocabulary_from_texts
-from bot.media import decode_attachment
-from bot.ocr import TextReader, load_reader, reading_order
+from bot.extract import (
+    Extractor,
+    TextBox,
+    TextReader,
+    load_reader,
+    reading_order,
+    resolve_asr_model,
+    vocabulary_from_texts,
+)
+from bot.intake import decode_attachment
 from bot.records import Attachment, Media, QueryInput
 from bot.settings import Settings
 from tests.support import espeak
@@ -76,7 +83,7 @@ def reader(request: pytest.FixtureRequest) -> TextReader:
 
 
 def test_each_ocr_engine_reads_the_screenshot_in_reading_order(reader: TextReader) -> None:
-    lines = reader.read(render_terminal(TERMINAL))
+    lines = reading_order(reader.read(render_terminal(TERMINAL)))
     text = "\n".join(line.text for line in lines)
     for words in ("crm_test", "5432", "FATAL", "does not exist", "connection to server"):
         assert words in text
@@ -89,7 +96,7 @@ def test_each_ocr_engine_reads_a_downscaled_screenshot(reader: TextReader) -> No
 
 
 def test_each_ocr_engine_reads_a_blank_image_as_empty(reader: TextReader) -> None:
-    assert reader.read(Image.new("RGB", (300, 200), "white")) == ()
+    assert reader.read(Image.new("RGB", (300, 200), "white")) == []
 
 
 def test_rapidocr_reads_a_wide_strip_without_padding_it() -> None:
@@ -104,8 +111,12 @@ def test_rapidocr_reads_a_wide_strip_without_padding_it() -> None:
 
 
 def test_reading_order_joins_boxes_on_one_row_left_to_right() -> None:
-    boxes = np.array([[300, 52, 500, 70], [10, 10, 200, 30], [10, 50, 280, 72]], dtype=np.float32)
-    lines = reading_order(boxes, ["world", "title", "hello"], [0.9, 0.8, 0.7])
+    boxes = [
+        TextBox("world", 0.9, 300, 52, 500, 70),
+        TextBox("title", 0.8, 10, 10, 200, 30),
+        TextBox("hello", 0.7, 10, 50, 280, 72),
+    ]
+    lines = reading_order(boxes)
     assert [line.text for line in lines] == ["title", "hello world"]
     assert lines[1].confidence == pytest.approx((0.7 * 5 + 0.9 * 5) / 10)
 

@@ -12,7 +12,7 @@ from bot.ranking import RankingModel, Reranker, load_model
 from bot.records import Attachment, Query
 from bot.refresh import build_refresher
 from bot.settings import Settings
-from tests.support import SAMPLE_BUGS, espeak, render_screenshot
+from tests.support import SAMPLE_BUGS, encode_video, espeak, render_screenshot, terminal_screen
 
 
 def build_matcher(
@@ -207,3 +207,34 @@ def test_a_model_that_reads_the_cross_encoder_score_orders_the_fused_candidates_
     answer = matcher.match(query)
     assert [m.bug.id for m in answer.matches] == fused, "the same candidates in the same order: the score weighs 0 here"
     assert all(0.0 < m.features["rerank"] < 1.0 for m in answer.matches)
+
+
+def test_a_screen_recording_is_read_as_one_input_with_its_moment(matcher: Matcher) -> None:
+    error = terminal_screen(["ops@web-3:~$ psql -d orders", 'psql: FATAL: role "deploy" does not exist'])
+    data = encode_video([(terminal_screen(["ops@web-3:~$ ls"]), 1.5), (error, 2.5)])
+    answer = matcher.match(Query(attachments=(Attachment("screen.mp4", data, "video/mp4"),)))
+    assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
+    (item,) = answer.inputs
+    assert item.kind == "recording" and "does not exist" in item.screen_text and item.image is None
+    assert any(line.at == pytest.approx(1.5, abs=0.3) for line in item.lines if "FATAL" in line.text)
+    assert "recording" in answer.timings_ms
+
+
+def test_a_log_file_and_a_fenced_code_block_are_read_as_snippets(matcher: Matcher) -> None:
+    noise = "\n".join(f"2026-11-02T10:00:{i % 60:02d}Z INFO tick {i}" for i in range(300))
+    log = f'{noise}\n$ python tool.py\nTraceback (most recent call last):\n  File "tool.py", line 1\n    import yaml\n'
+    log += "ModuleNotFoundError: No module named 'yaml'\n" + noise
+    answer = matcher.match(Query(attachments=(Attachment("run.log", log.encode(), "text/plain"),)))
+    assert answer.best is not None and answer.best.bug.id == "python-no-module-yaml"
+    assert answer.inputs[0].kind == "snippet" and "tick" not in answer.inputs[0].text
+    pasted = matcher.match(Query(text=f"tool broke, log:\n```\n{log}```"))
+    assert pasted.best is not None and pasted.best.bug.id == "python-no-module-yaml"
+    assert [(i.name, i.kind) for i in pasted.inputs] == [("message", "text"), ("code block 1", "snippet")]
+
+
+def test_files_past_the_per_ask_cap_are_named_as_skipped(matcher: Matcher, tmp_path: Path) -> None:
+    shots = [screenshot(tmp_path, ["curl: (7) Failed to connect: Connection refused"], f"s{n}.png") for n in range(6)]
+    answer = matcher.match(Query(attachments=tuple(shots)))
+    assert [i.error is None for i in answer.inputs] == [True] * 4 + [False] * 2
+    assert all("only the first 4 files" in (i.error or "") for i in answer.inputs[4:])
+    assert all(i.image is None for i in answer.inputs)  # decoded images are not kept once read

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import IndexNotReady
+from bot.extract import reader_id
 from bot.index import KnowledgeIndex
-from bot.ocr import reader_id
 from bot.refresh import RefreshBusy, build_refresher
 from bot.settings import Settings
 from tests.support import refresh, render_screenshot, write_bug
@@ -51,7 +51,7 @@ def test_reading_screenshots_differently_reads_them_again(
 ) -> None:
     """Same engine, other detector settings: the stored text may differ, so it is read again."""
     refresh(settings, shared_models)
-    monkeypatch.setattr("bot.ocr.DETECT_MIN_SIDE", 736)
+    monkeypatch.setattr("bot.extract.ocr.DETECT_MIN_SIDE", 736)
     assert refresh(settings, shared_models)["updated"] == 5
     assert refresh(settings, shared_models)["unchanged"] == 5
 
@@ -117,3 +117,20 @@ def test_index_of_another_model_is_a_clear_error(settings: Settings, shared_mode
     index = KnowledgeIndex(settings, shared_models["embedder"].fingerprint)
     with pytest.raises(IndexNotReady, match="supportbot refresh"):
         index.check_model("another/model", 384)
+
+
+def test_a_screen_recording_in_an_entry_is_indexed_by_what_its_screens_show(
+    settings: Settings, kb: Path, shared_models: dict
+) -> None:
+    from tests.support import encode_video, terminal_screen
+
+    error = terminal_screen(["$ npm install", "npm ERR! code ENOENT", "npm ERR! enoent Could not read package.json"])
+    (kb / "python-no-module-yaml" / "replay.webm").write_bytes(
+        encode_video([(terminal_screen(["$ ls"]), 1.0), (error, 2.0)], container="webm", codec="libvpx-vp9")
+    )
+    first = refresh(settings, shared_models)
+    assert first["failed"] == [] and first["screenshots"] == 6
+    rows = KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()
+    (row,) = [r for r in rows if r["source"] == "replay.webm"]
+    assert row["kind"] == "ocr" and "ENOENT" in row["text"]
+    assert refresh(settings, shared_models)["unchanged"] == 5  # read once, kept while unchanged

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.records import Answer, Evidence, KnownBug, Match, QueryInput
+from bot.records import Answer, Evidence, KnownBug, Match, QueryInput, TextLine
 from bot.slack.blocks import (
     ESCALATE,
     FIXED,
@@ -83,6 +83,17 @@ def test_match_reply_has_title_links_resolution_confidence_evidence_alternatives
     ]
     assert message.text.startswith("Known bug: nginx 502")
     within_limits(message.blocks)
+
+
+def test_evidence_from_a_recording_names_the_moment() -> None:
+    seen = TextLine("HTTP ERROR 502", 0.9, "screen", at=64.2)
+    evidence = (Evidence("screen.mp4", "HTTP ERROR 502", "screenshot.png", "502 Bad Gateway", 0.9, line=seen.text),)
+    recording = QueryInput("screen.mp4", "recording", seen.text, (seen,))
+    reply = Answer("match", 0.9, (Match(bug("b"), 0.9, evidence),), (recording,))
+    assert "Matched “HTTP ERROR 502” (screen.mp4 at 1:04) with screenshot.png" in "\n".join(
+        texts(answer_message(reply, "a").blocks)
+    )
+    assert reply.moment(Evidence("shot.png", "x", "s", "t", 0.5, line="HTTP ERROR 502")) == ""
 
 
 def test_uncertain_says_so_plainly_and_shows_the_top_three() -> None:

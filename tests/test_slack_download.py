@@ -13,10 +13,12 @@ from bot.slack.download import (
     DownloadRefused,
     FileFetcher,
     FileGone,
+    FileHiddenByLimit,
     FileHosts,
     MissingFilesScope,
     RedirectedAway,
     WebPageNotFile,
+    is_media,
     transcript_preview,
 )
 from tests.fake_slack import BOT_TOKEN, FakeSlack, RecordingHost
@@ -126,6 +128,31 @@ def test_deleted_files_say_so(fake: FakeSlack) -> None:
         fetcher(fake).fetch({**file, "mode": "tombstone"})
 
 
+def test_tombstones_and_plan_hidden_stubs_are_told_apart_without_an_api_call(fake: FakeSlack) -> None:
+    with pytest.raises(FileHiddenByLimit, match="history limit"):
+        fetcher(fake).fetch({"id": "F21", "mode": "hidden_by_limit", "file_access": "check_file_info"})
+    with pytest.raises(FileGone, match="no longer available"):
+        fetcher(fake).fetch({"id": "F22", "mode": "tombstone", "file_access": "check_file_info"})
+    assert fake.calls_to("files.info") == [] and fake.downloads == []
+
+
+def test_a_whole_snippet_is_read_from_its_preview_and_a_cut_one_is_downloaded(fake: FakeSlack) -> None:
+    text = b"$ npm install\nnpm ERR! code ENOENT\n"
+    file = fake.add_file("F23", "-.txt", text, "text/plain", mode="snippet", preview=text.decode(), lines=2)
+    whole = fetcher(fake).fetch({**file, "preview_is_truncated": False, "lines_more": 0})
+    assert (whole.data, whole.mime, fake.downloads) == (text, "text/plain", [])
+    cut = fetcher(fake).fetch({**file, "preview": "$ npm install", "preview_is_truncated": True, "lines_more": 1})
+    assert cut.data == text and len(fake.downloads) == 1
+    log = fake.add_file("F24", "app.log", text, "text/plain", size=6_000_000)
+    with pytest.raises(MediaTooLarge, match="the part of the log around the error"):
+        fetcher(fake).fetch(log)
+
+
+def test_video_clips_are_downloaded_for_the_recording_path(fake: FakeSlack) -> None:
+    clip = fake.add_file("F25", "Recording.mp4", b"\0\0\0\x18ftypmp42", "video/mp4", subtype="slack_video")
+    assert is_media(clip) and fetcher(fake).fetch(clip).mime == "video/mp4"
+
+
 def test_voice_clips_labelled_video_are_passed_on_as_audio(fake: FakeSlack) -> None:
     file = fake.add_file("F12", "audio_message.mp4", b"\0\0\0\x18ftypmp42", "video/mp4", subtype="slack_audio")
     assert fetcher(fake).fetch(file).mime == "audio/mp4"
@@ -144,5 +171,7 @@ def test_host_allow_list_requires_https_unless_http_is_named() -> None:
 def test_transcript_preview() -> None:
     done = {"transcription": {"status": "complete", "preview": {"content": " nginx says 502 ", "has_more": False}}}
     assert transcript_preview(done) == "nginx says 502"
+    cut = {"transcription": {"status": "complete", "preview": {"content": "nginx says", "has_more": True}}}
+    assert transcript_preview(cut) == ""
     assert transcript_preview({"transcription": {"status": "processing"}}) == ""
     assert transcript_preview({}) == ""

@@ -53,6 +53,66 @@ def test_edits_joins_and_deletions_are_ignored() -> None:
         assert ask({**message_event("C1", "4.0", f"<@{BOT_USER}> hi"), "subtype": subtype}) is None
 
 
+def edit(before: str, after: str) -> dict[str, Any]:
+    """A `message_changed` event as Slack sends it: the edited message and the one before, under the event."""
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": "C1",
+        "channel_type": "channel",
+        "ts": "4.5",
+        "message": {"type": "message", "user": "U1", "text": after, "ts": "4.0", "edited": {"user": "U1", "ts": "4.5"}},
+        "previous_message": {"type": "message", "user": "U1", "text": before, "ts": "4.0"},
+    }
+
+
+def test_an_edit_that_newly_mentions_the_bot_is_answered_as_the_original_message() -> None:
+    newly = ask(edit("psql says role missing", f"<@{BOT_USER}> psql says role missing"))
+    assert newly is not None and (newly.ts, newly.key, newly.text) == ("4.0", "msg:C1:4.0", "psql says role missing")
+    assert ask(edit(f"<@{BOT_USER}> psql", f"<@{BOT_USER}> psql says role missing")) is None  # already asked
+    assert ask(edit("typo", "typo fixed")) is None
+
+
+def test_snippets_and_videos_count_as_files_for_channel_listening() -> None:
+    snippet = {"id": "F3", "name": "-.txt", "mimetype": "text/plain", "filetype": "text", "mode": "snippet"}
+    clip = {"id": "F4", "name": "Recording.mp4", "mimetype": "video/mp4", "subtype": "slack_video"}
+    for file in (snippet, clip):
+        overheard = ask(message_event("C1", "9.0", "", files=[file]))
+        assert overheard is not None and overheard.files == (file,)
+    hidden = {"id": "F5", "mode": "hidden_by_limit"}
+    assert ask(message_event("C1", "9.1", "", files=[hidden])) is None
+
+
+def test_a_forwarded_message_is_read_with_its_text_and_files() -> None:
+    shared = {
+        "is_share": True,
+        "is_msg_unfurl": True,
+        "fallback": "[Dec 1] ana: old text",
+        "files": [SHOT],
+        "message_blocks": [
+            {
+                "message": {
+                    "blocks": [
+                        {
+                            "type": "rich_text",
+                            "elements": [
+                                {"type": "rich_text_section", "elements": [{"type": "text", "text": "deploy broke: "}]},
+                                {"type": "rich_text_preformatted", "elements": [{"type": "text", "text": "E404 x"}]},
+                            ],
+                        }
+                    ]
+                }
+            }
+        ],
+    }
+    forwarded = ask(message_event("C1", "10.0", f"<@{BOT_USER}> seen this?", attachments=[shared]))
+    assert forwarded is not None and forwarded.files == (SHOT,)
+    assert forwarded.text == "seen this?\ndeploy broke: \n```\nE404 x\n```"
+    unfurl = {"from_url": "https://example.com", "title": "Example", "text": "a link preview"}
+    assert ask(message_event("C1", "10.1", "look", attachments=[unfurl]), slack_listen="all").text == "look"
+
+
 def test_direct_messages_are_always_answered_in_place() -> None:
     dm = ask(message_event("D1", "5.0", "git says detached head", channel_type="im"))
     assert dm is not None and (dm.source, dm.reply_in, dm.thread_ts) == ("dm", "channel", None)

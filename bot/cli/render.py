@@ -55,7 +55,8 @@ def answer_text(answer: Answer) -> str:
     if best.evidence:
         ev = best.evidence[0]
         quoted = next(iter((ev.line or ev.query_text).strip().splitlines()), "")[:120]
-        lines.append(f'  Evidence: {ev.query_input}: "{quoted}" ~ {ev.source}')
+        moment = answer.moment(ev)
+        lines.append(f'  Evidence: {ev.query_input}{f" at {moment}" if moment else ""}: "{quoted}" ~ {ev.source}')
     others = [f"{m.bug.title} ({m.score:.2f})" for m in answer.matches[1:3]]
     if others:
         lines.append("  Also possible: " + "; ".join(others))

@@ -121,13 +121,15 @@ def title_line(bug: KnownBug) -> str:
     return line
 
 
-def evidence_text(match: Match) -> str:
-    """The evidence in one line: which part of the query met which part of the knowledge base."""
+def evidence_text(match: Match, moment: str = "") -> str:
+    """The evidence in one line: which part of the query met which part of the knowledge base (and, in a
+    recording, at what moment)."""
     if not match.evidence:
         return ""
     best = match.evidence[0]
     quoted = one_line(best.line or best.query_text, EVIDENCE_CHARS)
-    return f"Matched “{quoted}” ({escape(best.query_input)}) with {escape(best.source)}" if quoted else ""
+    where = f"{escape(best.query_input)} at {moment}" if moment else escape(best.query_input)
+    return f"Matched “{quoted}” ({where}) with {escape(best.source)}" if quoted else ""
 
 
 def alternatives(matches: Sequence[Match]) -> str:
@@ -156,7 +158,7 @@ def answer_message(
         return no_match_message(answer_id, notes, escalate)
     resolution = truncate(to_mrkdwn(best.bug.resolution), RESOLUTION_CHARS) or "_No resolution recorded yet._"
     line = LABELS[answer.decision].format(answer.confidence)
-    if evidence := evidence_text(best):
+    if evidence := evidence_text(best, answer.moment(best.evidence[0]) if best.evidence else ""):
         line += f" · {evidence}"
     blocks = [
         section(f"{HEADLINES[answer.decision]}\n{title_line(best.bug)}"),

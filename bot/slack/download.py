@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 MEDIA_PREFIXES = ("image/", "audio/", "video/")
 BINARY_TYPES = ("application/octet-stream", "binary/octet-stream")
+TEXT_TYPES = ("application/json", "application/x-ndjson", "application/xml", "application/x-yaml", "application/x-sh")
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 3
 CHUNK_BYTES = 64 * 1024
@@ -72,6 +73,12 @@ class FileGone(BotError):
     message = "That file is no longer available on Slack; please upload it again."
 
 
+class FileHiddenByLimit(FileGone):
+    """The file is past the free plan's history limit: Slack sends a stub without its contents."""
+
+    message = "That file is hidden by this workspace's message history limit; please upload it again."
+
+
 @dataclass(frozen=True)
 class FileHosts:
     """The allow-list: bare hosts are reachable over HTTPS only; `http://host:port` entries allow HTTP."""
@@ -93,24 +100,41 @@ class FileHosts:
 
 
 def is_media(file: dict[str, Any]) -> bool:
-    """Whether a Slack file object claims to be a screenshot or a voice/video clip."""
+    """Whether a Slack file object is something the bot reads: a screenshot, a voice or video clip, a screen
+    recording, or a text file (a snippet, a log, JSON)."""
     mime = str(file.get("mimetype") or "")
-    return mime.startswith(MEDIA_PREFIXES) or file.get("subtype") == "slack_audio"
+    clip = file.get("subtype") in ("slack_audio", "slack_video") or file.get("media_display_type") in ("audio", "video")
+    return mime.startswith(MEDIA_PREFIXES) or clip or is_text_file(file)
+
+
+def is_text_file(file: dict[str, Any]) -> bool:
+    """A snippet, or a text file such as a log or JSON."""
+    mime = str(file.get("mimetype") or "")
+    return file.get("mode") == "snippet" or mime.startswith("text/") or mime in TEXT_TYPES
 
 
 def transcript_preview(file: dict[str, Any]) -> str:
-    """Slack's own transcript of a voice clip, when it made one."""
+    """Slack's own transcript of a voice or video clip, when it is complete (a cut-off preview is not used)."""
     transcription = file.get("transcription") or {}
-    if transcription.get("status") not in (None, "complete"):
+    preview = transcription.get("preview") or {}
+    if transcription.get("status") not in (None, "complete") or preview.get("has_more"):
         return ""
-    return str((transcription.get("preview") or {}).get("content") or "").strip()
+    return str(preview.get("content") or "").strip()
 
 
-def too_large(size: int, limit: int) -> MediaTooLarge:
-    return MediaTooLarge(
-        f"That file is {size / 1e6:.1f} MB, over the {limit / 1e6:.0f} MB limit; "
-        "please send a smaller screenshot or a shorter voice clip."
-    )
+def snippet_preview(file: dict[str, Any]) -> str | None:
+    """A snippet's whole text when Slack sent all of it in the event, else None (it must be downloaded)."""
+    preview = file.get("preview")
+    if file.get("mode") != "snippet" or not isinstance(preview, str):
+        return None
+    if file.get("preview_is_truncated") or file.get("lines_more"):
+        return None
+    return preview
+
+
+def too_large(size: int, limit: int, text: bool = False) -> MediaTooLarge:
+    advice = "the part of the log around the error" if text else "a smaller screenshot or a shorter clip"
+    return MediaTooLarge(f"That file is {size / 1e6:.1f} MB, over the {limit / 1e6:g} MB limit; please send {advice}.")
 
 
 class FileFetcher:
@@ -120,25 +144,33 @@ class FileFetcher:
         self.client = client
         self.hosts = FileHosts.parse(settings.slack_file_hosts)
         self.limit = settings.max_file_bytes
+        self.text_limit = min(settings.max_file_bytes, settings.max_snippet_bytes)
         self.timeout = settings.slack_download_timeout_seconds
         self.opener = urllib.request.build_opener(NoRedirect())
 
     def fetch(self, file: dict[str, Any]) -> Attachment:
-        """Download one file (after `files.info` when Slack sent a stub); raises a `BotError` to show users."""
+        """Download one file (after `files.info` when Slack sent a stub); raises a `BotError` to show users.
+        A deleted or plan-hidden file is told apart from its stub alone; a snippet Slack sent whole is not
+        downloaded."""
+        gone(file)
         file = self.resolve(file)
-        if file.get("mode") in ("tombstone", "hidden_by_limit"):
-            raise FileGone()
+        gone(file)
         if not is_media(file):
             raise UnsupportedMedia()
-        if int(file.get("size") or 0) > self.limit:
-            raise too_large(int(file["size"]), self.limit)
+        name = str(file.get("name") or file.get("title") or file.get("id") or "file")
+        if (preview := snippet_preview(file)) is not None:
+            return Attachment(name=name, data=preview.encode(), mime="text/plain")
+        text = is_text_file(file)
+        limit = self.text_limit if text else self.limit
+        if int(file.get("size") or 0) > limit:
+            raise too_large(int(file["size"]), limit, text)
         url = str(file.get("url_private_download") or file.get("url_private") or "")
         if file.get("is_external") or not self.hosts.allows(url):
             log.warning("refused to download file %s from %s", file.get("id"), urlparse(url).netloc or "nowhere")
             raise DownloadRefused()
-        data, content_type = self.download(url)
-        check_content(data, content_type)
-        return Attachment(name=str(file.get("name") or file.get("id") or "file"), data=data, mime=claimed_mime(file))
+        data, content_type = self.download(url, limit)
+        check_content(data, content_type, text)
+        return Attachment(name=name, data=data, mime=claimed_mime(file))
 
     def resolve(self, file: dict[str, Any]) -> dict[str, Any]:
         """The full file object: a stub (`file_access: check_file_info`, no URL) is looked up first."""
@@ -151,11 +183,11 @@ class FileFetcher:
             log.warning("files.info %s failed: %s", file.get("id"), err.response.get("error"))
             raise (FileGone() if err.response.get("error") == "file_not_found" else DownloadFailed()) from err
 
-    def download(self, url: str) -> tuple[bytes, str]:
+    def download(self, url: str, limit: int | None = None) -> tuple[bytes, str]:
         """GET `url` with the bot token, following redirects only within the allow-list."""
         for _ in range(MAX_REDIRECTS + 1):
             try:
-                return self.get(url)
+                return self.get(url, limit or self.limit)
             except urllib.error.HTTPError as err:
                 if err.code not in REDIRECT_CODES:
                     log.warning("download from %s failed: HTTP %s", urlparse(url).netloc, err.code)
@@ -170,19 +202,19 @@ class FileFetcher:
                 raise DownloadFailed() from err
         raise DownloadFailed()
 
-    def get(self, url: str) -> tuple[bytes, str]:
-        """One GET, streamed and capped at the size limit."""
+    def get(self, url: str, limit: int) -> tuple[bytes, str]:
+        """One GET, streamed and capped at `limit` bytes."""
         token = self.client.token or ""
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
         with self.opener.open(request, timeout=self.timeout) as response:
             length = int(response.headers.get("Content-Length") or 0)
-            if length > self.limit:
-                raise too_large(length, self.limit)
+            if length > limit:
+                raise too_large(length, limit, limit < self.limit)
             data = bytearray()
             while chunk := response.read(CHUNK_BYTES):
                 data += chunk
-                if len(data) > self.limit:
-                    raise too_large(len(data), self.limit)
+                if len(data) > limit:
+                    raise too_large(len(data), limit, limit < self.limit)
             return bytes(data), response.headers.get_content_type()
 
 
@@ -193,11 +225,14 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def check_content(data: bytes, content_type: str) -> None:
-    """Refuse a sign-in page (the files:read scope is missing), any other web page, or any other non-media body."""
+def check_content(data: bytes, content_type: str, text: bool = False) -> None:
+    """Refuse a sign-in page (the files:read scope is missing), any other web page, or any other body that is not
+    media (or, for a text file, text)."""
     head = data[:512].lstrip().lower()
     if content_type == "text/html" or head.startswith((b"<!doctype html", b"<html")):
         raise MissingFilesScope() if has_sign_in_form(data) else WebPageNotFile()
+    if text and (content_type.startswith("text/") or content_type in TEXT_TYPES):
+        return
     if not content_type.startswith(MEDIA_PREFIXES) and content_type not in BINARY_TYPES:
         raise UnsupportedMedia()
 
@@ -212,6 +247,14 @@ def is_slack_sign_in(url: str) -> bool:
     """Whether a redirect goes to a Slack workspace (its sign-in page) rather than to another website."""
     host = (urlparse(url).hostname or "").lower()
     return host == "slack.com" or host.endswith(".slack.com")
+
+
+def gone(file: dict[str, Any]) -> None:
+    """Raise when the file object is a stub of a deleted file or of one hidden by the plan's history limit."""
+    if file.get("mode") == "hidden_by_limit":
+        raise FileHiddenByLimit()
+    if file.get("mode") == "tombstone" or file.get("file_access") == "file_not_found":
+        raise FileGone()
 
 
 def claimed_mime(file: dict[str, Any]) -> str | None:

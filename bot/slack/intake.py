@@ -1,4 +1,8 @@
-"""Turn Slack payloads into `Ask`s, deciding which messages to answer (channel policy, bots, threads)."""
+"""Turn Slack payloads into `Ask`s, deciding which messages to answer (channel policy, bots, threads).
+
+Messages come in Slack's real shapes: files and snippets, forwarded or shared messages (their text and files
+inside `attachments`), and edits (`message_changed`) that newly mention the bot.
+"""
 
 from __future__ import annotations
 
@@ -77,14 +81,85 @@ def from_bot(event: dict[str, Any], own_bot_id: str | None, settings: Settings) 
 def overheard(event: dict[str, Any], listen: str) -> bool:
     """Whether an unmentioned channel message should be answered under the channel's policy."""
     if listen == "all":
-        return bool(event.get("files") or plain_text(event.get("text", "")))
+        return bool(files_of(event) or plain_text(message_text(event)))
     if listen == "files":
-        return any(is_media(f) or f.get("file_access") == "check_file_info" for f in event.get("files") or ())
+        return any(is_media(f) or f.get("file_access") == "check_file_info" for f in files_of(event))
     return False
+
+
+def shared(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The forwarded or shared messages inside a message (Slack puts them in `attachments`)."""
+    return [
+        a
+        for a in event.get("attachments") or ()
+        if isinstance(a, dict) and (a.get("is_share") or a.get("is_msg_unfurl") or a.get("message_blocks"))
+    ]
+
+
+def files_of(event: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The message's own files and those of the messages it shares."""
+    files = list(event.get("files") or ())
+    for item in shared(event):
+        files += item.get("files") or ()
+        for block in item.get("message_blocks") or ():
+            files += (block.get("message") or {}).get("files") or ()
+    return tuple(f for f in files if isinstance(f, dict))
+
+
+def message_text(event: dict[str, Any]) -> str:
+    """The message's text followed by the text of the messages it shares."""
+    parts = [event.get("text") or ""]
+    for item in shared(event):
+        blocks = [b for m in item.get("message_blocks") or () for b in (m.get("message") or {}).get("blocks") or ()]
+        parts.append(item.get("text") or rich_text(blocks) or item.get("fallback") or "")
+    return "\n".join(p for p in parts if p)
+
+
+def rich_text(blocks: list[dict[str, Any]]) -> str:
+    """The plain text of Block Kit `rich_text` blocks; preformatted parts come back fenced (```)."""
+    out = []
+    for block in blocks:
+        for part in block.get("elements") or ():
+            text = "".join(leaf_text(leaf) for leaf in walk(part))
+            out.append(f"```\n{text}\n```" if part.get("type") == "rich_text_preformatted" else text)
+    return "\n".join(out).strip()
+
+
+def walk(element: dict[str, Any]) -> list[dict[str, Any]]:
+    """The leaves (text, links, mentions) under one rich-text element, in order."""
+    children = element.get("elements")
+    if not isinstance(children, list):
+        return [element]
+    leaves = [leaf for child in children if isinstance(child, dict) for leaf in walk(child)]
+    return leaves + ([{"type": "text", "text": "\n"}] if element.get("type") == "rich_text_list" else [])
+
+
+def leaf_text(leaf: dict[str, Any]) -> str:
+    kind = leaf.get("type")
+    if kind == "text":
+        return str(leaf.get("text") or "")
+    if kind == "link":
+        return str(leaf.get("text") or leaf.get("url") or "")
+    if kind == "user":
+        return f"@{leaf.get('user_id', '')}"
+    return ""
+
+
+def edited_mention(event: dict[str, Any], bot_user: str | None) -> dict[str, Any] | None:
+    """For an edit (`message_changed`) that newly mentions the bot, the edited message as a message event."""
+    message, before = event.get("message") or {}, event.get("previous_message") or {}
+    if not mentions(message.get("text"), bot_user) or mentions(before.get("text"), bot_user):
+        return None
+    edited = {k: v for k, v in message.items() if k != "subtype"}
+    return {**edited, "channel": event.get("channel"), "channel_type": event.get("channel_type")}
 
 
 def from_message(event: dict[str, Any], context: dict[str, Any], settings: Settings) -> Ask | None:
     """The ask in a `message` event, or None when policy says to stay out of it."""
+    if event.get("subtype") == "message_changed":
+        event = edited_mention(event, context.get("bot_user_id")) or {}
+        if not event.get("channel"):
+            return None
     if event.get("subtype") not in ANSWERED_SUBTYPES or not event.get("user"):
         return None
     if from_bot(event, context.get("bot_id"), settings) or event.get("user") == context.get("bot_user_id"):
@@ -95,8 +170,8 @@ def from_message(event: dict[str, Any], context: dict[str, Any], settings: Setti
     base = {
         "channel": event["channel"],
         "user": event["user"],
-        "text": plain_text(event.get("text", ""), bot_user),
-        "files": tuple(event.get("files") or ()),
+        "text": plain_text(message_text(event), bot_user),
+        "files": files_of(event),
         "team": event.get("team") or context.get("team_id"),
         "ts": ts,
         "key": message_key(event["channel"], ts),
@@ -121,8 +196,8 @@ def from_mention(event: dict[str, Any], context: dict[str, Any], settings: Setti
         source="mention",
         channel=event["channel"],
         user=event["user"],
-        text=plain_text(event.get("text", ""), bot_user),
-        files=tuple(event.get("files") or ()),
+        text=plain_text(message_text(event), bot_user),
+        files=files_of(event),
         team=event.get("team") or context.get("team_id"),
         ts=event.get("ts"),
         thread_ts=event.get("thread_ts") or event.get("ts"),
@@ -152,8 +227,8 @@ def from_shortcut(body: dict[str, Any]) -> Ask:
         source="shortcut",
         channel=channel,
         user=user,
-        text=plain_text(message.get("text", "")),
-        files=tuple(message.get("files") or ()),
+        text=plain_text(message_text(message)),
+        files=files_of(message),
         team=(body.get("team") or {}).get("id"),
         ts=message.get("ts"),
         thread_ts=message.get("thread_ts") or message.get("ts"),

@@ -1,4 +1,4 @@
-"""bot.media on real files made here: every image and audio format, broken and hostile input, clean_text."""
+"""bot.intake on real files made here: every image and audio format, broken and hostile input, clean_text."""
 
 from __future__ import annotations
 
@@ -16,9 +16,10 @@ import pytest
 from PIL import Image
 
 from bot.errors import BotError, CorruptMedia, MediaTooLarge, UnsupportedMedia
-from bot.media import SAMPLE_RATE, clean_text, decode_attachment, sniff
+from bot.intake import SAMPLE_RATE, clean_text, decode_attachment, sniff
 from bot.records import Attachment
 from bot.settings import Settings
+from tests.support import encode_video, terminal_screen
 
 IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 # name -> (container format, codec, sample rate); what Slack clients and phones send
@@ -217,7 +218,7 @@ def test_login_page_instead_of_the_file_names_the_missing_scope(settings: Settin
     assert "web page" in raised.value.message and "files:read" in raised.value.message
 
 
-@pytest.mark.parametrize("what", ["pdf", "zip", "text", "binary"])
+@pytest.mark.parametrize("what", ["pdf", "zip", "binary"])
 def test_unsupported_types_say_what_is_supported(what: str, settings: Settings) -> None:
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
@@ -225,7 +226,6 @@ def test_unsupported_types_say_what_is_supported(what: str, settings: Settings) 
     data = {
         "pdf": b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n",
         "zip": archive.getvalue(),
-        "text": b'Traceback (most recent call last):\n  File "app.py", line 1\n',
         "binary": bytes(range(256)) * 4,
     }[what]
     with pytest.raises(UnsupportedMedia) as raised:
@@ -253,7 +253,7 @@ def test_mangled_files_only_ever_raise_bot_errors(settings: Settings) -> None:
 
 def test_clean_text_strips_control_characters_and_normalises_whitespace(settings: Settings) -> None:
     raw = "  nginx\x00 502\x1b[0m  Bad\u200b Gateway\r\n\r\n\r\n\ttab\u00a0here  \x7f\n"
-    assert clean_text(raw, settings) == "nginx 502[0m Bad Gateway\n\ntab here"
+    assert clean_text(raw, settings) == "nginx 502 Bad Gateway\n\ntab here"  # terminal colour codes go too
 
 
 def test_clean_text_caps_a_huge_message(settings: Settings) -> None:
@@ -262,3 +262,133 @@ def test_clean_text_caps_a_huge_message(settings: Settings) -> None:
     assert len(cleaned) <= settings.max_text_chars
     assert cleaned.startswith("error line\nerror line")
     assert "\x01" not in cleaned
+
+
+# --- HEIC, AVIF and large images -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_iphone_heic_and_avif_decode_to_rgb(fmt: str, settings: Settings) -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (96, 64), (250, 10, 10)).save(out, fmt, quality=90)
+    assert sniff(out.getvalue()) == ("heif" if fmt == "HEIF" else "avif")
+    media = decode_attachment(Attachment("IMG_0001.HEIC", out.getvalue(), "image/heic"), settings)
+    assert media.kind == "image" and media.payload.size == (96, 64) and media.payload.mode == "RGB"
+    assert media.payload.getpixel((40, 30))[0] > 200
+
+
+def test_heic_declaring_30000_by_30000_is_refused_before_decoding(settings: Settings) -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), "white").save(out, "HEIF")
+    data = bytearray(out.getvalue())
+    at = data.index(b"ispe") + 8  # the image spatial extents box: version/flags, then width and height
+    data[at : at + 8] = struct.pack(">II", 30_000, 30_000)
+    with pytest.raises(MediaTooLarge, match="megapixel"):
+        decode_attachment(Attachment("bomb.heic", bytes(data)), settings)
+
+
+def test_large_images_are_scaled_to_the_working_size_right_after_decoding(settings: Settings) -> None:
+    small = settings.model_copy(update={"image_working_pixels": 1_000_000})
+    for fmt in ("jpeg", "png"):
+        media = decode_attachment(Attachment("big", image_bytes(fmt, (4000, 3000), "blue")), small)
+        assert media.payload.width * media.payload.height <= 1_000_000
+        assert media.payload.size[0] / media.payload.size[1] == pytest.approx(4 / 3, abs=0.01)
+
+
+# --- screen recordings ------------------------------------------------------------------------------
+
+
+def screens(n: int = 2) -> list[tuple[Image.Image, float]]:
+    return [(terminal_screen([f"screen {i}", "error: something failed"], (320, 200)), 1.0) for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    ("container", "codec", "sound_codec"), [("mp4", "libx264", "aac"), ("webm", "libvpx-vp9", "libopus")]
+)
+def test_recordings_decode_to_sampled_frames_and_their_sound_track(
+    container: str, codec: str, sound_codec: str, settings: Settings
+) -> None:
+    sound = encode_audio("wav", 2.0)
+    data = encode_video(screens(), container=container, codec=codec, sound=sound, sound_codec=sound_codec)
+    media = decode_attachment(Attachment("clip", data, "video/mp4"), settings)
+    assert media.kind == "recording" and media.seconds == pytest.approx(2.0, abs=0.3)
+    recording = media.payload
+    assert (recording.width, recording.height) == (320, 200)
+    assert recording.samples.size / SAMPLE_RATE == pytest.approx(2.0, abs=0.2)
+    assert dominant_hz(recording.samples) == pytest.approx(440.0, abs=5.0)
+    frames = list(recording.frames())
+    assert [round(f.at, 1) for f in frames] == pytest.approx([0.0, 0.3, 0.5, 0.8, 1.0, 1.3, 1.5, 1.8], abs=0.11)
+    assert frames[0].image().size == (320, 200) and frames[0].thumb.shape == (100, 160)
+
+
+def test_a_video_only_webm_is_a_silent_recording_not_a_missing_sound_track(settings: Settings) -> None:
+    data = encode_video(screens(1), container="webm", codec="libvpx-vp9")
+    media = decode_attachment(Attachment("screen.webm", data, "video/webm"), settings)
+    assert media.kind == "recording" and media.payload.samples.size == 0
+
+
+def test_a_truncated_mp4_says_it_is_cut_off(settings: Settings) -> None:
+    data = encode_video(screens())
+    with pytest.raises(CorruptMedia) as raised:
+        media = decode_attachment(Attachment("clip.mp4", data[: len(data) // 2]), settings)
+        list(media.payload.frames())
+    assert raised.value.message.endswith(".") and "send it again" in raised.value.message
+
+
+def sparse_video(size: tuple[int, int], rate: int, seconds: int) -> bytes:
+    """A real H.264 recording of `seconds` at `rate` fps that encodes only a frame per minute (cheap to make)."""
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as muxer:
+        stream = muxer.add_stream("libx264", rate=rate)
+        stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
+        stream.options = {"preset": "ultrafast"}
+        frame = av.VideoFrame.from_image(Image.new("RGB", size, "white"))
+        for pts in range(0, seconds * rate + 1, 60 * rate):
+            frame.pts, frame.time_base = pts, Fraction(1, rate)
+            for packet in stream.encode(frame):
+                muxer.mux(packet)
+        for packet in stream.encode():
+            muxer.mux(packet)
+    return out.getvalue()
+
+
+def test_a_two_hour_recording_is_refused_by_its_declared_length(settings: Settings) -> None:
+    with pytest.raises(MediaTooLarge, match="longer than 5 minutes"):
+        decode_attachment(Attachment("meeting.mp4", sparse_video((64, 48), 30, 2 * 3600)), settings)
+
+
+@pytest.mark.slow
+def test_a_4k_60fps_recording_is_refused_with_the_length_that_would_fit(settings: Settings) -> None:
+    data = encode_video([(Image.new("RGB", (3840, 2160), "white"), 0.5)], fps=60)
+    budget = settings.model_copy(update={"max_recording_decoded_pixels": 200_000_000})  # 24 4K frames
+    with pytest.raises(MediaTooLarge) as raised:
+        decode_attachment(Attachment("4k.mp4", data), budget)
+    assert "3840×2160 at 60 frames per second" in raised.value.message and "a clip of at most" in raised.value.message
+    with pytest.raises(MediaTooLarge, match="frame limit"):
+        decode_attachment(Attachment("8k.mp4", sparse_video((7680, 4320), 1, 60)), settings)
+
+
+# --- text files and logs ----------------------------------------------------------------------------
+
+
+def test_text_files_and_logs_are_snippets(settings: Settings) -> None:
+    log = b"2026-11-02T10:00:00Z INFO start\n\x1b[31mERROR\x1b[0m connection refused\n"
+    for data in (log, "\ufeffcaf\u00e9 failed\n".encode(), "line one\nerror two\n".encode("utf-16")):
+        media = decode_attachment(Attachment("app.log", data, "text/plain"), settings)
+        assert media.kind == "snippet" and isinstance(media.payload, str) and "\n" in media.payload
+
+
+def test_a_50_mb_log_and_a_binary_named_log_each_get_one_sentence(settings: Settings) -> None:
+    big = b"INFO all good\n" * (50_000_000 // 14)
+    with pytest.raises(MediaTooLarge) as raised:
+        decode_attachment(Attachment("huge.log", big), settings)
+    assert "50.0 MB" in raised.value.message and "part around the error" in raised.value.message
+    with pytest.raises(UnsupportedMedia) as refused:
+        decode_attachment(Attachment("core.log", bytes(range(256)) * 64), settings)
+    assert refused.value.message.count(".") >= 1 and "text file or log" in refused.value.message

@@ -1,13 +1,11 @@
-"""Read text out of decoded media: OCR for screenshots (`bot.ocr`), speech recognition for voice notes
-(faster-whisper) biased toward the knowledge base's own vocabulary. Heavy libraries load lazily."""
+"""Speech: the faster-whisper model (the packaged tiny.en offline) and the knowledge base's vocabulary that
+biases it toward the words that tell bugs apart."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
 import importlib.util
-import logging
-import math
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -17,109 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import BotError, ExtractionError, ModelError
-from bot.ocr import TextReader, load_reader
-from bot.records import Media, QueryInput, TextLine
-from bot.settings import Settings
-
-log = logging.getLogger(__name__)
+from bot.errors import ModelError
 
 PACKAGED_ASR = "tiny.en"
 PROMPT_TOKENS = 220  # vocabulary bias budget: faster-whisper keeps at most 223 hotword tokens
-SAMPLE_RATE = 16_000
-
-
-class Extractor:
-    """Owns the OCR engine and the speech model; each loads once, on first use or in `warm()`."""
-
-    def __init__(self, settings: Settings, reader: TextReader | None = None, asr_model: Any = None) -> None:
-        self.settings = settings
-        self._lock = threading.Lock()
-        self._reader = reader
-        self._asr_model = asr_model
-        self._hotwords: dict[tuple[str, ...], str] = {}
-
-    def text_reader(self) -> TextReader:
-        """The configured OCR engine, loaded on first use."""
-        with self._lock:
-            if self._reader is None:
-                self._reader = load_reader(self.settings.ocr_engine, self.settings.threads)
-            return self._reader
-
-    def asr_model(self) -> Any:
-        """The faster-whisper model, loaded on first use."""
-        with self._lock:
-            if self._asr_model is None:
-                self._asr_model = load_asr(self.settings.asr_model, self.settings.threads)
-            return self._asr_model
-
-    def warm(self) -> None:
-        """Load the enabled models and run each once on a tiny input (their first calls are slow)."""
-        from PIL import Image, ImageDraw
-
-        if self.settings.ocr:
-            image = Image.new("RGB", (160, 40), "white")
-            ImageDraw.Draw(image).text((8, 12), "warm up 123", fill="black")
-            self.ocr(image)
-        if self.settings.asr:
-            self.transcribe(np.zeros(SAMPLE_RATE, dtype=np.float32), ("warm",))
-
-    def extract(self, media: Media, vocabulary: Sequence[str] = ()) -> QueryInput:
-        """The text in `media`; a switched-off recogniser gives empty text, a failing one `ExtractionError`."""
-        try:
-            if media.kind == "image":
-                lines = self.ocr(media.payload) if self.settings.ocr else ()
-                text = "\n".join(line.text for line in lines)
-                return QueryInput(media.name, "image", text, lines, image=media.payload)
-            lines = self.transcribe(media.payload, vocabulary) if self.settings.asr else ()
-            return QueryInput(media.name, "audio", " ".join(line.text for line in lines), lines)
-        except BotError:
-            raise
-        except Exception as err:  # a library failure on one input must not take the bot down
-            stage = "OCR" if media.kind == "image" else "ASR"
-            log.exception("%s failed on %r (sha256 %s)", stage, media.name, media.sha256[:12])
-            raise ExtractionError() from err
-
-    # --- OCR ---------------------------------------------------------------------------------
-
-    def ocr(self, image: Any) -> tuple[TextLine, ...]:
-        """The text lines of an RGB PIL image with their confidences, in reading order."""
-        return self.text_reader().read(image)
-
-    # --- speech ------------------------------------------------------------------------------
-
-    def transcribe(self, samples: np.ndarray, vocabulary: Sequence[str] = ()) -> tuple[TextLine, ...]:
-        """Transcribe 16 kHz mono samples, biased toward `vocabulary` when `asr_vocabulary` is on."""
-        if samples.size == 0:
-            return ()
-        model = self.asr_model()
-        words = tuple(vocabulary) if self.settings.asr_vocabulary else ()
-        segments, _ = model.transcribe(
-            samples,
-            language="en",
-            beam_size=self.settings.asr_beam_size,
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            temperature=0.0,  # no sampled retries: the same clip always gives the same words, in bounded time
-            hotwords=self._hotwords_for(model, words),
-        )
-        lines = []
-        for segment in segments:
-            text = segment.text.strip()
-            if text:
-                lines.append(TextLine(text, min(1.0, math.exp(segment.avg_logprob)), origin="speech"))
-        return tuple(lines)
-
-    def _hotwords_for(self, model: Any, vocabulary: tuple[str, ...]) -> str | None:
-        """The vocabulary as a hotword string that fits the prompt budget (cached per vocabulary)."""
-        if not vocabulary:
-            return None
-        if vocabulary not in self._hotwords:
-            self._hotwords = {vocabulary: fit_prompt(vocabulary, model.hf_tokenizer, PROMPT_TOKENS)}
-        return self._hotwords[vocabulary] or None
-
-
-# --- speech model and vocabulary -----------------------------------------------------------------
 
 
 def packaged_whisper() -> Path | None:

@@ -1,0 +1,359 @@
+"""Captures as people post them, made differently from the dev set's own generators (`make_wild.py`,
+`make_recordings.py`): other screen sizes, layouts, codecs and photo parameters, to check that intake
+generalises rather than fits one generator's look.
+
+usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
+Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
+`out-of-kb`) and OUT_DIR/media/.
+  desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
+  desktop-hidpi  2880x1800 desktop drawn at 2x (HiDPI), other window placements
+  crop           a partial crop (one or two edges cut off)
+  compressed     scaled to 50-65 %, JPEG q45, then JPEG q30 again (forwarded twice)
+  phone          a phone photo: stronger perspective and rotation, other moiré, vignette, blur; HEIC or JPEG
+  heic, avif     the clean screenshot as HEIC or AVIF
+  recording      1920x1080 at 30 fps, H.264 / HEVC in MP4 or VP8 in WebM: typing, a cut to an editor, the error
+                 (narrated for half of them: kind recording+voice)
+  snippet        a .log/.txt of 150-600 unrelated lines with the failure's terminal text inside
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import io
+import json
+import math
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from bot.extract import reading_order
+from tests.support import encode_video
+
+SET = Path(__file__).resolve().parents[2] / "shared" / "dev-set"
+SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+MONO = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+CODE = """import logging
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+@dataclass
+class Invoice:
+    number: str
+    lines: list
+    def total(self):
+        return sum(line.price * line.qty for line in self.lines)
+
+def export(invoices, writer):
+    for inv in invoices:
+        writer.writerow([inv.number, inv.total()])
+    log.info("exported %d invoices", len(invoices))
+""".splitlines()
+LOG_TAIL = [
+    "10:41:02 INFO  http GET /api/orders 200 12ms",
+    "10:41:03 INFO  http GET /api/orders/118 200 8ms",
+    "10:41:05 DEBUG cache hit orders:118",
+    "10:41:07 INFO  scheduler tick (3 jobs)",
+    "10:41:09 INFO  http POST /api/cart 201 31ms",
+]
+CHAT = ["Threads", "Mentions", "# team-web", "# releases", "# ops", "Priya: deploy went fine", "Tom: thanks!"]
+NOISE_LOG = [
+    "INFO  starting worker pool size={n}",
+    "INFO  loaded config from /etc/app/config.yaml",
+    "DEBUG connection pool warmed ({n} connections)",
+    "INFO  GET /health 200 {n}ms",
+    "INFO  processed batch {n} (250 records)",
+    "DEBUG cache miss key=user:{n}",
+    "WARN  deprecated setting 'timeout_ms' used; use 'timeout'",
+    "INFO  metrics flushed ({n} series)",
+    "INFO  job nightly-report queued",
+    "DEBUG retry policy: 3 attempts, backoff 2s",
+]
+
+
+def screenshot_queries(root: Path) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (root / "queries.jsonl").read_text().splitlines() if line.strip()]
+    return [
+        r for r in rows if r["files"] and r["files"][0].rsplit(".", 1)[-1] in ("png", "jpg") and r["kind"] != "voice"
+    ]
+
+
+def font(size: int, mono: bool = False) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(MONO if mono else SANS, size)
+
+
+def window(
+    draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], fill: tuple[int, ...], title: str, z: float
+) -> None:
+    left, top, right, bottom = box
+    draw.rectangle(box, fill=fill)
+    draw.rectangle((left, top, right, top + int(30 * z)), fill=(225, 225, 228))
+    draw.text((left + int(12 * z), top + int(6 * z)), title, font=font(int(15 * z)), fill=(40, 40, 40))
+
+
+def desktop(shot: Image.Image, rng: random.Random, size: tuple[int, int], z: float) -> Image.Image:
+    """A desktop at zoom `z` (2 = HiDPI) with the failing window among unrelated ones, in a random layout."""
+    width, height = size
+    desk = Image.new("RGB", size, (rng.randint(20, 90), rng.randint(40, 110), rng.randint(70, 140)))
+    draw = ImageDraw.Draw(desk)
+    bar = int(28 * z)
+    draw.rectangle((0, 0, width, bar), fill=(236, 236, 236))
+    draw.text(
+        (int(12 * z), int(5 * z)), "Finder   File   Edit   View   Window   Help", font=font(int(14 * z)), fill="black"
+    )
+    draw.text((width - int(220 * z), int(5 * z)), "Mon 9:41 AM", font=font(int(14 * z)), fill="black")
+    third = width // 3
+    slots = [
+        (int(20 * z), third - int(10 * z)),
+        (third + int(10 * z), 2 * third - int(10 * z)),
+        (2 * third + int(10 * z), width - int(20 * z)),
+    ]
+    rng.shuffle(slots)
+    (el, er), (wl, wr), (cl, cr) = slots
+    window(draw, (el, bar + int(20 * z), er, height - int(40 * z)), (39, 40, 34), "invoice.py — billing", z)
+    for i, line in enumerate(CODE * 3):
+        y = bar + int(60 * z) + int(22 * z) * i
+        if y < height - int(60 * z):
+            draw.text((el + int(14 * z), y), line, font=font(int(14 * z), True), fill=(230, 219, 116))
+    split = height // 2 + rng.randint(-int(100 * z), int(100 * z))
+    window(draw, (cl, bar + int(20 * z), cr, split - int(10 * z)), (74, 21, 75), "Slack", z)
+    for i, line in enumerate(CHAT):
+        draw.text((cl + int(14 * z), bar + int(60 * z) + int(30 * z) * i), line, font=font(int(15 * z)), fill="white")
+    window(draw, (cl, split + int(10 * z), cr, height - int(40 * z)), (12, 12, 12), "tail -f app.log", z)
+    for i, line in enumerate(LOG_TAIL * 2):
+        draw.text(
+            (cl + int(14 * z), split + int(50 * z) + int(20 * z) * i),
+            line,
+            font=font(int(13 * z), True),
+            fill=(180, 220, 180),
+        )
+    scale = min((wr - wl) / shot.width, (height - bar - int(120 * z)) / shot.height, z) * rng.uniform(0.7, 1.0)
+    win = shot.convert("RGB").resize((int(shot.width * scale), int(shot.height * scale)), Image.Resampling.LANCZOS)
+    x = wl + rng.randint(0, max(0, wr - wl - win.width))
+    y = bar + int(60 * z) + rng.randint(0, max(0, height - bar - int(100 * z) - win.height))
+    draw.rectangle((x - 1, y - int(30 * z), x + win.width + 1, y + win.height + 1), fill=(210, 210, 214))
+    desk.paste(win, (x, y))
+    return desk
+
+
+def desktop_4k(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    return desktop(shot, rng, (3840, 2160), 1.0), "png"
+
+
+def desktop_hidpi(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    return desktop(shot, rng, (2880, 1800), 2.0), "png"
+
+
+def crop(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    w, h = shot.size
+    left = int(w * rng.uniform(0, 0.12)) if rng.random() < 0.5 else 0
+    right = w - (int(w * rng.uniform(0, 0.25)) if rng.random() < 0.7 else 0)
+    top = int(h * rng.uniform(0, 0.1)) if rng.random() < 0.5 else 0
+    bottom = h - (int(h * rng.uniform(0, 0.2)) if rng.random() < 0.5 else 0)
+    return shot.convert("RGB").crop((left, top, right, bottom)), "png"
+
+
+def compressed(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    scale = rng.uniform(0.5, 0.65)
+    small = shot.convert("RGB").resize((int(shot.width * scale), int(shot.height * scale)), Image.Resampling.BILINEAR)
+    once = io.BytesIO()
+    small.save(once, "JPEG", quality=45)
+    return Image.open(io.BytesIO(once.getvalue())).convert("RGB"), "jpg:30"
+
+
+def phone(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """A photo of the screen: bezel, strong perspective and a little rotation, moiré, vignette, blur, noise."""
+    im = shot.convert("RGB")
+    w, h = im.size
+    pad = int(0.04 * max(w, h))
+    screen = Image.new("RGB", (w + 2 * pad, h + 2 * pad), (8, 8, 10))
+    screen.paste(im, (pad, pad))
+    W, H = screen.size
+    canvas = (int(W * 1.25), int(H * 1.35))
+    t = 0.12
+    corners = [(0.12, 0.1), (0.9, 0.06), (0.92, 0.9), (0.08, 0.94)]
+    dst = [(canvas[0] * (x + rng.uniform(-t, t) * 0.5), canvas[1] * (y + rng.uniform(-t, t) * 0.5)) for x, y in corners]
+    src = [(0, 0), (W, 0), (W, H), (0, H)]
+    rows = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    coeffs = np.linalg.solve(np.array(rows, float), np.array(src, float).reshape(8)).tolist()
+    out = screen.transform(
+        canvas, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC, fillcolor=(96, 86, 74)
+    )
+    out = out.rotate(rng.uniform(-4, 4), Image.Resampling.BICUBIC, fillcolor=(96, 86, 74))
+    a = np.asarray(out).astype(np.float32)
+    yy, xx = np.mgrid[0 : a.shape[0], 0 : a.shape[1]]
+    f, ang = rng.uniform(0.7, 1.1), rng.uniform(0, math.pi)
+    a *= (1 + 0.05 * np.sin(f * (xx * math.cos(ang) + yy * math.sin(ang))))[..., None]
+    r = np.hypot((xx - a.shape[1] / 2) / a.shape[1], (yy - a.shape[0] / 2) / a.shape[0])
+    a *= (1 - 0.5 * r**2)[..., None]
+    a += np.random.default_rng(rng.randint(0, 2**31)).normal(0, 4, a.shape)
+    out = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(rng.uniform(0.8, 1.4)))
+    scale = 2400 / max(out.size)
+    out = out.resize((int(out.width * scale), int(out.height * scale)), Image.Resampling.LANCZOS)
+    return out, ("heic" if rng.random() < 0.5 else "jpg:82")
+
+
+def heic(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    return shot.convert("RGB"), "heic"
+
+
+def avif(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    return shot.convert("RGB"), "avif"
+
+
+IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image, str]]] = {
+    "desktop-4k": desktop_4k,
+    "desktop-hidpi": desktop_hidpi,
+    "crop": crop,
+    "compressed": compressed,
+    "phone": phone,
+    "heic": heic,
+    "avif": avif,
+}
+
+
+def save(image: Image.Image, how: str, path: Path) -> Path:
+    kind, _, quality = how.partition(":")
+    if kind == "heic":
+        from pillow_heif import register_heif_opener
+
+        register_heif_opener()
+        path = path.with_suffix(".heic")
+        image.save(path, "HEIF", quality=70)
+    elif kind == "avif":
+        path = path.with_suffix(".avif")
+        image.save(path, "AVIF", quality=60)
+    elif kind == "jpg":
+        path = path.with_suffix(".jpg")
+        image.save(path, "JPEG", quality=int(quality))
+    else:
+        path = path.with_suffix(".png")
+        image.save(path)
+    return path
+
+
+# --- recordings -----------------------------------------------------------------------------------
+
+CODECS = [("mp4", "libx264", "aac"), ("mp4", "hevc", "aac"), ("webm", "libvpx", "libopus")]
+
+
+def terminal(text: str, size: tuple[int, int]) -> Image.Image:
+    im = Image.new("RGB", size, (40, 42, 54))
+    ImageDraw.Draw(im).text((40, 60), text, font=font(26, True), fill=(240, 240, 240))
+    return im
+
+
+def editor(size: tuple[int, int]) -> Image.Image:
+    im = Image.new("RGB", size, (30, 30, 30))
+    draw = ImageDraw.Draw(im)
+    for i, line in enumerate(CODE):
+        draw.text((60, 60 + 34 * i), line, font=font(24, True), fill=(156, 220, 254))
+    return im
+
+
+def recording_frames(
+    shot: Image.Image, rng: random.Random, size: tuple[int, int], fps: int
+) -> list[tuple[Image.Image, int]]:
+    """(picture, frames it lasts): typing a command, a cut to the editor, the error held, sometimes a cut back."""
+    err = Image.new("RGB", size, (250, 250, 250))
+    s = min(size[0] / shot.width, size[1] / shot.height, 1.4) * rng.uniform(0.75, 0.95)
+    win = shot.convert("RGB").resize((int(shot.width * s), int(shot.height * s)), Image.Resampling.LANCZOS)
+    err.paste(win, ((size[0] - win.width) // 2, (size[1] - win.height) // 2))
+    command = "$ ./run.sh --env staging"
+    parts = [(terminal(command[: n + 1], size), max(1, int(fps * 0.08))) for n in range(0, len(command), 2)]
+    parts.append((editor(size), int(fps * rng.uniform(1.0, 2.0))))
+    parts.append((err, int(fps * rng.uniform(2.5, 4.0))))
+    if rng.random() < 0.5:
+        parts.append((editor(size), int(fps * rng.uniform(0.5, 1.0))))
+    return parts
+
+
+def write_recording(path: Path, shot: Image.Image, voice: Path | None, rng: random.Random, n: int) -> Path:
+    container, vcodec, acodec = CODECS[n % len(CODECS)]
+    fps = 30
+    screens = [(picture, count / fps) for picture, count in recording_frames(shot, rng, (1920, 1080), fps)]
+    sound = voice.read_bytes() if voice is not None else None
+    path = path.with_suffix(f".{container}")
+    path.write_bytes(encode_video(screens, fps, container, vcodec, sound, acodec))
+    return path
+
+
+# --- log snippets ---------------------------------------------------------------------------------
+
+
+def snippet(lines: list[str], rng: random.Random) -> str:
+    """The failure's lines inside a long log of unrelated ones, some with timestamps."""
+
+    def noise() -> str:
+        day, hour, minute = rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59)
+        stamp = f"2026-11-{day:02d}T{hour:02d}:{minute:02d}:{rng.randint(0, 59):02d}Z "
+        return stamp + rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000))
+
+    before, after = rng.randint(100, 450), rng.randint(20, 150)
+    return "\n".join([noise() for _ in range(before)] + lines + [noise() for _ in range(after)]) + "\n"
+
+
+@functools.cache
+def terminal_reader() -> Any:
+    """The accurate OCR engine, to take a screenshot's text as the terminal printed it."""
+    from bot.extract import load_reader
+
+    return load_reader("rapidocr", 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--set", type=Path, default=SET)
+    parser.add_argument("--kinds", default=",".join([*IMAGE_KINDS, "recording", "snippet"]))
+    parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    (args.out / "media").mkdir(parents=True, exist_ok=True)
+    queries = screenshot_queries(args.set)[:: args.every]
+    all_rows = [json.loads(line) for line in (args.set / "queries.jsonl").read_text().splitlines() if line.strip()]
+    voices = {r["expected"]: r["files"][0] for r in all_rows if r["kind"] == "voice" and r["expected"]}
+    rows = []
+    listing = (args.out / "queries.jsonl").open("a")
+    for kind in args.kinds.split(","):
+        rng = random.Random(f"{args.seed}-{kind}")
+        for n, q in enumerate(queries):
+            shot = Image.open(args.set / q["files"][0])
+            stem = args.out / "media" / f"{q['id']}-{kind}"
+            label = kind if q["expected"] else "out-of-kb"
+            if kind in IMAGE_KINDS:
+                image, how = IMAGE_KINDS[kind](shot, rng)
+                path = save(image, how, stem)
+            elif kind == "recording":
+                narrated = bool(q["expected"]) and n % 2 == 0 and q["expected"] in voices
+                path = write_recording(stem, shot, args.set / voices[q["expected"]] if narrated else None, rng, n)
+                label = ("recording+voice" if narrated else "recording") if q["expected"] else "out-of-kb"
+            else:
+                lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+                path = stem.with_suffix(rng.choice([".log", ".txt"]))
+                path.write_text(snippet(lines, rng), encoding="utf-8")
+            rows.append(
+                {
+                    "id": f"{q['id']}-{kind}",
+                    "text": "",
+                    "files": [str(path.relative_to(args.out))],
+                    "expected": q["expected"],
+                    "kind": label,
+                }
+            )
+            listing.write(json.dumps(rows[-1]) + "\n")
+            listing.flush()
+    listing.close()
+    print(len(rows), "queries")
+
+
+if __name__ == "__main__":
+    main()

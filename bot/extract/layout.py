@@ -1,0 +1,155 @@
+"""Where text sits on a screen: boxes grouped into blocks (a window, a pane, a sidebar), the blocks that show the
+failure picked out, and lines put in reading order within each block.
+
+Two boxes belong to one block when they are close — on one row, or one above the other in the same column —
+relative to their text height, and sit on the same background colour: windows side by side on a desktop differ
+in background, so a code editor's rows are never joined to the terminal's beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.extract.logs import ERROR_LINE
+from bot.extract.ocr import TextBox
+from bot.records import TextLine
+
+ROW_GAP = 2.5  # boxes on one row join across a gap of up to this many text heights...
+COLUMN_GAP = 1.8  # ...and lines one above the other across this many
+SAME_BACKGROUND = 48  # largest difference of any colour channel between backgrounds of one block
+BIG_BLOCK = 4  # a block of this many lines or more can drown the error when it is unrelated
+
+
+@dataclass
+class Block:
+    """Boxes that belong together, with their background colour and bounds."""
+
+    boxes: list[TextBox]
+    background: np.ndarray
+
+    @property
+    def left(self) -> float:
+        return min(b.left for b in self.boxes)
+
+    @property
+    def right(self) -> float:
+        return max(b.right for b in self.boxes)
+
+    @property
+    def top(self) -> float:
+        return min(b.top for b in self.boxes)
+
+    @property
+    def bottom(self) -> float:
+        return max(b.bottom for b in self.boxes)
+
+    @property
+    def height(self) -> float:
+        """The median height of the block's text."""
+        return float(np.median([b.height for b in self.boxes]))
+
+    def lines(self, at: float | None = None) -> list[TextLine]:
+        return [join_row(row, at) for row in rows(self.boxes)]
+
+    def error_score(self) -> float:
+        """How much the block reads like an error: its error lines, over the square root of all its lines."""
+        lines = self.lines()
+        return sum(1 for line in lines if ERROR_LINE.search(line.text)) / len(lines) ** 0.5
+
+    def shows_error(self) -> bool:
+        return self.error_score() > 0
+
+
+def backgrounds(boxes: Sequence[TextBox], pixels: np.ndarray) -> np.ndarray:
+    """The median colour inside each box (text covers far less of a box than its background does)."""
+    height, width = pixels.shape[:2]
+    out = np.zeros((len(boxes), 3), dtype=np.float32)
+    for i, box in enumerate(boxes):
+        top, bottom = int(max(0, box.top)), int(min(height, box.bottom + 1))
+        left, right = int(max(0, box.left)), int(min(width, box.right + 1))
+        patch = pixels[top:bottom:2, left:right:2].reshape(-1, 3)
+        if patch.size:
+            out[i] = np.median(patch, axis=0)
+    return out
+
+
+def group(boxes: Sequence[TextBox], pixels: np.ndarray) -> list[Block]:
+    """The blocks of `boxes`, top to bottom; `pixels` is the image they were read from (H x W x 3)."""
+    if not boxes:
+        return []
+    colour = backgrounds(boxes, pixels)
+    left, top, right, bottom = (np.array([getattr(b, k) for b in boxes], dtype=np.float32) for k in BOUNDS)
+    height = np.maximum((bottom - top)[:, None], (bottom - top)[None, :])
+    overlap_x = np.minimum(right[:, None], right[None, :]) - np.maximum(left[:, None], left[None, :])
+    overlap_y = np.minimum(bottom[:, None], bottom[None, :]) - np.maximum(top[:, None], top[None, :])
+    same_row = (overlap_y > 0.5 * np.minimum((bottom - top)[:, None], (bottom - top)[None, :])) & (
+        -overlap_x < ROW_GAP * height
+    )
+    same_column = (overlap_x > 0) & (-overlap_y < COLUMN_GAP * height)
+    alike = np.abs(colour[:, None, :] - colour[None, :, :]).max(axis=2) < SAME_BACKGROUND
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(*np.nonzero((same_row | same_column) & alike), strict=True):
+        parent[root(int(i))] = root(int(j))
+    members: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        members.setdefault(root(i), []).append(i)
+    blocks = [Block([boxes[i] for i in idx], colour[idx].mean(axis=0)) for idx in members.values()]
+    return sorted(blocks, key=lambda b: (b.top, b.left))
+
+
+BOUNDS = ("left", "top", "right", "bottom")
+
+
+def focus(blocks: list[Block]) -> list[Block]:
+    """The blocks that show the failure and what belongs with them: when some blocks read like an error (those
+    at least half as dense in error lines as the densest), large blocks in other columns go (an editor full of
+    code, a chat sidebar, a log tail beside the failing window)."""
+    scores = [b.error_score() for b in blocks]
+    best = max(scores, default=0.0)
+    if not best:
+        return blocks
+    failing = [b for b, score in zip(blocks, scores, strict=True) if score >= best / 2]
+    span = (min(b.left for b in failing), max(b.right for b in failing))
+
+    def unrelated(block: Block) -> bool:
+        shared = min(block.right, span[1]) - max(block.left, span[0])
+        elsewhere = shared < 0.5 * (block.right - block.left)  # mostly beside the failing blocks, not above or below
+        return elsewhere and len(rows(block.boxes)) >= BIG_BLOCK and block not in failing
+
+    return [b for b in blocks if not unrelated(b)]
+
+
+def rows(boxes: Sequence[TextBox]) -> list[list[TextBox]]:
+    """Boxes that sit on one visual row, left to right; rows top to bottom."""
+    found: list[list[TextBox]] = []
+    for box in sorted(boxes, key=lambda b: (b.top + b.bottom) / 2):
+        middle = (box.top + box.bottom) / 2
+        row = found[-1] if found else None
+        if row is not None and row[0].top < middle < row[0].bottom:
+            row.append(box)
+        else:
+            found.append([box])
+    return [sorted(row, key=lambda b: b.left) for row in found]
+
+
+def join_row(row: Sequence[TextBox], at: float | None = None) -> TextLine:
+    """One row as a line; its confidence is the boxes' confidences weighted by their lengths."""
+    text = " ".join(b.text.strip() for b in row if b.text.strip())
+    weights = [max(1, len(b.text)) for b in row]
+    confidence = sum(b.confidence * w for b, w in zip(row, weights, strict=True)) / sum(weights)
+    return TextLine(text, confidence, origin="screen", at=at)
+
+
+def reading_order(boxes: Sequence[TextBox], at: float | None = None) -> tuple[TextLine, ...]:
+    """All boxes as lines in reading order, ignoring blocks (rows top to bottom)."""
+    return tuple(join_row(row, at) for row in rows(boxes))

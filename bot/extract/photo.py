@@ -1,0 +1,114 @@
+"""Photos of a monitor taken with a phone: find the screen's edges and straighten it.
+
+A screenshot is left alone: only a four-sided outline that covers much of the picture and is visibly not a
+rectangle (seen at an angle) counts as a photographed screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+WORK_SIDE = 800  # the outline is searched on a copy this wide
+MIN_AREA = 0.25  # the screen covers at least this share of the photo...
+MIN_SLANT = 0.012  # ...and its corners are off a rectangle by at least this share of its size
+MAX_SIDE = 1800  # the straightened photo is at most this wide
+MIN_TILT, MAX_TILT = 1.0, 12.0  # text lines tilted by less than this (degrees) are left; beyond it is no tilt
+
+
+def straighten(image: Any) -> Any:
+    """A phone photo of a screen with the screen's plane straightened (the whole photo is mapped, so text
+    beyond the outline found is kept) and its text lines levelled; any other image unchanged."""
+    from PIL import Image
+
+    flat = rectify(image)
+    angle = text_angle(np.asarray(flat)) if flat is not image else 0.0  # screenshots are never levelled
+    if abs(angle) < MIN_TILT:
+        return flat
+    return flat.rotate(
+        -angle,
+        Image.Resampling.BICUBIC,
+        expand=True,
+        fillcolor=tuple(np.median(np.asarray(flat)[:4], axis=(0, 1)).astype(int)),
+    )
+
+
+def text_angle(rgb: np.ndarray) -> float:
+    """The tilt of the text lines in degrees (counter-clockwise positive), from the long straight edges that
+    lie near horizontal; 0 when there are too few."""
+    import cv2
+
+    scale = WORK_SIDE / max(rgb.shape[:2])
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    edges = cv2.Canny(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), 50, 150)
+    found = cv2.HoughLinesP(edges, 1, np.pi / 720, 60, minLineLength=small.shape[1] // 10, maxLineGap=8)
+    if found is None:
+        return 0.0
+    x1, y1, x2, y2 = found.reshape(-1, 4).T.astype(np.float64)
+    angles = np.degrees(np.arctan2(y1 - y2, x2 - x1))
+    flat = angles[np.abs(angles) < MAX_TILT]
+    return float(np.median(flat)) if flat.size >= 3 else 0.0
+
+
+def rectify(image: Any) -> Any:
+    """The photo with the plane of the screen outline found in it mapped to an upright rectangle."""
+    import cv2
+    from PIL import Image
+
+    rgb = np.asarray(image)
+    scale = WORK_SIDE / max(rgb.shape[:2])
+    small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    quad = screen_outline(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
+    if quad is None:
+        return image
+    quad = quad / min(scale, 1.0)
+    across = float(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3])))
+    down = float(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])))
+    target = np.array([[0, 0], [across, 0], [across, down], [0, down]], dtype=np.float32)
+    warp = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    height, width = rgb.shape[:2]
+    corners = np.array([[[0, 0], [width, 0], [width, height], [0, height]]], dtype=np.float32)
+    mapped = cv2.perspectiveTransform(corners, warp)[0]
+    low, high = mapped.min(axis=0), mapped.max(axis=0)
+    size = high - low
+    if not np.all(np.isfinite(size)) or size.max() > MAX_SIDE * 2:
+        return image  # the plane found bends the photo too far to be a screen seen at an angle
+    fit = min(1.0, MAX_SIDE / float(size.max()))
+    move = np.array([[fit, 0, -low[0] * fit], [0, fit, -low[1] * fit], [0, 0, 1]])
+    out = (int(size[0] * fit), int(size[1] * fit))
+    flat = cv2.warpPerspective(rgb, move @ warp, out, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+    return Image.fromarray(flat)
+
+
+def screen_outline(gray: np.ndarray) -> np.ndarray | None:
+    """The corners (top-left, top-right, bottom-right, bottom-left) of a slanted screen in `gray`, if one shows."""
+    import cv2
+
+    blurred = cv2.GaussianBlur(gray, (5, 5), 0)
+    edges = cv2.dilate(cv2.Canny(blurred, 30, 90), np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    area = gray.shape[0] * gray.shape[1]
+    for contour in sorted(contours, key=cv2.contourArea, reverse=True)[:8]:
+        hull = cv2.convexHull(contour)
+        if cv2.contourArea(hull) < MIN_AREA * area:
+            break
+        corners = cv2.approxPolyDP(hull, 0.02 * cv2.arcLength(hull, True), True).reshape(-1, 2)
+        if len(corners) == 4:
+            quad = order_corners(corners.astype(np.float32))
+            upright = len({tuple(p) for p in quad.tolist()}) == 4 and cv2.isContourConvex(quad.reshape(-1, 1, 2))
+            return quad if upright and slant(quad) >= MIN_SLANT else None
+    return None
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """Four points as top-left, top-right, bottom-right, bottom-left."""
+    sums, diffs = points.sum(axis=1), np.diff(points, axis=1).ravel()
+    return np.array([points[sums.argmin()], points[diffs.argmin()], points[sums.argmax()], points[diffs.argmax()]])
+
+
+def slant(quad: np.ndarray) -> float:
+    """How far the corners are from an upright rectangle, as a share of the outline's size."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = quad
+    size = max(np.ptp(quad[:, 0]), np.ptp(quad[:, 1]), 1.0)
+    return float(max(abs(y0 - y1), abs(y3 - y2), abs(x0 - x3), abs(x1 - x2)) / size)

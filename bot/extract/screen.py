@@ -1,0 +1,161 @@
+"""Read a screen: a screenshot, a whole desktop, a phone photo of a monitor or one frame of a recording.
+
+The fast engine reads the whole screen first; `layout` groups its boxes into blocks and keeps those that show
+the failure. Where that text is small or read with low confidence (a forwarded JPEG, a desktop's small window,
+a photo), the kept region is read again by the engine's more accurate models, enlarged only when its text is
+below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bot.extract.layout import Block, focus, group
+from bot.extract.ocr import TextBox, TextReader
+from bot.extract.photo import straighten
+from bot.records import TextLine
+
+SMALL_TEXT = 16.0  # text boxes lower than this many pixels are read again by the accurate models...
+TARGET_TEXT = 16.0  # ...enlarged when lower than this (the detector's floor; the recogniser gains nothing more)
+MAX_ENLARGE = 2.0
+UNSURE = 0.9  # a block read with a lower mean confidence is read again
+FINE_PIXELS = 1_500_000  # the region read again is scaled to at most this many pixels
+MARGIN = 0.6  # the region read again reaches this many text heights beyond its boxes
+TILE_SIDE = 2560  # larger screens are detected shrunk; read again in tiles of this size when no error was found
+OVERLAP = 128  # tiles overlap by this many pixels, more than a line of text
+LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, the whole screen is read again...
+TINY_TEXT = 12.0  # ...taking its text to be this high when it found none
+
+
+class ScreenReader:
+    """Reads screens with a fast engine and, where needed, an accurate one (both passed in, loaded once)."""
+
+    def __init__(self, fast: TextReader, fine: TextReader) -> None:
+        self.fast = fast
+        self.fine = fine
+
+    def read(self, image: Any, at: float | None = None) -> tuple[TextLine, ...]:
+        """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
+        image = straighten(image)
+        pixels = np.asarray(image)
+        boxes = self.fast.read(image)
+        if sum(len(b.text) for b in boxes) < LITTLE_TEXT:  # tiny text the fast engine barely found: read it all again
+            boxes = self.read_again(image, (0, 0, *image.size), min((b.height for b in boxes), default=TINY_TEXT))
+        blocks = focus(group(boxes, pixels))
+        if max(image.size) > TILE_SIDE and not any(b.shows_error() for b in blocks):
+            blocks = focus(group(self.read_tiles(image), pixels))  # small text a shrunk detector missed
+        for region, height in regions_to_reread(blocks, image.size):
+            again = group(self.read_again(image, region, height), pixels)
+            if again:
+                blocks = focus([b for b in blocks if not inside(b, region)] + again)
+        blocks.sort(key=lambda b: (b.top, b.left))
+        return tuple(line for block in blocks for line in block.lines(at) if line.text)
+
+    def read_tiles(self, image: Any) -> list[TextBox]:
+        """The fast engine's boxes of a screen larger than `TILE_SIDE`, read tile by tile at full size (tiles
+        overlap; a box belongs to the tile that holds its centre away from the overlap)."""
+        width, height = image.size
+        boxes = []
+        half = OVERLAP // 2
+        for left, right in tile_spans(width):
+            for top, bottom in tile_spans(height):
+                core = (left + half if left else 0, top + half if top else 0)
+                core_end = (right - half if right < width else width, bottom - half if bottom < height else height)
+                for b in self.fast.read(image.crop((left, top, right, bottom))):
+                    box = TextBox(b.text, b.confidence, b.left + left, b.top + top, b.right + left, b.bottom + top)
+                    x, y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+                    if core[0] <= x < core_end[0] and core[1] <= y < core_end[1]:
+                        boxes.append(box)
+        return boxes
+
+    def read_again(self, image: Any, region: tuple[int, int, int, int], text_height: float) -> list[TextBox]:
+        """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high;
+        in the image's own pixels."""
+        from PIL import Image  # only where a screen is read: an unchanged refresh never loads Pillow
+
+        left, top, right, bottom = region
+        crop = image.crop(region)
+        scale = min(MAX_ENLARGE, max(1.0, TARGET_TEXT / max(1.0, text_height)))
+        scale = min(scale, (FINE_PIXELS / max(1, crop.width * crop.height)) ** 0.5)
+        if abs(scale - 1.0) > 0.05:
+            crop = crop.resize((round(crop.width * scale), round(crop.height * scale)), Image.Resampling.BICUBIC)
+        return [
+            TextBox(
+                b.text,
+                b.confidence,
+                left + b.left / scale,
+                top + b.top / scale,
+                left + b.right / scale,
+                top + b.bottom / scale,
+            )
+            for b in self.fine.read(crop)
+        ]
+
+
+def regions_to_reread(blocks: list[Block], size: tuple[int, int]) -> list[tuple[tuple[int, int, int, int], float]]:
+    """The regions worth a second look, each with its text height: those of the failing blocks whose text is
+    small or unsure (of any such block when none shows an error yet), overlapping ones merged, largest text
+    first, within `FINE_PIXELS` in all once enlarged."""
+    unsure = [b for b in blocks if needs_second_look(b)]
+    unsure = [b for b in unsure if b.shows_error()] or unsure
+    regions: list[tuple[tuple[int, int, int, int], float]] = []
+    for block in sorted(unsure, key=lambda b: -len(b.boxes)):
+        region, height = bounds([block], size), block.height
+        for i, (other, other_height) in enumerate(regions):
+            if overlaps(region, other):
+                region, height = union(region, other), min(height, other_height)
+                regions.pop(i)
+                break
+        regions.append((region, height))
+    budget, chosen = float(FINE_PIXELS), list[tuple[tuple[int, int, int, int], float]]()
+    for region, height in regions:
+        cost = area(region) * min(MAX_ENLARGE, max(1.0, TARGET_TEXT / height)) ** 2
+        if cost <= budget or not chosen:
+            chosen.append((region, height))
+            budget -= cost
+    return chosen
+
+
+def area(region: tuple[int, int, int, int]) -> int:
+    return max(0, region[2] - region[0]) * max(0, region[3] - region[1])
+
+
+def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def tile_spans(size: int) -> list[tuple[int, int]]:
+    """Equal spans of at most `TILE_SIDE` pixels covering `size`, each overlapping the next by `OVERLAP`."""
+    count = max(1, -(-(size - OVERLAP) // (TILE_SIDE - OVERLAP)))
+    side = -(-(size + (count - 1) * OVERLAP) // count)
+    return [(i * (side - OVERLAP), min(size, i * (side - OVERLAP) + side)) for i in range(count)]
+
+
+def needs_second_look(block: Block) -> bool:
+    """Small text, or text the fast engine was unsure of, in a block with more than a word or two."""
+    if sum(len(b.text) for b in block.boxes) < 8:
+        return False
+    confidence = sum(b.confidence * len(b.text) for b in block.boxes) / sum(len(b.text) for b in block.boxes)
+    return block.height < SMALL_TEXT or confidence < UNSURE
+
+
+def bounds(blocks: list[Block], size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The region around `blocks`, with a margin of their text height, within the image."""
+    pad = MARGIN * max(b.height for b in blocks)
+    return (
+        int(max(0, min(b.left for b in blocks) - pad)),
+        int(max(0, min(b.top for b in blocks) - pad)),
+        int(min(size[0], max(b.right for b in blocks) + pad)),
+        int(min(size[1], max(b.bottom for b in blocks) + pad)),
+    )
+
+
+def inside(block: Block, region: tuple[int, int, int, int]) -> bool:
+    left, top, right, bottom = region
+    return block.left >= left and block.top >= top and block.right <= right and block.bottom <= bottom

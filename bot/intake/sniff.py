@@ -1,0 +1,70 @@
+"""Tell a file's real format from its leading bytes; names and claimed MIME types are never trusted."""
+
+from __future__ import annotations
+
+import re
+
+IMAGE_FORMATS = frozenset({"png", "jpeg", "webp", "gif", "bmp", "tiff", "heif", "avif"})
+AV_FORMATS = frozenset({"wav", "ogg", "mp3", "mp4", "webm", "flac"})  # audio, or video when a picture track is found
+
+_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\x89PNG\r\n\x1a\n", "png"),
+    (0, b"\xff\xd8\xff", "jpeg"),
+    (0, b"GIF87a", "gif"),
+    (0, b"GIF89a", "gif"),
+    (0, b"BM", "bmp"),
+    (0, b"II*\x00", "tiff"),
+    (0, b"MM\x00*", "tiff"),
+    (0, b"OggS", "ogg"),
+    (0, b"fLaC", "flac"),
+    (0, b"ID3", "mp3"),
+    (0, b"\x1a\x45\xdf\xa3", "webm"),  # Matroska / WebM
+    (0, b"%PDF", "pdf"),
+    (0, b"PK\x03\x04", "zip"),
+)
+# ISO base media files name their brands in the `ftyp` box: HEIC/HEIF and AVIF stills, else MP4/MOV/M4A
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
+_AVIF_BRANDS = frozenset({b"avif", b"avis"})
+_HTML = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
+
+
+def sniff(data: bytes) -> str | None:
+    """The real format of `data`: a short name such as "png", "heif", "mp4" or "text", else None."""
+    head = data[:64]
+    if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"WAVE"):
+        return "webp" if head[8:12] == b"WEBP" else "wav"
+    if head[4:8] == b"ftyp":
+        return _iso_brand(data[: min(len(data), 4 + int.from_bytes(head[:4], "big"), 256)])
+    for offset, magic, name in _SIGNATURES:
+        if head[offset : offset + len(magic)] == magic:
+            return name
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Windows logs)
+        encoding = "utf-16-be" if head[0] == 0xFE else "utf-16-le"
+        return "text" if is_text(data[2:4096].decode(encoding, "ignore").encode()) else None
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        return "mp3"  # an MPEG audio frame without an ID3 tag
+    if _HTML.match(data[:2048]):
+        return "html"
+    return "text" if is_text(data[:4096]) else None
+
+
+def _iso_brand(box: bytes) -> str:
+    """`heif`, `avif` or `mp4` from an `ftyp` box: the major brand, then the compatible ones."""
+    brands = [box[8:12]] + [box[i : i + 4] for i in range(16, len(box) - 3, 4)]
+    if brands[0] in _AVIF_BRANDS or (brands[0] in (b"mif1", b"msf1") and _AVIF_BRANDS & set(brands)):
+        return "avif"
+    if brands[0] in _HEIF_BRANDS:
+        return "heif"
+    return "mp4"
+
+
+def is_text(head: bytes) -> bool:
+    """Whether `head` reads as UTF-8 text of printable characters (a character cut at the end is allowed)."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if err.start < len(head) - 4:  # not merely a character cut in half at the end
+            return False
+        text = head[: err.start].decode("utf-8")
+    text = text.removeprefix("\ufeff")  # a byte-order mark
+    return all(ch.isprintable() or ch in "\r\n\t\x1b\x0c" for ch in text)

@@ -1,0 +1,54 @@
+"""Text as users send it: message text cleaned and capped, and text files (logs, snippets) decoded."""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import MediaTooLarge
+from bot.settings import Settings
+
+_CONTROL = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]"
+)
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # terminal colours in pasted logs
+_LINE_BREAK = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+_SPACE = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r" ?\n[ \n]*\n ?")
+
+
+def clean_text(text: str, settings: Settings) -> str:
+    """Strip control characters, collapse whitespace (keeping line breaks) and cap the length.
+
+    Only a prefix is cleaned, grown until it yields enough text, so a 10 MB paste costs little."""
+    return clean_capped(text, settings.max_text_chars)
+
+
+def clean_capped(text: str, limit: int) -> str:
+    """`text` cleaned as `clean_text` does, cut to `limit` characters."""
+    size = 4 * limit + 1024
+    while True:
+        cleaned = clean(text[:size])
+        if len(cleaned) > limit + 64 or size >= len(text):  # + 64: the cut only affects the tail
+            return cleaned[:limit].rstrip()
+        size *= 4
+
+
+def clean(text: str) -> str:
+    """Control characters and terminal colour codes removed, whitespace collapsed, line breaks kept."""
+    text = _LINE_BREAK.sub("\n", text)
+    text = _CONTROL.sub("", _ANSI.sub("", text))
+    text = _SPACE.sub(" ", text)
+    text = _BLANK_LINES.sub("\n\n", text).replace(" \n", "\n").replace("\n ", "\n")
+    return text.strip()
+
+
+def decode_text(data: bytes, settings: Settings) -> str:
+    """A text file (log, snippet, JSON) as text, refused over `max_snippet_bytes`."""
+    if len(data) > settings.max_snippet_bytes:
+        raise MediaTooLarge(
+            f"That text file is {len(data) / 1e6:.1f} MB, over the {settings.max_snippet_bytes / 1e6:g} MB limit "
+            "for logs; please send the part around the error."
+        )
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("utf-8", errors="replace").lstrip("\ufeff")

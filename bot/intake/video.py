@@ -1,0 +1,155 @@
+"""Screen recordings (MP4/MOV with H.264/HEVC, WebM with VP8/VP9; with or without sound) through PyAV.
+
+`open_recording` checks the limits from the container's header (duration, frame size, how many pixels would be
+decoded) and decodes the sound track; the picture is decoded later, as a stream of sampled frames, so a long
+recording never sits in memory whole.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bot.errors import CorruptMedia, MediaTooLarge
+from bot.intake.audio import declared_seconds, resample
+from bot.intake.image import fitted
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+THUMB_WIDTH = 160  # frames are compared at this width to find scene changes and stillness
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One sampled frame: when it shows (seconds), a small grey copy to compare, and the picture itself."""
+
+    at: float
+    thumb: np.ndarray
+    picture: Any  # an av.VideoFrame; `image()` converts it
+    working_pixels: int
+
+    def image(self) -> Any:
+        """The frame as an RGB PIL image, scaled down to the working size."""
+        width, height = fitted((self.picture.width, self.picture.height), self.working_pixels)
+        return self.picture.reformat(width=width, height=height, format="rgb24").to_image()
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A screen recording: frame size, length, the sound track (16 kHz mono, empty when silent), and its
+    frames, decoded on demand at `fps` samples per second."""
+
+    data: bytes
+    width: int
+    height: int
+    seconds: float
+    samples: np.ndarray
+    fps: float
+    working_pixels: int
+    max_decoded_pixels: int
+
+    def frames(self) -> Iterator[Frame]:
+        """The frames, one every 1/`fps` seconds; decoding stops quietly where a truncated file ends."""
+        import av
+
+        step, next_at, decoded, seen = 1.0 / self.fps, 0.0, 0, 0  # frames are taken on a grid of `step`
+        with av.open(io.BytesIO(self.data), mode="r") as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            try:
+                for picture in container.decode(stream):
+                    decoded += picture.width * picture.height
+                    if decoded > self.max_decoded_pixels * 1.1:  # the header understated the work
+                        raise too_much_video(self.width, self.height, self.seconds, self.max_decoded_pixels)
+                    at = float(picture.time or 0.0)
+                    if at + 1e-6 < next_at:
+                        continue
+                    while next_at <= at + 1e-6:
+                        next_at += step
+                    seen += 1
+                    yield Frame(at, thumbnail(picture), picture, self.working_pixels)
+            except av.error.FFmpegError as err:
+                if not seen:
+                    raise CorruptMedia("That recording could not be read (it looks cut off or corrupt).") from err
+                log.info("recording cut off after %.1f s: %r", next_at, err)
+
+
+def thumbnail(picture: Any) -> np.ndarray:
+    """A small grey copy of a video frame, as float32."""
+    height = max(1, round(THUMB_WIDTH * picture.height / max(1, picture.width)))
+    return picture.reformat(width=THUMB_WIDTH, height=height, format="gray").to_ndarray().astype(np.float32)
+
+
+def has_picture(data: bytes) -> bool:
+    """Whether an MP4/WebM/Ogg file carries a video track (a cover picture does not count)."""
+    import av
+
+    with av.open(io.BytesIO(data), mode="r") as container:
+        return any(not s.disposition & av.stream.Disposition.attached_pic for s in container.streams.video)
+
+
+def open_recording(data: bytes, settings: Settings) -> Recording:
+    """Check a recording against the limits from its header, then decode its sound track."""
+    import av
+
+    with av.open(io.BytesIO(data), mode="r") as container:
+        video = next(s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic)
+        width, height = video.codec_context.width, video.codec_context.height
+        if width < 1 or height < 1:
+            raise CorruptMedia("That recording could not be read (it has no picture size).")
+        seconds = declared_seconds(container, video) or 0.0
+        check_recording(width, height, seconds, float(video.average_rate or 60), settings)
+        samples = np.zeros(0, dtype=np.float32)
+        if container.streams.audio:
+            too_long = recording_too_long(settings.max_recording_seconds)
+            samples = resample(container, container.streams.audio[0], settings.max_recording_seconds, too_long)
+    return Recording(
+        data,
+        width,
+        height,
+        seconds,
+        samples,
+        settings.recording_fps,
+        settings.image_working_pixels,
+        settings.max_recording_decoded_pixels,
+    )
+
+
+def check_recording(width: int, height: int, seconds: float, rate: float, settings: Settings) -> None:
+    """Refuse, with a sentence saying why, a recording too long, too large per frame or too costly to decode."""
+    if seconds > settings.max_recording_seconds + 1:
+        raise recording_too_long(settings.max_recording_seconds)
+    if width * height > settings.max_video_pixels:
+        raise MediaTooLarge(
+            f"That recording is {width}×{height}, over the {settings.max_video_pixels / 1e6:g}-megapixel frame "
+            "limit; please record a smaller window or at a lower resolution."
+        )
+    if width * height * rate * seconds > settings.max_recording_decoded_pixels:
+        raise too_much_video(width, height, seconds, settings.max_recording_decoded_pixels, rate)
+
+
+def recording_too_long(max_seconds: float) -> MediaTooLarge:
+    return MediaTooLarge(
+        f"That recording is longer than {minutes(max_seconds)}; please send a shorter clip that shows the error."
+    )
+
+
+def too_much_video(width: int, height: int, seconds: float, budget: int, rate: float | None = None) -> MediaTooLarge:
+    """The sentence for a recording whose frames are too many pixels to decode, with the length that would fit."""
+    per_second = width * height * (rate or 60.0)
+    fits = max(1, int(budget / per_second))
+    at_rate = f" at {rate:g} frames per second" if rate else ""
+    return MediaTooLarge(
+        f"That recording ({width}×{height}{at_rate}, {seconds:.0f} s) is more video than I can read at once; "
+        f"please send a clip of at most {fits} seconds, or record at a lower resolution or frame rate."
+    )
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} minutes" if seconds >= 120 else f"{seconds:g} seconds"

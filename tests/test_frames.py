@@ -1,0 +1,82 @@
+"""A recording's distinct screens (bot.extract.frames) and a recording read whole (screens + sound track), on
+real encodes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bot.extract import Extractor
+from bot.extract.frames import KEEP, key_screens
+from bot.intake import decode_attachment
+from bot.records import Attachment
+from tests.support import encode_video, espeak, terminal_screen
+
+ERROR = ["$ npm install", "npm ERR! code ENOENT", "npm ERR! enoent Could not read package.json"]
+CODE = ["def reconcile(orders):", "    return sum(o.total for o in orders)"]
+
+
+def typing() -> list[tuple[Image.Image, float]]:
+    command = "$ npm install --save left-pad"
+    return [(terminal_screen([command[:n]]), 0.2) for n in range(2, len(command), 3)]
+
+
+def screen_recording(**kwargs: object) -> bytes:
+    """Typing a command (the screen changes all the time), an editor held 1 s, then the error held 3 s."""
+    return encode_video([*typing(), (terminal_screen(CODE), 1.0), (terminal_screen(ERROR), 3.0)], **kwargs)
+
+
+@pytest.fixture(scope="module")
+def extractor(shared_models: dict) -> Extractor:
+    return shared_models["extractor"]
+
+
+def test_the_screens_that_stay_still_are_chosen_in_order(extractor: Extractor) -> None:
+    recording = decode_attachment(Attachment("r.mp4", screen_recording()), extractor.settings).payload
+    screens = key_screens(recording.frames(), 3, 1 / recording.fps)
+    assert len(screens) == 3  # the longest-held stretch of typing, the editor, the error
+    *_, editor, error = screens
+    assert editor.start == pytest.approx(2.0, abs=0.3) and editor.seconds == pytest.approx(1.0, abs=0.3)
+    assert error.start == pytest.approx(3.0, abs=0.3) and error.seconds == pytest.approx(3.0, abs=0.3)
+    assert error.image.size == (1100, 600)
+
+
+@pytest.mark.parametrize(("container", "codec"), [("mp4", "libx264"), ("webm", "libvpx-vp9"), ("mov", "hevc")])
+def test_a_silent_recording_is_read_from_its_error_screen_with_the_moment(
+    extractor: Extractor, container: str, codec: str
+) -> None:
+    data = screen_recording(container=container, codec=codec)
+    found = extractor.extract(decode_attachment(Attachment(f"r.{container}", data), extractor.settings))
+    assert found.kind == "recording" and found.error is None
+    assert "ENOENT" in found.text and "package.json" in found.text
+    assert "reconcile" not in found.text  # a screen without an error goes when another shows one
+    assert {line.origin for line in found.lines} == {"screen"}
+    assert all(line.at == pytest.approx(3.0, abs=0.3) for line in found.lines)
+
+
+@pytest.mark.slow
+def test_a_narrated_recording_gives_screen_and_speech_lines(extractor: Extractor, tmp_path: Path) -> None:
+    speech = espeak("npm cannot find the package file when I install", tmp_path)
+    data = encode_video([(terminal_screen(ERROR), 3.0)], sound=speech)
+    found = extractor.extract(decode_attachment(Attachment("r.mp4", data), extractor.settings))
+    assert "ENOENT" in found.screen_text and "package" in found.speech_text.lower()
+    assert found.text.startswith(found.screen_text) and found.speech_text in found.text
+
+
+def test_thousands_of_scene_cuts_cost_bounded_work_and_one_sentence(extractor: Extractor) -> None:
+    rng = np.random.default_rng(0)
+    noise = [(Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)), 0.01) for _ in range(2000)]
+    data = encode_video(noise, fps=100)
+    recording = decode_attachment(Attachment("cuts.mp4", data), extractor.settings).payload
+    converted = []
+    frames = list(recording.frames())
+    for frame in frames:
+        original = frame.image
+        object.__setattr__(frame, "image", lambda original=original: converted.append(1) or original())
+    screens = key_screens(frames, 3, 1 / recording.fps)
+    assert len(frames) == 80 and len(screens) == 3 and len(converted) <= KEEP + 3
+    found = extractor.extract(decode_attachment(Attachment("cuts.mp4", data), extractor.settings))
+    assert found.text == "" and found.error is not None and found.error.endswith(".")

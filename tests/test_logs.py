@@ -1,0 +1,49 @@
+"""bot.extract.logs: a long log cut down to its salient lines; a short text kept whole."""
+
+from __future__ import annotations
+
+from bot.extract.logs import ERROR_LINE, log_lines
+
+NOISE = [f"2026-11-02T10:{i % 60:02d}:00Z INFO processed batch {i} (250 records)" for i in range(400)]
+TRACE = [
+    "Traceback (most recent call last):",
+    '  File "/srv/app/main.py", line 3, in <module>',
+    '  File "/srv/app/load.py", line 12, in load',
+    "    import yaml",
+    "ModuleNotFoundError: No module named 'yaml'",
+]
+
+
+def test_a_long_log_is_cut_to_the_traceback_and_its_error() -> None:
+    text = "\n".join([*NOISE[:300], *TRACE, *NOISE[300:]])
+    lines = [line.text for line in log_lines(text, 40)]
+    assert lines[0] == "Traceback (most recent call last):" and lines[-1] == TRACE[-1]
+    assert "processed batch" not in "\n".join(lines)
+    assert all(line.origin == "log" and line.confidence == 1.0 for line in log_lines(text, 40))
+
+
+def test_repeats_are_kept_once_and_the_failed_command_comes_with_its_error() -> None:
+    text = "\n".join(
+        [*NOISE, "$ curl http://backend:9091/health", "curl: (7) Failed to connect to backend port 9091"]
+        + [f"10:00:{i:02d} WARN retry {i}: connection refused (attempt {i})" for i in range(30)]
+    )
+    lines = [line.text for line in log_lines(text, 40)]
+    assert lines[:2] == ["$ curl http://backend:9091/health", "curl: (7) Failed to connect to backend port 9091"]
+    assert sum("connection refused" in line for line in lines) == 1
+
+
+def test_a_log_without_error_words_is_cut_to_its_rare_lines() -> None:
+    text = "\n".join([*NOISE[:200], "upstream answered nothing", "nginx/1.22.1", *NOISE[200:]])
+    assert [line.text for line in log_lines(text, 40)] == ["upstream answered nothing", "nginx/1.22.1"]
+
+
+def test_a_short_text_is_kept_whole_without_timestamps() -> None:
+    lines = [line.text for line in log_lines("[10:00:01] starting\n[10:00:02] npm ERR! code E404\n", 40)]
+    assert lines == ["starting", "npm ERR! code E404"]
+
+
+def test_error_codes_are_told_from_ordinary_words() -> None:
+    for line in ("npm ERR! code ENOENT", "HTTP ERROR 500", "404Not Found", "status=502", 'FATAL: role "x" missing'):
+        assert ERROR_LINE.search(line)
+    for line in ("Finder File Edit View", "def export(invoices):", "GET /api/orders 200 12ms", "flushed 444 series"):
+        assert not ERROR_LINE.search(line)

@@ -1,0 +1,140 @@
+"""bot.extract.screen, layout and photo with the real OCR engines: whole desktops (2560x1440 and 4K), small and
+compressed captures, phone photos of a monitor, and which blocks of a screen are kept."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from bot.extract import Extractor, TextBox
+from bot.extract.layout import focus, group
+from bot.extract.photo import rectify, straighten
+from tests.support import FONT
+
+ERROR = [
+    "kim@dev-box:~/etl$ psql -h localhost -U app -d crm_test",
+    'psql: error: connection to server at "localhost" (::1), port 5432 failed:',
+    'FATAL:  database "crm_test" does not exist',
+]
+CODE = ["def reconcile(orders, ledger):", "    seen = {}", "    for row in ledger.rows():", "        key = row.account"]
+CHAT = ["# general", "# deploys", "Alice: standup in 5", "Bob: merged the fix", "Chen: who owns cron?"]
+
+
+def terminal(lines: list[str], size: int = 22, width: int = 1100) -> Image.Image:
+    image = Image.new("RGB", (width, 60 + int(size * 1.6) * len(lines)), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((16, 20 + int(size * 1.6) * i), line, font=ImageFont.truetype(FONT, size), fill=(30, 30, 30))
+    return image
+
+
+def desktop(size: tuple[int, int], zoom: float) -> Image.Image:
+    """A desktop: an editor full of code on the left, the failing terminal in the middle, a chat list right."""
+    width, height = size
+    desk = Image.new("RGB", size, (40, 70, 110))
+    draw = ImageDraw.Draw(desk)
+    mono = ImageFont.truetype(FONT, int(16 * zoom))
+    draw.rectangle((20, 20, width // 3, height - 60), fill=(30, 30, 30))
+    for i, line in enumerate(CODE * 8):
+        draw.text((40, 40 + int(26 * zoom) * i), line, font=mono, fill=(220, 220, 170))
+    draw.rectangle((width - width // 6, 20, width - 20, height - 60), fill=(70, 20, 70))
+    for i, line in enumerate(CHAT):
+        draw.text((width - width // 6 + 16, 40 + int(34 * zoom) * i), line, font=mono, fill=(240, 230, 240))
+    window = terminal(ERROR, int(16 * zoom), int(900 * zoom))
+    desk.paste(window, (width // 3 + 60, height // 2))
+    return desk
+
+
+@pytest.fixture(scope="module")
+def extractor(shared_models: dict) -> Extractor:
+    return shared_models["extractor"]
+
+
+def text_of(extractor: Extractor, image: Image.Image) -> str:
+    return "\n".join(line.text for line in extractor.ocr(image))
+
+
+@pytest.mark.parametrize(("size", "zoom"), [((2560, 1440), 1.0), ((3840, 2160), 1.0), ((2880, 1800), 2.0)])
+def test_a_whole_desktop_reads_the_failing_window_without_the_editor_or_chat(
+    extractor: Extractor, size: tuple[int, int], zoom: float
+) -> None:
+    text = text_of(extractor, desktop(size, zoom))
+    assert "does not exist" in text and "crm_test" in text and "5432" in text
+    assert "reconcile" not in text and "ledger" not in text and "standup" not in text
+
+
+def test_blocks_of_side_by_side_windows_are_never_joined_into_rows() -> None:
+    pixels = np.zeros((200, 800, 3), dtype=np.uint8)
+    pixels[:, :400] = (30, 30, 30)
+    pixels[:, 400:] = (250, 250, 250)
+    boxes = [TextBox("def main():", 0.9, 10, 10, 380, 30), TextBox("error: failed", 0.9, 420, 10, 700, 30)]
+    for row in range(1, 5):
+        boxes.append(TextBox(f"    x = {row}", 0.9, 10, 10 + 30 * row, 300, 30 + 30 * row))
+    blocks = group(boxes, pixels)
+    assert len(blocks) == 2
+    kept = focus(blocks)
+    assert [line.text for block in kept for line in block.lines()] == ["error: failed"]
+
+
+def test_without_any_error_every_block_is_kept() -> None:
+    pixels = np.full((100, 800, 3), 255, dtype=np.uint8)
+    boxes = [TextBox("Dashboard", 0.9, 10, 10, 200, 30), TextBox("Orders 12", 0.9, 600, 60, 780, 80)]
+    assert len(focus(group(boxes, pixels))) == 2
+
+
+def compressed(image: Image.Image, scale: float, quality: int) -> Image.Image:
+    small = image.resize((int(image.width * scale), int(image.height * scale)), Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    small.save(out, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(out.getvalue())).convert("RGB")
+
+
+def test_a_forwarded_jpeg_of_small_text_is_read_again_enlarged(extractor: Extractor) -> None:
+    text = text_of(extractor, compressed(terminal(ERROR, 15), 0.55, 40))
+    assert "FATAL" in text and "database" in text and "5432" in text and "crm" in text
+
+
+def photo_of(screen: Image.Image) -> Image.Image:
+    """The screen photographed at an angle: bezel, perspective, light noise and blur."""
+    w, h = screen.size
+    framed = Image.new("RGB", (w + 80, h + 80), (10, 10, 12))
+    framed.paste(screen, (40, 40))
+    W, H = framed.size
+    src = [(0, 0), (W, 0), (W, H), (0, H)]
+    dst = [(0.08 * W, 0.12 * H), (0.93 * W, 0.04 * H), (0.97 * W, 0.95 * H), (0.04 * W, 0.88 * H)]
+    rows = []
+    for (x, y), (u, v) in zip(dst, src, strict=True):
+        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
+    coeffs = np.linalg.solve(np.array(rows, float), np.array(src, float).reshape(8)).tolist()
+    photo = framed.transform(
+        (W, H), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC, fillcolor=(90, 80, 70)
+    )
+    noisy = np.asarray(photo).astype(np.float32) + np.random.default_rng(0).normal(0, 5, (H, W, 3))
+    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.8))
+
+
+def test_a_phone_photo_is_straightened_and_read(extractor: Extractor) -> None:
+    photo = photo_of(terminal(ERROR, 22))
+    flat = straighten(photo)
+    assert flat is not photo and rectify(flat) is flat  # no slanted outline is left
+    text = text_of(extractor, photo)
+    assert "does not exist" in text and "crm_test" in text
+
+
+def test_screenshots_are_not_taken_for_photos() -> None:
+    shot = terminal(ERROR)
+    assert straighten(shot) is shot
+    assert straighten(desktop((2560, 1440), 1.0)) is not None
+
+
+def test_tiles_cover_a_large_screen_with_overlap_and_no_more_than_the_detector_side() -> None:
+    from bot.extract.screen import OVERLAP, TILE_SIDE, tile_spans
+
+    for size in (2560, 3840, 5120, 7680):
+        spans = tile_spans(size)
+        assert spans[0][0] == 0 and spans[-1][1] == size
+        assert all(end - start <= TILE_SIDE for start, end in spans)
+        assert all(a[1] - b[0] == OVERLAP for a, b in zip(spans, spans[1:], strict=False))
