@@ -80,7 +80,7 @@ def test_cli_forget(clean_env: None, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["forget", "--user", "UGONE"], env=env)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
-        "Deleted 1 answers, 0 button presses, 1 learned examples and 0 negatives of UGONE. "
+        "Deleted 1 answers, 0 button presses, 0 reports, 1 learned examples and 0 negatives of UGONE. "
         "Run `supportbot refresh` to drop the examples from the index."
     )
     assert store.answer("a1") is None and store.answer("a2") is not None and store.examples() == []

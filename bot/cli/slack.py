@@ -104,8 +104,8 @@ def forget_cmd(user: str, as_json: bool) -> None:
     with opened_store() as store:
         counts = store.forget_user(user)
     text = (
-        f"Deleted {counts['answers']} answers, {counts['feedback']} button presses, {counts['examples']} learned "
-        f"examples and {counts['negatives']} negatives of {user}."
+        f"Deleted {counts['answers']} answers, {counts['feedback']} button presses, {counts['reports']} reports, "
+        f"{counts['examples']} learned examples and {counts['negatives']} negatives of {user}."
     )
     if counts["examples"]:
         text += " Run `supportbot refresh` to drop the examples from the index."

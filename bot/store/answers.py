@@ -12,6 +12,9 @@ from bot.redact import Redactor
 from bot.store import schema
 from bot.store.database import Database
 from bot.store.records import FEEDBACK_KINDS, AnswerRecord, CandidateRecord, FeedbackKind, InputRecord
+from bot.store.reports import count_reports
+
+TRIAGE_SOURCE = "triage"  # an answer the support team gave by linking an escalation to a known bug
 
 
 class AnswerLog:
@@ -64,27 +67,32 @@ class AnswerLog:
             return bool(conn.execute(self.db.insert_ignore(schema.feedback).values(values)).rowcount == 1)
 
     def stats(self, days: float = 7.0, top: int = 10) -> dict[str, Any]:
-        """Answer rate, match rate, feedback counts and the most frequent bugs over the last `days`."""
+        """Answer rate, match rate, feedback counts, the most frequent bugs and the most reported ones over the last
+        `days` (answers the support team linked from triage are not questions, so they are not counted as asked)."""
         since = time.time() - days * 86400
         a, f = schema.answers, schema.feedback
+        asked = and_(a.c.created >= since, a.c.source != TRIAGE_SOURCE)
         fixed = select(f.c.answer_id).where(f.c.kind == "fixed").distinct().subquery()
         bugs = (
             select(a.c.best_bug, func.count().label("answers"), func.count(fixed.c.answer_id).label("fixed"))
             .select_from(a.outerjoin(fixed, fixed.c.answer_id == a.c.id))
-            .where(and_(a.c.created >= since, a.c.best_bug.is_not(None)))
+            .where(and_(asked, a.c.best_bug.is_not(None)))
             .group_by(a.c.best_bug)
             .order_by(func.count().desc(), a.c.best_bug)
             .limit(top)
         )
         with self.db.begin() as conn:
             decisions = conn.execute(
-                select(a.c.decision, func.count()).where(a.c.created >= since).group_by(a.c.decision)
+                select(a.c.decision, func.count()).where(asked).group_by(a.c.decision)
             ).all()
             feedback = conn.execute(
                 select(f.c.kind, func.count(distinct(f.c.answer_id))).where(f.c.created >= since).group_by(f.c.kind)
             ).all()
             top_bugs = [dict(r._mapping) for r in conn.execute(bugs)]
-        return summarize(days, {d: int(n) for d, n in decisions}, {k: int(n) for k, n in feedback}, top_bugs)
+            reported = list(count_reports(conn, since, days).values())[:top]
+        result = summarize(days, {d: int(n) for d, n in decisions}, {k: int(n) for k, n in feedback}, top_bugs)
+        result["reports"] = [{"bug_id": c.bug_id, "reports": c.reports, "people": c.people} for c in reported]
+        return result
 
 
 def summarize(
@@ -126,6 +134,8 @@ def answer_row(record: AnswerRecord) -> dict[str, Any]:
         "candidates": [asdict(c) for c in record.candidates],
         "error": record.error,
         "timings": record.timings,
+        "thread_ts": record.thread_ts,
+        "file_ids": list(record.file_ids),
     }
 
 
@@ -146,4 +156,6 @@ def answer_from_row(row: Row[Any]) -> AnswerRecord:
         error=r["error"],
         timings=dict(r["timings"] or {}),
         created=r["created"],
+        thread_ts=r["thread_ts"],
+        file_ids=tuple(r["file_ids"] or ()),
     )
