@@ -109,8 +109,9 @@ class Matcher:
         return self.decide(snapshot, candidates, views, inputs, timer)
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
-        """Clean the text and decode + extract every attachment; a bad file becomes an input with an error.
-        Also returns the decoded audio clips by input position, for a second listen."""
+        """Clean the text and decode + extract every attachment; a bad file becomes an input with an error; then
+        the query's context (inputs read before). Also returns the decoded audio clips by input position, for a
+        second listen."""
         inputs = []
         clips = {}
         text = clean_text(query.text, self.settings)
@@ -128,7 +129,7 @@ class Matcher:
             except BotError as err:
                 log.info("input %s not usable: %s", attachment.name, err.message)
                 inputs.append(QueryInput(name=attachment.name, kind=guess_kind(attachment.mime), error=err.message))
-        return [self.spoken(i) for i in inputs], clips
+        return [self.spoken(i) for i in inputs] + list(query.context), clips
 
     def spoken(self, item: QueryInput) -> QueryInput:
         """Numbers said in words become digits in messages and transcripts (when `spoken_numbers` is on)."""

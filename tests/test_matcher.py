@@ -150,3 +150,16 @@ def test_reranker_decides_the_final_order(
     bugs = matcher.index.snapshot().bugs(ids)
     scores = reranker.model.predict([(query, bugs[i].doc_text) for i in ids])
     assert ids == [i for _, i in sorted(zip(scores, ids, strict=True), key=lambda p: -p[0])]
+
+
+def test_context_inputs_are_searched_with_the_new_ones(matcher: Matcher) -> None:
+    from bot.records import QueryInput, TextLine
+
+    vague = matcher.match(Query(text="it happens again since this morning"))
+    earlier = QueryInput(
+        "shot.png", "image", 'psql: error: FATAL: role "deploy" does not exist', (TextLine("x", 1.0, "screen"),)
+    )
+    followed = matcher.match(Query(text="it happens again since this morning", context=(earlier,)))
+    assert followed.best is not None and followed.best.bug.id == "psql-role-missing"
+    assert followed.decision != "no_match" and vague.confidence < followed.confidence
+    assert [i.name for i in followed.inputs] == ["message", "shot.png"], "context comes after the new inputs"
