@@ -206,6 +206,11 @@ class Snapshot:
         )
         return {r["bug_id"]: bug_from_meta(r["meta"], r["entry_hash"]) for r in rows}
 
+    def all_bugs(self) -> list[KnownBug]:
+        """Every bug's display record (from the `doc` rows), by id."""
+        rows = self.table.search().where("kind = 'doc'").select(["meta", "entry_hash"]).limit(None).to_list()
+        return sorted((bug_from_meta(r["meta"], r["entry_hash"]) for r in rows), key=lambda bug: bug.id)
+
 
 class KnowledgeIndex:
     """Owns one knowledge table: pinned snapshots for readers, atomic whole-entry writes for the refresher."""

@@ -19,7 +19,7 @@ from typing import Self
 
 from bot.redact import Redactor
 from bot.settings import Settings
-from bot.store.answers import AnswerLog
+from bot.store.answers import TRIAGE_SOURCE, AnswerLog
 from bot.store.changes import BugChanges, change_key
 from bot.store.database import Database, StoreNotConfigured, StoreUnavailable, state_url
 from bot.store.examples import ExampleNotFound, LearnedExamples, learn_from_feedback
@@ -44,6 +44,7 @@ from bot.store.retention import Retention
 
 __all__ = [
     "FEEDBACK_KINDS",
+    "TRIAGE_SOURCE",
     "AnswerRecord",
     "BugChange",
     "CandidateRecord",

@@ -51,6 +51,27 @@ class AnswerLog:
             row = conn.execute(select(schema.answers).where(schema.answers.c.id == answer_id)).first()
         return None if row is None else answer_from_row(row)
 
+    def latest_in_thread(self, channel: str, thread_ts: str) -> AnswerRecord | None:
+        """The newest answer posted (with a reply) in one thread, if any."""
+        a = schema.answers
+        query = (
+            select(a)
+            .where(a.c.channel == channel, a.c.thread_ts == thread_ts, a.c.reply_ts.is_not(None))
+            .order_by(a.c.created.desc())
+            .limit(1)
+        )
+        with self.db.begin() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else answer_from_row(row)
+
+    def feedback_of(self, answer_id: str) -> list[dict[str, Any]]:
+        """The presses on one answer, oldest first: kind, user, bug_id and detail of each."""
+        f = schema.feedback
+        query = select(f.c.kind, f.c.user_id, f.c.bug_id, f.c.detail).where(f.c.answer_id == answer_id)
+        with self.db.begin() as conn:
+            rows = conn.execute(query.order_by(f.c.id)).all()
+        return [{"kind": r.kind, "user": r.user_id, "bug_id": r.bug_id, "detail": dict(r.detail or {})} for r in rows]
+
     def record_feedback(
         self, answer_id: str, user: str, kind: FeedbackKind, bug_id: str | None, detail: dict[str, Any] | None = None
     ) -> bool:
@@ -82,9 +103,7 @@ class AnswerLog:
             .limit(top)
         )
         with self.db.begin() as conn:
-            decisions = conn.execute(
-                select(a.c.decision, func.count()).where(asked).group_by(a.c.decision)
-            ).all()
+            decisions = conn.execute(select(a.c.decision, func.count()).where(asked).group_by(a.c.decision)).all()
             feedback = conn.execute(
                 select(f.c.kind, func.count(distinct(f.c.answer_id))).where(f.c.created >= since).group_by(f.c.kind)
             ).all()

@@ -153,12 +153,17 @@ class ReportCount:
 
     @property
     def sentence(self) -> str:
-        """"reported 3 times by 2 people in the last 30 days" ("" when never)."""
+        """ "reported 3 times by 2 people in the last 30 days" ("" when never)."""
         if not self.reports:
             return ""
         times = "once" if self.reports == 1 else f"{self.reports} times"
         people = "1 person" if self.people == 1 else f"{self.people} people"
         return f"reported {times} by {people} in the last {self.days:g} days"
+
+    @property
+    def line(self) -> str:
+        """The sentence on a line of its own: "Reported 3 times by 2 people in the last 30 days"."""
+        return self.sentence[:1].upper() + self.sentence[1:]
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,7 @@ class Reports:
 
     db: Database
 
-    def add_report(
-        self, record: AnswerRecord, bug_id: str, how: ReportHow, by: str, link: str | None = None
-    ) -> bool:
+    def add_report(self, record: AnswerRecord, bug_id: str, how: ReportHow, by: str, link: str | None = None) -> bool:
         """Count `record`'s thread for `bug_id`; False when that thread already counts for it."""
         channel, thread_ts = notice_place(record)
         values = {
