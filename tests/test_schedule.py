@@ -88,7 +88,7 @@ def test_job_runs_one_at_a_time_and_coalesces(settings: Settings, refresher: Ref
     scheduler = BackgroundScheduler()
     job = schedule_refresh(scheduler, settings, refresher)
     assert job is not None and job.id == JOB_ID
-    assert job.max_instances == 1 and job.coalesce is True and job.args == (refresher,)
+    assert job.max_instances == 1 and job.coalesce is True and job.args == (refresher, None)
     assert (
         schedule_refresh(BackgroundScheduler(), settings.model_copy(update={"refresh_interval_seconds": 0}), refresher)
         is None
