@@ -20,7 +20,7 @@ from bot.settings import Settings
 from bot.slack.blocks import ESCALATE, FIXED, TRIAGE_BLOCK, TRIAGE_NEW
 from bot.slack.notices import Notices
 from tests.fake_slack import FakeSlack, action_payload, select_payload, submitted_values, view_submission
-from tests.test_slack_app import WAIT, Bot, blocks_text, buttons, posted_message, start_bot
+from tests.test_slack_app import WAIT, Bot, blocks_text, buttons, start_bot
 
 TRIAGER = "UTRIAGE1"
 
@@ -42,7 +42,7 @@ def escalate(bot: Bot, channel: str, thread_ts: str, user: str = "UASK") -> Case
     fake = bot.fake
     reply = bot.reply(channel, thread_ts)
     answer_id = buttons(reply)[ESCALATE]
-    press = action_payload(ESCALATE, answer_id, posted_message(bot, reply), channel, fake.response_url("e"), user)
+    press = action_payload(ESCALATE, answer_id, posted(bot, reply, answer_id), channel, fake.response_url("e"), user)
     bot.sender.interaction(press)
 
     def escalated() -> dict[str, Any] | None:
@@ -50,10 +50,26 @@ def escalate(bot: Bot, channel: str, thread_ts: str, user: str = "UASK") -> Case
         return found[0] if found else None
 
     detail = fake.wait_for(escalated, WAIT, "the escalation")["detail"]
-    fake.wait_for(lambda: [p for p in fake.posts(channel=channel) if "support team" in p["text"]], WAIT, "the asker told")
+    fake.wait_for(
+        lambda: [p for p in fake.posts(channel=channel) if "support team" in p["text"]], WAIT, "the asker told"
+    )
     post = next(p for p in fake.posts(channel="CTRIAGE") if answer_id in blocks_text(p))
     blocks = post["blocks"] if isinstance(post["blocks"], list) else json.loads(post["blocks"])
     return Case(answer_id, {"type": "message", "ts": detail["triage_ts"], "text": post["text"], "blocks": blocks})
+
+
+def posted(bot: Bot, reply: dict[str, Any], answer_id: str) -> dict[str, Any]:
+    """The bot's reply as a block action carries it (its ts is the one the store noted)."""
+    record = bot.slack.store.answer(answer_id)
+    assert record is not None
+    blocks = reply["blocks"] if isinstance(reply["blocks"], list) else json.loads(reply["blocks"])
+    return {
+        "type": "message",
+        "ts": record.reply_ts,
+        "thread_ts": reply.get("thread_ts"),
+        "text": reply["text"],
+        "blocks": blocks,
+    }
 
 
 def link(bot: Bot, case: Case, bug_id: str, action_id: str, key: str = "link") -> float:
@@ -101,7 +117,7 @@ def press_fixed(bot: Bot, channel: str, thread_ts: str, user: str) -> str:
     reply = bot.reply(channel, thread_ts)
     answer_id = buttons(reply)[FIXED]
     key = f"fixed-{channel}-{thread_ts}"
-    press = action_payload(FIXED, answer_id, posted_message(bot, reply), channel, bot.fake.response_url(key), user)
+    press = action_payload(FIXED, answer_id, posted(bot, reply, answer_id), channel, bot.fake.response_url(key), user)
     bot.sender.interaction(press)
     bot.fake.wait_for(lambda: bot.fake.responded(key), WAIT, "the press acknowledged")
     return answer_id

@@ -55,10 +55,16 @@ def test_a_triage_link_answers_the_asker_at_once_counts_the_thread_and_learns(
         seconds = link(bot, case, CURL_BUG, TRIAGE_PICK)
         assert seconds < 3.0, f"the asker's thread was answered {seconds:.2f} s after the click"
         linked = [p for p in fake.posts(channel="C20", thread_ts="200.1") if "linked this" in str(p.get("blocks"))]
-        assert len(linked) == 1 and f"`{CURL_BUG}`" in blocks_text(linked[0]) and "Nothing listens" in blocks_text(linked[0])
+        assert (
+            len(linked) == 1
+            and f"`{CURL_BUG}`" in blocks_text(linked[0])
+            and "Nothing listens" in blocks_text(linked[0])
+        )
         assert set(buttons(linked[0])) == {FIXED, NOT_IT, ESCALATE}
         [update] = fake.wait_for(lambda: updates_of(fake, "CTRIAGE"), WAIT, "the triage post resolved")
-        assert f"<@{TRIAGER}> linked this to `{CURL_BUG}`" in blocks_text(update) and "triage_pick" not in blocks_text(update)
+        assert f"<@{TRIAGER}> linked this to `{CURL_BUG}`" in blocks_text(update) and "triage_pick" not in blocks_text(
+            update
+        )
         store = bot.slack.store
         [example] = store.examples()
         assert example.bug_id == CURL_BUG and example.provenance["feedback"] == "linked"
@@ -84,3 +90,74 @@ def test_a_triage_link_answers_the_asker_at_once_counts_the_thread_and_learns(
         assert "Reported once by 1 person in the last 30 days" in blocks_text(bot.reply("C21", "201.1"))
     finally:
         bot.close()
+
+
+def git_repo(folder: Path) -> None:
+    """Make `folder` a git work tree with everything in it committed."""
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "kb"]):
+        subprocess.run(["git", "-C", str(folder), *args], check=True, capture_output=True)
+
+
+def test_a_new_known_bug_is_filed_from_the_modal_and_matched_after_one_refresh(
+    fake: FakeSlack, sample_knowledge: Path, tmp_path: Path, state_url: str, shared_models: dict
+) -> None:
+    kb = Path(shutil.copytree(sample_knowledge, tmp_path / "knowledge"))
+    git_repo(kb)
+    loop = start_loop_bot(
+        fake, kb, tmp_path / "data", shared_models, scheduled=True,
+        state_url=state_url, refresh_interval_seconds=60, knowledge_git_commit=True,
+    )  # fmt: skip
+    bot = loop.bot
+    try:
+        shot = render_screenshot(OOM_LINES, tmp_path / "oom.png", size=(1000, 420), dark=False).read_bytes()
+        oom = fake.add_file("F220", "oom.png", shot, "image/png")
+        bot.sender.event(message_event("C22", "220.1", "billing import died", files=[oom], user="UASK"))
+        assert "doesn't look like a known bug" in bot.reply("C22", "220.1")["text"]
+        case = escalate(bot, "C22", "220.1")
+        view = open_new_bug(bot, case)
+        fields = {b["block_id"]: b["element"] for b in view["blocks"]}
+        new_id = fields["id"]["initial_value"]
+        assert new_id.startswith("exception-in-thread-main-java-lang-outofmem"), "the error line read on screen"
+        title = fields["title"]["initial_value"]
+        assert title.lower().startswith('exception in thread "main" java.lang.outofmem') and "heap space" in title
+        assert fields["status"]["initial_option"]["value"] == "open" and "initial_value" not in fields["resolution"]
+        assert "billing import died" in fields["symptoms"]["initial_value"]
+        assert "Java heap space" in fields["symptoms"]["initial_value"] and fields["product"]["initial_value"]
+        assert fields["files"]["initial_options"], "the asker's screenshot is attached by default"
+
+        refused = submit(bot, view, id="Not An Id", title=" ", links="https://ok.test/1\nnot a link" * 0 + "x" * 2001)
+        assert refused["response_action"] == "errors"
+        assert set(refused["errors"]) == {"id", "title", "links"}, refused["errors"]
+        taken = submit(bot, view, id=CURL_BUG)
+        assert "already has an entry" in taken["errors"]["id"]
+
+        filed_at = time.monotonic()
+        assert submit(bot, view) == {}, "a valid form closes"
+        told = fake.wait_for(
+            lambda: [p for p in fake.posts(channel="C22", thread_ts="220.1") if "new known bug" in p["text"]],
+            WAIT,
+            "the asker told",
+        )
+        assert new_id in str(told[0]["blocks"])
+        assert sorted(p.name for p in (kb / new_id).iterdir()) == ["bug.md", "oom.png"]
+        assert "status: open" in (kb / new_id / "bug.md").read_text()
+        index = loop.bot.slack.triage.catalog
+        assert index is not None
+        fake.wait_for(lambda: index.bugs([new_id]), 60, "the new bug in the index after one refresh")
+        indexed = time.monotonic() - filed_at
+        assert indexed <= 60, f"indexed {indexed:.1f} s after filing"
+
+        bot.sender.event(message_event("C23", "230.1", "", files=[fake.add_file("F230", "oom.png", shot, "image/png")]))
+        again = bot.reply("C23", "230.1")
+        assert "This looks like a known bug" in blocks_text(again) and f"`{new_id}`" in blocks_text(again)
+        assert "Reported once by 1 person" in blocks_text(again), "the filed case counts for its bug"
+
+        log = subprocess.run(
+            ["git", "-C", str(kb), "log", "-1", "--format=%an|%s", "--name-only"], capture_output=True, text=True
+        ).stdout
+        assert log.startswith(f"Tess Triager|Add known bug {new_id}:") and f"{new_id}/oom.png" in log
+        [update] = fake.wait_for(lambda: updates_of(fake, "CTRIAGE"), WAIT, "the triage post resolved")
+        assert f"filed this as the new known bug `{new_id}`" in blocks_text(update)
+        assert submit(bot, view, id=new_id + "-2")["errors"]["id"] == RESOLVED
+    finally:
+        loop.close()
