@@ -19,9 +19,10 @@ from bot.slack.blocks import ESCALATE, FIXED, NOT_IT, TRIAGE_PICK, TRIAGE_SEARCH
 from bot.slack.claims import SlackStore
 from bot.slack.notices import Notices
 from bot.slack.triage import RESOLVED
+from bot.store import schema
 from tests.fake_slack import BOT_USER, FakeSlack, action_payload, message_event, options_payload, server_error
 from tests.loop_support import TRIAGER, choose, escalate, link, open_new_bug, press_fixed, start_loop_bot, submit
-from tests.support import render_screenshot, write_bug, write_text_only_knowledge
+from tests.support import SAMPLE_BUGS, render_screenshot, write_bug, write_text_only_knowledge
 from tests.test_slack_app import CURL_BUG, WAIT, blocks_text, buttons, start_bot
 
 PSQL = "psql-role-missing"
@@ -161,3 +162,80 @@ def test_a_new_known_bug_is_filed_from_the_modal_and_matched_after_one_refresh(
         assert submit(bot, view, id=new_id + "-2")["errors"]["id"] == RESOLVED
     finally:
         loop.close()
+
+
+def notices_in(fake: FakeSlack, channel: str) -> list[tuple[str | None, str]]:
+    """(thread, text) of every fix notice posted in a channel."""
+    return [(p.get("thread_ts"), p["text"]) for p in fake.posts(channel=channel) if p["text"].startswith("Update:")]
+
+
+def test_fix_notices_go_once_to_each_thread_per_change_across_restarts(
+    fake: FakeSlack, tmp_path: Path, state_url: str, shared_models: dict
+) -> None:
+    kb = write_text_only_knowledge(tmp_path / "knowledge")
+    title, tags, symptoms, _, _ = SAMPLE_BUGS[PSQL]
+    start = {"state_url": state_url}
+    loop = start_loop_bot(fake, kb, tmp_path / "data", shared_models, scheduled=False, **start)
+    bot, store = loop.bot, loop.bot.slack.store
+    try:
+        for channel, ts, user in (("C30", "300.1", "UASK1"), ("C31", "310.1", "UASK2"), ("C33", "330.1", "UASK4")):
+            bot.sender.event(
+                message_event(channel, ts, f"<@{BOT_USER}> psql says role deploy does not exist", user=user)
+            )
+            press_fixed(bot, channel, ts, user)
+        bot.sender.event(message_event("C32", "320.1", f"<@{BOT_USER}> nightly export cannot log in", user="UASK3"))
+        link(bot, escalate(bot, "C32", "320.1", "UASK3"), PSQL, TRIAGE_SEARCH)
+        with store.db.begin() as conn:  # C33's report is older than the notice window
+            conn.execute(
+                schema.reports.update()
+                .where(schema.reports.c.channel == "C33")
+                .values(created=time.time() - 100 * 86400)
+            )
+        assert store.report_counts([PSQL], 30)[PSQL].reports == 3
+
+        assert loop.refresher.refresh().changes == [] and loop.notices.send() == 0, "nothing changed, nothing said"
+        write_bug(
+            kb,
+            PSQL,
+            title,
+            tags,
+            symptoms,
+            "Fixed in 2.4: upgrade the orders service.\n\nOlder: createuser.",
+            status="fixed",
+        )
+        report = loop.refresher.refresh()
+        [change] = report.changes
+        assert (change["bug_id"], change["old_status"], change["new_status"]) == (PSQL, "workaround", "fixed")
+        assert change["old_resolution"].startswith("Create the role") and change["new_resolution"].startswith(
+            "Fixed in 2.4"
+        )
+        assert loop.notices.send() == 3
+        expected = f"Update: {title} is now fixed — Fixed in 2.4: upgrade the orders service."
+        for channel, ts in (("C30", "300.1"), ("C31", "310.1"), ("C32", "320.1")):
+            assert notices_in(fake, channel) == [(ts, expected)]
+        assert notices_in(fake, "C33") == [], "a report older than notice_days gets no notice"
+        assert loop.notices.send() == 0 and loop.refresher.refresh().changes == [] and loop.notices.send() == 0
+
+        write_bug(kb, PSQL, title, tags, symptoms, "Fixed in 2.4.1: upgrade again.", status="fixed")
+        assert len(loop.refresher.refresh().changes) == 1  # recorded; the process stops before posting
+    finally:
+        loop.close()
+
+    restarted = start_loop_bot(fake, kb, tmp_path / "data", shared_models, scheduled=False, **start)
+    try:
+        assert restarted.refresher.refresh().changes == []
+        fake.fail("chat.postMessage", server_error(503), channel="C31")
+        assert restarted.notices.send() == 2, "the change recorded before the restart is announced after it"
+        fake.heal()
+        assert restarted.notices.send() == 1, "the thread whose post failed gets it on the next run"
+        assert restarted.notices.send() == 0
+        again = f"Update: {title} has an updated resolution — Fixed in 2.4.1: upgrade again."
+        for channel, ts in (("C30", "300.1"), ("C31", "310.1"), ("C32", "320.1")):
+            assert notices_in(fake, channel) == [(ts, expected), (ts, again)]
+    finally:
+        restarted.close()
+    store = SlackStore.open(restarted.settings)
+    try:
+        assert Notices(restarted.settings, restarted.bot.slack.bolt.client, store).send() == 0, "never twice"
+    finally:
+        store.close()
