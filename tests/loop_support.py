@@ -112,9 +112,10 @@ def submit(bot: Bot, view: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return json.loads(sent.body) if sent.body else {}
 
 
-def press_fixed(bot: Bot, channel: str, thread_ts: str, user: str) -> str:
-    """The asker presses "This fixed it" on the bot's reply in a thread; the answer's id."""
-    reply = bot.reply(channel, thread_ts)
+def press_fixed(bot: Bot, channel: str, thread_ts: str, user: str, reply: dict[str, Any] | None = None) -> str:
+    """The asker presses "This fixed it" on the bot's reply in a thread (or on `reply`, as updated); the answer's
+    id."""
+    reply = reply or bot.reply(channel, thread_ts)
     answer_id = buttons(reply)[FIXED]
     key = f"fixed-{channel}-{thread_ts}"
     press = action_payload(FIXED, answer_id, posted(bot, reply, answer_id), channel, bot.fake.response_url(key), user)

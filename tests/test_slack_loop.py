@@ -239,3 +239,53 @@ def test_fix_notices_go_once_to_each_thread_per_change_across_restarts(
         assert Notices(restarted.settings, restarted.bot.slack.bolt.client, store).send() == 0, "never twice"
     finally:
         store.close()
+
+
+def test_the_askers_follow_up_is_read_with_the_thread_and_updates_the_one_answer(
+    fake: FakeSlack, engine: Matcher, tmp_path: Path, screenshot: bytes
+) -> None:
+    quiet = {"CNOFU": SlackChannelPolicy(follow_ups=False)}
+    bot = start_bot(fake, engine, tmp_path / "data", slack_channels=quiet)
+    try:
+        for channel in ("C40", "CNOFU"):
+            bot.sender.event(message_event(channel, "400.1", f"<@{BOT_USER}> prod broke after the deploy", user="UASK"))
+            bot.reply(channel, "400.1")
+        first = bot.slack.store.latest_in_thread("C40", "400.1")
+        assert first is not None and first.reply_ts
+
+        shot = fake.add_file("F400", "shot.png", screenshot, "image/png")
+        bot.sender.event(message_event("C40", "400.2", "here", files=[shot], user="UASK", thread_ts="400.1"))
+        [update] = fake.wait_for(lambda: updates_of(fake, "C40"), WAIT, "the answer updated")
+        assert update["ts"] == first.reply_ts and f"`{CURL_BUG}`" in blocks_text(update)
+        assert len(fake.posts(channel="C40", thread_ts="400.1")) == 1, "updated, not added"
+        latest = bot.slack.store.latest_in_thread("C40", "400.1")
+        assert latest is not None and latest.id != first.id and latest.reply_ts == first.reply_ts
+        read = [(i.name, i.kind) for i in latest.inputs]
+        assert ("message", "text") in read and ("shot.png", "image") in read
+        assert any("prod broke after the deploy" in i.text for i in latest.inputs), "the thread's earlier message"
+        assert latest.file_ids == ("F400",) and buttons(update)[FIXED] == latest.id
+
+        fake.fail("chat.update", "cant_update_message", channel="C40")
+        bot.sender.event(
+            message_event("C40", "400.25", "psql says role deploy does not exist", user="UASK", thread_ts="400.1")
+        )
+        anew = fake.wait_for(lambda: fake.posts(channel="C40", thread_ts="400.1")[1:], WAIT, "a reply anew")[0]
+        newest = bot.slack.store.latest_in_thread("C40", "400.1")
+        assert newest is not None and buttons(anew)[FIXED] == newest.id, (
+            "an answer that cannot be updated is posted again"
+        )
+        assert len(newest.inputs) == len(latest.inputs) + 1, "the whole thread, once each"
+        fake.heal()
+        offered = bot.slack.responder.counts["offered"]
+        bot.sender.event(message_event("C40", "400.3", "same here!", user="UOTHER", thread_ts="400.1"))
+        said = "psql says role deploy does not exist"
+        bot.sender.event(message_event("CNOFU", "400.3", said, user="UASK", thread_ts="400.1"))
+        press_fixed(bot, "C40", "400.1", "UASK", anew)
+        bot.sender.event(message_event("C40", "400.4", "thanks, that was it", user="UASK", thread_ts="400.1"))
+        bot.settle(offered)
+        time.sleep(1.0)
+        assert bot.slack.responder.counts["offered"] == offered, "others, a closed answer and an off channel: no"
+        assert len(updates_of(fake, "C40")) == 1 and updates_of(fake, "CNOFU") == []
+        assert len(fake.posts(channel="C40", thread_ts="400.1")) == 2
+    finally:
+        bot.close()
