@@ -11,8 +11,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from bot.matcher import Matcher
 from bot.settings import SlackChannelPolicy
 from bot.slack.blocks import ESCALATE, FIXED, NOT_IT, TRIAGE_PICK, TRIAGE_SEARCH
