@@ -57,6 +57,16 @@ def test_error_line_and_slug() -> None:
     assert error_line(case(InputRecord("message", "text", "hello\nit fails: timeout"))) == "it fails: timeout"
     assert error_line(case(InputRecord("message", "text", "just words"))) == "just words"
     assert error_line(case()) == ""
+    page = InputRecord(
+        "shot.png",
+        "image",
+        "This page isn't working\nexample.test sent an invalid response.\nERR_INVALID_HTTP_RESPONSE",
+    )
+    assert error_line(case(page)) == "This page isn't working: ERR_INVALID_HTTP_RESPONSE", "the code names it"
+    named = InputRecord(
+        "shot.png", "image", "Traceback (most recent call last):\nModuleNotFoundError: No module named 'x'"
+    )
+    assert error_line(case(named)) == "ModuleNotFoundError: No module named 'x'"
     assert slug('Exception in thread "main" java.lang.OutOfMemoryError: Java heap space').startswith(
         "exception-in-thread-main-java-lang-outofmemoryerror"
     )

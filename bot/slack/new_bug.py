@@ -32,6 +32,7 @@ TITLE_CHARS = 120
 TAGS = 5
 ATTACH = "attach"
 PROMPT = re.compile(r"^\S*[$#>]\s+")  # a shell prompt before the error line
+ERROR_CODE = re.compile(r"\bERR_[A-Z0-9_]{3,}\b|\b[A-Z][A-Za-z]*(?:Error|Exception)\b")  # a code that names the error
 FILE_ORIGINS = {"image": "On screen", "recording": "In the recording", "audio": "Said in a voice note"}
 
 
@@ -51,11 +52,13 @@ class Prefill:
 
 def error_line(record: AnswerRecord) -> str:
     """The line that states the error: the first error-looking line read from a file, else from the message, else
-    the first line of anything read."""
+    the first line of anything read; with the error's code (`ERR_…`, `…Error`) when another line names it."""
     texts = [i for i in record.inputs if i.text.strip()]
     ordered = [i for i in texts if i.kind != "text"] + [i for i in texts if i.kind == "text"]
     lines = [PROMPT.sub("", line).strip() for i in ordered for line in i.text.splitlines() if line.strip()]
-    return next((line for line in lines if ERROR_LINE.search(line)), lines[0] if lines else "")
+    first = next((line for line in lines if ERROR_LINE.search(line)), lines[0] if lines else "")
+    code = next((found.group(0) for line in lines if (found := ERROR_CODE.search(line))), "")
+    return f"{first}: {code}" if code and code.lower() not in first.lower() else first
 
 
 def slug(text: str, taken: Iterable[str] = ()) -> str:
