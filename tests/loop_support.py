@@ -74,7 +74,7 @@ def posted(bot: Bot, reply: dict[str, Any], answer_id: str) -> dict[str, Any]:
 
 def link(bot: Bot, case: Case, bug_id: str, action_id: str, key: str = "link") -> float:
     """Choose `bug_id` in one of the case's link selects; seconds from the click to the answer in the asker's
-    thread (as the fake Slack received it)."""
+    thread (as the fake Slack received it). Returns once the triage post is marked resolved (the case counted)."""
     fake = bot.fake
     record = bot.slack.store.answer(case.answer_id)
     assert record is not None
@@ -85,7 +85,9 @@ def link(bot: Bot, case: Case, bug_id: str, action_id: str, key: str = "link") -
         calls = fake.calls_to("chat.postMessage", channel=record.channel, thread_ts=record.thread_ts)
         return [c for c in calls if c.ok and c.at >= clicked and "linked this" in str(c.args.get("blocks"))]
 
-    return float(fake.wait_for(answered, WAIT, "the linked answer")[0].at - clicked)
+    seconds = float(fake.wait_for(answered, WAIT, "the linked answer")[0].at - clicked)
+    fake.wait_for(lambda: fake.updates(channel="CTRIAGE", ts=case.triage["ts"]), WAIT, "the case marked resolved")
+    return seconds
 
 
 def choose(bot: Bot, case: Case, bug_id: str, action_id: str, key: str) -> None:

@@ -18,6 +18,7 @@ RESOLUTION_CHARS = 1500
 EVIDENCE_CHARS = 160
 EXTRACT_CHARS = 1200
 OPTION_CHARS = 75
+OPTION_VALUE_CHARS = 150
 FIXED, NOT_IT, ESCALATE = "bug_fixed", "bug_not_it", "bug_escalate"
 TRIAGE_PICK, TRIAGE_SEARCH, TRIAGE_NEW = "triage_pick", "triage_search", "triage_new_bug"
 TRIAGE_BLOCK = "triage:"  # + the escalated answer's id
@@ -239,13 +240,14 @@ def bug_option(bug_id: str, title: str) -> Block:
 def triage_actions(record: AnswerRecord) -> Block:
     """Link to one of the candidates, link to any known bug (searched as you type), or file a new known bug."""
     elements: list[Block] = []
-    if record.candidates:
+    linkable = [c for c in record.candidates[:10] if len(c.bug_id) <= OPTION_VALUE_CHARS]
+    if linkable:
         elements.append(
             {
                 "type": "static_select",
                 "action_id": TRIAGE_PICK,
                 "placeholder": {"type": "plain_text", "text": "Link to a candidate"},
-                "options": [bug_option(c.bug_id, c.title) for c in record.candidates[:10]],
+                "options": [bug_option(c.bug_id, c.title) for c in linkable],
             }
         )
     elements.append(

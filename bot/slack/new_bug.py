@@ -32,7 +32,7 @@ TITLE_CHARS = 120
 TAGS = 5
 ATTACH = "attach"
 PROMPT = re.compile(r"^\S*[$#>]\s+")  # a shell prompt before the error line
-ERROR_CODE = re.compile(r"\bERR_[A-Z0-9_]{3,}\b|\b[A-Z][A-Za-z]*(?:Error|Exception)\b")  # a code that names the error
+ERROR_CODE = re.compile(r"\bERR_[A-Za-z0-9_]{3,}|\b[A-Z][A-Za-z]*(?:Error|Exception)\b")  # a code that names the error
 FILE_ORIGINS = {"image": "On screen", "recording": "In the recording", "audio": "Said in a voice note"}
 
 

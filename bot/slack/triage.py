@@ -25,6 +25,7 @@ from bot.knowledge import entry_folders
 from bot.records import KnownBug
 from bot.settings import Settings
 from bot.slack.blocks import (
+    OPTION_VALUE_CHARS,
     TRIAGE_BLOCK,
     Block,
     bug_option,
@@ -33,7 +34,7 @@ from bot.slack.blocks import (
     linked_message,
 )
 from bot.slack.claims import SlackStore
-from bot.slack.delivery import Delivery, DeliveryFailed
+from bot.slack.delivery import Delivery, DeliveryFailed, slack_problem
 from bot.slack.download import FileFetcher
 from bot.slack.filing import Filing
 from bot.slack.intake import Ask
@@ -50,6 +51,7 @@ RESOLVED = "This escalation was already resolved."
 BUG_GONE = "That bug is no longer in the knowledge base; pick another."
 NO_CATALOG = "The knowledge base cannot be searched right now; try again in a minute."
 UNDELIVERED = "I couldn't post in the asker's thread, so nothing was linked; try again in a minute."
+NO_FORM = "Slack did not open the form in time; press New known bug again."
 
 
 class Catalog(Protocol):
@@ -143,10 +145,10 @@ class Triage:
             log.warning("linking %s to %s failed: %s", record.id, bug.id, err)
             ephemeral(respond, UNDELIVERED if isinstance(err, DeliveryFailed) else BotError.message)
             return
-        self.store.finish(key)
-        self.resolved(record, bug, triager, body, f"🔗 <@{triager}> linked this to `{bug.id}` and answered the asker.")
-        learned = learn_from_feedback(self.store, record, "linked", triager, bug.id)
-        log.info("escalation %s linked to %s by %s (example %s)", record.id, bug.id, triager, learned)
+        log.info("escalation %s linked to %s by %s", record.id, bug.id, triager)
+        note = f"🔗 <@{triager}> linked this to `{bug.id}` and answered the asker."
+        self.settle(key, record, bug, triager, body.get("container") or {}, note)
+        self.steps(f"linked {record.id}", {"learn the case": lambda: self.learn(record, bug, triager)})
 
     def answer_with(self, record: AnswerRecord, bug: KnownBug, triager: str) -> None:
         """Post the bug in the asker's thread as an answer of its own (so its buttons work as on any answer)."""
@@ -178,7 +180,7 @@ class Triage:
         record = self.store.answer(str(body.get("block_id", ""))[len(TRIAGE_BLOCK) :])
         first = [c.bug_id for c in record.candidates] if record else []
         found = search_bugs(self.catalog.all_bugs(), str(body.get("value") or ""), first)
-        return [bug_option(b.id, b.title) for b in found[:OPTIONS]]
+        return [bug_option(b.id, b.title) for b in found if len(b.id) <= OPTION_VALUE_CHARS][:OPTIONS]
 
     # --- filing ---------------------------------------------------------------------------------
     def open_new_bug(self, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -194,7 +196,11 @@ class Triage:
         draft = prefill(record, bugs, bool(escalation.get("private", True)), escalation.get("permalink"), taken)
         container = body.get("container") or {}
         where = {"answer": record.id, "channel": container.get("channel_id", ""), "ts": container.get("message_ts", "")}
-        self.client.views_open(trigger_id=body["trigger_id"], view=new_bug_view(draft, where))
+        try:
+            self.client.views_open(trigger_id=body["trigger_id"], view=new_bug_view(draft, where))
+        except Exception as err:  # noqa: BLE001 - the trigger expired (3 s) or Slack refused the view
+            log.warning("could not open the new-bug form for %s: %s", record.id, slack_problem(err))
+            ephemeral(respond, NO_FORM)
 
     def submit(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         """Check the form (errors shown under their fields), close it, then file the entry and resolve the case."""
@@ -220,15 +226,18 @@ class Triage:
             self.store.release(key)
             self.tell_triager(where, triager, f"Nothing was filed: {err.message}")
             return
-        self.store.finish(key)
-        self.on_filed()
-        self.delivery.reply(asker_ask(record), filed_message(bug))
         note = f"📝 <@{triager}> filed this as the new known bug `{bug.id}` and told the asker."
-        self.resolved(
-            record, bug, triager, {"container": {"channel_id": where["channel"], "message_ts": where["ts"]}}, note
+        post = {"channel_id": where.get("channel"), "message_ts": where.get("ts")}
+        self.settle(key, record, bug, triager, post, note)
+        self.steps(
+            f"filed {bug.id}",
+            {
+                "refresh now": self.on_filed,
+                "tell the asker": lambda: self.delivery.reply(asker_ask(record), filed_message(bug)),
+            },
         )
-        for line in notes:
-            self.tell_triager(where, triager, f"`{bug.id}` was filed. {line}")
+        if notes:
+            self.tell_triager(where, triager, f"`{bug.id}` was filed. " + " ".join(notes))
 
     # --- shared ---------------------------------------------------------------------------------
     def case(self, answer_id: str, triager: str) -> tuple[AnswerRecord | None, str | None]:
@@ -243,30 +252,47 @@ class Triage:
         press = next((p for p in self.store.feedback_of(record.id) if p["kind"] == "escalated"), None)
         return {"by": press["user"], **press["detail"]} if press else {}
 
-    def resolved(self, record: AnswerRecord, bug: KnownBug, triager: str, body: dict[str, Any], note: str) -> None:
-        """Count the case for the bug and show on the triage post that it is resolved (each step on its own)."""
-        escalation = self.escalation(record)
-        try:
-            self.store.add_report(record, bug.id, "linked", triager, escalation.get("permalink"))
-        except Exception:
-            log.exception("could not count %s for %s", record.id, bug.id)
-        container = body.get("container") or {}
-        channel, ts = container.get("channel_id"), container.get("message_ts")
+    def settle(
+        self, key: str, record: AnswerRecord, bug: KnownBug, triager: str, post: dict[str, Any], note: str
+    ) -> None:
+        """The escalation is resolved: its claim finished, the case counted for the bug, the triage post saying so
+        (each step on its own: a failing one is logged and the others still run)."""
+        self.steps(
+            f"resolved {record.id}",
+            {
+                "finish the claim": lambda: self.store.finish(key),
+                "count the case": lambda: self.count(record, bug, triager),
+                "update the triage post": lambda: self.mark_post(record, triager, post, note),
+            },
+        )
+
+    def count(self, record: AnswerRecord, bug: KnownBug, triager: str) -> None:
+        self.store.add_report(record, bug.id, "linked", triager, self.escalation(record).get("permalink"))
+
+    def learn(self, record: AnswerRecord, bug: KnownBug, triager: str) -> None:
+        learned = learn_from_feedback(self.store, record, "linked", triager, bug.id)
+        log.info("learned example %s of %s from the link of %s", learned, bug.id, record.id)
+
+    def mark_post(self, record: AnswerRecord, triager: str, post: dict[str, Any], note: str) -> None:
+        """Rebuild the triage post with `note` in place of its actions (and the counts as they are now)."""
+        channel, ts = post.get("channel_id"), post.get("message_ts")
         if not (channel and ts):
             return
-        try:
-            counts = self.store.report_counts([c.bug_id for c in record.candidates], self.settings.report_days)
-            message = escalation_message(
-                record,
-                escalation.get("by") or triager,
-                escalation.get("permalink"),
-                bool(escalation.get("private", True)),
-                counts,
-                resolved=note,
-            )
-            self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
-        except Exception:
-            log.exception("resolved %s, but could not update its triage post", record.id)
+        escalation = self.escalation(record)
+        counts = self.store.report_counts([c.bug_id for c in record.candidates], self.settings.report_days)
+        private = bool(escalation.get("private", True))
+        by = escalation.get("by") or triager
+        message = escalation_message(record, by, escalation.get("permalink"), private, counts, resolved=note)
+        self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+
+    @staticmethod
+    def steps(what: str, steps: dict[str, Callable[[], object]]) -> None:
+        """Run each step on its own: one that fails is logged, and the others still run."""
+        for step, run in steps.items():
+            try:
+                run()
+            except Exception:
+                log.exception("%s, but could not %s", what, step)
 
     def reported(self, bug_id: str) -> str:
         count = self.store.report_counts([bug_id], self.settings.report_days).get(bug_id)
