@@ -107,12 +107,16 @@ def replica_env(settings: Settings, state_url: str, data_dir: Path, port: int, f
         "SUPPORTBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SUPPORTBOT_SLACK_API_URL": fake.api_url,
         "SUPPORTBOT_SLACK_FILE_HOSTS": fake.base,
+        "SUPPORTBOT_SLACK_RESPONSE_HOSTS": fake.base,
         "SUPPORTBOT_SLACK_HOST": "127.0.0.1",
         "SUPPORTBOT_SLACK_PORT": str(port),
         "SUPPORTBOT_REFRESH_INTERVAL_SECONDS": "3",
         "SUPPORTBOT_LEADER_LEASE_SECONDS": "6",
         "SUPPORTBOT_OCR": "false",
         "SUPPORTBOT_ASR": "false",
+        "SUPPORTBOT_SLACK_USER_ASKS_PER_MINUTE": "1000",  # one user sends all 100: this test is about delivery,
+        "SUPPORTBOT_SLACK_CHANNEL_ASKS_PER_MINUTE": "1000",  # not about load shedding (tests/test_faults.py)
+        "SUPPORTBOT_SLACK_QUEUE_SIZE": "200",
     }
 
 
@@ -186,6 +190,17 @@ def deliver_twice(cluster: Cluster, n: int) -> list[int]:
         return list(pool.map(send, (first, second), ({}, RETRY)))
 
 
+def stats(cluster: Cluster) -> list[dict[str, Any]]:
+    """`supportbot stats --json` run with each replica's settings."""
+    outputs = []
+    for replica in cluster.replicas:
+        done = subprocess.run(
+            [sys.executable, "-c", SERVE, "stats", "--json"], cwd=ROOT, env=replica.env, capture_output=True, check=True
+        )
+        outputs.append(json.loads(done.stdout))
+    return outputs
+
+
 def replies(fake: FakeSlack) -> Counter[tuple[str, str]]:
     return Counter((p["channel"], p.get("thread_ts")) for p in fake.posts())
 
@@ -201,12 +216,7 @@ def test_three_replicas_behave_as_one_bot(cluster: Cluster) -> None:
     threads = replies(fake)
     assert len(threads) == MESSAGES and set(threads.values()) == {1}, [t for t, n in threads.items() if n != 1]
 
-    outputs = []
-    for replica in cluster.replicas:
-        done = subprocess.run(
-            [sys.executable, "-c", SERVE, "stats", "--json"], cwd=ROOT, env=replica.env, capture_output=True, check=True
-        )
-        outputs.append(json.loads(done.stdout))
+    outputs = stats(cluster)
     assert outputs[0]["asked"] == MESSAGES and outputs[0]["errors"] == 0
     assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
 
@@ -219,6 +229,11 @@ def test_three_replicas_behave_as_one_bot(cluster: Cluster) -> None:
     press = action_payload(FIXED, answer_id, message, post["channel"], fake.response_url("fixed"), "UASKER01")
     assert cluster.replicas[1].sender.interaction(press).status == 200
     fake.wait_for(lambda: fake.responded("fixed"), WAIT, "the press acknowledged")
+    counted = [s["reports"] for s in stats(cluster)]
+    assert (
+        counted[0] == [{"bug_id": counted[0][0]["bug_id"], "reports": 1, "people": 1}]
+        and counted[1:] == [counted[0]] * 2
+    )
 
     def learned() -> list[dict[str, Any]]:
         return [r for r in cluster.index.stored_rows() if r["kind"] == "example"]

@@ -12,13 +12,21 @@ import time
 from pathlib import Path
 
 from bot.matcher import Matcher
-from bot.settings import SlackChannelPolicy
+from bot.settings import Settings, SlackChannelPolicy
 from bot.slack.blocks import ESCALATE, FIXED, NOT_IT, TRIAGE_PICK, TRIAGE_SEARCH
 from bot.slack.claims import SlackStore
 from bot.slack.notices import Notices
 from bot.slack.triage import RESOLVED
 from bot.store import schema
-from tests.fake_slack import BOT_USER, FakeSlack, action_payload, message_event, options_payload, server_error
+from tests.fake_slack import (
+    BOT_TOKEN,
+    BOT_USER,
+    FakeSlack,
+    action_payload,
+    message_event,
+    options_payload,
+    server_error,
+)
 from tests.loop_support import TRIAGER, choose, escalate, link, open_new_bug, press_fixed, start_loop_bot, submit
 from tests.support import SAMPLE_BUGS, render_screenshot, write_bug, write_text_only_knowledge
 from tests.test_slack_app import CURL_BUG, WAIT, blocks_text, buttons, start_bot
@@ -287,3 +295,37 @@ def test_the_askers_follow_up_is_read_with_the_thread_and_updates_the_one_answer
         assert len(fake.posts(channel="C40", thread_ts="400.1")) == 2
     finally:
         bot.close()
+
+
+def test_supportbot_refresh_lists_changes_and_posts_the_notices_when_it_has_a_token(
+    fake: FakeSlack, tmp_path: Path, shared_models: dict
+) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import main
+    from bot.store import AnswerRecord, Store
+
+    kb = write_text_only_knowledge(tmp_path / "knowledge")
+    data = tmp_path / "data"
+    models = Path(shared_models["settings"].data_dir) / "models"
+    if models.is_dir():
+        shutil.copytree(models, data / "models")
+    env = {"SUPPORTBOT_DATA_DIR": str(data), "SUPPORTBOT_KNOWLEDGE_DIR": str(kb), "SUPPORTBOT_SLACK_BOT_TOKEN": ""}
+    assert CliRunner().invoke(main, ["refresh"], env=env).exit_code == 0
+    store = Store.open(Settings(data_dir=data))
+    asked = AnswerRecord("a1", "message", "C50", "UASK", "match", 0.9, thread_ts="500.1", reply_ts="500.2")
+    store.record_answer(asked)
+    store.add_report(asked, PSQL, "confirmed", "UASK")
+    store.close()
+    title, tags, symptoms, _, _ = SAMPLE_BUGS[PSQL]
+    write_bug(kb, PSQL, title, tags, symptoms, "Fixed in 2.4.", status="fixed")
+
+    quiet = CliRunner().invoke(main, ["refresh"], env=env)
+    assert f"changed: {PSQL}: workaround → fixed, resolution changed" in quiet.output
+    assert "`serve` posts them after its next refresh" in quiet.output and fake.posts() == []
+    slack = {**env, "SUPPORTBOT_SLACK_BOT_TOKEN": BOT_TOKEN, "SUPPORTBOT_SLACK_API_URL": fake.api_url}
+    posted = CliRunner().invoke(main, ["refresh", "--json"], env=slack)
+    assert json.loads(posted.output)["changes"] == [] and json.loads(posted.output)["notices_posted"] == 1
+    assert [(p["channel"], p["thread_ts"], p["text"]) for p in fake.posts()] == [
+        ("C50", "500.1", f"Update: {title} is now fixed — Fixed in 2.4.")
+    ]

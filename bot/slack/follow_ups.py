@@ -62,7 +62,9 @@ def open_answer(store: Store, channel: str, thread_ts: str, user: str) -> Answer
 
 
 def context_inputs(record: AnswerRecord) -> tuple[QueryInput, ...]:
-    """What an earlier answer read, as inputs the matcher takes as they are (their kinds, and their lines' origins)."""
+    """What an earlier answer read, as inputs the matcher takes as they are: each keeps its kind, and its lines the
+    origin that kind implies (screenshots and recordings on screen, voice notes speech, snippets logs; the stored
+    text does not say which of a recording's lines were heard)."""
     inputs = []
     for item in record.inputs:
         if item.error or not item.text.strip():

@@ -85,7 +85,7 @@ def symptoms_text(record: AnswerRecord) -> str:
             continue
         if item.kind == "text":
             parts.append(text)
-        elif item.kind in ("audio",):
+        elif item.kind == "audio":
             parts.append(f"{FILE_ORIGINS['audio']}: “{' '.join(text.split())}”")
         else:
             parts.append(f"{FILE_ORIGINS.get(item.kind, 'In the file')} ({item.name}):\n\n```\n{text}\n```")
