@@ -192,6 +192,10 @@ class Snapshot:
         """The display records of these bugs (those in this version), in the order asked."""
         return {b: self.entries[b].bug for b in bug_ids if b in self.entries}
 
+    def all_bugs(self) -> list[KnownBug]:
+        """Every bug's display record, by id."""
+        return sorted((entry.bug for entry in self.entries.values()), key=lambda bug: bug.id)
+
 
 def read_entries(table: Any) -> dict[str, BugEntry]:
     """Every bug's record (from its `doc` row) and knowledge rows, in one read of the text columns."""

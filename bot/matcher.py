@@ -168,8 +168,9 @@ class Matcher:
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
         """Clean the text (its fenced code blocks read as logs) and decode + extract every attachment, within the
-        per-ask caps on files and pixels; a bad or skipped file becomes an input with an error. Also returns the
-        sound of voice notes and recordings by input position, for a second listen."""
+        per-ask caps on files and pixels; a bad or skipped file becomes an input with an error; then the query's
+        context (inputs read before). Also returns the sound of voice notes and recordings by input position, for a
+        second listen."""
         prose, blocks = split_code_blocks(query.text)
         inputs = [self.extractor.extract(Media(f"code block {n}", "snippet", block, "")) for n, block in blocks]
         text = clean_text(prose, self.settings)
@@ -199,7 +200,7 @@ class Matcher:
             except BotError as err:
                 log.info("input %s not usable: %s", attachment.name, err.message)
                 inputs.append(QueryInput(name=attachment.name, kind=guess_kind(attachment.mime), error=err.message))
-        return [self.spoken(i) for i in inputs], clips
+        return [self.spoken(i) for i in inputs] + list(query.context), clips
 
     def keep_image(self, item: QueryInput) -> QueryInput:
         """The input with its image only when the embedder searches images natively, and then a small copy."""

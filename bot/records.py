@@ -21,10 +21,12 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Query:
-    """What a user asked: free text plus any attachments."""
+    """What a user asked: free text plus any attachments; `context` holds inputs read earlier in the same
+    conversation (a follow-up in a thread), searched together with the new ones."""
 
     text: str = ""
     attachments: tuple[Attachment, ...] = ()
+    context: tuple[QueryInput, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -31,7 +32,7 @@ from bot.leader import Leader, open_leader
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
 from bot.storage import is_object_store
-from bot.store import Example, Store
+from bot.store import BugChange, Example, Store, change_key
 
 log = logging.getLogger(__name__)
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
@@ -68,6 +69,7 @@ class RefreshReport:
     examples_removed: int = 0
     screenshots: int = 0
     screenshots_per_second: float | None = None
+    changes: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         keys = (
@@ -83,13 +85,15 @@ class RefreshReport:
             "examples_removed",
             "screenshots",
             "screenshots_per_second",
+            "changes",
         )
         return {k: getattr(self, k) for k in keys}
 
 
 @dataclass
 class Plan:
-    """What one refresh must write: changed and deleted bugs, learned examples to embed or drop."""
+    """What one refresh must write: changed and deleted bugs, learned examples to embed or drop; and the changed
+    bugs whose status or resolution changed (for fix notices)."""
 
     changed: list[KnownBug]
     deleted: list[str]
@@ -98,6 +102,7 @@ class Plan:
     new_examples: int
     dropped_rows: list[str]
     exists: bool
+    changes: list[BugChange] = field(default_factory=list)
 
     @property
     def work(self) -> bool:
@@ -217,7 +222,10 @@ class Refresher:
             if report.screenshots:  # OCR and embedding, warm: what indexing throughput means
                 report.screenshots_per_second = round(report.screenshots / (time.perf_counter() - started), 2)
             self._check_time()
+            if plan.changes and self.store is not None:  # before the write: a crash in between loses no change
+                self.store.record_changes(plan.changes)
             report.version = self._write(rows, plan)
+            report.changes = [c.as_dict() for c in plan.changes]
             report.added, report.updated = plan.new_bugs, len(plan.changed) - plan.new_bugs
             report.deleted = len(plan.deleted)
             report.examples_added = plan.new_examples
@@ -254,6 +262,7 @@ class Refresher:
             new_examples=len(fresh),
             dropped_rows=sorted(i for i in held if i not in keep),
             exists=self.index.exists(),
+            changes=status_changes(stored_rows, changed),
         )
 
     def _use_model_table(self) -> bool:
@@ -434,6 +443,22 @@ def read_by_other_models(rows: list[dict[str, Any]], settings: Settings) -> set[
 def stored_hashes(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Each stored bug's entry hash, from its doc row."""
     return {r["bug_id"]: r["entry_hash"] for r in rows if r["kind"] == "doc"}
+
+
+def status_changes(rows: list[dict[str, Any]], changed: list[KnownBug]) -> list[BugChange]:
+    """The changed bugs whose status or resolution differs from what their stored doc row shows."""
+    before = {r["bug_id"]: r for r in rows if r["kind"] == "doc" and r["meta"]}
+    found = []
+    for bug in changed:
+        row = before.get(bug.id)
+        if row is None:
+            continue
+        old = json.loads(row["meta"])
+        status, resolution = str(old.get("status", "")), str(old.get("resolution", ""))
+        if status != bug.status or " ".join(resolution.split()) != " ".join(bug.resolution.split()):
+            key = change_key(bug.id, row["entry_hash"], bug.content_hash)
+            found.append(BugChange(bug.id, bug.title, status, bug.status, resolution, bug.resolution, key=key))
+    return found
 
 
 def missing_but_broken(bug_id: str, scan: KnowledgeScan) -> bool:

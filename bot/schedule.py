@@ -1,10 +1,11 @@
-"""The jobs inside `supportbot serve`: refresh the index, and purge what is past retention (APScheduler 3,
-one run of each at a time, never fatal)."""
+"""The jobs inside `supportbot serve`: refresh the index (then whatever follows a refresh: fix notices), and
+purge what is past retention (APScheduler 3, one run of each at a time, never fatal)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,6 +31,7 @@ LEADER_JOB_ID = "supportbot-leader"
 PURGE_JOB_ID = "supportbot-purge"
 PURGE_INTERVAL_SECONDS = 3600
 MISFIRE_GRACE_SECONDS = 60
+AfterRefresh = Callable[[RefreshReport], object]  # run after each refresh this process made (e.g. fix notices)
 
 
 class Refreshing(Protocol):
@@ -54,7 +56,11 @@ def refresh_trigger(settings: Settings) -> BaseTrigger | None:
 
 
 def schedule_refresh(
-    scheduler: BackgroundScheduler, settings: Settings, refresher: Refreshing, run_now: bool = False
+    scheduler: BackgroundScheduler,
+    settings: Settings,
+    refresher: Refreshing,
+    run_now: bool = False,
+    after: AfterRefresh | None = None,
 ) -> Job | None:
     """Register the refresh job (one instance at a time, missed runs coalesced); None when refresh is off."""
     trigger = refresh_trigger(settings)
@@ -65,7 +71,7 @@ def schedule_refresh(
     return scheduler.add_job(
         run_refresh,
         trigger,
-        args=[refresher],
+        args=[refresher, after],
         id=JOB_ID,
         name="refresh the knowledge index",
         max_instances=1,
@@ -76,8 +82,11 @@ def schedule_refresh(
     )
 
 
-def start_refresh_scheduler(settings: Settings, refresher: Refreshing) -> BackgroundScheduler:
-    """Start a background scheduler whose job refreshes now and then on the configured schedule.
+def start_refresh_scheduler(
+    settings: Settings, refresher: Refreshing, after: AfterRefresh | None = None
+) -> BackgroundScheduler:
+    """Start a background scheduler whose job refreshes now and then on the configured schedule (calling `after`
+    with each report).
 
     `serve` calls this once the engine is warm and calls `scheduler.shutdown()` on the way out.
     """
@@ -85,12 +94,22 @@ def start_refresh_scheduler(settings: Settings, refresher: Refreshing) -> Backgr
     leader: Leader | None = getattr(refresher, "leader", None)
     if leader is not None and refresh_trigger(settings) is not None:
         schedule_campaign(scheduler, leader, refresher)
-    schedule_refresh(scheduler, settings, refresher, run_now=True)
+    schedule_refresh(scheduler, settings, refresher, run_now=True, after=after)
     store: Store | None = getattr(refresher, "store", None)
     if store is not None:
         schedule_purge(scheduler, settings, store)
     scheduler.start()
     return scheduler
+
+
+def refresh_soon(scheduler: BackgroundScheduler) -> bool:
+    """Run the refresh job now instead of at its next time (as usual, only a leader refreshes); False when the
+    scheduled refresh is off."""
+    job = scheduler.get_job(JOB_ID)
+    if job is None:
+        return False
+    job.modify(next_run_time=datetime.now(UTC))
+    return True
 
 
 def schedule_campaign(scheduler: BackgroundScheduler, leader: Leader, refresher: Refreshing | None = None) -> Job:
@@ -145,8 +164,9 @@ def run_purge(store: Store, days: int) -> dict[str, int] | None:
     return counts
 
 
-def run_refresh(refresher: Refreshing) -> RefreshReport | None:
-    """One scheduled run: logs one structured line and never raises (the scheduler must keep going).
+def run_refresh(refresher: Refreshing, after: AfterRefresh | None = None) -> RefreshReport | None:
+    """One scheduled run: logs one structured line, hands the report to `after`, and never raises (the scheduler
+    must keep going).
 
     With several replicas on one store only the leader refreshes; the others skip the run. The configured
     issue-tracker sources (`settings.sources`) are synced first, by the leader only.
@@ -171,11 +191,16 @@ def run_refresh(refresher: Refreshing) -> RefreshReport | None:
         log.exception("refresh index=%s status=error reason=%r", name, reason)
         return None
     log.info("refresh index=%s status=ok %s", name, log_fields(report))
+    if after is not None:
+        try:
+            after(report)
+        except Exception:  # noqa: BLE001 - what follows a refresh never stops the scheduler
+            log.exception("after refresh index=%s status=error", name)
     return report
 
 
 def log_fields(report: RefreshReport) -> str:
     """The report as key=value pairs (failures counted, not listed)."""
     fields = {k: v for k, v in report.as_dict().items() if k != "embedded"}
-    fields["failed"] = len(report.failed)
+    fields["failed"], fields["changes"] = len(report.failed), len(report.changes)
     return " ".join(f"{k}={v}" for k, v in fields.items())

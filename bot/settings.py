@@ -29,6 +29,7 @@ class SlackChannelPolicy(BaseModel):
 
     listen: SlackListen | None = Field(None, description="Overrides slack_listen for this channel.")
     no_match: SlackNoMatch | None = Field(None, description="Overrides slack_no_match for this channel.")
+    follow_ups: bool | None = Field(None, description="Overrides slack_follow_ups for this channel.")
 
 
 class GitHubSource(BaseModel):
@@ -255,6 +256,27 @@ class Settings(BaseSettings):
     )
     slack_drain_seconds: float = Field(
         30.0, ge=0, description="How long shutdown waits for asks in progress; queued asks not started are released."
+    )
+
+    # --- closing the loop: follow-ups, triage, reports, fix notices (docs/SLACK.md) --------------
+    slack_follow_ups: bool = Field(
+        True,
+        description="In a thread the bot answered, read the asker's next message (no mention needed) together with "
+        "what the thread said and update the answer; per channel in slack_channels.",
+    )
+    report_days: float = Field(
+        30.0, gt=0, description='Window of "reported N times by M people" in replies, triage posts and stats.'
+    )
+    notice_days: float = Field(
+        90.0,
+        gt=0,
+        description="A bug's new status or resolution is announced in each thread where it was confirmed or linked "
+        "within this many days before the change.",
+    )
+    knowledge_git_commit: bool = Field(
+        False,
+        description="Commit a bug filed from the triage channel when the knowledge folder is a git work tree, "
+        "naming the triager as its author.",
     )
 
     # --- refresh -------------------------------------------------------------------------------

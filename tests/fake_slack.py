@@ -1,9 +1,11 @@
-"""A fake Slack on 127.0.0.1 for tests and the benchmark: Web API, file host, response URLs, Socket Mode.
+"""A fake Slack on 127.0.0.1 for tests and the benchmark: Web API (incl. chat.update and views.open), file host,
+response URLs, Socket Mode.
 
 Everything it receives is recorded; `wait_for` polls those records with a generous timeout. Faults can be
 injected per method: rate limits (429 with Retry-After), 5xx answers, dropped connections and Slack's final
 `{"ok": false}` errors (`fail` for every matching call, `inject` for the next few).
-Also: builders for Slack payloads and a client that signs HTTP requests the way Slack does.
+Also: builders for Slack payloads (events, commands, shortcuts, buttons, selects, options loads, modal
+submissions) and a client that signs HTTP requests the way Slack does.
 """
 
 from __future__ import annotations
@@ -253,6 +255,22 @@ class FakeSlack:
 
     def api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
+
+    def api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        view = args.get("view")
+        view = json.loads(view) if isinstance(view, str) else view
+        return {"ok": True, "view": {"id": f"V{next(self._ts):06d}", **(view or {})}}
+
+    def views_opened(self) -> list[dict[str, Any]]:
+        """The modals opened with views.open (the view as sent)."""
+        opened = [c.args.get("view") for c in self.calls_to("views.open") if c.ok]
+        return [json.loads(v) if isinstance(v, str) else v for v in opened]
+
+    def updates(self, **match: Any) -> list[dict[str, Any]]:
+        """Messages replaced with chat.update whose args include `match`."""
+        return [c.args for c in self.calls_to("chat.update", **match) if c.ok]
 
     def api_chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         ts = str(args.get("message_ts", "")).replace(".", "")
@@ -535,6 +553,82 @@ def action_payload(
             }
         ],
     }
+
+
+def select_payload(
+    action_id: str,
+    block_id: str,
+    selected: str,
+    message: dict[str, Any],
+    channel: str,
+    response_url: str,
+    user: str = "UTRIAGE1",
+) -> dict[str, Any]:
+    """A block_actions payload for choosing `selected` in a static or external select on `message`."""
+    payload = action_payload(action_id, "", message, channel, response_url, user)
+    payload["actions"] = [
+        {
+            "type": "static_select",
+            "action_id": action_id,
+            "block_id": block_id,
+            "selected_option": {"text": {"type": "plain_text", "text": selected}, "value": selected},
+            "action_ts": f"{time.time():.6f}",
+        }
+    ]
+    return payload
+
+
+def options_payload(action_id: str, block_id: str, typed: str, user: str = "UTRIAGE1") -> dict[str, Any]:
+    """A block_suggestion payload: an external select asking for options for what was typed."""
+    return {
+        "type": "block_suggestion",
+        "user": {"id": user},
+        "team": {"id": TEAM},
+        "api_app_id": "A0001",
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": typed,
+        "container": {"type": "message", "channel_id": "CTRIAGE", "message_ts": "1.0"},
+    }
+
+
+def view_submission(view: dict[str, Any], user: str = "UTRIAGE1", name: str = "Tess Triager") -> dict[str, Any]:
+    """A view_submission payload for a modal as opened, each input submitted with its initial value (edit
+    `view["state"]` first to submit something else: `submitted_values` builds it)."""
+    state = view.get("state") or {"values": submitted_values(view)}
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM},
+        "user": {"id": user, "username": name.lower().replace(" ", "."), "name": name, "team_id": TEAM},
+        "api_app_id": "A0001",
+        "trigger_id": f"trig.{time.monotonic_ns()}",
+        "view": {**view, "state": state},
+    }
+
+
+def submitted_values(view: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The `state.values` Slack sends for a modal's inputs left at their initial values, with `changes` by block
+    id (text for a text input, the value for a select, a list of values for checkboxes)."""
+    values: dict[str, Any] = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        element, name = block["element"], block["block_id"]
+        kind = element["type"]
+        if kind == "plain_text_input":
+            state = {"type": kind, "value": changes.get(name, element.get("initial_value"))}
+        elif kind == "static_select":
+            chosen = changes.get(name, (element.get("initial_option") or {}).get("value"))
+            state = {
+                "type": kind,
+                "selected_option": next((o for o in element["options"] if o["value"] == chosen), None),
+            }
+        else:
+            initial = [o["value"] for o in element.get("initial_options", [])]
+            chosen = changes.get(name, initial)
+            state = {"type": kind, "selected_options": [o for o in element["options"] if o["value"] in chosen]}
+        values[name] = {element["action_id"]: state}
+    return values
 
 
 # --- signed HTTP client -----------------------------------------------------------------------------

@@ -238,3 +238,16 @@ def test_files_past_the_per_ask_cap_are_named_as_skipped(matcher: Matcher, tmp_p
     assert [i.error is None for i in answer.inputs] == [True] * 4 + [False] * 2
     assert all("only the first 4 files" in (i.error or "") for i in answer.inputs[4:])
     assert all(i.image is None for i in answer.inputs)  # decoded images are not kept once read
+
+
+def test_context_inputs_are_searched_with_the_new_ones(matcher: Matcher) -> None:
+    from bot.records import QueryInput, TextLine
+
+    vague = matcher.match(Query(text="it happens again since this morning"))
+    earlier = QueryInput(
+        "shot.png", "image", 'psql: error: FATAL: role "deploy" does not exist', (TextLine("x", 1.0, "screen"),)
+    )
+    followed = matcher.match(Query(text="it happens again since this morning", context=(earlier,)))
+    assert followed.best is not None and followed.best.bug.id == "psql-role-missing"
+    assert followed.decision != "no_match" and vague.confidence < followed.confidence
+    assert [i.name for i in followed.inputs] == ["message", "shot.png"], "context comes after the new inputs"

@@ -72,6 +72,7 @@ def test_changed_added_and_deleted_entries(settings: Settings, kb: Path, shared_
     report = refresh(settings, shared_models)
     assert (report["added"], report["updated"], report["deleted"]) == (1, 1, 1)
     assert report["embedded"] == ["git-detached-head", "nginx-504-upstream-slow"]
+    assert report["changes"] == [], "symptoms changed, not the status or the resolution: nothing to announce"
     ids = {r["bug_id"] for r in KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()}
     assert "psql-role-missing" not in ids and "git-detached-head" in ids
 
@@ -134,3 +135,41 @@ def test_a_screen_recording_in_an_entry_is_indexed_by_what_its_screens_show(
     (row,) = [r for r in rows if r["source"] == "replay.webm"]
     assert row["kind"] == "ocr" and "ENOENT" in row["text"]
     assert refresh(settings, shared_models)["unchanged"] == 5  # read once, kept while unchanged
+
+
+def test_a_new_status_or_resolution_is_reported_and_recorded_once(
+    settings: Settings, kb: Path, shared_models: dict
+) -> None:
+    from bot.store import Store
+
+    refresh(settings, shared_models)
+    bug = kb / "psql-role-missing" / "bug.md"
+    text = bug.read_text()
+    bug.write_text(
+        text.replace("status: workaround", "status: fixed").replace(
+            "Create the role", "Upgrade to 2.4, or create the role"
+        )
+    )
+    (kb / "nginx-502-upstream-down" / "bug.md").write_text(
+        (kb / "nginx-502-upstream-down" / "bug.md")
+        .read_text()
+        .replace("Restart the app service", "Restart  the app\nservice")
+    )
+    report = refresh(settings, shared_models)
+    assert report["updated"] == 2 and report["changes"] == [
+        {
+            "bug_id": "psql-role-missing",
+            "title": "psql: FATAL role does not exist",
+            "old_status": "workaround",
+            "new_status": "fixed",
+            "old_resolution": "Create the role with createuser, or connect as an existing user with -U.",
+            "new_resolution": "Upgrade to 2.4, or create the role with createuser, or connect as an existing user "
+            "with -U.",
+        }
+    ], "a resolution reflowed (same words) is no change"
+    store = Store.open(settings)
+    [recorded] = store.pending_changes(0)
+    assert (recorded.bug_id, recorded.new_status) == ("psql-role-missing", "fixed")
+    assert refresh(settings, shared_models)["changes"] == [] and len(store.pending_changes(0)) == 1
+    assert store.record_changes([recorded]) == [recorded], "recording the same change again is a no-op"
+    store.close()

@@ -108,15 +108,15 @@ def replica_env(settings: Settings, state_url: str, data_dir: Path, port: int, f
         "SUPPORTBOT_SLACK_API_URL": fake.api_url,
         "SUPPORTBOT_SLACK_FILE_HOSTS": fake.base,
         "SUPPORTBOT_SLACK_RESPONSE_HOSTS": fake.base,
-        # 100 questions land within a second or two: room for all of them in one replica's queue (the default 50
-        # is a capacity setting; its shedding is tested in tests/test_faults.py)
-        "SUPPORTBOT_SLACK_QUEUE_SIZE": str(2 * MESSAGES),
         "SUPPORTBOT_SLACK_HOST": "127.0.0.1",
         "SUPPORTBOT_SLACK_PORT": str(port),
         "SUPPORTBOT_REFRESH_INTERVAL_SECONDS": "3",
         "SUPPORTBOT_LEADER_LEASE_SECONDS": "6",
         "SUPPORTBOT_OCR": "false",
         "SUPPORTBOT_ASR": "false",
+        "SUPPORTBOT_SLACK_USER_ASKS_PER_MINUTE": "1000",  # one user sends all 100: this test is about delivery,
+        "SUPPORTBOT_SLACK_CHANNEL_ASKS_PER_MINUTE": "1000",  # not about load shedding (tests/test_faults.py)
+        "SUPPORTBOT_SLACK_QUEUE_SIZE": "200",
     }
 
 
@@ -176,15 +176,9 @@ def question(n: int) -> str:
     return f"<@{BOT_USER}> report {n}: {symptoms}"
 
 
-def asker(n: int) -> str:
-    return f"UASK{n:05d}"
-
-
 def deliver_twice(cluster: Cluster, n: int) -> list[int]:
-    """Message n (from its own asker: one person asking 100 times is the flood case) to replica n, and at the same
-    moment its Slack retry to replica n+1."""
-    event = message_event(f"C{n % 4}", f"{1000 + n}.000100", question(n), user=asker(n))
-    body = json.dumps(event_body(event))
+    """Message n to replica n, and at the same moment its Slack retry to replica n+1."""
+    body = json.dumps(event_body(message_event(f"C{n % 4}", f"{1000 + n}.000100", question(n))))
     first, second = cluster.replicas[n % REPLICAS], cluster.replicas[(n + 1) % REPLICAS]
     start = threading.Barrier(2)
 
@@ -194,6 +188,17 @@ def deliver_twice(cluster: Cluster, n: int) -> list[int]:
 
     with ThreadPoolExecutor(2) as pool:
         return list(pool.map(send, (first, second), ({}, RETRY)))
+
+
+def stats(cluster: Cluster) -> list[dict[str, Any]]:
+    """`supportbot stats --json` run with each replica's settings."""
+    outputs = []
+    for replica in cluster.replicas:
+        done = subprocess.run(
+            [sys.executable, "-c", SERVE, "stats", "--json"], cwd=ROOT, env=replica.env, capture_output=True, check=True
+        )
+        outputs.append(json.loads(done.stdout))
+    return outputs
 
 
 def replies(fake: FakeSlack) -> Counter[tuple[str, str]]:
@@ -211,12 +216,7 @@ def test_three_replicas_behave_as_one_bot(cluster: Cluster) -> None:
     threads = replies(fake)
     assert len(threads) == MESSAGES and set(threads.values()) == {1}, [t for t, n in threads.items() if n != 1]
 
-    outputs = []
-    for replica in cluster.replicas:
-        done = subprocess.run(
-            [sys.executable, "-c", SERVE, "stats", "--json"], cwd=ROOT, env=replica.env, capture_output=True, check=True
-        )
-        outputs.append(json.loads(done.stdout))
+    outputs = stats(cluster)
     assert outputs[0]["asked"] == MESSAGES and outputs[0]["errors"] == 0
     assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
 
@@ -226,15 +226,20 @@ def test_three_replicas_behave_as_one_bot(cluster: Cluster) -> None:
         e["value"] for b in blocks if b["type"] == "actions" for e in b["elements"] if e["action_id"] == FIXED
     )
     message = {"type": "message", "ts": "1.0", "thread_ts": post["thread_ts"], "text": post["text"], "blocks": blocks}
-    n = int(post["thread_ts"].split(".")[0]) - 1000
-    press = action_payload(FIXED, answer_id, message, post["channel"], fake.response_url("fixed"), asker(n))
+    press = action_payload(FIXED, answer_id, message, post["channel"], fake.response_url("fixed"), "UASKER01")
     assert cluster.replicas[1].sender.interaction(press).status == 200
     fake.wait_for(lambda: fake.responded("fixed"), WAIT, "the press acknowledged")
+    counted = [s["reports"] for s in stats(cluster)]
+    assert (
+        counted[0] == [{"bug_id": counted[0][0]["bug_id"], "reports": 1, "people": 1}]
+        and counted[1:] == [counted[0]] * 2
+    )
 
     def learned() -> list[dict[str, Any]]:
         return [r for r in cluster.index.stored_rows() if r["kind"] == "example"]
 
     rows = fake.wait_for(learned, WAIT, "the confirmed example in the index")
+    n = int(post["thread_ts"].split(".")[0]) - 1000
     assert rows[0]["text"] in question(n).replace(f"<@{BOT_USER}> ", "")
 
     again = message_event("C9", "2000.000100", question(n))

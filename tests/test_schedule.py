@@ -88,7 +88,7 @@ def test_job_runs_one_at_a_time_and_coalesces(settings: Settings, refresher: Ref
     scheduler = BackgroundScheduler()
     job = schedule_refresh(scheduler, settings, refresher)
     assert job is not None and job.id == JOB_ID
-    assert job.max_instances == 1 and job.coalesce is True and job.args == (refresher,)
+    assert job.max_instances == 1 and job.coalesce is True and job.args == (refresher, None)
     assert (
         schedule_refresh(BackgroundScheduler(), settings.model_copy(update={"refresh_interval_seconds": 0}), refresher)
         is None
@@ -193,7 +193,7 @@ def test_the_purge_runs_at_start_and_keeps_what_is_within_retention(
     finally:
         scheduler.shutdown(wait=True)
     assert store.answer("old") is None and store.answer("new") is not None
-    assert "purge status=ok retention_days=90 answers=1 feedback=0 claims=0" in caplog.text
+    assert "purge status=ok retention_days=90 answers=1 feedback=0 reports=0 changes=0 claims=0" in caplog.text
 
 
 def test_retention_zero_keeps_everything_and_a_failed_purge_is_logged(

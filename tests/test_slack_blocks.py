@@ -9,14 +9,18 @@ from bot.slack.blocks import (
     ESCALATE,
     FIXED,
     NOT_IT,
+    TRIAGE_NEW,
+    TRIAGE_PICK,
+    TRIAGE_SEARCH,
     acknowledged,
     answer_message,
     error_message,
     escalation_message,
+    linked_message,
     to_mrkdwn,
     truncate,
 )
-from bot.store import AnswerRecord, CandidateRecord, InputRecord
+from bot.store import AnswerRecord, CandidateRecord, InputRecord, ReportCount
 
 
 def bug(bug_id: str, resolution: str = "Restart the upstream service.", links: int = 2, title: str = "") -> KnownBug:
@@ -63,7 +67,10 @@ def actions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def within_limits(blocks: list[dict[str, Any]]) -> None:
     assert len(blocks) <= 50
     assert all(len(t) <= 3000 for t in texts(blocks))
-    assert all(len(e["value"]) <= 2000 and len(e["text"]["text"]) <= 75 for e in actions(blocks))
+    buttons = [e for e in actions(blocks) if e["type"] == "button"]
+    assert all(len(e["value"]) <= 2000 and len(e["text"]["text"]) <= 75 for e in buttons)
+    options = [o for e in actions(blocks) for o in e.get("options", [])]
+    assert all(len(o["value"]) <= 150 and len(o["text"]["text"]) <= 75 for o in options)
 
 
 def test_match_reply_has_title_links_resolution_confidence_evidence_alternatives_and_buttons() -> None:
@@ -193,3 +200,38 @@ def replace_source(record: AnswerRecord) -> AnswerRecord:
     from dataclasses import replace
 
     return replace(record, source="command", message_ts=None)
+
+
+def test_escalation_offers_the_triage_actions_and_counts_until_resolved() -> None:
+    long = CandidateRecord("bug-" + "x" * 90, "t" * 200, 0.4)
+    record = AnswerRecord(
+        "a1", "message", "C1", "UASK", "uncertain", 0.5, candidates=(CandidateRecord("bug-0", "nginx 502", 0.5), long)
+    )
+    counts = {"bug-0": ReportCount("bug-0", 3, 2, 30)}
+    message = escalation_message(record, "UHELP", None, False, counts)
+    body = "\n".join(texts(message.blocks))
+    assert "1. `bug-0` nginx 502 — 0.50 · _reported 3 times by 2 people in the last 30 days_" in body
+    [triage] = [b for b in message.blocks if b["type"] == "actions"]
+    assert triage["block_id"] == "triage:a1"
+    assert [e["action_id"] for e in triage["elements"]] == [TRIAGE_PICK, TRIAGE_SEARCH, TRIAGE_NEW]
+    assert [o["value"] for o in triage["elements"][0]["options"]] == ["bug-0", long.bug_id]
+    within_limits(message.blocks)
+    resolved = escalation_message(record, "UHELP", None, False, counts, resolved="🔗 linked to `bug-0`")
+    assert actions(resolved.blocks) == [] and texts(resolved.blocks)[-1] == "🔗 linked to `bug-0`"
+    bare = escalation_message(replace_source(record), "UHELP", None, False)
+    assert "reported" not in "\n".join(texts(bare.blocks))
+
+
+def test_counts_line_in_a_reply_and_the_linked_answer() -> None:
+    counted = "\n".join(
+        texts(answer_message(answer(), "a1", reported="Reported once by 1 person in the last 30 days").blocks)
+    )
+    assert "Reported once by 1 person in the last 30 days" in counted
+    linked = linked_message(bug("bug-7"), "a2", "UTRIAGE", "Reported 2 times by 2 people in the last 30 days")
+    body = "\n".join(texts(linked.blocks))
+    assert "linked this to a known bug" in body and "Restart the upstream service." in body
+    assert "Linked by <@UTRIAGE> · Reported 2 times" in body
+    assert [e["value"] for e in actions(linked.blocks)] == ["a2", "a2", "a2"]
+    assert ReportCount("b", 0, 0, 30).sentence == "" and ReportCount("b", 1, 1, 7).sentence == (
+        "reported once by 1 person in the last 7 days"
+    )

@@ -30,6 +30,7 @@ def test_manifest_declares_what_the_handlers_listen_to() -> None:
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert {"app_mention", "message.channels", "message.groups", "message.im"} <= events
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert "# options_load_url: https://" in (ROOT / "config" / "slack-manifest.yaml").read_text(), "HTTP mode's search"
     assert manifest["settings"]["socket_mode_enabled"] is True
 
 

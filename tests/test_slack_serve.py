@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import urllib.error
@@ -70,6 +71,32 @@ def test_cli_stats(clean_env: None, tmp_path: Path) -> None:
     assert '"fixed": 1' in as_json.output
 
 
+def test_cli_reports_and_stats_per_bug(clean_env: None, tmp_path: Path) -> None:
+    store = Store.open(Settings(data_dir=tmp_path))
+    candidates = (CandidateRecord("nginx-502", "nginx 502", 0.9),)
+    for answer_id, user, thread in (("a1", "U1", "1.1"), ("a2", "U2", "2.1"), ("a3", "U1", "3.1")):
+        record = AnswerRecord(answer_id, "message", "C1", user, "match", 0.9, candidates=candidates, thread_ts=thread)
+        store.record_answer(record)
+        store.add_report(record, "nginx-502", "confirmed" if user == "U1" else "linked", user if user == "U1" else "UT")
+    store.add_report(record, "nginx-502", "confirmed", "U1")  # the same thread again: counted once
+    store.close()
+    env = {"SUPPORTBOT_DATA_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["reports", "nginx-502"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "nginx-502: 3 threads, 2 people, last 30 days" and len(lines) == 4
+    assert "linked     C1 2.1  U2, linked by UT" in result.output
+    as_json = json.loads(CliRunner().invoke(main, ["reports", "nginx-502", "--json", "--days", "1"], env=env).output)
+    assert [(r["thread_ts"], r["how"]) for r in as_json["reports"]] == [
+        ("3.1", "confirmed"),
+        ("2.1", "linked"),
+        ("1.1", "confirmed"),
+    ]
+    stats = CliRunner().invoke(main, ["stats"], env=env).output
+    assert "     3  nginx-502  by 2" in stats
+    assert "nothing-here: 0 threads" in CliRunner().invoke(main, ["reports", "nothing-here"], env=env).output
+
+
 def test_cli_forget(clean_env: None, tmp_path: Path) -> None:
     store = Store.open(Settings(data_dir=tmp_path))
     candidates = (CandidateRecord("nginx-502", "nginx 502", 0.9),)
@@ -80,7 +107,7 @@ def test_cli_forget(clean_env: None, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["forget", "--user", "UGONE"], env=env)
     assert result.exit_code == 0, result.output
     assert result.output.strip() == (
-        "Deleted 1 answers, 0 button presses, 1 learned examples and 0 negatives of UGONE. "
+        "Deleted 1 answers, 0 button presses, 0 reports, 1 learned examples and 0 negatives of UGONE. "
         "Run `supportbot refresh` to drop the examples from the index."
     )
     assert store.answer("a1") is None and store.answer("a2") is not None and store.examples() == []

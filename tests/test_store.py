@@ -17,6 +17,7 @@ from bot.records import Answer, Evidence, KnownBug, Match, QueryInput
 from bot.settings import Settings
 from bot.store import (
     AnswerRecord,
+    BugChange,
     CandidateRecord,
     ExampleInput,
     ExampleNotFound,
@@ -240,13 +241,19 @@ def test_purge_deletes_what_is_past_retention_and_keeps_the_rest(store: Store) -
     with store.db.begin() as conn:
         conn.execute(schema.claims.insert(), [{"key": "k-old", "state": "answered", "claimed_at": now - 100 * 86400}])
         conn.execute(schema.claims.insert(), [{"key": "k-new", "state": "answered", "claimed_at": now}])
+    store.add_report(old, "b1", "confirmed", "UASK")
+    store.add_report(store.answer("new"), "b1", "confirmed", "UASK")  # type: ignore[arg-type]
+    store.record_changes([BugChange("b1", "t", "open", "fixed", "", "Upgrade.", key="k1")])
+    with store.db.begin() as conn:
+        conn.execute(schema.bug_changes.update().values(created=now - 100 * 86400))
     counts = store.purge(now - 90 * 86400)
-    assert counts == {"answers": 1, "feedback": 1, "claims": 1}
+    assert counts == {"answers": 1, "feedback": 1, "reports": 1, "changes": 1, "claims": 1}
     assert [a["id"] for a in rows(store, schema.answers)] == ["new"]
     assert [f["answer_id"] for f in rows(store, schema.feedback)] == ["new"]
     assert [c["key"] for c in rows(store, schema.claims)] == ["k-new"]
     assert len(store.examples()) == 1, "learned examples stay until removed"
-    assert store.purge(now - 90 * 86400) == {"answers": 0, "feedback": 0, "claims": 0}
+    assert [r["answer_id"] for r in rows(store, schema.reports)] == ["new"]
+    assert store.purge(now - 90 * 86400) == {"answers": 0, "feedback": 0, "reports": 0, "changes": 0, "claims": 0}
 
 
 def test_forget_user_deletes_what_they_asked_pressed_and_taught(store: Store) -> None:
@@ -261,8 +268,12 @@ def test_forget_user_deletes_what_they_asked_pressed_and_taught(store: Store) ->
     )
     store.add_example("b1", [("text", "message", "someone else's")], {"asked_by": "UKEEP", "confirmed_by": "UKEEP"})
     store.add_negative("b2", "rejected by the user", {"asked_by": "UKEEP", "confirmed_by": "UGONE"})
+    theirs = store.answer("theirs")
+    assert theirs is not None
+    store.add_report(theirs, "b1", "linked", "UGONE")
+    store.add_report(replace(theirs, id="theirs", thread_ts="9.9"), "b1", "confirmed", "UKEEP")
     counts = store.forget_user("UGONE")
-    assert counts == {"answers": 1, "feedback": 2, "examples": 2, "negatives": 1}
+    assert counts == {"answers": 1, "feedback": 2, "reports": 1, "examples": 2, "negatives": 1}
     assert [a["id"] for a in rows(store, schema.answers)] == ["theirs"]
     assert [(f["answer_id"], f["user_id"]) for f in rows(store, schema.feedback)] == [("theirs", "UKEEP")]
     assert [e.inputs[0].text for e in store.examples()] == ["someone else's"] and store.negatives() == []

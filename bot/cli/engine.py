@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from bot.cli.common import JSON, KNOWLEDGE, emit, main, progress, ready_matcher
+from bot.cli.slack import post_notices
 from bot.settings import load_settings
 
 
@@ -24,7 +25,19 @@ def refresh_command(knowledge_dir: Path | None, as_json: bool) -> None:
     if report.screenshots_per_second:
         text += f"; {report.screenshots} screenshots read at {report.screenshots_per_second:.1f}/s"
     text += "".join(f"\n  failed: {f['path']}: {f['reason']}" for f in report.failed)
-    emit({k: v for k, v in report.as_dict().items()}, as_json, text)
+    text += "".join(f"\n  changed: {change_line(c)}" for c in report.changes)
+    posted = post_notices(settings)
+    if posted is not None:
+        text += f"\n{posted} fix notices posted"
+    elif report.changes:
+        text += "\nfix notices: `serve` posts them after its next refresh (or set SUPPORTBOT_SLACK_BOT_TOKEN)"
+    emit({**report.as_dict(), "notices_posted": posted}, as_json, text)
+
+
+def change_line(change: dict[str, str]) -> str:
+    """ "bug-id: open → fixed, resolution changed"."""
+    line = f"{change['bug_id']}: {change['old_status']} → {change['new_status']}"
+    return line + (", resolution changed" if change["old_resolution"] != change["new_resolution"] else "")
 
 
 @main.command("index")

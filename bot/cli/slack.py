@@ -1,16 +1,17 @@
-"""Commands of the Slack bot and what it remembers: serve, stats, examples, forget."""
+"""Commands of the Slack bot and what it remembers: serve, stats, reports, examples, forget."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli.common import JSON, KNOWLEDGE, emit, main
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -24,6 +25,21 @@ def opened_store() -> Iterator[Store]:
     store = Store.open(load_settings())
     try:
         yield store
+    finally:
+        store.close()
+
+
+def post_notices(settings: Settings) -> int | None:
+    """Post the fix notices still due (`supportbot refresh` with a bot token); None without a token."""
+    if not settings.slack_bot_token or not settings.slack_bot_token.get_secret_value():
+        return None
+    from bot.slack.app import web_client
+    from bot.slack.claims import SlackStore
+    from bot.slack.notices import Notices
+
+    store = SlackStore.open(settings)
+    try:
+        return Notices(settings, web_client(settings), store).send()
     finally:
         store.close()
 
@@ -59,7 +75,27 @@ def format_stats(stats: dict[str, Any]) -> str:
     if stats["top_bugs"]:
         lines.append("top bugs:")
         lines += [f"  {b['answers']:4d}  {b['bug_id']}  ({b['fixed']} fixed it)" for b in stats["top_bugs"]]
+    if stats.get("reports"):
+        lines.append("reported (confirmed or linked; threads, people):")
+        lines += [f"  {r['reports']:4d}  {r['bug_id']}  by {r['people']}" for r in stats["reports"]]
     return "\n".join(lines)
+
+
+@main.command("reports")
+@click.argument("bug_id")
+@click.option("--days", type=float, default=30.0, show_default=True, help="Report on the last N days.")
+@JSON
+def reports_cmd(bug_id: str, days: float, as_json: bool) -> None:
+    """The threads where BUG_ID was confirmed ("This fixed it") or linked by the support team, newest first."""
+    with opened_store() as store:
+        found = store.reports(bug_id, days)
+    people = len({r.asked_by for r in found})
+    lines = [f"{bug_id}: {len(found)} threads, {people} people, last {days:g} days"]
+    for r in found:
+        when = datetime.fromtimestamp(r.created, UTC)
+        by = f", linked by {r.reported_by}" if r.how == "linked" else ""
+        lines.append(f"  {when:%Y-%m-%d %H:%M}  {r.how:9}  {r.channel} {r.link or r.thread_ts or ''}  {r.asked_by}{by}")
+    emit({"bug_id": bug_id, "days": days, "reports": [r.as_dict() for r in found]}, as_json, "\n".join(lines))
 
 
 @main.group("examples")
@@ -104,8 +140,8 @@ def forget_cmd(user: str, as_json: bool) -> None:
     with opened_store() as store:
         counts = store.forget_user(user)
     text = (
-        f"Deleted {counts['answers']} answers, {counts['feedback']} button presses, {counts['examples']} learned "
-        f"examples and {counts['negatives']} negatives of {user}."
+        f"Deleted {counts['answers']} answers, {counts['feedback']} button presses, {counts['reports']} reports, "
+        f"{counts['examples']} learned examples and {counts['negatives']} negatives of {user}."
     )
     if counts["examples"]:
         text += " Run `supportbot refresh` to drop the examples from the index."

@@ -19,6 +19,7 @@ from bot.slack.claims import SlackStore
 from bot.slack.delivery import Delivery
 from bot.slack.handlers import register
 from bot.slack.responder import Engine, Responder
+from bot.slack.triage import Catalog, IndexCatalog, Triage
 
 log = logging.getLogger("bot.slack")
 LISTENER_THREADS = 16  # bolt's listeners only parse, claim and queue; the engine runs in the responder's pool
@@ -26,11 +27,13 @@ LISTENER_THREADS = 16  # bolt's listeners only parse, claim and queue; the engin
 
 @dataclass
 class SlackApp:
-    """The running pieces: `bolt` takes Slack's requests, `responder` answers them, `store` remembers."""
+    """The running pieces: `bolt` takes Slack's requests, `responder` answers them, `triage` resolves
+    escalations, `store` remembers."""
 
     bolt: App
     responder: Responder
     store: SlackStore
+    triage: Triage
 
     def close(self) -> None:
         """Let answers in progress finish (up to `slack_drain_seconds`), then close the store.
@@ -88,9 +91,14 @@ def web_client(settings: Settings) -> WebClient:
 
 
 def create_app(
-    settings: Settings, matcher: Engine, client: WebClient | None = None, store: SlackStore | None = None
+    settings: Settings,
+    matcher: Engine,
+    client: WebClient | None = None,
+    store: SlackStore | None = None,
+    catalog: Catalog | None = None,
 ) -> SlackApp:
-    """Build the bolt app (its token is checked with `auth.test` now) around `matcher`."""
+    """Build the bolt app (its token is checked with `auth.test` now) around `matcher`; the triage actions offer
+    the bugs of `catalog`, by default the matcher's index."""
     if client is None:
         check_settings(settings, connecting=False)
         client = web_client(settings)
@@ -108,5 +116,7 @@ def create_app(
     )
     delivery = Delivery(settings, client, retry_handlers(settings))
     responder = Responder(settings, matcher, client, store, delivery=delivery)
-    register(bolt, settings, responder, Buttons(settings, client, store))
-    return SlackApp(bolt, responder, store)
+    index = getattr(matcher, "index", None)
+    triage = Triage(settings, client, store, catalog or (IndexCatalog(index) if index is not None else None))
+    register(bolt, settings, responder, Buttons(settings, client, store), triage)
+    return SlackApp(bolt, responder, store, triage)

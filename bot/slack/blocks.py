@@ -1,4 +1,4 @@
-"""Pure functions that turn answers, failures and escalations into Block Kit within Slack's limits."""
+"""Pure functions that turn answers, failures, escalations and triage links into Block Kit within Slack's limits."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from bot.records import Answer, KnownBug, Match
-from bot.store import AnswerRecord
+from bot.store import AnswerRecord, ReportCount
 
 SECTION_CHARS = 3000
 MAX_BLOCKS = 50
@@ -17,7 +17,11 @@ BUTTON_VALUE_CHARS = 2000
 RESOLUTION_CHARS = 1500
 EVIDENCE_CHARS = 160
 EXTRACT_CHARS = 1200
+OPTION_CHARS = 75
+OPTION_VALUE_CHARS = 150
 FIXED, NOT_IT, ESCALATE = "bug_fixed", "bug_not_it", "bug_escalate"
+TRIAGE_PICK, TRIAGE_SEARCH, TRIAGE_NEW = "triage_pick", "triage_search", "triage_new_bug"
+TRIAGE_BLOCK = "triage:"  # + the escalated answer's id
 HEADLINES = {
     "match": "*This looks like a known bug:*",
     "uncertain": "*I'm not sure, but this might be a known bug:*",
@@ -147,7 +151,7 @@ def notes_text(notes: Iterable[tuple[str, str]]) -> str:
 
 
 def answer_message(
-    answer: Answer, answer_id: str, notes: Sequence[tuple[str, str]] = (), escalate: bool = True
+    answer: Answer, answer_id: str, notes: Sequence[tuple[str, str]] = (), escalate: bool = True, reported: str = ""
 ) -> Message:
     """The threaded reply to a query: the best bug with its resolution, said as sure as the decision is (a
     no_match still names the closest known bug, so a right but unsure answer is never hidden), and up to two
@@ -165,7 +169,7 @@ def answer_message(
         section(f"*Resolution*\n{resolution}"),
         context(line),
     ]
-    blocks += [context(text) for text in (alternatives(answer.matches[1:]), notes_text(notes)) if text]
+    blocks += [context(text) for text in (alternatives(answer.matches[1:]), notes_text(notes), reported) if text]
     blocks += buttons(answer_id, offered=True, escalate=escalate)
     text = f"{PREFIXES[answer.decision]}: {one_line(best.bug.title, 150)} — {one_line(best.bug.resolution, 300)}"
     return Message(text, blocks[:MAX_BLOCKS])
@@ -193,9 +197,17 @@ def notes_message(notes: Sequence[tuple[str, str]]) -> Message:
     return Message(text, [section(notes_text(notes))])
 
 
-def escalation_message(record: AnswerRecord, escalated_by: str, permalink: str | None, private: bool) -> Message:
+def escalation_message(
+    record: AnswerRecord,
+    escalated_by: str,
+    permalink: str | None,
+    private: bool,
+    counts: dict[str, ReportCount] | None = None,
+    resolved: str | None = None,
+) -> Message:
     """The triage-channel post: where it came from, what was extracted (only a link when it was asked in a DM
-    or a private channel), and the top candidates."""
+    or a private channel), the top candidates with how often each was reported, and the triage actions — or,
+    once `resolved`, that note instead."""
     where = f"<{escape(permalink)}|original message>" if permalink else f"asked via {escape(record.source)}"
     head = f"*Escalated by <@{escalated_by}>* — asked by <@{record.user}> in <#{record.channel}> · {where}"
     blocks = [section(head)]
@@ -204,11 +216,87 @@ def escalation_message(record: AnswerRecord, escalated_by: str, permalink: str |
     for item in () if private else record.inputs[:10]:
         body = f"```{truncate(escape(item.text), EXTRACT_CHARS)}```" if item.text else f"_{escape(item.error or '')}_"
         blocks.append(section(f"*{escape(item.name)}* ({item.kind})\n{body}"))
-    ranked = [f"{n}. `{c.bug_id}` {escape(c.title)} — {c.score:.2f}" for n, c in enumerate(record.candidates[:3], 1)]
+    ranked = [
+        f"{n}. `{c.bug_id}` {escape(c.title)} — {c.score:.2f}" + reported_suffix((counts or {}).get(c.bug_id))
+        for n, c in enumerate(record.candidates[:3], 1)
+    ]
     blocks.append(section("*Top candidates*\n" + ("\n".join(ranked) or "none")))
     blocks.append(context(f"Bot said: {record.decision} ({record.confidence:.0%}) · answer `{record.id}`"))
+    blocks.append(context(resolved) if resolved else triage_actions(record))
     text = f"Escalated by <@{escalated_by}>: a question from <@{record.user}> in <#{record.channel}>"
     return Message(text, blocks[:MAX_BLOCKS])
+
+
+def reported_suffix(count: ReportCount | None) -> str:
+    return f" · _{count.sentence}_" if count and count.sentence else ""
+
+
+def option(text: str, value: str) -> Block:
+    return {"text": {"type": "plain_text", "text": one_line_plain(text, OPTION_CHARS)}, "value": value}
+
+
+def one_line_plain(text: str, limit: int) -> str:
+    """Whitespace collapsed and cut to `limit` characters (plain text: nothing escaped)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def bug_option(bug_id: str, title: str) -> Block:
+    """A select option naming a bug by its title and id."""
+    return option(f"{title} ({bug_id})" if len(title) + len(bug_id) + 3 <= OPTION_CHARS else title, bug_id)
+
+
+def triage_actions(record: AnswerRecord) -> Block:
+    """Link to one of the candidates, link to any known bug (searched as you type), or file a new known bug."""
+    elements: list[Block] = []
+    linkable = [c for c in record.candidates[:10] if len(c.bug_id) <= OPTION_VALUE_CHARS]
+    if linkable:
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": TRIAGE_PICK,
+                "placeholder": {"type": "plain_text", "text": "Link to a candidate"},
+                "options": [bug_option(c.bug_id, c.title) for c in linkable],
+            }
+        )
+    elements.append(
+        {
+            "type": "external_select",
+            "action_id": TRIAGE_SEARCH,
+            "placeholder": {"type": "plain_text", "text": "Link to any known bug…"},
+            "min_query_length": 0,
+        }
+    )
+    elements.append(button("New known bug", TRIAGE_NEW, record.id, "primary"))
+    return {"type": "actions", "block_id": TRIAGE_BLOCK + record.id, "elements": elements}
+
+
+def linked_message(bug: KnownBug, answer_id: str, linked_by: str, reported: str = "", escalate: bool = True) -> Message:
+    """The reply in the asker's thread when the support team linked their question to a known bug."""
+    resolution = truncate(to_mrkdwn(bug.resolution), RESOLUTION_CHARS) or "_No resolution recorded yet._"
+    blocks = [
+        section(f"*The support team linked this to a known bug:*\n{title_line(bug)}"),
+        section(f"*Resolution*\n{resolution}"),
+        context(f"Linked by <@{linked_by}>" + (f" · {reported}" if reported else "")),
+        *buttons(answer_id, offered=True, escalate=escalate),
+    ]
+    text = f"Known bug (linked by the support team): {one_line(bug.title, 150)} — {one_line(bug.resolution, 300)}"
+    return Message(text, blocks)
+
+
+def filed_message(bug: KnownBug) -> Message:
+    """The note in the asker's thread when the support team filed their question as a new known bug."""
+    head = (
+        f"📝 The support team filed this as a new known bug: *{escape(bug.title)}*  `{bug.id}` · {escape(bug.status)}"
+    )
+    later = "I'll recognise it from now on, and post here when its status changes."
+    return Message(
+        f"The support team filed this as a new known bug: {one_line(bug.title, 150)}. {later}",
+        [
+            section(head),
+            context(later),
+        ],
+    )
 
 
 def acknowledged(blocks: Sequence[Block], note: str, keep: Sequence[str] = ()) -> list[Block]:

@@ -1,4 +1,5 @@
-"""The reply's buttons: "This fixed it", "Not it" and "Escalate to support" — stored, acknowledged, escalated."""
+"""The reply's buttons: "This fixed it", "Not it" and "Escalate to support" — stored, acknowledged, escalated;
+"This fixed it" also counts the thread as a report of the bug."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ class Buttons:
 
     def __init__(self, settings: Settings, client: WebClient, store: SlackStore) -> None:
         self.triage = settings.slack_triage_channel
+        self.report_days = settings.report_days
         self.stale_seconds = settings.slack_claim_stale_seconds
         self.client = client
         self.store = store
@@ -62,6 +64,8 @@ class Buttons:
         new = self.store.record_feedback(record.id, user, kind, record.offered_bug, {"channel": record.channel})
         if new and self.teachers.may_teach(user, record):
             learn_from_feedback(self.store, record, kind, user)
+        if kind == "fixed" and record.offered_bug:
+            self.count(record, record.offered_bug, user)
         keep: tuple[str, ...] = ()
         if kind == "fixed":
             note = f"✅ <@{user}> says this fixed it. Thanks, noted!"
@@ -85,7 +89,9 @@ class Buttons:
             respond(text=ALREADY_ESCALATED, response_type="ephemeral", replace_original=False)
             return
         try:
-            message = escalation_message(record, user, self.permalink(record), self.is_private(record))
+            permalink, private = self.permalink(record), self.is_private(record)
+            counts = self.store.report_counts([c.bug_id for c in record.candidates[:3]], self.report_days)
+            message = escalation_message(record, user, permalink, private, counts)
             posted = self.client.chat_postMessage(
                 channel=self.triage, text=message.text, blocks=message.blocks, unfurl_links=False
             )
@@ -94,10 +100,15 @@ class Buttons:
             log.warning("escalation of %s to %s failed: %s", record.id, self.triage, slack_problem(err))
             respond(text=TRIAGE_UNREACHABLE, response_type="ephemeral", replace_original=False)
             return
-        detail = {"triage_channel": self.triage, "triage_ts": posted.get("ts")}
+        detail = {
+            "triage_channel": self.triage,
+            "triage_ts": posted.get("ts"),
+            "permalink": permalink,
+            "private": private,
+        }
         for step, done in (
             ("finish the claim", lambda: self.store.finish(key)),
-            ("record it", lambda: self.store.record_feedback(record.id, user, "escalated", record.best_bug, detail)),
+            ("record it", lambda: self.store.record_feedback(record.id, user, "escalated", record.offered_bug, detail)),
             ("acknowledge it", lambda: acknowledge(body, respond, f"📨 <@{user}> escalated this to the support team.")),
             ("tell the asker", lambda: self.tell_asker(record, body, respond)),
         ):
@@ -105,6 +116,13 @@ class Buttons:
                 done()
             except Exception:
                 log.exception("escalated %s, but could not %s", record.id, step)
+
+    def count(self, record: AnswerRecord, bug_id: str, user: str) -> None:
+        """Count the answer's thread as a confirmed report of the bug (once per thread, whoever presses)."""
+        try:
+            self.store.add_report(record, bug_id, "confirmed", user, self.permalink(record))
+        except Exception:
+            log.exception("could not count %s for %s", record.id, bug_id)
 
     def permalink(self, record: AnswerRecord) -> str | None:
         """A link to the asker's original message, when there is one."""

@@ -1,6 +1,7 @@
 """Slack's delivery claims on the store: each delivery (a message, a command, an escalation) is handled once.
 
-A claim is a row keyed by what every delivery of one ask shares (`Ask.key`, `escalate:<answer id>`), with a
+A claim is a row keyed by what every delivery of one ask shares (`Ask.key`, `escalate:<answer id>`, and for the
+support loop `triage:<answer id>` and `notice:<change>:<thread>`), with a
 state — "claimed" while the work runs, "answered" once it is done — and the time it was claimed. Claiming
 is an insert-if-absent in one transaction, so of several replicas (or threads) exactly one wins; a claim that
 never finished and is older than `stale_seconds` belonged to a process that died mid-answer, so a redelivery
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from bot.store import Store, schema
 
@@ -31,6 +32,11 @@ class SlackStore(Store):
                 return True
             stale = (c.c.key == key) & (c.c.state == CLAIMED) & (c.c.claimed_at < now - stale_seconds)
             return bool(conn.execute(update(c).where(stale).values(claimed_at=now)).rowcount == 1)
+
+    def claimed(self, key: str) -> bool:
+        """Whether `key` is claimed or done (its work is someone's already)."""
+        with self.db.begin() as conn:
+            return conn.execute(select(schema.claims.c.key).where(schema.claims.c.key == key)).first() is not None
 
     def finish(self, key: str) -> None:
         """Mark the work of `key` done: no later delivery takes it over."""

@@ -84,6 +84,16 @@ class Delivery:
             log.warning("reply to %s in %s failed (%s); replying privately", ask.user, ask.channel, problem)
         return self.reply_privately(ask, message, problem)
 
+    def update(self, ask: Ask, message: Message, ts: str) -> Delivered:
+        """Replace the bot's earlier reply `ts` with `message` (a follow-up's answer); when that message cannot be
+        updated any more (deleted, too old), reply anew."""
+        try:
+            self.client.chat_update(channel=ask.channel, ts=ts, text=message.text, blocks=message.blocks)
+            return Delivered(ask.reply_in, ts)
+        except Exception as err:  # noqa: BLE001 - the answer still goes out, as a new reply
+            log.warning("could not update reply %s in %s (%s); replying anew", ts, ask.channel, slack_problem(err))
+        return self.reply(ask, message)
+
     def reply_privately(self, ask: Ask, message: Message, problem: str) -> Delivered:
         """The fallback: the ask's response_url (when it has one and did not just fail), else a DM."""
         if ask.response_url and ask.reply_in != "ephemeral":

@@ -1,4 +1,5 @@
-"""Thin bolt listeners: ack at once, turn the payload into an `Ask`, hand it to the workers."""
+"""Thin bolt listeners: ack at once, turn the payload into an `Ask`, hand it to the workers; button presses,
+triage actions and the new-bug modal go to their handlers."""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.settings import Settings
-from bot.slack.blocks import ESCALATE, FIXED, NOT_IT
+from bot.slack.blocks import ESCALATE, FIXED, NOT_IT, TRIAGE_NEW, TRIAGE_PICK, TRIAGE_SEARCH
 from bot.slack.buttons import Buttons
 from bot.slack.download import FileHosts
+from bot.slack.follow_ups import follow_up
 from bot.slack.intake import from_command, from_mention, from_message, from_shortcut
+from bot.slack.new_bug import NEW_BUG_VIEW
 from bot.slack.responder import Responder
+from bot.slack.triage import Triage
 
 log = logging.getLogger(__name__)
 
@@ -58,14 +62,14 @@ def foreign_response_url(body: dict[str, Any], hosts: FileHosts) -> bool:
     return False
 
 
-def register(app: App, settings: Settings, responder: Responder, buttons: Buttons) -> None:
+def register(app: App, settings: Settings, responder: Responder, buttons: Buttons, triage: Triage) -> None:
     """Attach every listener to `app`."""
     hosts = FileHosts.parse(settings.slack_response_hosts)
 
     @app.event("message")
     @guarded
     def on_message(event: dict[str, Any], context: dict[str, Any]) -> None:
-        ask = from_message(event, context, settings)
+        ask = from_message(event, context, settings) or follow_up(event, context, settings, responder.store)
         if ask is not None:
             responder.submit_once(ask)
 
@@ -104,3 +108,28 @@ def register(app: App, settings: Settings, responder: Responder, buttons: Button
         ack()
         if not foreign_response_url(body, hosts):
             buttons.press(body, action, respond)
+
+    @app.action(TRIAGE_PICK)
+    @app.action(TRIAGE_SEARCH)
+    @guarded
+    def on_link(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if not foreign_response_url(body, hosts):
+            triage.link(body, action, respond)
+
+    @app.options(TRIAGE_SEARCH)
+    @guarded
+    def on_search(ack: Ack, body: dict[str, Any]) -> None:
+        ack(options=triage.options(body))
+
+    @app.action(TRIAGE_NEW)
+    @guarded
+    def on_new_bug(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if not foreign_response_url(body, hosts):
+            triage.open_new_bug(body, action, respond)
+
+    @app.view(NEW_BUG_VIEW)
+    @guarded
+    def on_new_bug_filed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        triage.submit(ack, body, view)

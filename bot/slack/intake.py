@@ -36,6 +36,7 @@ class Ask:
     response_url: str | None = None
     quiet_if_unknown: bool = False
     key: str | None = None  # the same for every delivery of one ask (retries, message + app_mention, reconnects)
+    previous: str | None = None  # a follow-up (bot.slack.follow_ups): the answer whose reply it updates
 
 
 def message_key(channel: str, ts: str | None) -> str | None:

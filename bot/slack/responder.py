@@ -1,5 +1,8 @@
 """Answer asks off the ack path: claim, admit, 👀, download and match within a budget, reply, record, react.
 
+A follow-up (`bot.slack.follow_ups`) is matched with what its thread already said and updates the bot's reply in
+place instead of adding one.
+
 Every ask ends in a reply or one sentence, once: a message is claimed in the store before it is worked on and
 finished when the reply is out (a claim left by a process that died is taken over by a redelivery once stale);
 asks over a user's or channel's rate, or beyond the queue, are told so; shutdown drains with a deadline and
@@ -27,6 +30,7 @@ from bot.slack.budget import Budget
 from bot.slack.claims import SlackStore
 from bot.slack.delivery import Delivery, DeliveryFailed
 from bot.slack.download import FileFetcher, transcript_preview
+from bot.slack.follow_ups import context_inputs
 from bot.slack.intake import Ask
 from bot.store import AnswerRecord, InputRecord, answer_record
 
@@ -256,6 +260,7 @@ class Responder:
     def compose(self, ask: Ask) -> tuple[AnswerRecord, Message | None]:
         """Download the ask's files and match (no Slack side effects: this may run past its budget)."""
         answer_id = uuid.uuid4().hex
+        previous = self.store.answer(ask.previous) if ask.previous else None
         attachments, notes, heard = self.gather(ask)
         failed = tuple(InputRecord(name, "file", error=why) for name, why in notes)
         text = "\n".join(t for t in (ask.text, *heard) if t)
@@ -263,14 +268,15 @@ class Responder:
             message = notes_message(notes) if notes else error_message([EmptyQuery.message])
             return ask_record(ask, answer_id, "error", error=message.text, inputs=failed), message
         try:
-            answer = self.engine.match(Query(text=text, attachments=tuple(attachments)))
+            earlier = context_inputs(previous) if previous else ()
+            answer = self.engine.match(Query(text=text, attachments=tuple(attachments), context=earlier))
         except BotError as err:
             log.info("engine refused a %s in %s: %s", ask.source, ask.channel, err.message)
             return ask_record(ask, answer_id, "error", error=err.message, inputs=failed), error_message([err.message])
-        record = answer_record(
-            answer, answer_id, source=ask.source, channel=ask.channel, user=ask.user, team=ask.team, message_ts=ask.ts
-        )
+        record = answer_record(answer, answer_id, **where(ask))
         record = replace(record, inputs=record.inputs + failed)
+        if previous is not None:  # the follow-up's answer takes over the earlier reply, and its files
+            record = replace(record, reply_ts=previous.reply_ts, file_ids=previous.file_ids + record.file_ids)
         return record, self.reply_for(ask, answer, answer_id, notes)
 
     def reply_for(self, ask: Ask, answer: Answer, answer_id: str, notes: list[tuple[str, str]]) -> Message | None:
@@ -280,7 +286,18 @@ class Responder:
             return notes_message([*notes, *unusable])
         if answer.decision == "no_match" and ask.quiet_if_unknown:
             return None
-        return answer_message(answer, answer_id, notes, escalate=self.escalate)
+        offered = answer.best.bug.id if answer.best and answer.decision != "no_match" else None
+        reported = self.reported(offered) if offered else ""
+        return answer_message(answer, answer_id, notes, escalate=self.escalate, reported=reported)
+
+    def reported(self, bug_id: str) -> str:
+        """ "Reported 3 times by 2 people in the last 30 days" ("" when never, or when the store cannot say)."""
+        try:
+            count = self.store.report_counts([bug_id], self.settings.report_days).get(bug_id)
+        except Exception:
+            log.exception("could not count the reports of %s", bug_id)
+            return ""
+        return count.line if count else ""
 
     def gather(self, ask: Ask) -> tuple[list[Attachment], list[tuple[str, str]], list[str]]:
         """Download the ask's files: attachments, (name, reason) for each refused file, Slack's transcripts."""
@@ -306,7 +323,10 @@ class Responder:
             return ""
         self._store(record)
         try:
-            sent = self.delivery.reply(ask, message)
+            if ask.previous and record.reply_ts and record.decision != "error":
+                sent = self.delivery.update(ask, message, record.reply_ts)
+            else:
+                sent = self.delivery.reply(ask, message)
         except DeliveryFailed as failed:
             log.warning("reply to %s in %s was not delivered: %s", ask.user, ask.channel, failed.problem)
             self._store(replace(record, error=joined(record.error, f"reply not delivered: {failed.problem}")))
@@ -327,8 +347,20 @@ def joined(*notes: str | None) -> str:
     return "; ".join(n for n in notes if n)
 
 
+def where(ask: Ask) -> dict[str, Any]:
+    """Who asked, where, in which thread the reply goes, and the Slack files it came with: an answer record's
+    fields that come from the ask."""
+    return {
+        "source": ask.source,
+        "channel": ask.channel,
+        "user": ask.user,
+        "team": ask.team,
+        "message_ts": ask.ts,
+        "thread_ts": ask.thread_ts if ask.reply_in == "thread" else None,
+        "file_ids": tuple(str(f["id"]) for f in ask.files if f.get("id")),
+    }
+
+
 def ask_record(ask: Ask, answer_id: str, decision: str, **fields: Any) -> AnswerRecord:
     """A stored record of an ask that the engine did not answer."""
-    return AnswerRecord(
-        answer_id, ask.source, ask.channel, ask.user, decision, team=ask.team, message_ts=ask.ts, **fields
-    )
+    return AnswerRecord(answer_id, decision=decision, **where(ask), **fields)

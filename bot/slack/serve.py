@@ -1,4 +1,5 @@
-"""`serve(settings)`: load the engine once, then take Slack's events over Socket Mode or HTTP until stopped."""
+"""`serve(settings)`: load the engine once, then take Slack's events over Socket Mode or HTTP until stopped, with
+the scheduled refresh (followed by the fix notices it calls for)."""
 
 from __future__ import annotations
 
@@ -137,12 +138,16 @@ def serve(settings: Settings, stop: threading.Event | None = None) -> None:
     """Answer Slack until SIGINT/SIGTERM (or `stop` is set); missing settings raise one sentence first."""
     check_settings(settings)
     from bot.refresh import build_refresher
-    from bot.schedule import start_refresh_scheduler
+    from bot.schedule import refresh_soon, start_refresh_scheduler
+    from bot.slack.notices import Notices
 
     stop = stop or stop_on_signals()
     matcher = load_engine(settings)
     slack = build_app(settings, matcher)
-    scheduler = start_refresh_scheduler(settings, build_refresher(settings, matcher.embedder, matcher.extractor))
+    notices = Notices(settings, slack.bolt.client, slack.store)
+    refresher = build_refresher(settings, matcher.embedder, matcher.extractor)
+    scheduler = start_refresh_scheduler(settings, refresher, after=lambda _report: notices.send())
+    slack.triage.on_filed = lambda: refresh_soon(scheduler)
     try:
         if settings.slack_mode == "http":
             serve_http(slack, settings, stop)

@@ -1,4 +1,5 @@
-"""Who may teach the bot with "This fixed it" / "Not it": the person who asked, or a member of the triage group.
+"""Who may teach the bot with "This fixed it" / "Not it": the person who asked, or a member of the triage group
+(who also may resolve escalations; anyone in the triage channel may when no group is set).
 
 Anyone may press the buttons (each press is stored as feedback), but only these presses become learned
 examples or negatives, so nobody can steer answers for other people's questions. The triage group is
@@ -39,6 +40,11 @@ class Teachers:
     def may_teach(self, user: str, record: AnswerRecord) -> bool:
         """True for the asker's own press, or a triager's."""
         return user == record.user or user in self.users or user in self.group_members()
+
+    def may_triage(self, user: str) -> bool:
+        """Who may resolve an escalation (link it, file a new bug): anyone in the triage channel when no triage
+        group is set, else its members."""
+        return not (self.users or self.groups) or user in self.users or user in self.group_members()
 
     def group_members(self) -> set[str]:
         """The members of the configured user groups (re-read every `MEMBERS_SECONDS`; the last known on error)."""

@@ -12,6 +12,9 @@ from bot.redact import Redactor
 from bot.store import schema
 from bot.store.database import Database
 from bot.store.records import FEEDBACK_KINDS, AnswerRecord, CandidateRecord, FeedbackKind, InputRecord
+from bot.store.reports import count_reports
+
+TRIAGE_SOURCE = "triage"  # an answer the support team gave by linking an escalation to a known bug
 
 
 class AnswerLog:
@@ -48,6 +51,27 @@ class AnswerLog:
             row = conn.execute(select(schema.answers).where(schema.answers.c.id == answer_id)).first()
         return None if row is None else answer_from_row(row)
 
+    def latest_in_thread(self, channel: str, thread_ts: str) -> AnswerRecord | None:
+        """The newest answer posted (with a reply) in one thread, if any."""
+        a = schema.answers
+        query = (
+            select(a)
+            .where(a.c.channel == channel, a.c.thread_ts == thread_ts, a.c.reply_ts.is_not(None))
+            .order_by(a.c.created.desc())
+            .limit(1)
+        )
+        with self.db.begin() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else answer_from_row(row)
+
+    def feedback_of(self, answer_id: str) -> list[dict[str, Any]]:
+        """The presses on one answer, oldest first: kind, user, bug_id and detail of each."""
+        f = schema.feedback
+        query = select(f.c.kind, f.c.user_id, f.c.bug_id, f.c.detail).where(f.c.answer_id == answer_id)
+        with self.db.begin() as conn:
+            rows = conn.execute(query.order_by(f.c.id)).all()
+        return [{"kind": r.kind, "user": r.user_id, "bug_id": r.bug_id, "detail": dict(r.detail or {})} for r in rows]
+
     def record_feedback(
         self, answer_id: str, user: str, kind: FeedbackKind, bug_id: str | None, detail: dict[str, Any] | None = None
     ) -> bool:
@@ -64,27 +88,30 @@ class AnswerLog:
             return bool(conn.execute(self.db.insert_ignore(schema.feedback).values(values)).rowcount == 1)
 
     def stats(self, days: float = 7.0, top: int = 10) -> dict[str, Any]:
-        """Answer rate, match rate, feedback counts and the most frequent bugs over the last `days`."""
+        """Answer rate, match rate, feedback counts, the most frequent bugs and the most reported ones over the last
+        `days` (answers the support team linked from triage are not questions, so they are not counted as asked)."""
         since = time.time() - days * 86400
         a, f = schema.answers, schema.feedback
+        asked = and_(a.c.created >= since, a.c.source != TRIAGE_SOURCE)
         fixed = select(f.c.answer_id).where(f.c.kind == "fixed").distinct().subquery()
         bugs = (
             select(a.c.best_bug, func.count().label("answers"), func.count(fixed.c.answer_id).label("fixed"))
             .select_from(a.outerjoin(fixed, fixed.c.answer_id == a.c.id))
-            .where(and_(a.c.created >= since, a.c.best_bug.is_not(None)))
+            .where(and_(asked, a.c.best_bug.is_not(None)))
             .group_by(a.c.best_bug)
             .order_by(func.count().desc(), a.c.best_bug)
             .limit(top)
         )
         with self.db.begin() as conn:
-            decisions = conn.execute(
-                select(a.c.decision, func.count()).where(a.c.created >= since).group_by(a.c.decision)
-            ).all()
+            decisions = conn.execute(select(a.c.decision, func.count()).where(asked).group_by(a.c.decision)).all()
             feedback = conn.execute(
                 select(f.c.kind, func.count(distinct(f.c.answer_id))).where(f.c.created >= since).group_by(f.c.kind)
             ).all()
             top_bugs = [dict(r._mapping) for r in conn.execute(bugs)]
-        return summarize(days, {d: int(n) for d, n in decisions}, {k: int(n) for k, n in feedback}, top_bugs)
+            reported = list(count_reports(conn, since, days).values())[:top]
+        result = summarize(days, {d: int(n) for d, n in decisions}, {k: int(n) for k, n in feedback}, top_bugs)
+        result["reports"] = [{"bug_id": c.bug_id, "reports": c.reports, "people": c.people} for c in reported]
+        return result
 
 
 def summarize(
@@ -126,6 +153,8 @@ def answer_row(record: AnswerRecord) -> dict[str, Any]:
         "candidates": [asdict(c) for c in record.candidates],
         "error": record.error,
         "timings": record.timings,
+        "thread_ts": record.thread_ts,
+        "file_ids": list(record.file_ids),
     }
 
 
@@ -146,4 +175,6 @@ def answer_from_row(row: Row[Any]) -> AnswerRecord:
         error=r["error"],
         timings=dict(r["timings"] or {}),
         created=r["created"],
+        thread_ts=r["thread_ts"],
+        file_ids=tuple(r["file_ids"] or ()),
     )

@@ -136,10 +136,13 @@ def jsonable(provenance: dict[str, Any]) -> dict[str, Any]:
     return dict(json.loads(json.dumps(provenance, default=str)))
 
 
-def learn_from_feedback(store: LearnedExamples, record: AnswerRecord, kind: str, user: str) -> int | None:
-    """Turn a "This fixed it" / "Not it" press on an answer into an example or a negative of the bug it named."""
-    bug_id = record.offered_bug
-    if bug_id is None or kind not in ("fixed", "not_it"):
+def learn_from_feedback(
+    store: LearnedExamples, record: AnswerRecord, kind: str, user: str, bug_id: str | None = None
+) -> int | None:
+    """Turn a "This fixed it" / "Not it" press on an answer into an example or a negative of the bug it named, or a
+    triage link (`kind` "linked") into an example of the linked `bug_id`."""
+    bug_id = bug_id or record.offered_bug
+    if bug_id is None or kind not in ("fixed", "not_it", "linked"):
         return None
     provenance = {
         "answer_id": record.id,

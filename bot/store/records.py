@@ -1,4 +1,5 @@
-"""What the store keeps, as frozen records: answers with their inputs and candidates, learned examples, negatives."""
+"""What the store keeps, as frozen records: answers with their inputs and candidates, learned examples, negatives,
+reports per bug and the bug changes refreshes saw."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.records import Answer
 
 FeedbackKind = Literal["fixed", "not_it", "escalated"]
 FEEDBACK_KINDS: tuple[FeedbackKind, ...] = ("fixed", "not_it", "escalated")
+ReportHow = Literal["confirmed", "linked"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class CandidateRecord:
 
 @dataclass(frozen=True)
 class AnswerRecord:
-    """Who asked what, where, and what the bot answered (`decision` is "error" when it failed)."""
+    """Who asked what, where, and what the bot answered (`decision` is "error" when it failed); `thread_ts` is the
+    thread the reply went to, `file_ids` the Slack files the inputs were read from."""
 
     id: str
     source: str
@@ -50,6 +53,8 @@ class AnswerRecord:
     error: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
+    thread_ts: str | None = None
+    file_ids: tuple[str, ...] = ()
 
     @property
     def best_bug(self) -> str | None:
@@ -111,6 +116,83 @@ class Negative:
             "query_text": self.query_text,
             "provenance": self.provenance,
             "created": self.created,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """One thread where a bug was confirmed ("This fixed it") or linked by the support team."""
+
+    bug_id: str
+    answer_id: str
+    channel: str
+    thread_ts: str | None
+    asked_by: str
+    reported_by: str
+    how: ReportHow
+    created: float
+    link: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bug_id": self.bug_id,
+            "answer_id": self.answer_id,
+            "channel": self.channel,
+            "thread_ts": self.thread_ts,
+            "link": self.link,
+            "asked_by": self.asked_by,
+            "reported_by": self.reported_by,
+            "how": self.how,
+            "created": self.created,
+        }
+
+
+@dataclass(frozen=True)
+class ReportCount:
+    """How often a bug was reported over a window: `reports` threads, asked by `people` different people."""
+
+    bug_id: str
+    reports: int
+    people: int
+    days: float
+
+    @property
+    def sentence(self) -> str:
+        """ "reported 3 times by 2 people in the last 30 days" ("" when never)."""
+        if not self.reports:
+            return ""
+        times = "once" if self.reports == 1 else f"{self.reports} times"
+        people = "1 person" if self.people == 1 else f"{self.people} people"
+        return f"reported {times} by {people} in the last {self.days:g} days"
+
+    @property
+    def line(self) -> str:
+        """The sentence on a line of its own: "Reported 3 times by 2 people in the last 30 days"."""
+        return self.sentence[:1].upper() + self.sentence[1:]
+
+
+@dataclass(frozen=True)
+class BugChange:
+    """A change of a bug's status or resolution that a refresh saw (`id` is 0 until it is stored)."""
+
+    bug_id: str
+    title: str
+    old_status: str
+    new_status: str
+    old_resolution: str
+    new_resolution: str
+    key: str = ""
+    id: int = 0
+    created: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "bug_id": self.bug_id,
+            "title": self.title,
+            "old_status": self.old_status,
+            "new_status": self.new_status,
+            "old_resolution": self.old_resolution,
+            "new_resolution": self.new_resolution,
         }
 
 

@@ -14,26 +14,38 @@ class Retention:
     db: Database
 
     def purge(self, before: float) -> dict[str, int]:
-        """Delete answers (with their feedback), feedback and delivery claims older than `before`.
+        """Delete answers (with their feedback and reports), feedback, reports, bug changes and delivery claims
+        older than `before`.
 
         Learned examples and negatives stay until they are removed (`supportbot examples remove`, or
         `forget`): they are what the bot learned, confirmed by the person who asked.
         """
-        a, f, c = schema.answers, schema.feedback, schema.claims
+        a, f, c, r, b = schema.answers, schema.feedback, schema.claims, schema.reports, schema.bug_changes
         with self.db.begin() as conn:
             old = a.select().with_only_columns(a.c.id).where(a.c.created < before)
             feedback = conn.execute(delete(f).where(or_(f.c.created < before, f.c.answer_id.in_(old)))).rowcount
+            reports = conn.execute(delete(r).where(or_(r.c.created < before, r.c.answer_id.in_(old)))).rowcount
             answers = conn.execute(delete(a).where(a.c.created < before)).rowcount
+            changes = conn.execute(delete(b).where(b.c.created < before)).rowcount
             claims = conn.execute(delete(c).where(c.c.claimed_at < before)).rowcount
-        return {"answers": answers, "feedback": feedback, "claims": claims}
+        return {"answers": answers, "feedback": feedback, "reports": reports, "changes": changes, "claims": claims}
 
     def forget_user(self, user: str) -> dict[str, int]:
-        """Delete everything stored about one person: what they asked, pressed, and what was learned from them."""
-        a, f, e, n = schema.answers, schema.feedback, schema.examples, schema.negatives
+        """Delete everything stored about one person: what they asked, pressed, reported, and what was learned from
+        them."""
+        a, f, e, n, r = schema.answers, schema.feedback, schema.examples, schema.negatives, schema.reports
         with self.db.begin() as conn:
             asked = a.select().with_only_columns(a.c.id).where(a.c.user_id == user)
             feedback = conn.execute(delete(f).where(or_(f.c.user_id == user, f.c.answer_id.in_(asked)))).rowcount
+            mine = or_(r.c.asked_by == user, r.c.reported_by == user, r.c.answer_id.in_(asked))
+            reports = conn.execute(delete(r).where(mine)).rowcount
             answers = conn.execute(delete(a).where(a.c.user_id == user)).rowcount
             examples = conn.execute(delete(e).where(or_(e.c.asked_by == user, e.c.confirmed_by == user))).rowcount
             negatives = conn.execute(delete(n).where(or_(n.c.asked_by == user, n.c.confirmed_by == user))).rowcount
-        return {"answers": answers, "feedback": feedback, "examples": examples, "negatives": negatives}
+        return {
+            "answers": answers,
+            "feedback": feedback,
+            "reports": reports,
+            "examples": examples,
+            "negatives": negatives,
+        }

@@ -1,8 +1,9 @@
 """The tables of the store, as SQLAlchemy Core objects (the migrations in `migrations/versions` create them).
 
 Times are seconds since the epoch (float) taken from the writing process's clock. Each table belongs to one
-topic: answers and feedback (`answers.py`), learned examples and negatives (`examples.py`), Slack's delivery
-claims (`bot/slack/claims.py`).
+topic: answers and feedback (`answers.py`), learned examples and negatives (`examples.py`), reports per bug
+(`reports.py`), bug changes seen by refreshes (`changes.py`), Slack's delivery and notice claims
+(`bot/slack/claims.py`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -41,6 +43,9 @@ answers = Table(
     Column("candidates", JSON, nullable=False),
     Column("error", Text),
     Column("timings", JSON, nullable=False),
+    Column("thread_ts", String),
+    Column("file_ids", JSON),
+    Index("answers_by_thread", "channel", "thread_ts"),
 )
 
 feedback = Table(
@@ -103,5 +108,40 @@ negatives = Table(
     Column("confirmed_by", String, index=True),
     Column("provenance", JSON, nullable=False),
     UniqueConstraint("bug_id", "text_hash", name="negatives_once_per_text"),
+    sqlite_autoincrement=True,
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("bug_id", String, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("answer_id", String, ForeignKey("answers.id", ondelete="CASCADE"), nullable=False),
+    Column("thread_key", String, nullable=False),
+    Column("channel", String, nullable=False),
+    Column("thread_ts", String),
+    Column("link", Text),
+    Column("asked_by", String, nullable=False, index=True),
+    Column("reported_by", String, nullable=False, index=True),
+    Column("how", String, nullable=False),
+    UniqueConstraint("thread_key", "bug_id", name="reports_once_per_thread"),
+    Index("reports_by_bug", "bug_id", "created"),
+    sqlite_autoincrement=True,
+)
+
+bug_changes = Table(
+    "bug_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String, nullable=False, unique=True),
+    Column("bug_id", String, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("created", Float, nullable=False, index=True),
+    Column("old_status", String, nullable=False),
+    Column("new_status", String, nullable=False),
+    Column("old_resolution", Text, nullable=False),
+    Column("new_resolution", Text, nullable=False),
+    Column("noticed", Float),
     sqlite_autoincrement=True,
 )
