@@ -108,13 +108,15 @@ class Matcher:
         index.derive_with(self.derive)
 
     @classmethod
-    def from_settings(cls, settings: Settings, model: RankingModel | None = None) -> Matcher:
+    def from_settings(
+        cls, settings: Settings, model: RankingModel | None = None, store: Store | None = None
+    ) -> Matcher:
         """Build the engine the settings describe (the ranking model in force, unless `model`, is checked now;
-        other models load once, lazily)."""
+        other models load once, lazily); "Not it" negatives come from `store`, else the settings' store."""
         model = model or load_model(settings)
         embedder = Embedder(settings)
         reranker = Reranker(settings) if settings.rerank_model and settings.rerank else None
-        negatives = Negatives(Store.open(settings), embedder, settings.negative_similarity)
+        negatives = Negatives(store or Store.open(settings), embedder, settings.negative_similarity)
         index = KnowledgeIndex(settings, embedder.fingerprint)
         return cls(settings, embedder, Extractor(settings), index, reranker, negatives, model)
 

@@ -467,12 +467,13 @@ def missing_but_broken(bug_id: str, scan: KnowledgeScan) -> bool:
 
 
 def build_refresher(
-    settings: Settings, embedder: Embedder | None = None, extractor: Extractor | None = None
+    settings: Settings, embedder: Embedder | None = None, extractor: Extractor | None = None, store: Store | None = None
 ) -> Refresher:
-    """A refresher over the settings' knowledge folder; models load only once something must be embedded."""
+    """A refresher over the settings' knowledge folder (learned examples from `store`, else the settings' store);
+    models load only once something must be embedded."""
     embedder = embedder or Embedder(settings)
     stored = stored_fingerprint(settings, catalog(settings), embedder.name, embedder.backend)
     fingerprint = stored or embedder.fingerprint
     index = KnowledgeIndex(settings, fingerprint)
     leader = open_leader(settings)
-    return Refresher(settings, embedder, extractor or Extractor(settings), index, Store.open(settings), leader)
+    return Refresher(settings, embedder, extractor or Extractor(settings), index, store or Store.open(settings), leader)

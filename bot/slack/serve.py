@@ -19,6 +19,8 @@ from slack_bolt.error import BoltError
 from bot.errors import BotError
 from bot.settings import Settings
 from bot.slack.app import SlackApp, SlackNotConfigured, check_settings, create_app, secret
+from bot.slack.claims import SlackStore
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -110,23 +112,23 @@ def socket_mode_handler(slack: SlackApp, settings: Settings) -> SocketModeHandle
     return SocketModeHandler(slack.bolt, app_token=secret(settings.slack_app_token), web_client=slack.bolt.client)
 
 
-def load_engine(settings: Settings) -> Any:
+def load_engine(settings: Settings, store: Store | None = None) -> Any:
     """The matcher, warm, over an index of the knowledge folder (built now if missing)."""
     from bot.matcher import Matcher
     from bot.refresh import build_refresher
 
-    matcher = Matcher.from_settings(settings)
+    matcher = Matcher.from_settings(settings, store=store)
     if not matcher.index.exists():
         log.info("no index yet for %s; building it", settings.knowledge_dir)
-        build_refresher(settings, matcher.embedder, matcher.extractor).refresh()
+        build_refresher(settings, matcher.embedder, matcher.extractor, store).refresh()
     matcher.warm()
     return matcher
 
 
-def build_app(settings: Settings, matcher: Any) -> SlackApp:
+def build_app(settings: Settings, matcher: Any, store: SlackStore) -> SlackApp:
     """The app, with its bot token checked by Slack; a rejected token is one sentence."""
     try:
-        return create_app(settings, matcher)
+        return create_app(settings, matcher, store=store)
     except BoltError as err:
         log.error("Slack rejected the app's credentials: %s", err)
         raise SlackNotConfigured(
@@ -142,10 +144,11 @@ def serve(settings: Settings, stop: threading.Event | None = None) -> None:
     from bot.slack.notices import Notices
 
     stop = stop or stop_on_signals()
-    matcher = load_engine(settings)
-    slack = build_app(settings, matcher)
-    notices = Notices(settings, slack.bolt.client, slack.store)
-    refresher = build_refresher(settings, matcher.embedder, matcher.extractor)
+    store = SlackStore.open(settings)  # one store (one connection pool) for the engine, the refresher and Slack
+    matcher = load_engine(settings, store)
+    slack = build_app(settings, matcher, store)
+    notices = Notices(settings, slack.bolt.client, store)
+    refresher = build_refresher(settings, matcher.embedder, matcher.extractor, store)
     scheduler = start_refresh_scheduler(settings, refresher, after=lambda _report: notices.send())
     slack.triage.on_filed = lambda: refresh_soon(scheduler)
     try:
