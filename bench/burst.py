@@ -7,7 +7,7 @@ worker starts it), service time (`matcher.match`) and total latency (submit → 
 runs each query alone; every other pool's top bugs must equal its answers.
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m bench.burst
-    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.burst --pools 3,4 --count 20 --data-dir /tmp/burst-data
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.burst --pools 3,4 --count 20 --data-dir "$(mktemp -d)"
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 import random
 import resource
 import sys
+import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -299,7 +300,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--knowledge", type=Path, default=DEV_SET / "knowledge")
     parser.add_argument("--queries", type=Path, default=DEV_SET / "queries.jsonl")
-    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/burst-data"), help="Index of its own.")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="Index of its own (default: a new temporary folder; pass one to reuse).",
+    )
     parser.add_argument("--count", type=int, default=50, help="Queries in the burst.")
     parser.add_argument("--pools", default="4", help="Pool sizes besides 1 (the reference) and slack_workers.")
     parser.add_argument("--seed", type=int, default=5)
@@ -309,7 +315,8 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Load and warm the engine once, then run the same burst through each pool size and print the tables."""
     args = parse_args()
-    settings = load_settings(knowledge_dir=args.knowledge, data_dir=args.data_dir)
+    data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="supportbot-burst-"))
+    settings = load_settings(knowledge_dir=args.knowledge, data_dir=data_dir)
     pools = sorted({1, settings.slack_workers, *(int(p) for p in args.pools.split(",") if p)})
     mix = burst_mix(load_queries(args.queries), args.count, args.seed)
     matcher, ready = load_engine(settings)
