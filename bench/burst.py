@@ -304,7 +304,7 @@ def parse_args() -> argparse.Namespace:
         "--data-dir",
         type=Path,
         default=None,
-        help="Index of its own (default: a new temporary folder; pass one to reuse).",
+        help="Index of its own (default: a new temporary folder).",
     )
     parser.add_argument("--count", type=int, default=50, help="Queries in the burst.")
     parser.add_argument("--pools", default="4", help="Pool sizes besides 1 (the reference) and slack_workers.")

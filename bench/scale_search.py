@@ -1,8 +1,8 @@
 """Build LanceDB tables of 10k/100k/1M synthetic known-bug rows and measure search on them.
 
-    python -m bench.scale_search --sizes 10k,100k --dir "$(mktemp -d)"
-    python -m bench.scale_search --sizes 1m --dir "$(mktemp -d)"          # alone: ~25 min, ~3 GB disk
-    python -m bench.scale_search --sizes 100k --dir "$(mktemp -d)" --reuse --sweep 8/5,16/10,32/20  # re-query, other knobs
+    python -m bench.scale_search --sizes 10k,100k --dir scratch/ann
+    python -m bench.scale_search --sizes 1m --dir scratch/ann          # alone: ~25 min, ~3 GB disk
+    python -m bench.scale_search --sizes 100k --dir scratch/ann --reuse --sweep 8/5,16/10,32/20  # re-query, other knobs
 
 Per size it prints build time (data, ANN index, FTS + bitmap indexes), disk size, p50/p95 latency of
 exact, vector, FTS, hybrid (vector + FTS, RRF-fused) and filtered vector search, recall@10 of the ANN
