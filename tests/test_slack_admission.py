@@ -3,30 +3,43 @@
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
 
 from bot.settings import Settings
-from bot.slack.admission import PRUNE_AT, RateLimiter
+from bot.slack.admission import RateLimiter
 from bot.slack.blocks import error_message
 from bot.slack.budget import Budget, TooSlow
+from bot.slack.claims import SlackStore
 from bot.slack.delivery import Delivery, DeliveryFailed
 from bot.slack.intake import Ask
+from bot.store import schema
 from tests.fake_slack import BOT_TOKEN, FakeSlack, RecordingHost
+from tests.support import at_once
 
 
 class Clock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = 1_000_020.0
 
     def __call__(self) -> float:
         return self.now
 
 
-def test_each_user_and_channel_has_a_bucket_of_one_minutes_worth() -> None:
+@pytest.fixture
+def store(state_url: str, tmp_path: Path) -> Iterator[SlackStore]:
+    opened = SlackStore.open(Settings(data_dir=tmp_path / "data", state_url=state_url))
+    yield opened
+    opened.close()
+
+
+def test_each_user_and_channel_has_a_bucket_of_one_minutes_worth(store: SlackStore) -> None:
     clock = Clock()
-    limiter = RateLimiter(user_per_minute=3, channel_per_minute=5, clock=clock)
+    limiter = RateLimiter(store, user_per_minute=3, channel_per_minute=5, clock=clock)
     assert [limiter.admit("U1", "C1") for _ in range(4)] == [None, None, None, "user"]
     assert [limiter.admit("U2", "C1") for _ in range(3)] == [None, None, "channel"]
     clock.now += 20.0  # one user token back (3 a minute), and 5/3 channel tokens
@@ -35,24 +48,34 @@ def test_each_user_and_channel_has_a_bucket_of_one_minutes_worth() -> None:
     assert limiter.admit("U2", "C2") is None
 
 
-def test_a_flood_is_told_once_a_minute() -> None:
+def test_replicas_sharing_a_store_share_the_limits(store: SlackStore, state_url: str, tmp_path: Path) -> None:
     clock = Clock()
-    limiter = RateLimiter(1, 100, clock=clock)
-    assert [limiter.first_refusal("U1") for _ in range(3)] == [True, False, False]
+    other = SlackStore.open(Settings(data_dir=tmp_path / "other", state_url=state_url))
+    try:
+        replicas = [RateLimiter(s, user_per_minute=10, channel_per_minute=100, clock=clock) for s in (store, other)]
+        admitted = at_once(20, lambda: [r.admit("U1", f"C{n}") for n, r in enumerate(replicas)])
+        assert sum(found is None for pair in admitted for found in pair) == 10, "one bucket for both replicas"
+        assert sum(found == "user" for pair in admitted for found in pair) == 30
+    finally:
+        other.close()
+
+
+def test_a_flood_is_told_once_a_minute_on_any_replica(store: SlackStore) -> None:
+    clock = Clock()
+    limiter, elsewhere = RateLimiter(store, 1, 100, clock=clock), RateLimiter(store, 1, 100, clock=clock)
+    assert [limiter.first_refusal("U1") for _ in range(2)] + [elsewhere.first_refusal("U1")] == [True, False, False]
     assert limiter.first_refusal("U2")
     clock.now += 61
-    assert limiter.first_refusal("U1")
+    assert elsewhere.first_refusal("U1")
     assert "more than 1 questions" in limiter.sentence("user") and "channel" in limiter.sentence("channel")
 
 
-def test_idle_buckets_are_dropped_so_memory_stays_bounded() -> None:
-    clock = Clock()
-    limiter = RateLimiter(10, 10, clock=clock)
-    for n in range(PRUNE_AT // 2 + 1):
-        limiter.admit(f"U{n}", f"C{n}")
-    clock.now += 60
-    limiter.admit("UNEW", "CNEW")
-    assert len(limiter._buckets) == 2
+def test_idle_buckets_are_purged_with_the_rest(store: SlackStore) -> None:
+    RateLimiter(store, 10, 10, clock=lambda: time.time() - 7200).admit("U1", "C1")
+    RateLimiter(store, 10, 10).admit("U2", "C2")
+    store.purge(before=0.0)
+    with store.db.begin() as conn:
+        assert sorted(r.key for r in conn.execute(schema.rate_buckets.select())) == ["channel:C2", "user:U2"]
 
 
 def test_the_budget_returns_in_time_or_raises_and_bounds_abandoned_work() -> None:

@@ -1,16 +1,23 @@
-"""Load shedding: per-user and per-channel token buckets, and the sentences for asks that are not taken."""
+"""Load shedding: per-user and per-channel token buckets (in the store: one limit for every replica), and the
+sentences for asks that are not taken."""
 
 from __future__ import annotations
 
-import threading
+import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy.exc import SQLAlchemyError
+
+if TYPE_CHECKING:
+    from bot.slack.claims import SlackStore
+
+log = logging.getLogger(__name__)
 
 Refusal = Literal["user", "channel", "busy"]
 BUSY = "I'm answering a lot of questions right now and couldn't take this one; please ask again in a few minutes."
-PRUNE_AT = 10_000  # buckets kept before full (idle) ones are dropped
+LIMITS: tuple[Refusal, Refusal] = ("user", "channel")  # in the order their buckets are asked for
 
 
 def refusal_sentence(refusal: Refusal, per_minute: float) -> str:
@@ -28,72 +35,42 @@ def refusal_sentence(refusal: Refusal, per_minute: float) -> str:
     return BUSY
 
 
-@dataclass
-class TokenBucket:
-    """`capacity` tokens, refilled continuously at `capacity` per minute; an ask takes one."""
-
-    capacity: float
-    tokens: float
-    updated: float
-
-    def refill(self, now: float) -> None:
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.capacity / 60.0)
-        self.updated = now
-
-
 class RateLimiter:
-    """Admits an ask when both its user's and its channel's bucket hold a token (and then takes one from each)."""
+    """Admits an ask when both its user's and its channel's bucket hold a token (and then takes one from each). The
+    buckets live in the store, so the limits hold across every replica that shares it; if the store cannot be
+    reached the ask is admitted (a flood is better than a lost question)."""
 
     def __init__(
-        self, user_per_minute: float, channel_per_minute: float, clock: Callable[[], float] = time.monotonic
+        self,
+        store: SlackStore,
+        user_per_minute: float,
+        channel_per_minute: float,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.per_minute = {"user": user_per_minute, "channel": channel_per_minute}
+        self.store = store
+        self.per_minute: dict[Refusal, float] = {"user": user_per_minute, "channel": channel_per_minute}
         self.clock = clock
-        self._buckets: dict[tuple[str, str], TokenBucket] = {}
-        self._quiet_until: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def admit(self, user: str, channel: str) -> Refusal | None:
         """None when the ask may go ahead, else which limit it is over."""
-        now = self.clock()
-        with self._lock:
-            mine = self._bucket("user", user, now)
-            theirs = self._bucket("channel", channel, now)
-            checks: tuple[tuple[Refusal, TokenBucket], ...] = (("user", mine), ("channel", theirs))
-            for refusal, bucket in checks:
-                if bucket.tokens < 1.0:
-                    return refusal
-            mine.tokens -= 1.0
-            theirs.tokens -= 1.0
+        buckets = [(f"user:{user}", self.per_minute["user"]), (f"channel:{channel}", self.per_minute["channel"])]
+        try:
+            empty = self.store.take_tokens(buckets, self.clock())
+        except SQLAlchemyError:
+            log.exception("rate limits not checked for %s in %s: the store cannot be reached", user, channel)
             return None
+        return None if empty is None else LIMITS[empty]
 
     def first_refusal(self, user: str) -> bool:
-        """True at most once a minute per user, so a flood gets one notice rather than one per message."""
-        now = self.clock()
-        with self._lock:
-            if now < self._quiet_until.get(user, 0.0):
+        """True at most once a minute per user (on any replica), so a flood gets one notice, not one per message."""
+        key = f"rate-notice:{user}:{int(self.clock() // 60)}"
+        try:
+            if not self.store.claim(key):
                 return False
-            self._quiet_until[user] = now + 60.0
-            return True
+            self.store.finish(key)
+        except SQLAlchemyError:
+            log.exception("could not note the rate-limit notice to %s", user)
+        return True
 
     def sentence(self, refusal: Refusal) -> str:
         return refusal_sentence(refusal, self.per_minute.get(refusal, 0.0))
-
-    def _bucket(self, kind: str, name: str, now: float) -> TokenBucket:
-        key = (kind, name)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            if len(self._buckets) >= PRUNE_AT:
-                self._prune(now)
-            capacity = self.per_minute[kind]
-            bucket = self._buckets[key] = TokenBucket(capacity, capacity, now)
-        bucket.refill(now)
-        return bucket
-
-    def _prune(self, now: float) -> None:
-        """Drop buckets that have refilled (a new one starts full anyway) and notices that have lapsed."""
-        for key, bucket in list(self._buckets.items()):
-            bucket.refill(now)
-            if bucket.tokens >= bucket.capacity:
-                del self._buckets[key]
-        self._quiet_until = {user: until for user, until in self._quiet_until.items() if until > now}

@@ -69,7 +69,7 @@ class Responder:
         self.store = store
         self.fetcher = fetcher or FileFetcher(settings, client)
         self.delivery = delivery or Delivery(settings, client)
-        self.limiter = RateLimiter(settings.slack_user_asks_per_minute, settings.slack_channel_asks_per_minute)
+        self.limiter = RateLimiter(store, settings.slack_user_asks_per_minute, settings.slack_channel_asks_per_minute)
         self.budget = Budget(settings.slack_workers, settings.slack_ask_seconds)
         self.escalate = bool(settings.slack_triage_channel)
         self.counts: Counter[str] = Counter()

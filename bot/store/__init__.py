@@ -24,6 +24,7 @@ from bot.store.changes import BugChanges, change_key
 from bot.store.database import Database, StoreNotConfigured, StoreUnavailable, state_url
 from bot.store.examples import ExampleNotFound, LearnedExamples, learn_from_feedback
 from bot.store.legacy import import_legacy
+from bot.store.rates import RateBuckets
 from bot.store.records import (
     FEEDBACK_KINDS,
     AnswerRecord,
@@ -67,9 +68,9 @@ __all__ = [
 ]
 
 
-class Store(AnswerLog, LearnedExamples, Reports, BugChanges, Retention):
-    """Answers, feedback, learned examples, negatives, reports and bug changes in one database; safe to share
-    between threads."""
+class Store(AnswerLog, LearnedExamples, Reports, BugChanges, RateBuckets, Retention):
+    """Answers, feedback, learned examples, negatives, reports, bug changes and rate buckets in one database; safe
+    to share between threads."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

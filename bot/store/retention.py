@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import delete, or_
 
 from bot.store import schema
 from bot.store.database import Database
+from bot.store.rates import IDLE_SECONDS
 
 
 class Retention:
@@ -17,7 +20,8 @@ class Retention:
         """Delete answers (with their feedback and reports), feedback, reports, bug changes and delivery claims
         older than `before`.
 
-        Learned examples and negatives stay until they are removed (`supportbot examples remove`, or
+        Rate buckets idle for an hour (full again by then) go too. Learned examples and negatives stay until they
+        are removed (`supportbot examples remove`, or
         `forget`): they are what the bot learned, confirmed by the person who asked.
         """
         a, f, c, r, b = schema.answers, schema.feedback, schema.claims, schema.reports, schema.bug_changes
@@ -28,6 +32,8 @@ class Retention:
             answers = conn.execute(delete(a).where(a.c.created < before)).rowcount
             changes = conn.execute(delete(b).where(b.c.created < before)).rowcount
             claims = conn.execute(delete(c).where(c.c.claimed_at < before)).rowcount
+            idle = schema.rate_buckets.c.updated < time.time() - IDLE_SECONDS
+            conn.execute(delete(schema.rate_buckets).where(idle))
         return {"answers": answers, "feedback": feedback, "reports": reports, "changes": changes, "claims": claims}
 
     def forget_user(self, user: str) -> dict[str, int]:

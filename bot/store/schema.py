@@ -71,6 +71,14 @@ claims = Table(
     Column("finished_at", Float),
 )
 
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated", Float, nullable=False, index=True),
+)
+
 examples = Table(
     "examples",
     metadata,
