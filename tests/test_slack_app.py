@@ -148,6 +148,16 @@ def test_screenshot_message_is_answered_in_its_thread(bot: Bot, screenshot: byte
     assert record.candidates[0].bug_id == CURL_BUG and record.reply_ts
 
 
+def test_only_the_files_the_engine_reads_are_downloaded_and_the_rest_are_named(bot: Bot, screenshot: bytes) -> None:
+    files = [bot.fake.add_file(f"F10{n}", f"shot-{n}.png", screenshot, "image/png") for n in range(6)]
+    assert bot.sender.event(message_event("C1", "101.1", "all of these", files=files, user="UASK")).status == 200
+    reply = bot.reply("C1", "101.1")
+    assert f"`{CURL_BUG}`" in blocks_text(reply)
+    assert len(bot.fake.downloads) == bot.slack.responder.settings.max_files_per_ask == 4
+    assert "shot-4.png" in blocks_text(reply) and "shot-5.png" in blocks_text(reply)
+    assert "only the first 4 files are read" in blocks_text(reply)
+
+
 def test_voice_clip_is_transcribed_and_answered(bot: Bot, tmp_path: Path) -> None:
     audio = speak_m4a("After the deploy every page shows nginx bad gateway, error 502.", tmp_path / "v.m4a")
     clip = bot.fake.add_file("F101", "audio_message.m4a", audio, "audio/mp4", subtype="slack_audio")

@@ -300,10 +300,17 @@ class Responder:
         return count.line if count else ""
 
     def gather(self, ask: Ask) -> tuple[list[Attachment], list[tuple[str, str]], list[str]]:
-        """Download the ask's files: attachments, (name, reason) for each refused file, Slack's transcripts."""
+        """Download the ask's files (no more than the engine reads, `max_files_per_ask`): attachments, (name,
+        reason) for each refused or skipped file, Slack's transcripts."""
         attachments, notes, heard = [], [], []
-        for file in ask.files:
+        most = self.settings.max_files_per_ask
+        for number, file in enumerate(ask.files):
             name = str(file.get("name") or file.get("title") or file.get("id") or "file")
+            if number >= most:
+                notes.append(
+                    (name, f"Not read: only the first {most} files are read; please send it in a message of its own.")
+                )
+                continue
             try:
                 attachments.append(self.fetcher.fetch(file))
             except BotError as err:
