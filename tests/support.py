@@ -242,7 +242,12 @@ def refresh(settings, shared_models: dict) -> dict:  # noqa: ANN001 - Settings, 
     """Refresh the settings' index with the session's shared models; the report as a dict."""
     from bot.refresh import build_refresher
 
-    return build_refresher(settings, shared_models["embedder"], shared_models["extractor"]).refresh().as_dict()
+    refresher = build_refresher(settings, shared_models["embedder"], shared_models["extractor"])
+    try:
+        return refresher.refresh().as_dict()
+    finally:
+        if refresher.store is not None:
+            refresher.store.close()  # checkpoints SQLite's WAL now, not whenever the collector runs
 
 
 def copy_index(built, tmp_path: Path):  # noqa: ANN001, ANN201 - Settings in and out
