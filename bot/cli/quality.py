@@ -196,7 +196,9 @@ def set_name(queries_file: Path) -> str:
 def format_calibration(model: Any, figures: dict[str, dict[str, Any]], path: Path) -> str:
     fit = model.fit
     fixed = {"fit": "fit (same sets)", "grouped_cv": "grouped by bug family (CV)"}
-    labels = {name: fixed.get(name, name.replace("grouped_cv ", "  of which ")) for name in figures}
+    labels = {
+        name: fixed.get(name, name.replace("grouped_cv ", "  CV ").replace("fit ", "  fit ", 1)) for name in figures
+    }
     width = max(len(label) for label in labels.values())
     lines = [
         f"fit on {fit.fit_on}: regularisation ranking {fit.l2['ranking']:g}, confidence {fit.l2['confidence']:g}, "

@@ -334,8 +334,8 @@ def select_l2(items: Sequence[Sample], names: Sequence[str]) -> tuple[float, flo
 
 @dataclass(frozen=True)
 class Calibration:
-    """The fitted model and its figures: `fit` (the sets it was fit on), `grouped_cv` (and `grouped_cv <set>` per set
-    when there are several), and `test <name>` per test set."""
+    """The fitted model and its figures: `fit` (the sets it was fit on), `grouped_cv` (and `fit <set>`,
+    `grouped_cv <set>` per set when there are several), and `test <name>` per test set."""
 
     model: RankingModel
     figures: dict[str, dict]
@@ -362,11 +362,13 @@ def calibrate(
     thresholds = both_ways(real, by_family(items, lambda train: fit(train, all_names, l2)), final, targets)
     model = as_model(final, thresholds, info)
     held_out, fold_thresholds = grouped_answers(items, all_names, l2, targets)
-    measured = {"fit": model_figures(model, real), "grouped_cv": figures(real, held_out, fold_thresholds)}
-    if len(per_set) > 1:
-        for name in per_set:
-            mine = [s for s in real if s.labelled_set == name]
-            measured[f"grouped_cv {name}"] = figures(mine, held_out, fold_thresholds)
+    measured = {"fit": model_figures(model, real)}
+    several = per_set if len(per_set) > 1 else {}
+    for name in several:
+        measured[f"fit {name}"] = model_figures(model, [s for s in real if s.labelled_set == name])
+    measured["grouped_cv"] = figures(real, held_out, fold_thresholds)
+    for name in several:
+        measured[f"grouped_cv {name}"] = figures([s for s in real if s.labelled_set == name], held_out, fold_thresholds)
     for name, rows in (tests or {}).items():
         measured[f"test {name}"] = model_figures(model, samples(rows, all_names))
     l2_info = {"ranking": l2[0], "confidence": l2[1], "known": l2[2]}
