@@ -36,11 +36,19 @@ lint: setup
 	$(BIN)/ruff format --check bot tests
 	$(BIN)/mypy bot
 
-# Refit the shipped ranking model (after intake, OCR or speech recognition change what the features read):
-# fit on the dev set, measured on the shipped examples and, with MESSY=<folder made by make_wild.py from the
-# dev set>, on those messy variants too. Prints the figures and rewrites bot/ranking/default_model.json.
+# Refit the shipped ranking model (after intake, OCR or speech recognition change what the features read), one
+# command: fit on the dev set and, with MESSY="<folders>", on its messy variants (folders holding a queries.jsonl
+# answered with the dev knowledge base, as make_wild.py and make_recordings.py write them), held to the messy targets;
+# measured on the shipped examples, on EXAMPLES_MESSY="<folders>" (messy variants of the examples) and on
+# TEST_MESSY="<folders>" (messy variants of the dev set only measured, e.g. bench.captures'). Prints the fit,
+# grouped-CV and test figures and rewrites bot/ranking/default_model.json.
 DEV_SET ?= ../shared/dev-set
+MESSY ?=
+EXAMPLES_MESSY ?=
+TEST_MESSY ?=
 ranking-model: setup
 	HF_HUB_OFFLINE=1 $(BIN)/supportbot calibrate --knowledge $(DEV_SET)/knowledge --queries $(DEV_SET)/queries.jsonl \
-		--test knowledge examples/queries.jsonl $(if $(MESSY),--test $(DEV_SET)/knowledge $(MESSY)/queries.jsonl) \
+		$(foreach d,$(MESSY),--messy $(d)/queries.jsonl) --test knowledge examples/queries.jsonl \
+		$(foreach d,$(EXAMPLES_MESSY),--test knowledge $(d)/queries.jsonl) \
+		$(foreach d,$(TEST_MESSY),--test $(DEV_SET)/knowledge $(d)/queries.jsonl) \
 		--out bot/ranking/default_model.json

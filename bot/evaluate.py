@@ -80,14 +80,16 @@ def answer_all(
 
 
 def detail(item: LabelledQuery, answer: Answer) -> dict[str, Any]:
-    """What one query was and what the engine made of it: its inputs' text, the decision, the top candidates with
-    their features, and the time each stage took."""
+    """What one query was and what the engine made of it: its inputs' text, the decision (with the first candidate's
+    confidence and the known-bug probability), the top candidates with their features, and the time each stage
+    took."""
     return {
         "id": item.id,
         "kind": item.kind,
         "expected": item.expected,
         "decision": answer.decision,
         "confidence": answer.confidence,
+        "known": answer.known,
         "matches": [
             {"bug_id": m.bug.id, "score": m.score, "features": {k: round(v, 4) for k, v in m.features.items()}}
             for m in answer.matches[:5]

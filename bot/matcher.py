@@ -319,9 +319,9 @@ class Matcher:
             query = QueryText.of(inputs)
             ordered = self.reranker is not None and not self.reads_rerank
             ranked = rank(top, query, derived.stats, self.model, rejected, keep_order=ordered)
-            decision, confidence = decide(ranked, self.model)
+            decision, confidence, known = decide(ranked, self.model)
             matches = tuple(as_match(r, bugs) for r in ranked)
-        return Answer(decision, round(confidence, 4), matches, tuple(inputs), timer.ms)
+        return Answer(decision, round(confidence, 4), matches, tuple(inputs), timer.ms, known=round(known, 4))
 
     def vocabulary(self, snapshot: Snapshot) -> list[str]:
         """The knowledge base's distinctive terms, to bias speech recognition."""

@@ -135,13 +135,15 @@ class Match:
 
 @dataclass(frozen=True)
 class Answer:
-    """The engine's answer to a query: a decision, its confidence and the ranked matches, best first."""
+    """The engine's answer to a query: a decision, the confidence that the first match is the bug, the ranked
+    matches (best first) and `known`, how likely the question is a known bug at all."""
 
     decision: Decision
     confidence: float
     matches: tuple[Match, ...]
     inputs: tuple[QueryInput, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    known: float = 0.0
 
     @property
     def best(self) -> Match | None:

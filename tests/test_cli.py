@@ -28,7 +28,7 @@ def test_index_then_ask_json(env: dict[str, str], tmp_path: Path) -> None:
     code, out = run(env, "ask", "--json", "--text", "my script crashes on start", str(shot))
     assert code == 0
     answer = json.loads(out)
-    assert set(answer) == {"decision", "confidence", "matches", "inputs", "timings_ms"}
+    assert set(answer) == {"decision", "confidence", "known", "matches", "inputs", "timings_ms"}
     assert answer["matches"][0]["bug_id"] == "python-no-module-yaml"
     assert set(answer["matches"][0]) == {"bug_id", "title", "score", "resolution", "links", "evidence"}
     assert [i["kind"] for i in answer["inputs"]] == ["text", "image"]
@@ -153,12 +153,17 @@ def test_calibrate_writes_a_model_the_setting_loads(env: dict[str, str], tmp_pat
         )
     ]
     queries.write_text("\n".join(json.dumps(r) for r in rows))
+    messy = tmp_path / "messy" / "labelled.jsonl"  # the same questions, typed in a hurry
+    messy.parent.mkdir()
+    messy.write_text("\n".join(json.dumps({**r, "id": f"{r['id']}-hurried", "text": r["text"][:-3]}) for r in rows))
     model = tmp_path / "model.json"
     code, out = run(
         env,
         "calibrate",
         "--queries",
         str(queries),
+        "--messy",
+        str(messy),
         "--out",
         str(model),
         "--test",
@@ -167,10 +172,11 @@ def test_calibrate_writes_a_model_the_setting_loads(env: dict[str, str], tmp_pat
     )
     assert code == 0, out
     assert "grouped by bug family (CV)" in out and f"test {queries.parent.name}/labelled.jsonl" in out
+    assert "CV messy/labelled.jsonl" in out and "known bug" in out
     assert f"SUPPORTBOT_RANKING_MODEL={model}" in out
     written = json.loads(model.read_text())
     assert (
-        written["fit"]["fit_on"] == f"{tmp_path.name}/labelled.jsonl"
+        written["fit"]["fit_on"] == f"{tmp_path.name}/labelled.jsonl, messy/labelled.jsonl"
         and "/" + tmp_path.name not in written["fit"]["fit_on"]
     )
     using = {**env, "SUPPORTBOT_RANKING_MODEL": str(model)}

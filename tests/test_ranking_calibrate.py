@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from bot.evaluate import LabelledQuery
-from bot.ranking.calibrate import Targets, by_family, calibrate, fit, samples
+from bot.ranking.calibrate import Targets, by_family, calibrate, fit, samples, variant_of
 from bot.ranking.model import FitInfo, parse_model
 from bot.records import Answer, KnownBug, Match
 
@@ -33,33 +33,75 @@ def labelled_set(seed: int = 7, n: int = 320) -> list[tuple[LabelledQuery, Answe
         bugs = [f"{family}-{rng.randrange(5)}-a", f"{family}-{rng.randrange(5)}-b"]
         right = {"dense": rng.uniform(0.5, 0.8), "coverage": rng.uniform(0.7, 1.0)}
         wrong = {"dense": rng.uniform(0.4, 0.7), "coverage": rng.uniform(0.0, 0.4)}
-        if i % 5 == 4:  # out of the knowledge base: nothing is right
-            results.append((LabelledQuery(f"q{i}", "", (), None, "out-of-kb"), answer(bugs, [wrong, dict(wrong)])))
+        if i % 5 == 4:  # out of the knowledge base: nothing is right, and it was read clearly
+            clear = {**wrong, "legible": 1.0}
+            results.append((LabelledQuery(f"q{i}", "", (), None, "out-of-kb"), answer(bugs, [clear, dict(clear)])))
             continue
+        if i % 5 == 3:  # a blurred photo of a known bug: its words were misread, the first is right half the time
+            blurred = [{**wrong, "legible": 0.5}, {**wrong, "legible": 0.5}]
+            expected = bugs[rng.randrange(2)]
+            results.append((LabelledQuery(f"q{i}", "", (), expected, "photo"), answer(bugs, blurred)))
+            continue
+        right, wrong = {**right, "legible": 1.0}, {**wrong, "legible": 1.0}
         fused_first = rng.random() < 0.7
         order = [right, wrong] if fused_first else [wrong, right]
         results.append((LabelledQuery(f"q{i}", "", (), bugs[0 if fused_first else 1], "text"), answer(bugs, order)))
     return results
 
 
+NAMES = ("dense", "coverage", "legible", "rejected")
+
+
+def fitted_on(results: list, **kwargs: object) -> object:
+    return calibrate({"synthetic": results}, INFO, names=NAMES, **kwargs)  # type: ignore[arg-type]
+
+
 def test_the_ranking_overrules_fusion_on_evidence_and_the_model_file_round_trips() -> None:
-    fitted = calibrate(labelled_set(), INFO, Targets(precision=0.95, max_no_match=0.1))
+    fitted = fitted_on(labelled_set(), targets={"synthetic": Targets(precision=0.95, max_no_match=0.1)})
     model = fitted.model
     assert "first" not in model.ranking and model.ranking["coverage"] > 0
     wrong_first = {"dense": 0.6, "coverage": 0.2, "first": 1.0}
     right_second = {"dense": 0.58, "coverage": 0.9, "first": 0.0}
     assert model.rank_score(right_second) > model.rank_score(wrong_first)
     assert model.probability(right_second) > model.probability({**wrong_first, "first": 0.0})
-    assert 0.0 <= model.uncertain_threshold <= model.match_threshold <= 1.0
+    assert 0.0 <= model.known_threshold <= 1.0 and 0.0 <= model.match_threshold <= 1.0
     assert parse_model(model.to_json(), "a file") == model.__class__(**{**model.__dict__, "source": "a file"})
     assert set(fitted.figures) == {"fit", "grouped_cv"}
-    assert fitted.figures["fit"]["recall_at_1"] > 0.9 and fitted.figures["grouped_cv"]["recall_at_1"] > 0.9
+    assert fitted.figures["fit"]["recall_at_1"] > 0.85 and fitted.figures["grouped_cv"]["recall_at_1"] > 0.85
     assert model.fit.l2 and model.fit.figures == fitted.figures
 
 
+def test_an_unsure_known_bug_is_uncertain_and_a_clear_unknown_one_no_match() -> None:
+    """The known-bug model, not the first candidate's confidence, decides between uncertain and no_match: a blurred
+    photo of a known bug whose first candidate is wrong is still shown its candidates."""
+    fitted = fitted_on(labelled_set(), targets={"synthetic": Targets(precision=0.95, max_no_match=0.02)})
+    model = fitted.model  # type: ignore[attr-defined]
+    decisions = []
+    for legible in (0.5, 1.0):
+        first = {"dense": 0.55, "coverage": 0.2, "legible": legible, "first": 1.0}
+        confidence = model.probability(first)
+        decisions.append(model.decide(confidence, model.known_probability([first], confidence)))
+    assert decisions == ["uncertain", "no_match"]
+    cv = fitted.figures["grouped_cv"]  # type: ignore[attr-defined]
+    assert cv["no_match_rate_in_kb"] <= 0.15 and cv["no_match_rate_out_of_kb"] >= 0.8
+
+
+def test_each_set_keeps_its_own_targets_and_is_measured_alone() -> None:
+    clean, messy = labelled_set(), labelled_set(seed=9, n=200)
+    targets = {"clean": Targets(0.95, 0.02), "messy": Targets(0.9, 0.3)}
+    fitted = calibrate({"clean": clean, "messy": messy}, INFO, targets, names=NAMES)
+    assert {"grouped_cv clean", "grouped_cv messy"} <= set(fitted.figures)
+    assert fitted.figures["fit"]["queries"] == len(clean) + len(messy)
+    assert fitted.figures["grouped_cv clean"]["queries"] == len(clean)
+
+
+def test_variants_of_one_query_are_held_out_together() -> None:
+    assert variant_of("wild/queries.jsonl:d0006-phone") == variant_of("dev/queries.jsonl:d0006") == "d0006"
+
+
 def test_test_sets_are_measured_with_the_fitted_model() -> None:
-    fitted = calibrate(labelled_set(), INFO, tests={"other": labelled_set(seed=8, n=60)})
-    assert fitted.figures["test other"]["queries"] == 60
+    fitted = fitted_on(labelled_set(), tests={"other": labelled_set(seed=8, n=60)})
+    assert fitted.figures["test other"]["queries"] == 60  # type: ignore[attr-defined]
 
 
 def test_each_family_is_answered_by_a_model_that_never_saw_it() -> None:
@@ -68,7 +110,7 @@ def test_each_family_is_answered_by_a_model_that_never_saw_it() -> None:
 
     def fit_and_note(train: list) -> object:
         seen.append({s.family for s in train})
-        return fit(train, ("dense", "coverage", "first"), (1.0, 1.0))
+        return fit(train, ("dense", "coverage", "first"), (1.0, 1.0, 1.0))
 
     answers = by_family(items, fit_and_note)  # type: ignore[arg-type]
     assert set(answers) == {s.id for s in items}
@@ -78,7 +120,7 @@ def test_each_family_is_answered_by_a_model_that_never_saw_it() -> None:
 
 
 def test_not_it_is_a_fitted_feature_that_demotes_and_lowers_confidence() -> None:
-    model = calibrate(labelled_set(), INFO).model
+    model = fitted_on(labelled_set()).model  # type: ignore[attr-defined]
     assert model.ranking["rejected"] < 0 and model.confidence["rejected"] < 0
     shown = {"dense": 0.7, "coverage": 0.8, "first": 1.0}
     assert model.probability({**shown, "rejected": 1.0}) < model.probability(shown)

@@ -80,3 +80,19 @@ def test_coverage_weighs_rare_words_and_ignores_words_no_bug_uses() -> None:
 def test_rejected_reads_the_not_it_similarity() -> None:
     top, second = features(QueryText(typed="chrome 503"), rejected={"nginx-404": 0.97})
     assert (top["rejected"], second["rejected"]) == (0.0, 0.97)
+
+
+def test_explained_weighs_words_no_bug_uses_by_how_rare_they_are_in_english() -> None:
+    """A rare word no bug explains ("pg_hba") leaves much unexplained; a common one ("during") little."""
+    rare, common = features(QueryText(typed="chrome 503 pg_hba")), features(QueryText(typed="chrome 503 during"))
+    assert 0.3 < rare[0]["explained"] < 0.7 and common[0]["explained"] == 1.0
+    assert rare[0]["told"] > common[0]["told"] > features(QueryText(typed="chrome"))[0]["told"] > 0.0
+    shown = features(QueryText(screen=NGINX_503 + "\nsome-host.lan ~/reports"))[0]
+    assert shown["explained"] == features(QueryText(screen=NGINX_503))[0]["explained"], "only the error lines count"
+
+
+def test_legibility_is_the_recognisers_confidence_by_length_and_1_for_typing() -> None:
+    screen = QueryInput("s.png", "image", "…", (TextLine("HTTP ERROR 503", 0.5), TextLine("ok", 1.0)))
+    assert round(QueryText.of([screen]).legibility, 4) == round((0.5 * 14 + 2) / 16, 4)
+    assert QueryText.of([QueryInput("message", "text", "help")]).legibility == 1.0
+    assert features(QueryText(typed="chrome 503", legibility=0.4))[0]["legible"] == 0.4

@@ -26,7 +26,8 @@ def write(tmp_path: Path, data: dict | str) -> Path:
 def test_the_shipped_model_loads_with_the_default_settings_and_says_what_it_was_fit_with() -> None:
     model = load_model(Settings())
     assert set(model.features) <= set(FEATURES) and "rejected" in model.features
-    assert 0.0 < model.uncertain_threshold <= model.match_threshold < 1.0
+    assert 0.0 < model.known_threshold < 1.0 and 0.0 < model.match_threshold < 1.0
+    assert set(model.known) >= {"confidence", "first:legible"}
     assert model.fit.embedder == Settings().embed_model and model.fit.figures["grouped_cv"]["queries"] > 0
     assert "shipped" in model.describe() and "faster-paddle" in model.describe()
 
@@ -35,7 +36,18 @@ def test_a_model_file_named_by_the_setting_is_used(tmp_path: Path) -> None:
     data = {**shipped(), "match_threshold": 0.9}
     model = load_model(Settings(ranking_model=write(tmp_path, data)))
     assert model.match_threshold == 0.9 and str(tmp_path) in model.source
-    assert [model.decide(v) for v in (0.95, 0.9, 0.6, 0.01)] == ["match", "match", "uncertain", "no_match"]
+    known = model.known_threshold
+    decisions = [model.decide(c, k) for c, k in ((0.95, 0.0), (0.9, 1.0), (0.6, known), (0.6, known - 0.01))]
+    assert decisions == ["match", "match", "uncertain", "no_match"]
+
+
+def test_the_known_bug_model_reads_the_first_s_confidence_and_its_features() -> None:
+    """A first candidate as unsure but read from a blurred photo is likelier a known bug than one read clearly."""
+    model = load_model(Settings())
+    read = {name: 0.0 for name in model.features}
+    clear, blurred = [{**read, "legible": 0.98}], [{**read, "legible": 0.6}]
+    assert model.known_probability(blurred, 0.2) > model.known_probability(clear, 0.2)
+    assert model.known_probability(clear, 0.6) > model.known_probability(clear, 0.2)
 
 
 @pytest.mark.parametrize(
@@ -47,6 +59,7 @@ def test_a_model_file_named_by_the_setting_is_used(tmp_path: Path) -> None:
         (lambda d: {**d, "bias": "high"}, "cannot be read"),
         (lambda d: {**d, "features": [*d["features"], "sparkle"]}, "'sparkle', which this version does not compute"),
         (lambda d: {**d, "ranking": {**d["ranking"], "mystery": 1.0}}, "'mystery', which it does not list"),
+        (lambda d: {**d, "known": {**d["known"], "best:mystery": 1.0}}, "'best:mystery', which it does not list"),
         (
             lambda d: {**d, "fit": {**d["fit"], "embedder": "other/embedder"}},
             "was fit with the embedder 'other/embedder'",

@@ -26,3 +26,10 @@ def test_each_bug_keeps_its_words_screens_and_codes() -> None:
     assert bug.codes == {"5o2"}
     unknown = stats.bug("no-such-bug")
     assert not unknown.words and not unknown.screens and not unknown.codes
+
+
+def test_a_word_no_bug_uses_weighs_by_how_rare_it_is_in_english() -> None:
+    stats = KnowledgeStats({"a": [("doc", "nginx 502 bad gateway")], "b": [("doc", "nginx 404 not found")]})
+    assert stats.rarity("gateway") == stats.idf["gateway"]
+    assert stats.rarity("the") == stats.rarity("5o3") == 0.0  # among the commonest words; a number
+    assert 0.0 < stats.rarity(fold("temporarily")) < stats.rarity("hba") == stats.unseen_idf

@@ -78,6 +78,13 @@ def test_error_lines_are_the_error_lines_once_each() -> None:
     assert error_lines("all good\nnothing to see") == ""
 
 
+def test_error_lines_read_codes_as_written_and_tolerate_a_lost_underscore() -> None:
+    """`environ` is no E-code and `handle_exception(e)` no exception; Chrome's ERR_* name read with a space is."""
+    traceback = "return self.wsgi_app(environ, start_response)\nrv = self.handle_user_exception(e)\nKeyError: 'price'"
+    assert error_lines(traceback) == "KeyError: 'price'"
+    assert error_lines("This site can't be reached\nmight be down\nERR UNSAFE_REDIRECT").endswith("ERR UNSAFE_REDIRECT")
+
+
 def test_matching_line_prefers_the_error_line_over_a_shared_prompt() -> None:
     assert matching_line(SCREEN, KNOWLEDGE).startswith("psql: error: connection to server")
 

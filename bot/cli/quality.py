@@ -105,7 +105,22 @@ def format_report(report: dict[str, Any]) -> str:
 
 @main.command("calibrate")
 @KNOWLEDGE
-@click.option("--queries", "queries_file", type=click.Path(exists=True, path_type=Path), required=True)
+@click.option(
+    "--queries",
+    "queries_files",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    required=True,
+    help="Labelled queries to fit on, answered with --knowledge (repeatable: a set and its messy variants).",
+)
+@click.option(
+    "--messy",
+    "messy_files",
+    type=click.Path(exists=True, path_type=Path),
+    multiple=True,
+    help="Messy variants of the labelled queries (photos, desktops, recordings) to fit on too, answered with "
+    "--knowledge and held to the messy targets (repeatable).",
+)
 @click.option(
     "--test",
     "tests",
@@ -120,14 +135,21 @@ def format_report(report: dict[str, Any]) -> str:
 @click.option(
     "--max-no-match", default=0.04, show_default=True, help="Largest share of in-KB queries answered no_match."
 )
+@click.option("--messy-precision", default=0.98, show_default=True, help="Match precision on the --messy sets.")
+@click.option(
+    "--messy-max-no-match", default=0.08, show_default=True, help="Largest in-KB no_match share on the --messy sets."
+)
 @JSON
 def calibrate_cmd(
     knowledge_dir: Path | None,
-    queries_file: Path,
+    queries_files: tuple[Path, ...],
+    messy_files: tuple[Path, ...],
     tests: tuple[tuple[Path, Path], ...],
     out: Path | None,
     precision: float,
     max_no_match: float,
+    messy_precision: float,
+    messy_max_no_match: float,
     as_json: bool,
 ) -> None:
     """Fit the ranking model (weights, thresholds) on a labelled set, measure how it transfers, write the model file."""
@@ -136,13 +158,16 @@ def calibrate_cmd(
 
     settings = load_settings(knowledge_dir=knowledge_dir)
     names = (*FEATURES, "rerank") if settings.rerank_model and settings.rerank else FEATURES
-    results = labelled_answers(settings, queries_file, names)
+    results = {set_name(q): labelled_answers(settings, q, names) for q in (*queries_files, *messy_files)}
+    clean, messy = Targets(precision, max_no_match), Targets(messy_precision, messy_max_no_match)
+    targets = {set_name(q): messy if q in messy_files else clean for q in (*queries_files, *messy_files)}
     measured = {
         set_name(q): labelled_answers(settings.model_copy(update={"knowledge_dir": k}), q, names) for k, q in tests
     }
     created = datetime.now(UTC).strftime("%Y-%m-%d")
-    info = FitInfo(settings.embed_model, settings.ocr_engine, settings.asr_model, set_name(queries_file), created)
-    fitted = calibrate(results, info, Targets(precision, max_no_match), measured, names)
+    fit_on = ", ".join(results)
+    info = FitInfo(settings.embed_model, settings.ocr_engine, settings.asr_model, fit_on, created)
+    fitted = calibrate(results, info, targets, measured, names)
     path = out or settings.data_dir / "ranking-model.json"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,13 +195,15 @@ def set_name(queries_file: Path) -> str:
 
 def format_calibration(model: Any, figures: dict[str, dict[str, Any]], path: Path) -> str:
     fit = model.fit
+    fixed = {"fit": "fit (same sets)", "grouped_cv": "grouped by bug family (CV)"}
     labels = {
-        name: {"fit": "fit (same set)", "grouped_cv": "grouped by bug family (CV)"}.get(name, name) for name in figures
+        name: fixed.get(name, name.replace("grouped_cv ", "  CV ").replace("fit ", "  fit ", 1)) for name in figures
     }
     width = max(len(label) for label in labels.values())
     lines = [
-        f"fit on {fit.fit_on}: regularisation ranking {fit.l2['ranking']:g}, confidence {fit.l2['confidence']:g}; "
-        f"thresholds match {model.match_threshold:.3f}, uncertain {model.uncertain_threshold:.3f}",
+        f"fit on {fit.fit_on}: regularisation ranking {fit.l2['ranking']:g}, confidence {fit.l2['confidence']:g}, "
+        f"known bug {fit.l2['known']:g}; thresholds match {model.match_threshold:.3f}, known bug "
+        f"{model.known_threshold:.3f}",
         f"  {'':{width}s}  queries  recall@1  MRR    match precision  no_match in-KB  no_match out-of-KB",
     ]
     for name, f in figures.items():

@@ -10,10 +10,12 @@ LABELS = {"match": "Known bug", "uncertain": "Possibly a known bug", "no_match":
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:
-    """The `ask --json` shape: the decision and every candidate, best first, whatever the decision."""
+    """The `ask --json` shape: the decision, the first candidate's confidence, how likely the question is a known bug
+    at all, and every candidate, best first, whatever the decision."""
     return {
         "decision": answer.decision,
         "confidence": answer.confidence,
+        "known": answer.known,
         "matches": [
             {
                 "bug_id": m.bug.id,

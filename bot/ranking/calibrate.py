@@ -1,21 +1,24 @@
 """Fit the ranking model on labelled answers and measure how it transfers.
 
-Two logistic models are fit on every (query, candidate) pair: one orders the candidates (without fusion's own
-order, `first`, so evidence can overrule it), one gives the confidence. Their regularisation and the decision
-thresholds are chosen by cross-validation grouped by bug family (the id's first part: chrome, curl, nginx…), so
-they are judged on bugs they never saw, as on a new knowledge base; the figures of each fold, and of other labelled
-sets (`tests`), are what the model is expected to do there.
+Three logistic models are fit. Over every (query, candidate) pair: one orders the candidates (a conditional logit,
+without fusion's own order, `first`, so evidence can overrule it) and one gives the confidence that a candidate is the
+bug (it decides `match`). Over every query: one says whether the question is a known bug at all (it decides between
+`uncertain` and `no_match`, so an in-KB question whose first candidate is wrong is still shown its candidates). Their
+regularisation and the thresholds are chosen by cross-validation grouped by bug family (the id's first part: chrome,
+curl, nginx…), so they are judged on bugs they never saw, as on a new knowledge base; the figures of each fold, and
+of other labelled sets (`tests`), are what the model is expected to do there.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.evaluate import LabelledQuery, decision_figures
-from bot.ranking.model import FitInfo, RankingModel
+from bot.ranking.model import FitInfo, RankingModel, query_features
 from bot.records import Answer, Decision
 
 FEATURES = (
@@ -23,6 +26,7 @@ FEATURES = (
     "dense_margin",
     "fts",
     "coverage",
+    "explained",
     "shown_f1",
     "shown_recall_log",
     "shown_error",
@@ -30,11 +34,17 @@ FEATURES = (
     "codes_clash",
     "has_shown",
     "has_speech",
+    "told",
+    "legible",
     "rejected",
 )
+# what the known-bug model reads: how sure the first candidate is, and how surely the query was read (a question read
+# badly that fits nothing may still be a known bug; one read clearly that fits nothing is not)
+KNOWN = ("confidence", "first:legible")
 RANKING_L2 = (1.0, 3.0, 10.0, 30.0)
-REPLAY = "replay"  # the kind of a sample made up from another by `with_replays`
 CONFIDENCE_L2 = (0.3, 1.0, 3.0, 10.0)
+KNOWN_L2 = (1.0, 3.0, 10.0, 30.0)
+REPLAY = "replay"  # the kind of a sample made up from another by `with_replays`
 
 
 @dataclass(frozen=True)
@@ -55,40 +65,84 @@ class Sample:
     family: str
     bugs: tuple[str, ...]
     x: np.ndarray  # one row per candidate, one column per name in `names`
+    labelled_set: str = ""
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A model's answer to a sample: the candidates best first, the first's confidence, the known-bug probability."""
+
+    ranked: list[str]
+    confidence: float
+    known: float
 
 
 @dataclass(frozen=True)
 class Fitted:
-    """The fitted weights (over `names`; the ranking gives `first` no weight) and the regularisation used."""
+    """The fitted weights (over `names`; the ranking gives `first` no weight; the known-bug model's over `KNOWN`)
+    and the regularisation used."""
 
     names: tuple[str, ...]
     ranking: np.ndarray
     confidence: np.ndarray
     bias: float
-    l2: tuple[float, float]
+    known: np.ndarray
+    known_bias: float
+    l2: tuple[float, float, float]
 
-    def answer(self, sample: Sample) -> tuple[list[str], float]:
-        """The candidates best first and the confidence of the first."""
+    def order(self, sample: Sample) -> np.ndarray:
+        return np.argsort(-(sample.x @ self.ranking), kind="stable")
+
+    def answer(self, sample: Sample) -> Answered:
         if not sample.bugs:
-            return [], 0.0
-        order = np.argsort(-(sample.x @ self.ranking), kind="stable")
-        z = float(sample.x[order[0]] @ self.confidence + self.bias)
-        return [sample.bugs[i] for i in order], 1.0 / (1.0 + np.exp(-max(-30.0, min(30.0, z))))
+            return Answered([], 0.0, 0.0)
+        order = self.order(sample)
+        confidence = sigmoid(float(sample.x[order[0]] @ self.confidence + self.bias))
+        known = sigmoid(float(self.known_vector(sample, order, confidence) @ self.known + self.known_bias))
+        return Answered([sample.bugs[i] for i in order], confidence, known)
+
+    def known_vector(self, sample: Sample, order: np.ndarray, confidence: float) -> np.ndarray:
+        ranked = [dict(zip(self.names, sample.x[i], strict=True)) for i in order]
+        values = query_features(ranked, confidence, KNOWN)
+        return np.array([values[name] for name in KNOWN])
 
 
-Answers = dict[str, tuple[list[str], float]]
+Answers = dict[str, Answered]
 
 
-def samples(results: Sequence[tuple[LabelledQuery, Answer]], names: Sequence[str]) -> list[Sample]:
-    """The samples of labelled answers, candidates back in fused order."""
+def sigmoid(z: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-max(-30.0, min(30.0, z)))))
+
+
+def samples(
+    results: Sequence[tuple[LabelledQuery, Answer]], names: Sequence[str], labelled_set: str = ""
+) -> list[Sample]:
+    """The samples of labelled answers, candidates back in fused order; ids are prefixed with the set's name."""
     out = []
     for query, answer in results:
         matches = sorted(answer.matches, key=lambda m: -m.features.get("first", 0.0))  # stable: fused order
         bugs = tuple(m.bug.id for m in matches)
         x = np.array([[m.features.get(n, 0.0) for n in names] for m in matches], dtype=np.float64)
         family = (query.expected or "").split("-")[0] or "out-of-kb near " + (bugs[0].split("-")[0] if bugs else "")
-        out.append(Sample(query.id, query.kind, query.expected, family, bugs, x.reshape(len(bugs), len(names))))
-    return out
+        sample_id = f"{labelled_set}:{query.id}" if labelled_set else query.id
+        shaped = x.reshape(len(bugs), len(names))
+        out.append(Sample(sample_id, query.kind, query.expected, family, bugs, shaped, labelled_set))
+    return with_variants_together(out)
+
+
+def with_variants_together(items: list[Sample]) -> list[Sample]:
+    """Out-of-KB variants of one query (ids `<id>` and `<id>-<how>`, as the messy-capture generators name them) held
+    out with one family, the one most of them were mistaken for; in-KB variants share their bug's family anyway."""
+    near: dict[str, Counter[str]] = {}
+    for s in items:
+        if s.expected is None:
+            near.setdefault(variant_of(s.id), Counter())[s.family] += 1
+    return [replace(s, family=near[variant_of(s.id)].most_common(1)[0][0]) if s.expected is None else s for s in items]
+
+
+def variant_of(sample_id: str) -> str:
+    """The query a sample is a variant of: its id without the set prefix and the `-<how>` suffix."""
+    return sample_id.rpartition(":")[2].split("-")[0]
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 60) -> tuple[np.ndarray, float]:
@@ -106,6 +160,13 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 60) -> tu
         if np.abs(step).max() < 1e-8:
             break
     return theta[:-1], float(theta[-1])
+
+
+def fit_standardised(x: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    """`fit_logistic` on standardised columns (so one strength suits features of any scale), as raw-scale weights."""
+    mean, spread = x.mean(axis=0), x.std(axis=0) + 1e-9
+    weights, bias = fit_logistic((x - mean) / spread, y, l2)
+    return weights / spread, bias - float(weights @ (mean / spread))
 
 
 def fit_choice(lists: Sequence[tuple[np.ndarray, int]], l2: float, steps: int = 60) -> np.ndarray:
@@ -147,17 +208,27 @@ def with_replays(train: Sequence[Sample], names: Sequence[str]) -> list[Sample]:
     return [*train, *replays]
 
 
-def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float]) -> Fitted:
-    """Both models on every (query, candidate) pair of `train`."""
-    rows = train
-    x = np.vstack([s.x for s in rows if s.bugs])
-    y = np.concatenate([[float(b == s.expected) for b in s.bugs] for s in rows if s.bugs])
+def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, float]) -> Fitted:
+    """The three models on `train`: ordering and confidence on every (query, candidate) pair, the known-bug model
+    on every real query (replays are the same question again)."""
+    rows = [s for s in train if s.bugs]
+    x = np.vstack([s.x for s in rows])
+    y = np.concatenate([[float(b == s.expected) for b in s.bugs] for s in rows])
     ranked = [i for i, n in enumerate(names) if n != "first"]
     ranking = np.zeros(len(names))
     lists = [(s.x[:, ranked], s.bugs.index(s.expected)) for s in rows if s.expected in s.bugs]
     ranking[ranked] = fit_choice(lists, l2[0])
     confidence, bias = fit_logistic(x, y, l2[1])
-    return Fitted(tuple(names), ranking, confidence, bias, l2)
+    partial = Fitted(tuple(names), ranking, confidence, bias, np.zeros(len(KNOWN)), 0.0, l2)
+    real = [s for s in train if s.kind != REPLAY]
+    vectors = []
+    for s in real:
+        order = partial.order(s) if s.bugs else np.array([], dtype=int)
+        first = sigmoid(float(s.x[order[0]] @ confidence + bias)) if s.bugs else 0.0
+        vectors.append(partial.known_vector(s, order, first))
+    in_kb = np.array([float(s.expected is not None) for s in real])
+    known, known_bias = fit_standardised(np.array(vectors), in_kb, l2[2])
+    return replace(partial, known=known, known_bias=known_bias)
 
 
 def by_family(items: Sequence[Sample], fit_one: Callable[[list[Sample]], Fitted]) -> Answers:
@@ -174,24 +245,42 @@ def family_of(sample: Sample) -> str:
     return sample.family.removeprefix("out-of-kb near ")
 
 
-def choose_thresholds(items: Sequence[Sample], answers: Answers, targets: Targets) -> tuple[float, float]:
-    """The lowest match threshold keeping match precision; the highest uncertain threshold within the budget of
-    in-KB no_match answers."""
-    scored = [(answers[s.id][1], bool(answers[s.id][0]) and answers[s.id][0][0] == s.expected) for s in items]
+def choose_thresholds(items: Sequence[Sample], answers: Answers, targets: Mapping[str, Targets]) -> tuple[float, float]:
+    """The lowest match threshold keeping each labelled set's match precision; then the highest known-bug threshold
+    that answers no_match for at most each set's budget of its in-KB queries."""
+    by_set = {name: [s for s in items if s.labelled_set == name] for name in {s.labelled_set for s in items}}
+    match = max(match_threshold(group, answers, targets[name].precision) for name, group in by_set.items())
+    known = min(known_threshold(group, answers, match, targets[name].max_no_match) for name, group in by_set.items())
+    return match, known
+
+
+def match_threshold(items: Sequence[Sample], answers: Answers, precision: float) -> float:
+    """The lowest confidence at and above which the first candidates are right at least `precision` of the time."""
+    scored = [(answers[s.id].confidence, answers[s.id].ranked[:1] == [s.expected]) for s in items]
     match = 1.0
     for threshold in sorted({c for c, _ in scored}, reverse=True):
-        chosen = [right for c, right in scored if c >= threshold]
-        if np.mean(chosen) >= targets.precision:
+        if np.mean([right for c, right in scored if c >= threshold]) >= precision:
             match = threshold
-    in_kb = sorted(answers[s.id][1] for s in items if s.expected)
-    budget = int(targets.max_no_match * len(in_kb))
-    uncertain = in_kb[budget] if budget < len(in_kb) else 0.0
-    return float(match), float(min(uncertain, match))
+    return float(match)
 
 
-def both_ways(items: Sequence[Sample], held_out: Answers, final: Fitted, targets: Targets) -> tuple[float, float]:
+def known_threshold(items: Sequence[Sample], answers: Answers, match: float, max_no_match: float) -> float:
+    """The highest known-bug threshold below which at most `max_no_match` of the in-KB queries fall (among those
+    under the match threshold; a query without candidates is no_match whatever the threshold). When fewer are unsure
+    than the budget allows, the highest of them; with none, an even chance."""
+    in_kb = [answers[s.id] for s in items if s.expected]
+    unsure = sorted(a.known if a.ranked else -1.0 for a in in_kb if a.confidence < match)
+    budget = int(max_no_match * len(in_kb))
+    if not unsure:
+        return 0.5
+    return float(max(unsure[min(budget, len(unsure) - 1)], 0.0))
+
+
+def both_ways(
+    items: Sequence[Sample], held_out: Answers, final: Fitted, targets: Mapping[str, Targets]
+) -> tuple[float, float]:
     """Thresholds that keep the targets both for families held out (what a new knowledge base sees) and on the set
-    as fit: the higher match threshold and the lower uncertain one of the two."""
+    as fit: the higher match threshold and the lower known-bug one of the two."""
     new = choose_thresholds(items, held_out, targets)
     seen = choose_thresholds(items, {s.id: final.answer(s) for s in items}, targets)
     return max(new[0], seen[0]), min(new[1], seen[1])
@@ -201,68 +290,89 @@ def figures(items: Sequence[Sample], answers: Answers, thresholds: Mapping[str, 
     """Ranking and decision figures of `answers`; `thresholds` per sample id (a fold's own, or the model's)."""
     rows = []
     for s in items:
-        ranked, confidence = answers[s.id]
-        match, uncertain = thresholds[s.id]
-        decision: Decision = "match" if confidence >= match else "uncertain" if confidence >= uncertain else "no_match"
-        rows.append((s.expected, decision, ranked))
+        answer = answers[s.id]
+        match, known = thresholds[s.id]
+        decision: Decision = (
+            "no_match"
+            if not answer.ranked
+            else "match"
+            if answer.confidence >= match
+            else "uncertain"
+            if answer.known >= known
+            else "no_match"
+        )
+        rows.append((s.expected, decision, answer.ranked))
     return decision_figures(rows)
 
 
-def select_l2(items: Sequence[Sample], names: Sequence[str]) -> tuple[float, float]:
+def select_l2(items: Sequence[Sample], names: Sequence[str]) -> tuple[float, float, float]:
     """The regularisation that transfers best across families: the ranking's by mean reciprocal rank, then the
-    confidence's by log-loss (ties go to the stronger)."""
+    confidence's and the known-bug model's by log-loss (ties go to the stronger)."""
+    real = [s for s in items if s.kind != REPLAY]
 
-    def held_out(l2: tuple[float, float]) -> Answers:
+    def held_out(l2: tuple[float, float, float]) -> Answers:
         return by_family(items, lambda train: fit(train, names, l2))
 
     def mrr(answers: Answers) -> float:
-        ranks = [answers[s.id][0].index(s.expected) + 1 for s in items if s.expected in answers[s.id][0]]
+        ranks = [answers[s.id].ranked.index(s.expected) + 1 for s in items if s.expected in answers[s.id].ranked]
         return round(sum(1.0 / r for r in ranks) / max(1, sum(1 for s in items if s.expected)), 4)
 
-    def log_loss(answers: Answers) -> float:
-        losses = []
-        for s in items:
-            ranked, p = answers[s.id]
-            losses.append(-np.log(max(p if ranked[:1] == [s.expected] else 1.0 - p, 1e-9)))
-        return round(float(np.mean(losses)), 4)
+    def log_loss(pairs: Sequence[tuple[float, bool]]) -> float:
+        return round(float(np.mean([-np.log(max(p if yes else 1.0 - p, 1e-9)) for p, yes in pairs])), 4)
 
-    ranking = max(RANKING_L2, key=lambda r: (mrr(held_out((r, 1.0))), r))
-    confidence = min(CONFIDENCE_L2, key=lambda c: (log_loss(held_out((ranking, c))), -c))
-    return ranking, confidence
+    def confidence_loss(answers: Answers) -> float:
+        return log_loss([(answers[s.id].confidence, answers[s.id].ranked[:1] == [s.expected]) for s in items])
+
+    def known_loss(answers: Answers) -> float:
+        return log_loss([(answers[s.id].known, s.expected is not None) for s in real])
+
+    ranking = max(RANKING_L2, key=lambda r: (mrr(held_out((r, 1.0, 1.0))), r))
+    confidence = min(CONFIDENCE_L2, key=lambda c: (confidence_loss(held_out((ranking, c, 1.0))), -c))
+    known = min(KNOWN_L2, key=lambda k: (known_loss(held_out((ranking, confidence, k))), -k))
+    return ranking, confidence, known
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """The fitted model and its figures: `fit` (the set it was fit on), `grouped_cv`, and `test <name>` per test set."""
+    """The fitted model and its figures: `fit` (the sets it was fit on), `grouped_cv` (and `fit <set>`,
+    `grouped_cv <set>` per set when there are several), and `test <name>` per test set."""
 
     model: RankingModel
     figures: dict[str, dict]
 
 
 def calibrate(
-    results: Sequence[tuple[LabelledQuery, Answer]],
+    results: Mapping[str, Sequence[tuple[LabelledQuery, Answer]]],
     info: FitInfo,
-    targets: Targets = Targets(),
+    targets: Mapping[str, Targets] | None = None,
     tests: Mapping[str, Sequence[tuple[LabelledQuery, Answer]]] | None = None,
     names: Sequence[str] = FEATURES,
 ) -> Calibration:
-    """Fit the model on `results`, with thresholds from the answers of family-held-out models (what a new knowledge
-    base sees), and measure it: on `results`, grouped by family (each fold's model and thresholds fit on the other
-    families alone), and on each of `tests`."""
+    """Fit the model on the labelled sets `results` (by name), with thresholds that keep each set's `targets` (default
+    `Targets()`) on the answers of family-held-out models (what a new knowledge base sees) and on the fit, and measure
+    it: on those sets together and each alone, grouped by family (each fold's models and thresholds fit on the other
+    families only), and on each of `tests`."""
+    targets = {name: (targets or {}).get(name, Targets()) for name in results}
     all_names = (*names, "first")
-    items = with_replays(samples(results, all_names), all_names)
+    per_set = {name: samples(rows, all_names, name) for name, rows in results.items()}
+    items = with_replays(with_variants_together([s for found in per_set.values() for s in found]), all_names)
     real = [s for s in items if s.kind != REPLAY]
     l2 = select_l2(items, all_names)
     final = fit(items, all_names, l2)
     thresholds = both_ways(real, by_family(items, lambda train: fit(train, all_names, l2)), final, targets)
     model = as_model(final, thresholds, info)
-    measured = {
-        "fit": model_figures(model, real),
-        "grouped_cv": grouped_figures(items, all_names, l2, targets),
-        **{f"test {name}": model_figures(model, samples(rows, all_names)) for name, rows in (tests or {}).items()},
-    }
-    model = replace(model, fit=replace(info, figures=measured, l2={"ranking": l2[0], "confidence": l2[1]}))
-    return Calibration(model, measured)
+    held_out, fold_thresholds = grouped_answers(items, all_names, l2, targets)
+    measured = {"fit": model_figures(model, real)}
+    several = per_set if len(per_set) > 1 else {}
+    for name in several:
+        measured[f"fit {name}"] = model_figures(model, [s for s in real if s.labelled_set == name])
+    measured["grouped_cv"] = figures(real, held_out, fold_thresholds)
+    for name in several:
+        measured[f"grouped_cv {name}"] = figures([s for s in real if s.labelled_set == name], held_out, fold_thresholds)
+    for name, rows in (tests or {}).items():
+        measured[f"test {name}"] = model_figures(model, samples(rows, all_names))
+    l2_info = {"ranking": l2[0], "confidence": l2[1], "known": l2[2]}
+    return Calibration(replace(model, fit=replace(info, figures=measured, l2=l2_info)), measured)
 
 
 def model_figures(model: RankingModel, items: Sequence[Sample]) -> dict:
@@ -271,13 +381,18 @@ def model_figures(model: RankingModel, items: Sequence[Sample]) -> dict:
     for s in items:
         vectors = [dict(zip(model.features, row, strict=True)) for row in s.x]
         order = sorted(range(len(s.bugs)), key=lambda i: -model.rank_score(vectors[i]))
-        answers[s.id] = [s.bugs[i] for i in order], model.probability(vectors[order[0]]) if order else 0.0
-    bounds = (model.match_threshold, model.uncertain_threshold)
+        ranked = [vectors[i] for i in order]
+        confidence = model.probability(ranked[0]) if ranked else 0.0
+        known = model.known_probability(ranked, confidence) if ranked else 0.0
+        answers[s.id] = Answered([s.bugs[i] for i in order], confidence, known)
+    bounds = (model.match_threshold, model.known_threshold)
     return figures(items, answers, dict.fromkeys([s.id for s in items], bounds))
 
 
-def grouped_figures(items: Sequence[Sample], names: Sequence[str], l2: tuple[float, float], targets: Targets) -> dict:
-    """Leave one family out: its queries answered by a model and thresholds fit on the other families only."""
+def grouped_answers(
+    items: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, float], targets: Mapping[str, Targets]
+) -> tuple[Answers, dict[str, tuple[float, float]]]:
+    """Leave one family out: its queries answered by models and thresholds fit on the other families only."""
     answers: Answers = {}
     thresholds: dict[str, tuple[float, float]] = {}
     for family in sorted({family_of(s) for s in items}):
@@ -288,8 +403,7 @@ def grouped_figures(items: Sequence[Sample], names: Sequence[str], l2: tuple[flo
         for s in items:
             if family_of(s) == family and s.kind != REPLAY:
                 answers[s.id], thresholds[s.id] = model.answer(s), fold
-    real = [s for s in items if s.kind != REPLAY]
-    return figures(real, answers, thresholds)
+    return answers, thresholds
 
 
 def as_model(fitted: Fitted, thresholds: tuple[float, float], info: FitInfo) -> RankingModel:
@@ -302,6 +416,8 @@ def as_model(fitted: Fitted, thresholds: tuple[float, float], info: FitInfo) -> 
         confidence={n: round(float(w), 4) for n, w in zip(names, fitted.confidence, strict=True)},
         bias=round(fitted.bias, 4),
         match_threshold=round(thresholds[0], 4),
-        uncertain_threshold=round(thresholds[1], 4),
+        known={n: round(float(w), 4) for n, w in zip(KNOWN, fitted.known, strict=True)},
+        known_bias=round(fitted.known_bias, 4),
+        known_threshold=round(thresholds[1], 4),
         fit=info,
     )

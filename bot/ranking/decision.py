@@ -37,9 +37,10 @@ def rank(
     return ranked
 
 
-def decide(ranked: Sequence[Ranked], model: RankingModel) -> tuple[Decision, float]:
-    """The decision and its confidence: the first candidate's."""
+def decide(ranked: Sequence[Ranked], model: RankingModel) -> tuple[Decision, float, float]:
+    """The decision, the first candidate's confidence and the probability that the question is a known bug."""
     if not ranked:
-        return "no_match", 0.0
+        return "no_match", 0.0, 0.0
     best = ranked[0].confidence
-    return model.decide(best), best
+    known = model.known_probability([r.features for r in ranked], best)
+    return model.decide(best, known), best, known

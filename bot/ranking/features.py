@@ -22,24 +22,29 @@ KIND_ORIGIN = {"text": "typed", "image": "screen", "recording": "screen", "audio
 
 @dataclass(frozen=True)
 class QueryText:
-    """The query's text by where it came from: typed in the message, read on a screen, heard, pasted as a log."""
+    """The query's text by where it came from: typed in the message, read on a screen, heard, pasted as a log; and
+    how surely the recognisers read it (`legibility`: their confidence, weighed by length; 1 for typed text)."""
 
     typed: str = ""
     screen: str = ""
     speech: str = ""
     log: str = ""
+    legibility: float = 1.0
 
     @classmethod
     def of(cls, inputs: Sequence[QueryInput]) -> QueryText:
         """From a query's inputs: each line by its origin; an input without lines (a message) by its kind."""
         parts: dict[str, list[str]] = {"typed": [], "screen": [], "speech": [], "log": []}
+        read = [line for item in inputs for line in item.lines]
         for item in inputs:
             if item.lines:
                 for line in item.lines:
                     parts[line.origin].append(line.text)
             elif item.text.strip():
                 parts[KIND_ORIGIN[item.kind]].append(item.text)
-        return cls(**{k: "\n".join(v) for k, v in parts.items()})
+        length = sum(len(line.text) for line in read)
+        legibility = sum(line.confidence * len(line.text) for line in read) / length if length else 1.0
+        return cls(**{k: "\n".join(v) for k, v in parts.items()}, legibility=legibility)
 
     @property
     def all(self) -> str:
@@ -63,6 +68,12 @@ class QueryText:
         """The words of the error shown on screens and in logs, as a template (names and addresses masked); all
         their words when no line looks like an error."""
         return frozenset(words(message_template(error_lines(self.shown)) or self.shown))
+
+    @cached_property
+    def told_words(self) -> frozenset[str]:
+        """What the user told of the failure: the words typed and said, and those of the error they showed."""
+        said = words("\n".join(t for t in (self.typed, self.speech) if t))
+        return frozenset(said) | (self.error_words if self.shown else frozenset())
 
     @cached_property
     def codes(self) -> frozenset[str]:
@@ -96,6 +107,10 @@ class Scoring:
         """The IDF-weighted share of the `asked` words that are `within` a bug's words."""
         total = sum(self.stats.weight(w) for w in asked)
         return sum(self.stats.weight(w) for w in asked if w in within) / total if total else 0.0
+
+    @cached_property
+    def told_mass(self) -> float:
+        return math.log1p(sum(self.stats.rarity(w) for w in self.query.told_words))
 
     @cached_property
     def shown_match(self) -> list[tuple[float, float]]:
@@ -173,6 +188,29 @@ def first(s: Scoring, i: int) -> float:
 @feature("IDF-weighted share of the query's knowledge-base words (words some bug uses) that the bug's text has.")
 def coverage(s: Scoring, i: int) -> float:
     return s.weighted(frozenset(w for w in s.query.words if w in s.stats.idf), s.bugs[i].words)
+
+
+@feature(
+    "Share of what the user told (words typed and said, the error shown) that the bug's text has, each word weighed "
+    "by how rare it is: its IDF across bugs, or for a word no bug uses, how rare it is in English."
+)
+def explained(s: Scoring, i: int) -> float:
+    told = s.query.told_words
+    total = sum(s.stats.rarity(w) for w in told)
+    return sum(s.stats.rarity(w) for w in told if w in s.bugs[i].words) / total if total else 0.0
+
+
+@feature(
+    "ln(1 + the rarity-weighed mass of what the user told): how much there is to go on (a query whose text could "
+    "barely be read tells little, whether or not it is a known bug)."
+)
+def told(s: Scoring, i: int) -> float:
+    return s.told_mass
+
+
+@feature("How surely OCR and speech recognition read the query (their confidence, weighed by length; 1 for typing).")
+def legible(s: Scoring, i: int) -> float:
+    return s.query.legibility
 
 
 @feature("F1 of the words on the user's screens and logs against the bug's closest knowledge screen.")

@@ -1,12 +1,13 @@
-"""The ranking model file: the features it reads, the weights that order the candidates, the logistic model of
-the confidence, the decision thresholds, and what it was fit with. Loaded and checked once, at start-up."""
+"""The ranking model file: the features it reads, the weights that order the candidates, two logistic models — the
+confidence that the first candidate is the bug, and whether the question is a known bug at all — their thresholds,
+and what it was fit with. Loaded and checked once, at start-up."""
 
 from __future__ import annotations
 
 import json
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 DEFAULT_MODEL = Path(__file__).with_name("default_model.json")
 
 
@@ -39,14 +40,19 @@ class FitInfo:
 @dataclass(frozen=True)
 class RankingModel:
     """Orders the candidates (a linear score over `features`), says how sure it is of the first (a logistic model
-    over the same features) and decides match / uncertain / no_match with two thresholds."""
+    over the same features) and whether the question is a known bug at all (a logistic model over the query features
+    `known` names: `confidence`, the first's log-odds, and `first:<feature>` / `best:<feature>`, a feature of the
+    first candidate or its largest over all of them), and decides: `match` when the first is sure enough, else
+    `uncertain` when some known bug is likely, else `no_match`."""
 
     features: tuple[str, ...]
     ranking: dict[str, float]
     confidence: dict[str, float]
     bias: float
     match_threshold: float
-    uncertain_threshold: float
+    known: dict[str, float]
+    known_bias: float
+    known_threshold: float
     fit: FitInfo
     source: str = "the shipped ranking model"
 
@@ -56,14 +62,19 @@ class RankingModel:
 
     def probability(self, features: Mapping[str, float]) -> float:
         """The confidence that this candidate is the bug."""
-        z = self.bias + sum(w * features.get(name, 0.0) for name, w in self.confidence.items())
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return logistic(self.bias + sum(w * features.get(name, 0.0) for name, w in self.confidence.items()))
 
-    def decide(self, confidence: float) -> Decision:
-        """Map the first candidate's confidence to a decision."""
+    def known_probability(self, ranked: Sequence[Mapping[str, float]], confidence: float) -> float:
+        """How likely the question is a known bug, from its candidates' features (best first) and the first's
+        confidence."""
+        values = query_features(ranked, confidence, self.known)
+        return logistic(self.known_bias + sum(w * values[name] for name, w in self.known.items()))
+
+    def decide(self, confidence: float, known: float) -> Decision:
+        """Map the first candidate's confidence and the known-bug probability to a decision."""
         if confidence >= self.match_threshold:
             return "match"
-        if confidence >= self.uncertain_threshold:
+        if known >= self.known_threshold:
             return "uncertain"
         return "no_match"
 
@@ -76,8 +87,8 @@ class RankingModel:
         """One line for `doctor`: where it comes from and what it was fit with."""
         fit, name = self.fit, self.source.removeprefix("the ranking model ")
         return (
-            f"{name}: {len(self.features)} features, match ≥ {self.match_threshold:.3f}, uncertain ≥ "
-            f"{self.uncertain_threshold:.3f}; fit on {fit.fit_on or 'an unnamed set'} with {fit.embedder}, "
+            f"{name}: {len(self.features)} features, match ≥ {self.match_threshold:.3f}, known bug ≥ "
+            f"{self.known_threshold:.3f}; fit on {fit.fit_on or 'an unnamed set'} with {fit.embedder}, "
             f"OCR {fit.ocr_engine}, ASR {fit.asr_model}"
         )
 
@@ -92,13 +103,14 @@ def parse_model(text: str, source: str) -> RankingModel:
         fit = FitInfo(**data.pop("fit"))
         model = RankingModel(**{**data, "features": tuple(data["features"]), "fit": fit, "source": source})
         weights = {**model.ranking, **model.confidence}
-        numbers = [model.bias, model.match_threshold, model.uncertain_threshold, *weights.values()]
+        numbers = [model.bias, model.match_threshold, model.known_bias, model.known_threshold, *weights.values()]
+        numbers += list(model.known.values())
         if not all(isinstance(v, int | float) and math.isfinite(v) for v in numbers):
             raise ValueError("a weight or threshold is not a number")
     except (ValueError, TypeError, KeyError, AttributeError) as err:
         raise ModelError(f"{source.capitalize()} cannot be read ({err}); {fix}.") from err
     unknown = sorted(set(model.features) - FEATURES.keys())
-    unused = sorted(set(weights) - set(model.features))
+    unused = sorted(set(weights) - set(model.features)) + sorted(bad_query_features(model.known, model.features))
     if unknown or unused:
         name = (unknown or unused)[0]
         why = "this version does not compute" if unknown else "it does not list among its features"
@@ -125,7 +137,7 @@ def neutral_model(settings: Settings, features: Sequence[str]) -> RankingModel:
     """A model that computes `features` but weighs none: fusion's order, no opinion. `supportbot calibrate` answers
     with it, since the features it fits on do not depend on the model in force (which may not fit the settings)."""
     fit = FitInfo(settings.embed_model, settings.ocr_engine, settings.asr_model, fit_on="nothing")
-    return RankingModel(tuple(features), {}, {}, 0.0, 1.0, 0.0, fit, source="no ranking model (calibrating)")
+    return RankingModel(tuple(features), {}, {}, 0.0, 1.0, {}, 0.0, 0.0, fit, source="no ranking model (calibrating)")
 
 
 def check_fit(model: RankingModel, settings: Settings) -> None:
@@ -142,3 +154,37 @@ def check_fit(model: RankingModel, settings: Settings) -> None:
     ):
         if fitted != used:
             log.warning("the ranking model was fit with the %s %s but %s is configured", what, fitted, used)
+
+
+def logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def log_odds(p: float) -> float:
+    p = min(max(p, 1e-12), 1.0 - 1e-12)
+    return math.log(p / (1.0 - p))
+
+
+def query_features(ranked: Sequence[Mapping[str, float]], confidence: float, names: Iterable[str]) -> dict[str, float]:
+    """The named query features: `confidence` (the first's, as log-odds), `first:<feature>` (the first candidate's
+    feature) and `best:<feature>` (its largest over the candidates); 0 without candidates."""
+    values = {}
+    for name in names:
+        part, _, feature = name.partition(":")
+        if name == "confidence":
+            values[name] = log_odds(confidence) if ranked else log_odds(0.0)
+        elif part == "first":
+            values[name] = ranked[0].get(feature, 0.0) if ranked else 0.0
+        else:
+            values[name] = max((r.get(feature, 0.0) for r in ranked), default=0.0)
+    return values
+
+
+def bad_query_features(names: Iterable[str], features: Sequence[str]) -> list[str]:
+    """The query feature names that are not `confidence`, `first:<f>` or `best:<f>` of a listed feature."""
+    wrong = []
+    for name in names:
+        part, _, feature = name.partition(":")
+        if name != "confidence" and not (part in ("first", "best") and feature in features):
+            wrong.append(name)
+    return wrong

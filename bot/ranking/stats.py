@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bot.ranking.english import english_rarity
 from bot.ranking.text import codes, words
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
@@ -45,6 +46,12 @@ class KnowledgeStats:
     def weight(self, word: str) -> float:
         """The word's IDF; a word no bug uses weighs most."""
         return self.idf.get(word, self.unseen_idf)
+
+    def rarity(self, word: str) -> float:
+        """How much a word tells: its IDF when some bug uses it, else as much as an unseen word times how rare it
+        is in general English (a common word the knowledge base happens not to use tells little)."""
+        idf = self.idf.get(word)
+        return idf if idf is not None else self.unseen_idf * english_rarity(word)
 
     def bug(self, bug_id: str) -> BugText:
         """The bug's text (empty for a bug the statistics do not know)."""

@@ -83,12 +83,12 @@ def same_code(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= LONG_CODE_LIKENESS
 
 
+# phrases in any case; codes and *Error classes as written (an `environ` or a `handle_exception` is no error line)
 ERROR_LINE = re.compile(
-    r"error|fail|fatal|exception|refused|denied|invalid|not found|unable|cannot|can't|couldn't|could not|"
+    r"(?i:\b(?:error|fail|fatal|exception)|refused|denied|invalid|not found|unable|cannot|can't|couldn't|could not|"
     r"timed? ?out|conflict|unexpected|missing|no such|does not exist|doesn't exist|too many|too large|"
     r"unavailable|forbidden|unauthori[sz]ed|bad gateway|bad request|not allowed|rejected|isn't working|"
-    r"can't be reached|unreachable|\b[45]\d\d\b|\bERR[_!]|\bE[A-Z]{3,}\b|[A-Za-z]+(?:Error|Exception)\b",
-    re.IGNORECASE,
+    rf"can't be reached|unreachable)|\b[45]\d\d\b|{ERR_NAME}|\bERR!|\bE[A-Z]{{3,}}\b|[A-Za-z]+(?:Error|Exception)\b"
 )
 
 
