@@ -244,9 +244,8 @@ def test_context_inputs_are_searched_with_the_new_ones(matcher: Matcher) -> None
     from bot.records import QueryInput, TextLine
 
     vague = matcher.match(Query(text="it happens again since this morning"))
-    earlier = QueryInput(
-        "shot.png", "image", 'psql: error: FATAL: role "deploy" does not exist', (TextLine("x", 1.0, "screen"),)
-    )
+    shown = 'psql: error: FATAL: role "deploy" does not exist'
+    earlier = QueryInput("shot.png", "image", shown, (TextLine(shown, 0.95, "screen"),))
     followed = matcher.match(Query(text="it happens again since this morning", context=(earlier,)))
     assert followed.best is not None and followed.best.bug.id == "psql-role-missing"
     assert followed.decision != "no_match" and vague.confidence < followed.confidence

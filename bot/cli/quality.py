@@ -111,7 +111,8 @@ def format_report(report: dict[str, Any]) -> str:
     type=click.Path(exists=True, path_type=Path),
     multiple=True,
     required=True,
-    help="Labelled queries to fit on, answered with --knowledge (repeatable: a set and its messy variants).",
+    help="Labelled queries to fit on, answered with --knowledge and held to --precision and --max-no-match "
+    "(repeatable).",
 )
 @click.option(
     "--messy",

@@ -24,6 +24,7 @@ def fold(text: str) -> str:
 WORD = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)*")
 # Chrome's net error names, their parts joined by `_`, `-` or spaces as OCR reads them
 ERR_NAME = r"\bERR(?:[ _-]{1,2}[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
+ERROR_CLASS = r"\b[A-Z][A-Za-z]+(?:Error|Exception)\b"
 
 
 def words(text: str) -> set[str]:
@@ -41,8 +42,10 @@ FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 CODE = re.compile(
     r"(?<![\w.:/#-])(?<![Ll]ine )(?<![Pp]ort )[45][0-9Oo][0-9Oo](?![\w.:%])"
     rf"|{ERR_NAME}"
-    r"|\bE[A-Z][A-Z0-9_]{2,}\b|\b[A-Z][A-Za-z]+(?:Error|Exception)\b|\bcurl[:;]? ?\( ?\d+ ?\)"
+    rf"|\bE[A-Z][A-Z0-9_]{{2,}}\b|{ERROR_CLASS}|\bcurl[:;]? ?\( ?\d+ ?\)"
 )
+# the codes that name an error in words, as written: an ERR_* name or an *Error / *Exception class
+NAMED_CODE = re.compile(rf"{ERR_NAME}|{ERROR_CLASS}")
 # E-codes are errno names (ENOENT, ECONNREFUSED...) and Node/npm's own; other capitalised E-words are words.
 E_CODES = frozenset(
     re.sub(r"[^a-z0-9]", "", fold(code))

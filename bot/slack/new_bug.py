@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.entry_writer import EntryDraft, check_draft
 from bot.errors import KnowledgeError
-from bot.ranking.text import ERROR_LINE
+from bot.ranking.text import ERROR_LINE, NAMED_CODE
 from bot.records import Attachment, KnownBug
 from bot.slack.blocks import Block, one_line_plain, option
 from bot.store import AnswerRecord
@@ -32,7 +32,6 @@ TITLE_CHARS = 120
 TAGS = 5
 ATTACH = "attach"
 PROMPT = re.compile(r"^\S*[$#>]\s+")  # a shell prompt before the error line
-ERROR_CODE = re.compile(r"\bERR_[A-Za-z0-9_]{3,}|\b[A-Z][A-Za-z]*(?:Error|Exception)\b")  # a code that names the error
 FILE_ORIGINS = {"image": "On screen", "recording": "In the recording", "audio": "Said in a voice note"}
 
 
@@ -57,7 +56,7 @@ def error_line(record: AnswerRecord) -> str:
     ordered = [i for i in texts if i.kind != "text"] + [i for i in texts if i.kind == "text"]
     lines = [PROMPT.sub("", line).strip() for i in ordered for line in i.text.splitlines() if line.strip()]
     first = next((line for line in lines if ERROR_LINE.search(line)), lines[0] if lines else "")
-    code = next((found.group(0) for line in lines if (found := ERROR_CODE.search(line))), "")
+    code = next((found.group(0) for line in lines if (found := NAMED_CODE.search(line))), "")
     return f"{first}: {code}" if code and code.lower() not in first.lower() else first
 
 
