@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from bot.evaluate import LabelledQuery
-from bot.ranking.calibrate import Targets, by_family, calibrate, fit, samples, variant_of
+from bot.ranking.calibrate import Targets, by_family, calibrate, confirmed_again, fit, samples, variant_of
 from bot.ranking.model import FitInfo, parse_model
 from bot.records import Answer, KnownBug, Match
 
@@ -49,7 +49,7 @@ def labelled_set(seed: int = 7, n: int = 320) -> list[tuple[LabelledQuery, Answe
     return results
 
 
-NAMES = ("dense", "coverage", "legible", "rejected")
+NAMES = ("dense", "dense_margin", "coverage", "legible", "rejected", "confirmed")
 
 
 def fitted_on(results: list, **kwargs: object) -> object:
@@ -124,3 +124,19 @@ def test_not_it_is_a_fitted_feature_that_demotes_and_lowers_confidence() -> None
     assert model.ranking["rejected"] < 0 and model.confidence["rejected"] < 0
     shown = {"dense": 0.7, "coverage": 0.8, "first": 1.0}
     assert model.probability({**shown, "rejected": 1.0}) < model.probability(shown)
+
+
+def test_a_confirmed_repeat_is_a_fitted_feature_that_makes_the_answer_sure() -> None:
+    model = fitted_on(labelled_set()).model  # type: ignore[attr-defined]
+    assert model.ranking["confirmed"] > 0 and model.confidence["confirmed"] > 0
+    vague = {"dense": 0.55, "dense_margin": 0.0, "coverage": 0.3, "legible": 1.0, "first": 1.0}
+    repeated = {**vague, "dense": 1.0, "dense_margin": 0.45, "confirmed": 1.0}
+    assert model.probability(vague) < model.match_threshold <= model.probability(repeated)
+
+
+def test_a_confirmed_replay_is_the_query_once_its_example_repeats_it() -> None:
+    names = ("dense", "dense_margin", "confirmed", "first")
+    results = [(LabelledQuery("q", "", (), "b", "text"), answer(["a", "b"], [{"dense": 0.6}, {"dense": 0.5}]))]
+    (sample,) = samples(results, names)
+    again = confirmed_again(sample, names)
+    assert again.tolist() == [[0.6, -0.4, 0.0, 0.0], [1.0, 0.4, 1.0, 1.0]]

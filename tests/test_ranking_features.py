@@ -96,3 +96,9 @@ def test_legibility_is_the_recognisers_confidence_by_length_and_1_for_typing() -
     assert round(QueryText.of([screen]).legibility, 4) == round((0.5 * 14 + 2) / 16, 4)
     assert QueryText.of([QueryInput("message", "text", "help")]).legibility == 1.0
     assert features(QueryText(typed="chrome 503", legibility=0.4))[0]["legible"] == 0.4
+
+
+def test_confirmed_reads_the_similarity_to_a_learned_example() -> None:
+    repeated = [Candidate("chrome-503", 0.03, {"dense": 0.99, "confirmed": 0.99}), Candidate("nginx-404", 0.02, {})]
+    top, second = features(QueryText(typed="chrome 503"), repeated)
+    assert (top["confirmed"], second["confirmed"]) == (0.99, 0.0)

@@ -36,3 +36,14 @@ def test_evidence_quotes_the_user_s_line_even_when_the_template_matched() -> Non
     evidence = candidates[0].evidence[0]
     assert evidence.line == 'FATAL: password authentication failed for user "grafana"'
     assert evidence.query_text == SCREEN
+
+
+def test_a_learned_example_the_query_repeats_is_read_as_confirmed() -> None:
+    view = query_views([QueryInput("message", "text", "the cloud icon turns red")])[0]
+    hits = [
+        Hit("sync-down", "example", "example-1", "the cloud icon turns red", 0.99),
+        Hit("sync-down", "doc", "bug.md", "Sync stops", 0.5),
+        Hit("disk-full", "doc", "bug.md", "Disk full", 0.4),
+    ]
+    candidates = fuse([Ranking(view, "dense", hits)], rrf_k=60)
+    assert [(c.bug_id, c.features["confirmed"]) for c in candidates] == [("sync-down", 0.99), ("disk-full", 0.0)]

@@ -73,7 +73,7 @@ def test_a_triage_link_answers_the_asker_at_once_counts_the_thread_and_learns(
             update
         )
         store = bot.slack.store
-        [example] = store.examples()
+        [example] = fake.wait_for(store.examples, WAIT, "the case learned (after the triage post is updated)")
         assert example.bug_id == CURL_BUG and example.provenance["feedback"] == "linked"
         assert example.provenance["confirmed_by"] == TRIAGER and "Connection refused" in example.inputs[-1].text
         assert store.report_counts([CURL_BUG], 30)[CURL_BUG].reports == 1

@@ -37,6 +37,7 @@ FEATURES = (
     "told",
     "legible",
     "rejected",
+    "confirmed",
 )
 # what the known-bug model reads: how sure the first candidate is, and how surely the query was read (a question read
 # badly that fits nothing may still be a known bug; one read clearly that fits nothing is not)
@@ -193,19 +194,41 @@ def fit_choice(lists: Sequence[tuple[np.ndarray, int]], l2: float, steps: int = 
 
 
 def with_replays(train: Sequence[Sample], names: Sequence[str]) -> list[Sample]:
-    """The samples plus, when the model reads `rejected`, a replay of each query whose first candidate is wrong:
-    the query asked again after a user said "Not it" to that candidate (similarity 1). Replays are fit and
-    cross-validated on (so the regularisation is chosen for them too), never counted in the figures."""
-    if "rejected" not in names:
-        return list(train)
-    column = list(names).index("rejected")
+    """The samples plus replays of what users' feedback makes of them, when the model reads it: for `rejected`, each
+    query whose first candidate is wrong asked again after a user said "Not it" to that candidate; for `confirmed`,
+    each in-KB query asked again after a user confirmed its bug (the learned example repeats it: similarity 1, its
+    bug's dense score 1 and fusion's first). Replays are fit and cross-validated on (so the regularisation is chosen
+    for them too), never counted in the figures."""
     replays = []
     for sample in train:
-        if sample.bugs and sample.bugs[0] != sample.expected:
+        if not sample.bugs:
+            continue
+        if "rejected" in names and sample.bugs[0] != sample.expected:
             x = sample.x.copy()
-            x[0, column] = 1.0
+            x[0, names.index("rejected")] = 1.0
             replays.append(replace(sample, id=f"{sample.id} (Not it)", kind=REPLAY, x=x))
+        if "confirmed" in names and sample.expected in sample.bugs:
+            again = confirmed_again(sample, names)
+            replays.append(replace(sample, id=f"{sample.id} (confirmed)", kind=REPLAY, x=again))
     return [*train, *replays]
+
+
+def confirmed_again(sample: Sample, names: Sequence[str]) -> np.ndarray:
+    """The sample's features once a learned example of its bug repeats it."""
+    x = sample.x.copy()
+    right = sample.bugs.index(sample.expected)  # type: ignore[arg-type]
+    x[right, names.index("confirmed")] = 1.0
+    if "dense" in names:
+        dense = names.index("dense")
+        x[right, dense] = 1.0
+        if "dense_margin" in names:
+            for row in range(len(x)):
+                others = [x[j, dense] for j in range(len(x)) if j != row]
+                x[row, names.index("dense_margin")] = x[row, dense] - max(others, default=0.0)
+    if "first" in names:
+        x[:, names.index("first")] = 0.0
+        x[right, names.index("first")] = 1.0
+    return x
 
 
 def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, float]) -> Fitted:

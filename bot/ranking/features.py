@@ -255,6 +255,14 @@ def has_speech(s: Scoring, i: int) -> float:
     return float(bool(s.query.speech))
 
 
+@feature(
+    "Similarity of this query to one a user confirmed for this bug, a learned example it repeats (0 when none is "
+    "near enough to count as a repeat)."
+)
+def confirmed(s: Scoring, i: int) -> float:
+    return s.candidates[i].features.get("confirmed", 0.0)
+
+
 @feature('Similarity of this query to one for which a user said this bug was "Not it" (0 when none is near).')
 def rejected(s: Scoring, i: int) -> float:
     return s.rejected.get(s.candidates[i].bug_id, 0.0)

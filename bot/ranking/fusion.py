@@ -57,10 +57,11 @@ def whole_view(views: Sequence[View]) -> View:
 
 
 def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
-    """Reciprocal-rank fusion over per-bug rankings, with what the features read: each bug's best dense score and
-    its best full-text score relative to the view's best."""
+    """Reciprocal-rank fusion over per-bug rankings, with what the features read: each bug's best dense score, its
+    best full-text score relative to the view's best, and its best dense score on a learned example (`confirmed`;
+    search only returns examples the query repeats)."""
     rrf: dict[str, float] = defaultdict(float)
-    best: dict[str, dict[str, float]] = defaultdict(lambda: {"dense": 0.0, "fts": 0.0})
+    best: dict[str, dict[str, float]] = defaultdict(lambda: {"dense": 0.0, "fts": 0.0, "confirmed": 0.0})
     evidence: dict[str, Evidence] = {}
     for ranking in rankings:
         top_score = max((h.score for h in ranking.hits), default=0.0) or 1.0
@@ -69,6 +70,8 @@ def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
             value = hit.score if ranking.method == "dense" else hit.score / top_score
             if value > best[hit.bug_id][ranking.method]:
                 best[hit.bug_id][ranking.method] = value
+            if ranking.method == "dense" and hit.kind == "example":
+                best[hit.bug_id]["confirmed"] = max(hit.score, best[hit.bug_id]["confirmed"])
             if ranking.method == "dense" and (hit.bug_id not in evidence or hit.score > evidence[hit.bug_id].score):
                 view = ranking.view
                 evidence[hit.bug_id] = Evidence(
