@@ -48,6 +48,7 @@ from tests.fake_slack import (  # noqa: E402
     mention_event,
     message_event,
 )
+from tests.support import stored_answers  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "dev-set"
 MIME = {
@@ -133,7 +134,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def engine_seconds(bench: Bench, channel: str) -> list[float]:
     """The engine's own time (`timings_ms["total"]`) for each answer stored for `channel`."""
-    return [record.timings.get("total", 0.0) / 1000 for record in bench.slack.store.answers(channel=channel)]
+    return [record.timings.get("total", 0.0) / 1000 for record in stored_answers(bench.slack.store, channel)]
 
 
 def cpu_seconds() -> float:
@@ -229,7 +230,7 @@ def flood(bench: Bench, shots: list[LabelledQuery], events: int, seconds: float,
     bench.slack.responder.wait_idle(600)
     latencies = [bench.replies("CFLOOD", ts)[0].at - sent_at[ts] for ts in calm]
     flooded = sum(1 for _, ts, _, user in plan if user == "UFLOOD" and bench.replies("CFLOOD", ts))
-    service = [r.timings.get("total", 0.0) / 1000 for r in bench.slack.store.answers(channel="CFLOOD")]
+    service = [r.timings.get("total", 0.0) / 1000 for r in stored_answers(bench.slack.store, "CFLOOD")]
     counts = bench.slack.responder.counts
     return {
         "flood_events": events,

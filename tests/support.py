@@ -8,10 +8,13 @@ import textwrap
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+
+if TYPE_CHECKING:
+    from bot.store import AnswerRecord, Store
 
 T = TypeVar("T")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
@@ -345,3 +348,19 @@ def terminal_screen(lines: list[str], size: tuple[int, int] = (1100, 600), font_
     for i, line in enumerate(lines):
         draw.text((24, 24 + int(font_size * 1.5) * i), line, font=font, fill=(235, 235, 235))
     return image
+
+
+def stored_answers(store: Store, channel: str | None = None, ts: str | None = None) -> list[AnswerRecord]:
+    """The stored answers (in one channel, to one message), oldest first."""
+    from bot.store import schema
+
+    a = schema.answers
+    query = a.select().with_only_columns(a.c.id).order_by(a.c.created)
+    if channel is not None:
+        query = query.where(a.c.channel == channel)
+    if ts is not None:
+        query = query.where(a.c.message_ts == ts)
+    with store.db.begin() as conn:
+        ids = list(conn.execute(query).scalars())
+    found = [store.answer(answer_id) for answer_id in ids]
+    return [r for r in found if r is not None]

@@ -53,7 +53,7 @@ from tests.fake_slack import (
     server_error,
     shortcut_payload,
 )
-from tests.support import SAMPLE_BUGS, copy_index, write_bug, write_text_only_knowledge
+from tests.support import SAMPLE_BUGS, copy_index, stored_answers, write_bug, write_text_only_knowledge
 from tests.test_slack_app import WAIT, Bot, blocks_text, buttons, posted_message, start_bot
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,20 +80,6 @@ def claim_state(store: SlackStore, key: str) -> str | None:
     c = schema.claims
     with store.db.begin() as conn:
         return conn.execute(c.select().with_only_columns(c.c.state).where(c.c.key == key)).scalar()
-
-
-def stored_answers(store: SlackStore, channel: str | None = None, ts: str | None = None) -> list[AnswerRecord]:
-    """The stored answers (in one channel, to one message), oldest first."""
-    a = schema.answers
-    query = a.select().with_only_columns(a.c.id).order_by(a.c.created)
-    if channel is not None:
-        query = query.where(a.c.channel == channel)
-    if ts is not None:
-        query = query.where(a.c.message_ts == ts)
-    with store.db.begin() as conn:
-        ids = list(conn.execute(query).scalars())
-    found = [store.answer(answer_id) for answer_id in ids]
-    return [r for r in found if r is not None]
 
 
 def records_for(store: SlackStore, channel: str, ts: str) -> list[AnswerRecord]:
