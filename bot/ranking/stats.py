@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.ranking.english import english_rarity
+from bot.ranking.english import english_ranks, english_rarity
 from bot.ranking.text import codes, words
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
@@ -42,6 +42,7 @@ class KnowledgeStats:
         count = len(self.bugs)
         self.idf = {w: math.log((count + 1) / (n + 0.5)) for w, n in frequency.items()}
         self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
+        english_ranks()  # read once per process, when the first snapshot opens, not on a user's question
 
     def weight(self, word: str) -> float:
         """The word's IDF; a word no bug uses weighs most."""
