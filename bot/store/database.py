@@ -9,6 +9,8 @@ two processes sharing one file never deadlock upgrading a read to a write.
 from __future__ import annotations
 
 import logging
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,7 +29,7 @@ SQLITE_NAME = "state.sqlite3"
 BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 0x5B07_57A7E  # pg_advisory_xact_lock key: one migrating replica at a time
-SQLITE_PRAGMAS = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}")
+SQLITE_PRAGMAS = (f"busy_timeout={BUSY_TIMEOUT_MS}", "synchronous=FULL", "foreign_keys=ON")
 
 
 class StoreNotConfigured(BotError):
@@ -127,4 +129,19 @@ def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     for pragma in SQLITE_PRAGMAS:
         cursor.execute(f"PRAGMA {pragma}")
+    use_wal(cursor)
     cursor.close()
+
+
+def use_wal(cursor: Any) -> None:
+    """Put the database in WAL mode (it stays so). Switching a new database takes a lock for which SQLite may answer
+    "database is locked" at once instead of waiting, when several processes open it together: retry for as long as
+    the busy timeout allows."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
