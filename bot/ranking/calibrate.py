@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.evaluate import LabelledQuery, decision_figures
-from bot.ranking.model import FitInfo, RankingModel, query_features
+from bot.ranking.model import FitInfo, RankingModel, logistic, query_features
 from bot.records import Answer, Decision
 
 FEATURES = (
@@ -98,8 +98,8 @@ class Fitted:
         if not sample.bugs:
             return Answered([], 0.0, 0.0)
         order = self.order(sample)
-        confidence = sigmoid(float(sample.x[order[0]] @ self.confidence + self.bias))
-        known = sigmoid(float(self.known_vector(sample, order, confidence) @ self.known + self.known_bias))
+        confidence = logistic(float(sample.x[order[0]] @ self.confidence + self.bias))
+        known = logistic(float(self.known_vector(sample, order, confidence) @ self.known + self.known_bias))
         return Answered([sample.bugs[i] for i in order], confidence, known)
 
     def known_vector(self, sample: Sample, order: np.ndarray, confidence: float) -> np.ndarray:
@@ -109,10 +109,6 @@ class Fitted:
 
 
 Answers = dict[str, Answered]
-
-
-def sigmoid(z: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-max(-30.0, min(30.0, z)))))
 
 
 def samples(
@@ -247,7 +243,7 @@ def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, f
     vectors = []
     for s in real:
         order = partial.order(s) if s.bugs else np.array([], dtype=int)
-        first = sigmoid(float(s.x[order[0]] @ confidence + bias)) if s.bugs else 0.0
+        first = logistic(float(s.x[order[0]] @ confidence + bias)) if s.bugs else 0.0
         vectors.append(partial.known_vector(s, order, first))
     in_kb = np.array([float(s.expected is not None) for s in real])
     known, known_bias = fit_standardised(np.array(vectors), in_kb, l2[2])
