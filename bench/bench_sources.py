@@ -6,8 +6,9 @@
    comment = resolution), imported back with the sync, and both knowledge folders answer examples/queries.jsonl:
    prints both eval reports, recall@1 both ways and the queries whose decision differs. The imported folder and a
    queries file naming the imported ids stay in the workdir, for `supportbot eval --knowledge DIR --queries FILE`.
-2. Sync cost: a repository of N issues is imported, synced again unchanged, then with one issue edited: prints
-   the requests each sync made and the files it wrote.
+2. Sync cost: a repository of N issues is imported, synced again unchanged, then with one issue edited, each
+   listing only the changes; then the same two with full listings: prints the requests each sync made and the
+   files it wrote.
 """
 
 from __future__ import annotations
@@ -80,19 +81,27 @@ def sync_cost(work: Path, issues: int) -> None:
         for n in range(issues):
             github.add_issue("acme/shop", f"Error E{n:04d} on the orders page", f"The orders page shows E{n:04d}.")
         settings = Settings(knowledge_dir=work / "shop", github_api_url=github.url, github_token=TOKEN)
-        runs = (("first import", None), ("unchanged", None), ("one issue edited", issues // 2))
-        for label, edit in runs:
+        full = settings.model_copy(update={"sources_full_sync_hours": 0.0})  # every sync lists everything
+        runs = (
+            ("first import", None, settings),
+            ("unchanged", None, settings),
+            ("one issue edited", issues // 2, settings),
+            ("unchanged, full", None, full),
+            ("one edited, full", issues // 3, full),
+        )
+        for label, edit, config in runs:
             if edit:
                 github.edit_issue("acme/shop", edit, body="The orders page shows an error and then a blank screen.")
             before = files(settings.knowledge_dir) if settings.knowledge_dir.exists() else {}
             github.requests.clear()
             started = time.perf_counter()
-            report = sync_source(GitHubSource(repo="acme/shop"), settings)
+            report = sync_source(GitHubSource(repo="acme/shop"), config)
             seconds = time.perf_counter() - started
             after = files(settings.knowledge_dir)
             written = sorted(name for name, mtime in after.items() if before.get(name) != mtime)
             print(
-                f"{label:18s} {issues} issues: {len(github.requests)} requests, added {report.added}, "
+                f"{label:18s} {issues} issues, {report.listing} listing: {len(github.requests)} requests, "
+                f"added {report.added}, "
                 f"updated {report.updated}, unchanged {report.unchanged}, files written {len(written)} "
                 f"{written if len(written) <= 3 else ''} in {seconds:.2f}s"
             )

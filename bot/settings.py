@@ -310,6 +310,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description='Trackers `serve` syncs before each refresh, as JSON: [{"kind": "github", "repo": "acme/shop"}].',
     )
+    sources_full_sync_hours: float = Field(
+        24.0,
+        ge=0.0,
+        description="Hours between full listings of a source (they notice deleted, moved and deselected issues); "
+        "syncs in between list only the issues updated since the last one. 0 lists everything every time.",
+    )
     github_token: SecretStr | None = Field(None, description="GitHub token that reads issues (and their images).")
     github_api_url: str = Field(
         "https://api.github.com", description="GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)."

@@ -167,10 +167,13 @@ class FakeGitHub(FakeApi):
             return repo
         state = request.arg("state", "open")
         wanted = {label for label in request.arg("labels").split(",") if label}
+        since = datetime.fromisoformat(request.arg("since")) if request.arg("since") else None  # ISO 8601
         issues = [
             i
             for i in repo.issues.values()
-            if (state == "all" or i["state"] == state) and wanted <= {label["name"] for label in i["labels"]}
+            if (state == "all" or i["state"] == state)
+            and wanted <= {label["name"] for label in i["labels"]}
+            and (since is None or datetime.fromisoformat(i["updated_at"]) >= since)
         ]
         key = request.arg("sort", "created")
         field_name = {"created": "created_at", "updated": "updated_at", "comments": "comments"}[key]

@@ -143,7 +143,14 @@ class FakeJira(FakeApi):
             wanted = {k.strip() for k in keys[1].split(",")}
             return [k for k in self.issues if k in wanted]
         project = re.search(r"project\s*=\s*\"?(\w+)\"?", jql, re.IGNORECASE)
-        return [k for k in self.issues if project is None or k.startswith(project[1] + "-")]
+        since = re.search(r'updated\s*>=\s*"([^"]+)"', jql, re.IGNORECASE)  # JQL's "yyyy/MM/dd HH:mm", here UTC
+        cutoff = datetime.strptime(since[1], "%Y/%m/%d %H:%M").replace(tzinfo=UTC) if since else None
+        return [
+            k
+            for k, issue in self.issues.items()
+            if (project is None or k.startswith(project[1] + "-"))
+            and (cutoff is None or datetime.strptime(issue["fields"]["updated"], "%Y-%m-%dT%H:%M:%S.%f%z") >= cutoff)
+        ]
 
     def search(self, request: Request, found: re.Match[str]) -> Reply:
         if not request.arg("jql"):

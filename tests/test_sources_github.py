@@ -3,6 +3,7 @@ edits, deletions, failures half-way, and entries it did not write."""
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -80,7 +81,12 @@ def test_pull_requests_duplicates_and_not_planned(tmp_path: Path, github: FakeGi
     assert github.count(r"/issues/1/comments") == 0  # a pull request's comments are never read
 
 
-def test_unchanged_sync_of_1000_issues_reads_one_page_per_100_and_writes_nothing(
+def settings_listing_all(tmp_path: Path, github: FakeGitHub) -> Settings:
+    """Settings whose every sync is a full listing."""
+    return settings(tmp_path, github).model_copy(update={"sources_full_sync_hours": 0.0})
+
+
+def test_syncs_of_1000_issues_list_only_changes_between_full_listings_and_write_only_what_changed(
     tmp_path: Path, github: FakeGitHub
 ) -> None:
     for n in range(1000):
@@ -90,21 +96,36 @@ def test_unchanged_sync_of_1000_issues_reads_one_page_per_100_and_writes_nothing
     before = snapshot(tmp_path / "knowledge")
     github.requests.clear()
 
-    report = sync_source(GitHubSource(repo=REPO), config)
+    report = sync_source(GitHubSource(repo=REPO), config)  # within a day of the full listing: changes only
 
-    assert (report.unchanged, report.added, report.updated, report.removed) == (1000, 0, 0, 0)
-    assert [r.path for r in github.requests].count(f"/repos/{REPO}/issues") == 1
-    assert len(github.requests) == 10 and github.count(r"^/repositories/\d+/issues$") == 9  # Link pages
-    assert snapshot(tmp_path / "knowledge") == before
+    assert (report.listing, report.unchanged, report.added, report.updated, report.removed) == (
+        "changes",
+        1000,
+        0,
+        0,
+        0,
+    )
+    assert len(github.requests) == 1 and github.requests[0].query.get("since")
+    assert snapshot(tmp_path / "knowledge") == before, "an unchanged sync writes nothing"
 
     github.edit_issue(REPO, 500, body="The page shows error E0499 and then a blank screen.")
     github.requests.clear()
     report = sync_source(GitHubSource(repo=REPO), config)
-    assert (report.updated, report.unchanged, len(github.requests)) == (1, 999, 10)
+    assert (report.updated, report.unchanged, len(github.requests)) == (1, 999, 1)
     after = snapshot(tmp_path / "knowledge")
     changed = {name for name in after if after[name] != before.get(name)}
     assert changed == {"github-acme-shop-500/bug.md", ".sources/github-acme-shop.json"}
     assert "blank screen" in (tmp_path / "knowledge" / "github-acme-shop-500" / "bug.md").read_text()
+
+    github.requests.clear()
+    report = sync_source(GitHubSource(repo=REPO), settings_listing_all(tmp_path, github))
+    assert (report.listing, report.unchanged, report.added, report.updated, report.removed) == ("full", 1000, 0, 0, 0)
+    assert [r.path for r in github.requests].count(f"/repos/{REPO}/issues") == 1
+    assert len(github.requests) == 10 and github.count(r"^/repositories/\d+/issues$") == 9  # Link pages
+    again = snapshot(tmp_path / "knowledge")
+    assert {name for name in again if again[name] != after.get(name)} == {".sources/github-acme-shop.json"}, (
+        "a full listing that finds nothing new writes only when it ran"
+    )
 
 
 def test_deleted_moved_and_deselected_issues_lose_their_entries(tmp_path: Path, github: FakeGitHub) -> None:
@@ -117,7 +138,9 @@ def test_deleted_moved_and_deselected_issues_lose_their_entries(tmp_path: Path, 
     github.edit_issue(REPO, 2, labels=["question"])  # no longer selected
     github.close_issue(REPO, 3, "duplicate")  # closed as a duplicate
     report = sync_source(GitHubSource(repo=REPO, labels=["bug"]), config)
-    assert (report.removed, report.unchanged) == (3, 1)
+    assert (report.listing, report.removed) == ("changes", 1), "changes only: the duplicate is seen, not the others"
+    report = sync_source(GitHubSource(repo=REPO, labels=["bug"]), settings_listing_all(tmp_path, github))
+    assert (report.listing, report.removed, report.unchanged) == ("full", 2, 2)  # the duplicate is held as skipped
     assert sorted(scan_knowledge(tmp_path / "knowledge").by_id()) == ["github-acme-shop-4", "hand-written"]
 
 
@@ -152,7 +175,7 @@ def test_rate_limits_are_waited_out(tmp_path: Path, github: FakeGitHub, caplog: 
 def test_a_failure_half_way_keeps_the_last_good_files(tmp_path: Path, github: FakeGitHub) -> None:
     for n in range(150):
         github.add_issue(REPO, f"Bug {n}", f"Symptom {n}", labels=("bug",))
-    config = settings(tmp_path, github)
+    config = settings_listing_all(tmp_path, github)
     sync_source(GitHubSource(repo=REPO), config)
     before = snapshot(tmp_path / "knowledge")
     github.edit_issue(REPO, 3, title="Bug 3, edited")
@@ -196,3 +219,15 @@ def test_media_from_other_hosts_is_not_downloaded(tmp_path: Path, github: FakeGi
     report = sync_source(GitHubSource(repo=REPO), settings(tmp_path, github))
     assert report.added == 1 and report.media == 0
     assert report.media_left_out == ["a: not on the tracker's hosts (imgur.example)", "gone: HTTP 404"]
+
+
+def test_a_full_listing_comes_back_once_the_last_is_older_than_the_setting(tmp_path: Path, github: FakeGitHub) -> None:
+    github.add_issue(REPO, "Bug", "Symptom")
+    config = settings(tmp_path, github)
+    assert sync_source(GitHubSource(repo=REPO), config).listing == "full"
+    assert sync_source(GitHubSource(repo=REPO), config).listing == "changes"
+    state = tmp_path / "knowledge" / ".sources" / "github-acme-shop.json"
+    saved = json.loads(state.read_text())
+    state.write_text(json.dumps({**saved, "full_at": saved["full_at"] - 25 * 3600}))  # the last one, 25 h ago
+    assert sync_source(GitHubSource(repo=REPO), config).listing == "full"
+    assert sync_source(GitHubSource(repo=REPO), config).listing == "changes"

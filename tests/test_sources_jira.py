@@ -78,8 +78,9 @@ def test_unchanged_sync_pages_by_token_and_writes_nothing(tmp_path: Path, jira: 
     before = snapshot(tmp_path / "knowledge")
     jira.requests.clear()
     report = sync_source(JiraSource(jql=JQL), config)
-    assert report.unchanged == 250 and not report.changed
+    assert report.unchanged == 250 and not report.changed and report.listing == "changes"
     searches = [r for r in jira.requests if r.path.endswith("/search/jql")]
+    assert all(f"({JQL}) AND updated >= " in r.arg("jql") for r in searches)  # all updated within the last day
     assert [r.arg("nextPageToken") for r in searches] == ["", "MTAw", "MjAw"]  # tokens from the previous page
     assert len(jira.requests) == 5  # server info, the field list, three pages
     assert snapshot(tmp_path / "knowledge") == before
@@ -88,8 +89,9 @@ def test_unchanged_sync_pages_by_token_and_writes_nothing(tmp_path: Path, jira: 
     jira.delete_issue("SUP-8")
     jira.delete_issue("SUP-9")  # moved to another project: its key changes
     jira.add_issue("OPS", "Error E008", "moved")
-    report = sync_source(JiraSource(jql=JQL), config)
-    assert (report.updated, report.removed, report.unchanged) == (1, 2, 247)
+    assert sync_source(JiraSource(jql=JQL), config).removed == 0, "only a full listing sees what left the search"
+    report = sync_source(JiraSource(jql=JQL), settings(tmp_path, jira, sources_full_sync_hours=0.0))
+    assert (report.listing, report.updated, report.removed, report.unchanged) == ("full", 0, 2, 248)
     after = snapshot(tmp_path / "knowledge")
     assert {n for n in after if after[n] != before.get(n)} == {"jira-sup-7/bug.md", ".sources/jira-127-0-0-1.json"}
     assert not (tmp_path / "knowledge" / "jira-sup-8").exists()
@@ -105,7 +107,7 @@ def test_rate_limit_is_waited_out(tmp_path: Path, jira: FakeJira) -> None:
 def test_a_failure_half_way_keeps_the_last_good_files(tmp_path: Path, jira: FakeJira) -> None:
     for n in range(150):
         jira.add_issue("SUP", f"Bug {n}", f"Symptom {n}")
-    config = settings(tmp_path, jira)
+    config = settings(tmp_path, jira, sources_full_sync_hours=0.0)
     sync_source(JiraSource(jql=JQL), config)
     before = snapshot(tmp_path / "knowledge")
     jira.edit_issue("SUP-3", summary="Bug 3, edited")

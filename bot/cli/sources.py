@@ -78,6 +78,7 @@ def report_text(report: dict[str, Any]) -> str:
         f"{report['unchanged']} unchanged"
         + (f", skipped {skipped}" if skipped else "")
         + f" in {report['seconds']:.1f}s"
+        + (" (listed the changes since the last sync)" if report["listing"] == "changes" else "")
     )
     text += "".join(f"\n  not touched (an entry it did not write): {bug_id}" for bug_id in report["conflicts"])
     text += "".join(f"\n  failed: {line}" for line in report["failed"])

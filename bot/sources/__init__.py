@@ -47,7 +47,7 @@ def sync_source(spec: GitHubSource | JiraSource, settings: Settings) -> SyncRepo
     tracker = open_tracker(spec, settings)
     fetcher = tracker.media_fetcher(settings)
     try:
-        return sync_tracker(tracker, Path(settings.knowledge_dir), fetcher)
+        return sync_tracker(tracker, Path(settings.knowledge_dir), fetcher, settings.sources_full_sync_hours * 3600)
     finally:
         fetcher.close()
 

@@ -63,8 +63,9 @@ class GitHubTracker:
         )
         self.listed: dict[str, dict[str, Any]] = {}
 
-    def list_issues(self) -> dict[str, str]:
-        """Issue key -> `updated_at` of every issue (and pull request) in the selection."""
+    def list_issues(self, since: str = "") -> dict[str, str]:
+        """Issue key -> `updated_at` of every issue (and pull request) in the selection; with `since` (an
+        `updated_at` stamp), only of those updated at or after it."""
         rest = self.client.rest
         pages = rest.paginate(
             rest.issues.list_for_repo,
@@ -75,6 +76,7 @@ class GitHubTracker:
             labels=",".join(self.spec.labels) if self.spec.labels else UNSET,
             sort="updated",
             direction="desc",
+            since=datetime.fromisoformat(since) if since else UNSET,
             per_page=PER_PAGE,
         )
         with translated(self.spec.repo):

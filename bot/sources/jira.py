@@ -11,8 +11,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 PAGE = 100
 CHUNK = 50
+ORDER_BY = re.compile(r"\s+(order\s+by\s.*)$", re.IGNORECASE | re.DOTALL)  # kept last when a JQL is narrowed
 DETAIL_FIELDS = [
     "summary",
     "description",
@@ -92,10 +95,13 @@ class JiraTracker:
                 raise
         return JIRA(self.url, options={"rest_api_version": "2"}, max_retries=max_retries, timeout=30, **auth)
 
-    def list_issues(self) -> dict[str, str]:
-        """Issue key -> `updated` of every issue the JQL selects (only those two fields are fetched)."""
+    def list_issues(self, since: str = "") -> dict[str, str]:
+        """Issue key -> `updated` of every issue the JQL selects (only those two fields are fetched); with `since`
+        (an `updated` stamp), of those updated since a day before it (JQL reads dates in the user's time zone,
+        which the stamp does not say; the day covers any zone, and unchanged stamps are skipped)."""
+        jql = updated_since(self.spec.jql, since) if since else self.spec.jql
         with translated(self.label):
-            return {raw["key"]: str(raw["fields"]["updated"]) for raw in self.search(self.spec.jql, ["updated"])}
+            return {raw["key"]: str(raw["fields"]["updated"]) for raw in self.search(jql, ["updated"])}
 
     def read_issues(self, keys: list[str]) -> Iterator[TrackerIssue]:
         """The changed issues with every field the mapping reads, 50 keys a query."""
@@ -218,3 +224,15 @@ def translated(label: str) -> Iterator[None]:
         raise SourceUnreachable(
             f"Jira could not be reached for {label} ({type(err).__name__}); the knowledge files were left as they were."
         ) from err
+
+
+def updated_since(jql: str, since: str) -> str:
+    """The JQL narrowed to issues updated since a day before the `updated` stamp `since` (its ORDER BY kept); the
+    JQL as it is when the stamp cannot be read."""
+    try:
+        day_before = datetime.strptime(since, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC) - timedelta(days=1)
+    except ValueError:
+        return jql
+    found = ORDER_BY.search(jql)
+    query, order = (jql[: found.start()], f" {found[1]}") if found else (jql, "")
+    return f'({query}) AND updated >= "{day_before:%Y/%m/%d %H:%M}"{order}'

@@ -1,4 +1,5 @@
-"""Where the last sync of a source stopped: each issue's last update and the entry it became.
+"""Where the last sync of a source stopped: each issue's last update and the entry it became, the newest update
+stamp listed (the next sync lists only what changed since) and when the last full listing ran.
 
 Kept beside the entries as `<knowledge>/.sources/<name>.json` (hidden folders are not entries), written
 atomically and only when something changed. An issue is current when the tracker reports the same update
@@ -32,6 +33,8 @@ class SyncState:
 
     mapping: str = ""
     issues: dict[str, Held] = field(default_factory=dict)
+    since: str = ""  # the newest update stamp any listing returned, in the tracker's own format
+    full_at: float = 0.0  # when the last full listing ran (Unix time)
 
     def current(self, key: str, updated: str, root: Path) -> bool:
         """Whether the issue is as the last sync left it, in the tracker and in the knowledge folder."""
@@ -58,13 +61,14 @@ def load_state(path: Path) -> SyncState:
         key: Held(h["updated"], h.get("id"), tuple(h["stat"]) if h.get("stat") else None, h.get("skipped"))
         for key, h in data.get("issues", {}).items()
     }
-    return SyncState(mapping=data.get("mapping", ""), issues=issues)
+    return SyncState(data.get("mapping", ""), issues, data.get("since", ""), float(data.get("full_at", 0.0)))
 
 
 def save_state(path: Path, state: SyncState) -> None:
     """Write the state atomically (a temporary file renamed over the old one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"mapping": state.mapping, "issues": {k: asdict(v) for k, v in sorted(state.issues.items())}}
+    issues = {k: asdict(v) for k, v in sorted(state.issues.items())}
+    data = {"mapping": state.mapping, "since": state.since, "full_at": state.full_at, "issues": issues}
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         json.dump(data, out, indent=1)

@@ -1,8 +1,10 @@
 """One sync of one tracker into a knowledge folder: list, read what changed, stage, then swap.
 
-Every sync lists the whole selection (one request per page): an issue whose update stamp moved since the last
-sync is read in full and its entry written again; an issue the listing no longer holds (deleted, moved to
-another repository or project, or out of the selection) has its entry removed. Entries are built in a hidden
+A full listing (the first sync, then one every `full_every` seconds) lists the whole selection, one request per
+page; the syncs in between list only the issues updated since the newest stamp seen (GitHub's `since`, Jira's
+`updated >=`), usually one request. An issue whose update stamp moved since the last sync is read in full and its
+entry written again. An issue a full listing no longer holds (deleted, moved to another repository or project,
+or out of the selection) has its entry removed: those only a full listing can see. Entries are built in a hidden
 staging folder first; only when every changed issue has been read does the sync swap them in, one rename per
 entry, and save its state. A sync that fails on the way (network, rate limit, credentials) changes nothing.
 Entries the sync did not write (no `source` naming this sync in their front matter) are never touched.
@@ -44,7 +46,7 @@ class Tracker(Protocol):
     mapping: str  # the options that shape entries; when it changes every entry is written again
     drop_labels: frozenset[str]  # labels that select issues (lower case), not tags
 
-    def list_issues(self) -> dict[str, str]: ...
+    def list_issues(self, since: str = "") -> dict[str, str]: ...
 
     def read_issues(self, keys: list[str]) -> Iterator[TrackerIssue]: ...
 
@@ -58,6 +60,7 @@ class SyncReport:
     """What one sync did."""
 
     source: str
+    listing: str = "full"  # "full", or "changes" (only the issues updated since the last sync)
     added: int = 0
     updated: int = 0
     removed: int = 0
@@ -86,30 +89,34 @@ class Outcome:
     skipped: str | None = None
 
 
-def sync_tracker(tracker: Tracker, root: Path, fetcher: MediaFetcher) -> SyncReport:
-    """Bring the entries `tracker` owns in `root` in line with the tracker; see the module docstring."""
+def sync_tracker(tracker: Tracker, root: Path, fetcher: MediaFetcher, full_every: float = 0.0) -> SyncReport:
+    """Bring the entries `tracker` owns in `root` in line with the tracker, listing everything when the last full
+    listing is `full_every` seconds old or more; see the module docstring."""
     started = time.monotonic()
     path = state_path(root, tracker.name)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with FileLock(str(path.with_suffix(".lock")), timeout=0):
-            report = _sync(tracker, root, fetcher, path)
+            report = _sync(tracker, root, fetcher, path, full_every)
     except Timeout as err:
         raise SourceBusy() from err
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
 
-def _sync(tracker: Tracker, root: Path, fetcher: MediaFetcher, path: Path) -> SyncReport:
-    report = SyncReport(source=tracker.label)
+def _sync(tracker: Tracker, root: Path, fetcher: MediaFetcher, path: Path, full_every: float) -> SyncReport:
     state = load_state(path)
+    started = time.time()
     if state.mapping != tracker.mapping:
         state.issues = {k: replace(h, updated="") for k, h in state.issues.items()}  # read everything again
-    listed = tracker.list_issues()
+    full = not state.since or state.mapping != tracker.mapping or started - state.full_at >= full_every
+    report = SyncReport(source=tracker.label, listing="full" if full else "changes")
+    listed = tracker.list_issues("" if full else state.since)
     changed = [key for key, updated in listed.items() if not state.current(key, updated, root)]
-    gone = [key for key in state.issues if key not in listed]
-    report.unchanged = len(listed) - len(changed)
-    if not changed and not gone:
+    gone = [key for key in state.issues if key not in listed] if full else []
+    report.unchanged = len(listed.keys() | (set() if full else state.issues.keys())) - len(changed)
+    newest = max([state.since, *listed.values()])
+    if not changed and not gone and not full and newest == state.since:
         return report
     staging = Path(tempfile.mkdtemp(prefix=f".sync-{tracker.name}-", dir=root))
     try:
@@ -117,7 +124,9 @@ def _sync(tracker: Tracker, root: Path, fetcher: MediaFetcher, path: Path) -> Sy
         _apply(tracker, root, staging, state, outcomes, gone, report)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    state.mapping = tracker.mapping
+    state.mapping, state.since = tracker.mapping, newest
+    if full:
+        state.full_at = started
     save_state(path, state)
     return report
 
