@@ -109,8 +109,13 @@ class Scoring:
         return sum(self.stats.weight(w) for w in asked if w in within) / total if total else 0.0
 
     @cached_property
+    def told_rarity(self) -> dict[str, float]:
+        """Each word the user told with its rarity (computed once per query, read for every candidate)."""
+        return {w: self.stats.rarity(w) for w in self.query.told_words}
+
+    @cached_property
     def told_mass(self) -> float:
-        return math.log1p(sum(self.stats.rarity(w) for w in self.query.told_words))
+        return math.log1p(sum(self.told_rarity.values()))
 
     @cached_property
     def shown_match(self) -> list[tuple[float, float]]:
@@ -195,9 +200,8 @@ def coverage(s: Scoring, i: int) -> float:
     "by how rare it is: its IDF across bugs, or for a word no bug uses, how rare it is in English."
 )
 def explained(s: Scoring, i: int) -> float:
-    told = s.query.told_words
-    total = sum(s.stats.rarity(w) for w in told)
-    return sum(s.stats.rarity(w) for w in told if w in s.bugs[i].words) / total if total else 0.0
+    total = sum(s.told_rarity.values())
+    return sum(r for w, r in s.told_rarity.items() if w in s.bugs[i].words) / total if total else 0.0
 
 
 @feature(
