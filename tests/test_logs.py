@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.extract.logs import ERROR_LINE, log_lines
+from bot.extract.logs import log_lines
+from bot.ranking.text import ERROR_LINE
 
 NOISE = [f"2026-11-02T10:{i % 60:02d}:00Z INFO processed batch {i} (250 records)" for i in range(400)]
 TRACE = [
@@ -23,13 +24,39 @@ def test_a_long_log_is_cut_to_the_traceback_and_its_error() -> None:
 
 
 def test_repeats_are_kept_once_and_the_failed_command_comes_with_its_error() -> None:
+    retries = [f"10:00:{i:02d} ERROR retry {i}: connection refused (attempt {i})" for i in range(30)]
     text = "\n".join(
-        [*NOISE, "$ curl http://backend:9091/health", "curl: (7) Failed to connect to backend port 9091"]
-        + [f"10:00:{i:02d} WARN retry {i}: connection refused (attempt {i})" for i in range(30)]
+        [*NOISE, "$ curl http://backend:9091/health", "curl: (7) Failed to connect to backend port 9091", *retries]
     )
     lines = [line.text for line in log_lines(text, 40)]
     assert lines[:2] == ["$ curl http://backend:9091/health", "curl: (7) Failed to connect to backend port 9091"]
     assert sum("connection refused" in line for line in lines) == 1
+
+
+def test_routine_and_warning_records_give_way_to_what_failed() -> None:
+    """INFO records are routine whatever their words; a warning repeated all through the log counts only when
+    nothing is louder; the failure pasted into the log (no timestamp, no level) is kept whole."""
+    warning = "2026-11-02T10:00:00Z WARN  deprecated setting 'timeout_ms' used; use 'timeout'"
+    body = ["Pretty-print", '{"detail":[{"type":"less_than_equal","loc":["query","limit"],', '"msg":"Input"}]}']
+    routine = "2026-11-02T10:00:00Z INFO  retried a failed upload"
+    text = "\n".join([*NOISE[:150], warning, routine, *body, warning, *NOISE[150:300]])
+    assert [line.text for line in log_lines(text, 40)] == body
+    only_warnings = "\n".join([*NOISE[:150], warning, routine, *NOISE[150:300]])
+    assert [line.text for line in log_lines(only_warnings, 40)] == [warning.split("Z ", 1)[1].strip()]
+
+
+def test_a_level_is_read_in_the_usual_log_formats() -> None:
+    from bot.extract.logs import parse
+
+    for raw, level in [
+        ("2026-11-02 10:00:00,123 - shop.api - ERROR - payment failed", "error"),
+        ("2026-11-02T10:00:00Z [main] INFO com.shop.Api - started", "info"),
+        ("time=10:00:00 level=warn msg=slow", "warn"),
+        ("2026/11/02 10:00:00 [error] 31#0: *1 connect() failed", "error"),
+        ("psql: error: connection to server failed", "error"),
+        ("curl: (7) Failed to connect to backend port 9091", ""),
+    ]:
+        assert parse(raw).level == level, raw
 
 
 def test_a_log_without_error_words_is_cut_to_its_rare_lines() -> None:
@@ -43,7 +70,24 @@ def test_a_short_text_is_kept_whole_without_timestamps() -> None:
 
 
 def test_error_codes_are_told_from_ordinary_words() -> None:
-    for line in ("npm ERR! code ENOENT", "HTTP ERROR 500", "404Not Found", "status=502", 'FATAL: role "x" missing'):
-        assert ERROR_LINE.search(line)
-    for line in ("Finder File Edit View", "def export(invoices):", "GET /api/orders 200 12ms", "flushed 444 series"):
-        assert not ERROR_LINE.search(line)
+    for line in (
+        "npm ERR! code ENOENT",
+        "HTTP ERROR 500",
+        "404Not Found",
+        "status=502",
+        'FATAL: role "x" missing',
+        "422 Unprocessable Entity",
+        '{"type":"literal_error","loc":["query","sort"]}',
+        "response = self.handle_exception(e)",
+        "curl: (52) Empty reply from server",
+    ):
+        assert ERROR_LINE.search(line), line
+    for line in (
+        "Finder File Edit View",
+        "def export(invoices):",
+        "GET /api/orders 200 12ms",
+        "flushed 444 series",
+        "deprecated setting 'timeout_ms' used",
+        "nonfatal",
+    ):
+        assert not ERROR_LINE.search(line), line

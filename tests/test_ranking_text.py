@@ -79,9 +79,10 @@ def test_error_lines_are_the_error_lines_once_each() -> None:
 
 
 def test_error_lines_read_codes_as_written_and_tolerate_a_lost_underscore() -> None:
-    """`environ` is no E-code and `handle_exception(e)` no exception; Chrome's ERR_* name read with a space is."""
+    """`environ` is no E-code; a frame handling the exception and the exception are error lines; Chrome's ERR_*
+    name read with a space is one."""
     traceback = "return self.wsgi_app(environ, start_response)\nrv = self.handle_user_exception(e)\nKeyError: 'price'"
-    assert error_lines(traceback) == "KeyError: 'price'"
+    assert error_lines(traceback) == "rv = self.handle_user_exception(e)\nKeyError: 'price'"
     assert error_lines("This site can't be reached\nmight be down\nERR UNSAFE_REDIRECT").endswith("ERR UNSAFE_REDIRECT")
 
 

@@ -1,5 +1,5 @@
-"""bot.extract.screen, layout and photo with the real OCR engines: whole desktops (2560x1440 and 4K), small and
-compressed captures, phone photos of a monitor, and which blocks of a screen are kept."""
+"""bot.extract.screen, layout and photo with the real OCR engines: whole desktops (2560x1440, 4K, two monitors),
+small and compressed captures, phone photos of a monitor, and which blocks of a screen are kept."""
 
 from __future__ import annotations
 
@@ -57,13 +57,35 @@ def text_of(extractor: Extractor, image: Image.Image) -> str:
     return "\n".join(line.text for line in extractor.ocr(image))
 
 
-@pytest.mark.parametrize(("size", "zoom"), [((2560, 1440), 1.0), ((3840, 2160), 1.0), ((2880, 1800), 2.0)])
+@pytest.mark.parametrize(
+    ("size", "zoom"), [((2560, 1440), 1.0), ((3840, 2160), 1.0), ((2880, 1800), 2.0), ((5120, 1440), 1.0)]
+)
 def test_a_whole_desktop_reads_the_failing_window_without_the_editor_or_chat(
     extractor: Extractor, size: tuple[int, int], zoom: float
 ) -> None:
     text = text_of(extractor, desktop(size, zoom))
     assert "does not exist" in text and "crm_test" in text and "5432" in text
     assert "reconcile" not in text and "ledger" not in text and "standup" not in text
+
+
+def test_a_capture_of_two_monitors_is_detected_in_tiles_at_full_size(extractor: Extractor) -> None:
+    """Shrunk whole to the detector's side, a 5120-pixel-wide capture's text would be two thirds its height."""
+    from bot.extract.screen import TILE_SIDE, ScreenReader
+
+    screen = extractor.screen_reader()
+    seen: list[tuple[int, int]] = []
+
+    class Recording:
+        def read(self, image: Image.Image) -> list[TextBox]:
+            seen.append(image.size)
+            return screen.fast.read(image)
+
+    lines = ScreenReader(Recording(), screen.fine).read(desktop((5120, 1440), 1.0))
+    assert len(seen) > 1 and all(max(size) <= TILE_SIDE for size in seen)
+    assert "does not exist" in "\n".join(line.text for line in lines)
+    seen.clear()
+    ScreenReader(Recording(), screen.fine).read(desktop((3840, 2160), 1.0))
+    assert seen == [(3840, 2160)]  # a 4K screen is detected whole, shrunk by less
 
 
 def test_blocks_of_side_by_side_windows_are_never_joined_into_rows() -> None:

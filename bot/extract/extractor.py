@@ -14,10 +14,11 @@ import numpy as np
 
 from bot.errors import BotError, ExtractionError
 from bot.extract.frames import key_screens
-from bot.extract.logs import ERROR_LINE, log_lines
+from bot.extract.logs import log_lines
 from bot.extract.ocr import TextReader, load_reader
 from bot.extract.screen import ScreenReader
 from bot.extract.speech import PROMPT_TOKENS, fit_prompt, load_asr
+from bot.ranking.text import ERROR_LINE
 from bot.records import Media, QueryInput, TextLine
 from bot.settings import Settings
 

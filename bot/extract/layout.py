@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.extract.logs import ERROR_LINE
 from bot.extract.ocr import TextBox
+from bot.ranking.text import ERROR_LINE
 from bot.records import TextLine
 
 ROW_GAP = 2.5  # boxes on one row join across a gap of up to this many text heights...

@@ -1,61 +1,90 @@
 """The lines of a pasted log or text file worth searching: a long log is cut down to its errors, the tracebacks
-that lead to them and the commands that failed, each distinct line once, timestamps dropped. A log with no
-error line is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do."""
+that lead to them and the commands that failed, each distinct line once, timestamps dropped.
+
+A log's records (lines that start with a timestamp or a level) are read by their level: INFO and DEBUG lines are
+routine whatever their words, warnings count only when nothing is louder. In a log of such records the lines
+that are not records (a traceback, a pasted terminal or JSON body) stand out and are kept. A log with none of
+these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from bot.ranking.text import ERROR_LINE
 from bot.records import TextLine
-
-# what an error says, in words (any case) or in codes (as written: ENOENT, ERR_SSL_..., *Error, and an HTTP 4xx/5xx
-# with its reason or after HTTP/status/code, so that "450 records" in a log is not one)
-ERROR_LINE = re.compile(
-    r"(?i:error|fail|fatal|exception|traceback|refused|denied|invalid|not found|unable|cannot|can't|couldn't|"
-    r"could not|timed? ?out|conflict|unexpected|missing|no such|does not exist|doesn't exist|too many|too large|"
-    r"unavailable|forbidden|unauthori[sz]ed|bad gateway|bad request|not allowed|rejected|isn't working|"
-    r"can't be reached|unreachable|aborted|panic|segmentation fault|did not match|no module named|undefined|"
-    r"permission|exit (?:code|status) [1-9]|reset by peer|empty reply|broken pipe|no route to host)|\"detail\": ?|"
-    r"(?<![\w.])[45]\d\d ?(?=[A-Z])|(?:HTTP\S*|status|code)[ :=]+[45]\d\d\b|"
-    r"\bERR[_!]|\bE[A-Z]{3,}\b|\b[A-Z]\w*(?:Error|Exception)\b"
-)
 
 TIMESTAMP = re.compile(
     r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?|"
     r"\[?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\]?|\[?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]?)\s*"
 )
+# a record's level, within its first few fields ("[main] INFO", "- app - ERROR -", "level=warn", "[error]")
+LEVEL = re.compile(
+    r"^(?:\S+\s+){0,3}?[\[(<]?(?:level=)?(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRIT(?:ICAL)?|SEVERE)"
+    r"[\])>:|]?(?:\s|$)",
+    re.IGNORECASE,
+)
+QUIET = frozenset({"trace", "debug", "info", "notice"})
+WARNING = frozenset({"warn", "warning"})
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)|^ {4}\S")
 COMMAND = re.compile(r"^(?:\S*[$#%>] |\+ |Step \d+/\d+ : |RUN |> )\S")
 REPEAT = re.compile(r"\d+|0x[0-9a-f]+", re.I)  # numbers and addresses differ between repeats of one line
 
 
+@dataclass(frozen=True)
+class LogLine:
+    """One line of a log, its timestamp dropped: `level` is its record's level, lower-cased ("" when none), and
+    `record` whether it is a record at all (starts with a timestamp or a level)."""
+
+    text: str
+    level: str
+    record: bool
+
+
 def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log."""
-    lines = [TIMESTAMP.sub("", line).rstrip() for line in text.splitlines()]
-    lines = [line for line in lines if line.strip()]  # indentation stays: it marks a traceback's code lines
-    if len(lines) > limit:
-        lines = salient(lines, limit)
-    return tuple(TextLine(line.strip(), 1.0, origin="log") for line in lines)
+    lines = [line for line in map(parse, text.splitlines()) if line.text.strip()]
+    kept = [line.text for line in lines] if len(lines) <= limit else salient(lines, limit)
+    return tuple(TextLine(line.strip(), 1.0, origin="log") for line in kept)
 
 
-def salient(lines: list[str], limit: int) -> list[str]:
-    """Error lines, each with the command or traceback lines just before it; distinct lines, the last `limit`
-    of them (a log ends where it failed)."""
-    picked: set[int] = set()
-    for i, line in enumerate(lines):
-        if ERROR_LINE.search(line) and not TRACEBACK.search(line):
-            picked.add(i)
-            picked.update(context_before(lines, i))
+def parse(raw: str) -> LogLine:
+    stamp = TIMESTAMP.match(raw)
+    text = raw[stamp.end() :].rstrip() if stamp else raw.rstrip()  # indentation stays: it marks a traceback
+    level = LEVEL.match(text)
+    return LogLine(text, level.group(1).lower() if level else "", bool(stamp or level))
+
+
+def salient(lines: list[LogLine], limit: int) -> list[str]:
+    """The loudest lines, each distinct once: errors with the command or traceback that led to them; warnings when
+    no line is louder; then, in a log of records, the lines that are not records. The last `limit` of them in the
+    log's order (a log ends where it failed), else its rare lines."""
+    texts = [line.text for line in lines]
+    errors = [i for i, line in enumerate(lines) if is_error(line, WARNING)]
+    errors = errors or [i for i, line in enumerate(lines) if is_error(line, frozenset())]
+    picked = {j for i in errors for j in (i, *context_before(texts, i))}
+    if sum(line.record for line in lines) * 2 > len(lines):
+        picked.update(i for i, line in enumerate(lines) if not line.record)
     seen: set[str] = set()
     kept = []
     for i in sorted(picked, reverse=True):
-        key = REPEAT.sub("#", lines[i].lower())
+        key = REPEAT.sub("#", texts[i].strip().lower())
         if key not in seen:
             seen.add(key)
             kept.append(i)
         if len(kept) == limit:
             break
-    return [lines[i] for i in sorted(kept)] or rare(lines, limit)
+    return [texts[i] for i in sorted(kept)] or rare(texts, limit)
+
+
+def is_error(line: LogLine, muted: frozenset[str]) -> bool:
+    """Whether `line` says something failed, at a level that is neither routine nor `muted`."""
+    return line.level not in QUIET and line.level not in muted and states_error(line.text)
+
+
+def states_error(line: str) -> bool:
+    """Whether `line` states an error: an error line that is not a traceback's header or one of its frames."""
+    return bool(ERROR_LINE.search(line)) and not TRACEBACK.search(line)
 
 
 def rare(lines: list[str], limit: int) -> list[str]:

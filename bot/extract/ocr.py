@@ -19,12 +19,13 @@ from bot.settings import OcrEngine
 OCR_PIXELS = 500_000  # rapidocr's detector input area: screenshots are scaled to about this many pixels...
 OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
 # faster-paddle's detector sees screenshots at their own size: not enlarged (its default enlarges the short side to
-# 736 px) and, up to 2560 px, not shrunk (its default shrinks the long side to 1600 px, losing a desktop's small
-# text); a 4K screen is detected at 2/3 (half the CPU of its full size, the same lines found), and recognition
+# 736 px) and, up to 3328 px, not shrunk (its default shrinks the long side to 1600 px, losing a desktop's small
+# text); a 4K screen is detected at 0.87, where its 100%-scale text is still found (measured on 54 4K desktops: at
+# 2/3 the small window's text was lost, and reading it back in full-size tiles cost twice the CPU); recognition
 # always reads the boxes from the full-size image
 DETECT_MIN_SIDE = 0
-DETECT_MAX_SIDE = 2560
-SCREEN_READING = "blocks-focus-second-look-16px"  # how `bot.extract.screen` reads: a change means reading again
+DETECT_MAX_SIDE = 3328
+SCREEN_READING = "blocks-focus-second-look-16px-wide-tiles"  # how `bot.extract.screen` reads: a change reads again
 
 
 @dataclass(frozen=True)

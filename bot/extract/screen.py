@@ -1,6 +1,7 @@
 """Read a screen: a screenshot, a whole desktop, a phone photo of a monitor or one frame of a recording.
 
-The fast engine reads the whole screen first; `layout` groups its boxes into blocks and keeps those that show
+The fast engine reads the whole screen first (in tiles when it is far wider or taller than the detector's side,
+as a capture of two monitors is); `layout` groups its boxes into blocks and keeps those that show
 the failure. Where that text is small or read with low confidence (a forwarded JPEG, a desktop's small window,
 a photo), the kept region is read again by the engine's more accurate models, enlarged only when its text is
 below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words).
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from bot.extract.layout import Block, focus, group
-from bot.extract.ocr import TextBox, TextReader
+from bot.extract.ocr import DETECT_MAX_SIDE, TextBox, TextReader
 from bot.extract.photo import straighten
 from bot.records import TextLine
 
@@ -23,7 +24,8 @@ MAX_ENLARGE = 2.0
 UNSURE = 0.9  # a block read with a lower mean confidence is read again
 FINE_PIXELS = 1_500_000  # the region read again is scaled to at most this many pixels
 MARGIN = 0.6  # the region read again reaches this many text heights beyond its boxes
-TILE_SIDE = 2560  # larger screens are detected shrunk; read again in tiles of this size when no error was found
+TILE_SIDE = DETECT_MAX_SIDE  # a screen the detector would shrink below MIN_DETECT_SCALE (two monitors side by
+MIN_DETECT_SCALE = 0.75  # side) is read in tiles of this size; a 4K screen is detected whole, at 0.87
 OVERLAP = 128  # tiles overlap by this many pixels, more than a line of text
 LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, the whole screen is read again...
 TINY_TEXT = 12.0  # ...taking its text to be this high when it found none
@@ -40,12 +42,11 @@ class ScreenReader:
         """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
         image = straighten(image)
         pixels = np.asarray(image)
-        boxes = self.fast.read(image)
+        wide = max(image.size) * MIN_DETECT_SCALE > TILE_SIDE
+        boxes = self.read_tiles(image) if wide else self.fast.read(image)
         if sum(len(b.text) for b in boxes) < LITTLE_TEXT:  # tiny text the fast engine barely found: read it all again
             boxes = self.read_again(image, (0, 0, *image.size), min((b.height for b in boxes), default=TINY_TEXT))
         blocks = focus(group(boxes, pixels))
-        if max(image.size) > TILE_SIDE and not any(b.shows_error() for b in blocks):
-            blocks = focus(group(self.read_tiles(image), pixels))  # small text a shrunk detector missed
         for region, height in regions_to_reread(blocks, image.size):
             again = group(self.read_again(image, region, height), pixels)
             if again:
@@ -54,8 +55,8 @@ class ScreenReader:
         return tuple(line for block in blocks for line in block.lines(at) if line.text)
 
     def read_tiles(self, image: Any) -> list[TextBox]:
-        """The fast engine's boxes of a screen larger than `TILE_SIDE`, read tile by tile at full size (tiles
-        overlap; a box belongs to the tile that holds its centre away from the overlap)."""
+        """The fast engine's boxes of a screen much wider or taller than `TILE_SIDE`, read tile by tile at full
+        size (tiles overlap; a box belongs to the tile that holds its centre away from the overlap)."""
         width, height = image.size
         boxes = []
         half = OVERLAP // 2

@@ -86,12 +86,20 @@ def same_code(a: str, b: str) -> bool:
     return SequenceMatcher(None, a, b, autojunk=False).ratio() >= LONG_CODE_LIKENESS
 
 
-# phrases in any case; codes and *Error classes as written (an `environ` or a `handle_exception` is no error line)
+# The engine's one reading of an error line: on a screen (which window failed), in a log (which lines to keep) and
+# for ranking. Phrases in any case, "error" and its kin also ending a name (`literal_error`, `handle_exception`: a
+# traceback's frames); codes as written: ENOENT, ERR_* names, npm's ERR!, *Error classes, and an HTTP 4xx/5xx
+# before its reason or after HTTP/status/code (so that "450 records" in a log is not one); `timeout` as a word (a
+# `timeout_ms` setting is none).
 ERROR_LINE = re.compile(
-    r"(?i:\b(?:error|fail|fatal|exception)|refused|denied|invalid|not found|unable|cannot|can't|couldn't|could not|"
-    r"timed? ?out|conflict|unexpected|missing|no such|does not exist|doesn't exist|too many|too large|"
-    r"unavailable|forbidden|unauthori[sz]ed|bad gateway|bad request|not allowed|rejected|isn't working|"
-    rf"can't be reached|unreachable)|\b[45]\d\d\b|{ERR_NAME}|\bERR!|\bE[A-Z]{{3,}}\b|[A-Za-z]+(?:Error|Exception)\b"
+    r"(?i:(?<![a-z])(?:error|fail|fatal|exception|traceback|panic)|refused|denied|invalid|not found|unable|"
+    r"cannot|can't|couldn't|could not|\btimed? ?out\b|conflict|unexpected|missing|no such|does not exist|"
+    r"doesn't exist|too many|too large|unavailable|forbidden|unauthori[sz]ed|bad gateway|bad request|not allowed|"
+    r"rejected|isn't working|can't be reached|unreachable|aborted|segmentation fault|did not match|"
+    r"no module named|undefined|permission|exit (?:code|status) [1-9]|reset by peer|empty reply|broken pipe|"
+    r"no route to host)|\"detail\": ?|"
+    rf"(?<![\w.])[45]\d\d ?(?=[A-Z])|(?:HTTP\S*|status|code)[ :=]+[45]\d\d\b|{ERR_NAME}|\bERR!|\bE[A-Z]{{3,}}\b|"
+    r"[A-Za-z]+(?:Error|Exception)\b"
 )
 
 

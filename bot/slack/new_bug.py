@@ -17,7 +17,8 @@ from typing import Any
 
 from bot.entry_writer import EntryDraft, check_draft
 from bot.errors import KnowledgeError
-from bot.ranking.text import ERROR_LINE, NAMED_CODE
+from bot.extract.logs import states_error
+from bot.ranking.text import NAMED_CODE
 from bot.records import Attachment, KnownBug
 from bot.slack.blocks import Block, one_line_plain, option
 from bot.store import AnswerRecord
@@ -55,7 +56,7 @@ def error_line(record: AnswerRecord) -> str:
     texts = [i for i in record.inputs if i.text.strip()]
     ordered = [i for i in texts if i.kind != "text"] + [i for i in texts if i.kind == "text"]
     lines = [PROMPT.sub("", line).strip() for i in ordered for line in i.text.splitlines() if line.strip()]
-    first = next((line for line in lines if ERROR_LINE.search(line)), lines[0] if lines else "")
+    first = next((line for line in lines if states_error(line)), lines[0] if lines else "")
     code = next((found.group(0) for line in lines if (found := NAMED_CODE.search(line))), "")
     return f"{first}: {code}" if code and code.lower() not in first.lower() else first
 
