@@ -114,8 +114,12 @@ class Scoring:
         return {w: self.stats.rarity(w) for w in self.query.told_words}
 
     @cached_property
+    def told_total(self) -> float:
+        return sum(self.told_rarity.values())
+
+    @cached_property
     def told_mass(self) -> float:
-        return math.log1p(sum(self.told_rarity.values()))
+        return math.log1p(self.told_total)
 
     @cached_property
     def shown_match(self) -> list[tuple[float, float]]:
@@ -200,7 +204,7 @@ def coverage(s: Scoring, i: int) -> float:
     "by how rare it is: its IDF across bugs, or for a word no bug uses, how rare it is in English."
 )
 def explained(s: Scoring, i: int) -> float:
-    total = sum(s.told_rarity.values())
+    total = s.told_total
     return sum(r for w, r in s.told_rarity.items() if w in s.bugs[i].words) / total if total else 0.0
 
 
