@@ -25,7 +25,8 @@ OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
 # always reads the boxes from the full-size image
 DETECT_MIN_SIDE = 0
 DETECT_MAX_SIDE = 3328
-SCREEN_READING = "blocks-focus-second-look-16px-wide-tiles"  # how `bot.extract.screen` reads: a change reads again
+# how `bot.extract.screen` reads: a change reads again
+SCREEN_READING = "blocks-focus-second-look-16px-wide-tiles-kept-if-half"
 
 
 @dataclass(frozen=True)

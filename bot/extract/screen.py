@@ -4,11 +4,13 @@ The fast engine reads the whole screen first (in tiles when it is far wider or t
 as a capture of two monitors is); `layout` groups its boxes into blocks and keeps those that show
 the failure. Where that text is small or read with low confidence (a forwarded JPEG, a desktop's small window,
 a photo), the kept region is read again by the engine's more accurate models, enlarged only when its text is
-below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words).
+below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words);
+that reading replaces the first unless it reads less than half as much (its detector missed lines).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -29,6 +31,7 @@ MIN_DETECT_SCALE = 0.75  # side) is read in tiles of this size; a 4K screen is d
 OVERLAP = 128  # tiles overlap by this many pixels, more than a line of text
 LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, the whole screen is read again...
 TINY_TEXT = 12.0  # ...taking its text to be this high when it found none
+KEPT_SHARE = 0.5  # a second look that reads less than this share of the first missed lines: the first is kept
 
 
 class ScreenReader:
@@ -49,7 +52,7 @@ class ScreenReader:
         blocks = focus(group(boxes, pixels))
         for region, height in regions_to_reread(blocks, image.size):
             again = group(self.read_again(image, region, height), pixels)
-            if again:
+            if read_amount(again) >= KEPT_SHARE * read_amount(b for b in blocks if inside(b, region)):
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=lambda b: (b.top, b.left))
         return tuple(line for block in blocks for line in block.lines(at) if line.text)
@@ -155,6 +158,12 @@ def bounds(blocks: list[Block], size: tuple[int, int]) -> tuple[int, int, int, i
         int(min(size[0], max(b.right for b in blocks) + pad)),
         int(min(size[1], max(b.bottom for b in blocks) + pad)),
     )
+
+
+def read_amount(blocks: Iterable[Block]) -> float:
+    """The characters read, each counted by the engine's confidence. The accurate models read better where they find
+    the text, but at another scale their detector can miss most lines of a blurred capture."""
+    return sum(box.confidence * len(box.text) for block in blocks for box in block.boxes)
 
 
 def inside(block: Block, region: tuple[int, int, int, int]) -> bool:
