@@ -3,6 +3,8 @@ real encodes."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +14,7 @@ from PIL import Image
 from bot.extract import Extractor
 from bot.extract.frames import KEEP, key_screens
 from bot.intake import decode_attachment
-from bot.records import Attachment
+from bot.records import Attachment, TextLine
 from tests.support import encode_video, espeak, terminal_screen
 
 ERROR = ["$ npm install", "npm ERR! code ENOENT", "npm ERR! enoent Could not read package.json"]
@@ -61,9 +63,20 @@ def test_a_silent_recording_is_read_from_its_error_screen_with_the_moment(
 def test_a_narrated_recording_gives_screen_and_speech_lines(extractor: Extractor, tmp_path: Path) -> None:
     speech = espeak("npm cannot find the package file when I install", tmp_path)
     data = encode_video([(terminal_screen(ERROR), 3.0)], sound=speech)
-    found = extractor.extract(decode_attachment(Attachment("r.mp4", data), extractor.settings))
+    heard_on = []
+
+    class Listening(Extractor):
+        def transcribe(self, samples: np.ndarray, vocabulary: Sequence[str] = ()) -> tuple[TextLine, ...]:
+            heard_on.append(threading.current_thread().name)
+            return super().transcribe(samples, vocabulary)
+
+    listening = Listening(
+        extractor.settings, extractor.text_reader(), extractor.asr_model(), extractor.screen_reader().fine
+    )
+    found = listening.extract(decode_attachment(Attachment("r.mp4", data), extractor.settings))
     assert "ENOENT" in found.screen_text and "package" in found.speech_text.lower()
     assert found.text.startswith(found.screen_text) and found.speech_text in found.text
+    assert heard_on and heard_on[0] != threading.current_thread().name  # heard while the screens were read
 
 
 def test_thousands_of_scene_cuts_cost_bounded_work_and_one_sentence(extractor: Extractor) -> None:

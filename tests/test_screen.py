@@ -139,6 +139,34 @@ def test_a_second_look_that_reads_less_than_the_first_does_not_replace_it(extrac
     assert lines(screen.fine) != kept  # a second look that reads as much replaces the first
 
 
+def test_a_screen_showing_a_little_large_clear_text_is_not_read_again_but_one_of_tiny_text_is(
+    extractor: Extractor,
+) -> None:
+    """A recording's first frame often shows only a command; reading the whole 1080p screen again with the
+    accurate models cost a second and found nothing more. Little text that is tiny still is read again."""
+    from bot.extract.screen import ScreenReader
+
+    screen = extractor.screen_reader()
+
+    class Counting:
+        calls = 0
+
+        def read(self, image: Image.Image) -> list[TextBox]:
+            Counting.calls += 1
+            return screen.fine.read(image)
+
+    def reads(image: Image.Image) -> tuple[list[str], int]:
+        Counting.calls = 0
+        return [line.text for line in ScreenReader(screen.fast, Counting()).read(image)], Counting.calls
+
+    prompt = Image.new("RGB", (1920, 1080), (40, 42, 54))
+    ImageDraw.Draw(prompt).text((40, 60), "$ ./run.sh --env", font=ImageFont.truetype(FONT, 40), fill=(230, 230, 230))
+    text, calls = reads(prompt)
+    assert calls == 0 and "run.sh" in " ".join(text)
+    tiny = compressed(terminal(ERROR[2:], 15, 520), 0.4, 35)
+    assert reads(tiny)[1] >= 1
+
+
 def photo_of(screen: Image.Image) -> Image.Image:
     """The screen photographed at an angle: bezel, perspective, light noise and blur."""
     w, h = screen.size

@@ -8,6 +8,7 @@ import logging
 import math
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -112,18 +113,21 @@ class Extractor:
 
     def watch(self, name: str, recording: Recording, vocabulary: Sequence[str]) -> QueryInput:
         """A recording as one input: the text of its distinct screens (each line stamped with the moment its
-        screen appeared) and what is said on its sound track."""
+        screen appeared) and what is said on its sound track. The sound track is transcribed while the frames
+        are decoded and read (both leave cores idle on their own)."""
         seen: list[TextLine] = []
         image = None
-        if self.settings.ocr:
-            screens = key_screens(recording.frames(), self.settings.recording_screens, 1.0 / recording.fps)
-            read = [(screen, self.ocr(screen.image, round(screen.start, 1))) for screen in screens]
-            failing = [(s, lines) for s, lines in read if any(ERROR_LINE.search(line.text) for line in lines)]
-            for _, lines in failing or read:  # screens that show an error, when any does
-                seen.extend(lines)
-            if read:
-                image = max(failing or read, key=lambda item: item[0].seconds)[0].image
-        heard = self.transcribe(recording.samples, vocabulary) if self.settings.asr else ()
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="listen") as listener:
+            hearing = listener.submit(self.transcribe, recording.samples, vocabulary) if self.settings.asr else None
+            if self.settings.ocr:
+                screens = key_screens(recording.frames(), self.settings.recording_screens, 1.0 / recording.fps)
+                read = [(screen, self.ocr(screen.image, round(screen.start, 1))) for screen in screens]
+                failing = [(s, lines) for s, lines in read if any(ERROR_LINE.search(line.text) for line in lines)]
+                for _, lines in failing or read:  # screens that show an error, when any does
+                    seen.extend(lines)
+                if read:
+                    image = max(failing or read, key=lambda item: item[0].seconds)[0].image
+            heard = hearing.result() if hearing else ()
         text = "\n".join(part for part in (joined(seen), " ".join(line.text for line in heard)) if part)
         tried = self.settings.ocr or (self.settings.asr and recording.samples.size)
         error = None if text or not tried else UNREADABLE_RECORDING

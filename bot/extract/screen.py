@@ -29,8 +29,8 @@ MARGIN = 0.6  # the region read again reaches this many text heights beyond its 
 TILE_SIDE = DETECT_MAX_SIDE  # a screen the detector would shrink below MIN_DETECT_SCALE (two monitors side by
 MIN_DETECT_SCALE = 0.75  # side) is read in tiles of this size; a 4K screen is detected whole, at 0.87
 OVERLAP = 128  # tiles overlap by this many pixels, more than a line of text
-LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, the whole screen is read again...
-TINY_TEXT = 12.0  # ...taking its text to be this high when it found none
+LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, not all large and sure, the whole...
+TINY_TEXT = 12.0  # ...screen is read again, taking its text to be this high when it found none
 KEPT_SHARE = 0.5  # a second look that reads less than this share of the first missed lines: the first is kept
 
 
@@ -47,7 +47,7 @@ class ScreenReader:
         pixels = np.asarray(image)
         wide = max(image.size) * MIN_DETECT_SCALE > TILE_SIDE
         boxes = self.read_tiles(image) if wide else self.fast.read(image)
-        if sum(len(b.text) for b in boxes) < LITTLE_TEXT:  # tiny text the fast engine barely found: read it all again
+        if sum(len(b.text) for b in boxes) < LITTLE_TEXT and not read_clearly(boxes):  # tiny text barely found
             boxes = self.read_again(image, (0, 0, *image.size), min((b.height for b in boxes), default=TINY_TEXT))
         blocks = focus(group(boxes, pixels))
         for region, height in regions_to_reread(blocks, image.size):
@@ -147,6 +147,12 @@ def needs_second_look(block: Block) -> bool:
         return False
     confidence = sum(b.confidence * len(b.text) for b in block.boxes) / sum(len(b.text) for b in block.boxes)
     return block.height < SMALL_TEXT or confidence < UNSURE
+
+
+def read_clearly(boxes: list[TextBox]) -> bool:
+    """Some text was found and all of it is large and sure: a screen that shows little (a prompt, a short page),
+    not one whose tiny text the fast engine barely found. Reading it all again finds nothing more."""
+    return bool(boxes) and all(b.height >= SMALL_TEXT and b.confidence >= UNSURE for b in boxes)
 
 
 def bounds(blocks: list[Block], size: tuple[int, int]) -> tuple[int, int, int, int]:
