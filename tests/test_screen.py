@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot.extract import Extractor, TextBox, TextReader
 from bot.extract.layout import focus, group
-from bot.extract.photo import rectify, straighten
+from bot.extract.photo import MAX_SIDE, rectify, straighten
 from tests.support import FONT
 
 ERROR = [
@@ -192,6 +192,17 @@ def test_a_phone_photo_is_straightened_and_read(extractor: Extractor) -> None:
     assert flat is not photo and rectify(flat) is flat  # no slanted outline is left
     text = text_of(extractor, photo)
     assert "does not exist" in text and "crm_test" in text
+
+
+def test_a_large_photo_keeps_the_screen_at_the_resolution_it_was_taken(extractor: Extractor) -> None:
+    """Mapping the whole photo into a fixed width shrank a 2400 px photo's screen to 3/4 and its text below
+    what the detectors find; the screen and a margin are mapped at their own size."""
+    photo = photo_of(terminal(ERROR, 18, 2300)).filter(ImageFilter.GaussianBlur(1.2))
+    flat = straighten(photo)
+    outline_width = 0.87 * photo.width  # the screen's top edge runs from 8 % to 93 % of the photo's width
+    assert outline_width <= flat.width <= MAX_SIDE
+    text = text_of(extractor, photo)
+    assert "does not exist" in text and "5432" in text
 
 
 def test_screenshots_are_not_taken_for_photos() -> None:

@@ -13,13 +13,15 @@ import numpy as np
 WORK_SIDE = 800  # the outline is searched on a copy this wide
 MIN_AREA = 0.25  # the screen covers at least this share of the photo...
 MIN_SLANT = 0.012  # ...and its corners are off a rectangle by at least this share of its size
-MAX_SIDE = 1800  # the straightened photo is at most this wide
+SCREEN_MARGIN = 0.08  # the straightened photo keeps this share of the screen's size around its outline...
+MAX_SIDE = 2400  # ...at the screen's own resolution, up to this many pixels across
+MAX_BEND = 3600  # a plane that maps the whole photo wider than this is not a screen seen at an angle
 MIN_TILT, MAX_TILT = 1.0, 12.0  # text lines tilted by less than this (degrees) are left; beyond it is no tilt
 
 
 def straighten(image: Any) -> Any:
-    """A phone photo of a screen with the screen's plane straightened (the whole photo is mapped, so text
-    beyond the outline found is kept) and its text lines levelled; any other image unchanged."""
+    """A phone photo of a screen with the screen's plane straightened (the outline found and a margin around
+    it, at the resolution the photo has it) and its text lines levelled; any other image unchanged."""
     from PIL import Image
 
     flat = rectify(image)
@@ -52,7 +54,8 @@ def text_angle(rgb: np.ndarray) -> float:
 
 
 def rectify(image: Any) -> Any:
-    """The photo with the plane of the screen outline found in it mapped to an upright rectangle."""
+    """The screen outline found in the photo mapped to an upright rectangle at the resolution the photo has it,
+    with a margin around it (a title bar or a bezel's edge that the outline left out)."""
     import cv2
     from PIL import Image
 
@@ -70,10 +73,12 @@ def rectify(image: Any) -> Any:
     height, width = rgb.shape[:2]
     corners = np.array([[[0, 0], [width, 0], [width, height], [0, height]]], dtype=np.float32)
     mapped = cv2.perspectiveTransform(corners, warp)[0]
-    low, high = mapped.min(axis=0), mapped.max(axis=0)
-    size = high - low
-    if not np.all(np.isfinite(size)) or size.max() > MAX_SIDE * 2:
+    if not np.all(np.isfinite(mapped)) or np.ptp(mapped, axis=0).max() > MAX_BEND:
         return image  # the plane found bends the photo too far to be a screen seen at an angle
+    margin = SCREEN_MARGIN * np.array([across, down])
+    low = np.maximum(mapped.min(axis=0), -margin)
+    high = np.minimum(mapped.max(axis=0), np.array([across, down]) + margin)
+    size = high - low
     fit = min(1.0, MAX_SIDE / float(size.max()))
     move = np.array([[fit, 0, -low[0] * fit], [0, fit, -low[1] * fit], [0, 0, 1]])
     out = (int(size[0] * fit), int(size[1] * fit))
