@@ -146,13 +146,18 @@ def needs_second_look(block: Block) -> bool:
     if sum(len(b.text) for b in block.boxes) < 8:
         return False
     confidence = sum(b.confidence * len(b.text) for b in block.boxes) / sum(len(b.text) for b in block.boxes)
-    return block.height < SMALL_TEXT or confidence < UNSURE
+    return small_or_unsure(block.height, confidence)
+
+
+def small_or_unsure(height: float, confidence: float) -> bool:
+    """Text the accurate models may read better than the fast ones."""
+    return height < SMALL_TEXT or confidence < UNSURE
 
 
 def read_clearly(boxes: list[TextBox]) -> bool:
     """Some text was found and all of it is large and sure: a screen that shows little (a prompt, a short page),
     not one whose tiny text the fast engine barely found. Reading it all again finds nothing more."""
-    return bool(boxes) and all(b.height >= SMALL_TEXT and b.confidence >= UNSURE for b in boxes)
+    return bool(boxes) and not any(small_or_unsure(b.height, b.confidence) for b in boxes)
 
 
 def bounds(blocks: list[Block], size: tuple[int, int]) -> tuple[int, int, int, int]:
