@@ -50,11 +50,11 @@ def test_query_text_is_read_by_origin_not_by_input_kind() -> None:
 def test_a_screen_that_shows_little_of_the_bug_s_screens_scores_low() -> None:
     """nginx's own 503 page is not Chrome's HTTP ERROR 503 page, though both say 503."""
     same, other = features(QueryText(screen=CHROME_503))[0], features(QueryText(screen=NGINX_503))[0]
-    assert same["shown_recall_log"] > -0.1 > -1.5 > other["shown_recall_log"]
+    assert same["shown_error_recall_log"] > -0.1 > -1.5 > other["shown_error_recall_log"]
     assert same["shown_error"] > 0.9 > 0.5 > other["shown_error"]
     assert same["shown_f1"] > other["shown_f1"]
     typed = features(QueryText(typed="503 on the shop"))[0]
-    assert typed["shown_recall_log"] == typed["shown_error"] == typed["has_shown"] == 0.0
+    assert typed["shown_error_recall_log"] == typed["shown_error"] == typed["has_shown"] == 0.0
 
 
 def test_an_ocr_slip_in_the_error_code_still_shares_it() -> None:
@@ -102,3 +102,24 @@ def test_confirmed_reads_the_similarity_to_a_learned_example() -> None:
     repeated = [Candidate("chrome-503", 0.03, {"dense": 0.99, "confirmed": 0.99}), Candidate("nginx-404", 0.02, {})]
     top, second = features(QueryText(typed="chrome 503"), repeated)
     assert (top["confirmed"], second["confirmed"]) == (0.99, 0.0)
+
+
+def test_a_screen_cropped_to_the_error_lines_still_shows_all_of_its_bug_s_error() -> None:
+    """git's merge and checkout refusals differ in one word of their error line; a capture cropped to the error
+    shows little of the merge screen's `git pull` output, yet all of its error line (the checkout screen, shorter
+    and naming the same file, is the more alike as a whole)."""
+    merge = "$ git pull origin main\nFrom /srv/lumen\n* branch main -> FETCH_HEAD\n" + (
+        "error: Your local changes to the following files would be overwritten by merge:\nindex.html\n"
+        "Please commit your changes or stash them before you merge.\nAborting\nUpdating 9a8b8f1..da63e9d"
+    )
+    checkout = "$ git checkout dev\nerror: Your local changes to the following files would be overwritten by " + (
+        "checkout:\ndocker-compose.yml\nPlease commit your changes or stash them before you switch branches.\nAborting"
+    )
+    stats = KnowledgeStats({"merge": [("ocr", merge)], "checkout": [("ocr", checkout)]})
+    cropped = merge.replace("index.html", "docker-compose.yml").split("\n", 3)[3].replace("merge:", "m")
+    candidates = [Candidate("checkout", 0.03, {}), Candidate("merge", 0.02, {})]
+    scoring = Scoring(candidates, QueryText(screen=cropped), stats)
+    by_checkout, by_merge = feature_vectors(scoring, list(FEATURES))
+    assert by_merge["shown_error_recall_log"] > by_checkout["shown_error_recall_log"]
+    (checkout_recall, _), (merge_recall, _) = scoring.shown_match
+    assert merge_recall < checkout_recall, "of the whole screens, more of checkout's is shown"

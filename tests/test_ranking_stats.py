@@ -18,12 +18,13 @@ def test_rare_words_weigh_more_and_unseen_words_most() -> None:
     assert stats.weight("never-used") == stats.unseen_idf > stats.weight("upstream")
 
 
-def test_each_bug_keeps_its_words_screens_and_codes() -> None:
+def test_each_bug_keeps_its_words_screens_screen_errors_and_codes() -> None:
     stats = KnowledgeStats(BUGS)
     bug = stats.bug("nginx-502")
     assert {"upstream", "gateway", "nglnx"} <= bug.words  # folded: i reads as l
     assert len(bug.screens) == 1 and "gateway" in bug.screens[0] and "upstream" not in bug.screens[0]
     assert bug.codes == {"5o2"}
+    assert bug.screen_errors == (frozenset({"5o2", "bad", "gateway"}),), "the error line's words, not nginx's"
     unknown = stats.bug("no-such-bug")
     assert not unknown.words and not unknown.screens and not unknown.codes
 

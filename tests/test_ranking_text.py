@@ -84,6 +84,8 @@ def test_error_lines_read_codes_as_written_and_tolerate_a_lost_underscore() -> N
     traceback = "return self.wsgi_app(environ, start_response)\nrv = self.handle_user_exception(e)\nKeyError: 'price'"
     assert error_lines(traceback) == "rv = self.handle_user_exception(e)\nKeyError: 'price'"
     assert error_lines("This site can't be reached\nmight be down\nERR UNSAFE_REDIRECT").endswith("ERR UNSAFE_REDIRECT")
+    curl = "$ curl https://localhost:8443/health\ncurl: (60) SSL certificate problem: self-signed certificate"
+    assert error_lines(curl) == "curl: (60) SSL certificate problem: self-signed certificate", "curl's exit code"
 
 
 def test_matching_line_prefers_the_error_line_over_a_shared_prompt() -> None:

@@ -28,7 +28,7 @@ FEATURES = (
     "coverage",
     "explained",
     "shown_f1",
-    "shown_recall_log",
+    "shown_error_recall_log",
     "shown_error",
     "codes_shared",
     "codes_clash",

@@ -127,6 +127,12 @@ class Scoring:
         return [screen_match(self.query.shown_words, bug.screens, self.stats) for bug in self.bugs]
 
     @cached_property
+    def shown_error_match(self) -> list[tuple[float, float]]:
+        """Per candidate: (recall, F1) of the user's shown words against the error lines of the bug's knowledge
+        screen whose error lines they show most of."""
+        return [screen_match(self.query.shown_words, bug.screen_errors, self.stats) for bug in self.bugs]
+
+    @cached_property
     def codes_met(self) -> list[bool]:
         """Per candidate: whether one of the query's error codes is one of the bug's."""
         return [any(same_code(a, b) for a in self.query.codes for b in bug.codes) for bug in self.bugs]
@@ -227,11 +233,12 @@ def shown_f1(s: Scoring, i: int) -> float:
 
 
 @feature(
-    "ln(recall + 0.05) of the bug's closest knowledge screen in what the user showed (0 when nothing was "
-    "shown): a screen showing little of every one of the bug's screens is rarely that bug."
+    "ln(recall + 0.05) of the error lines of the bug's closest knowledge screen in what the user showed (0 when "
+    "nothing was shown): the lines around an error (commands, prompts, other output) vary from one capture to the "
+    "next, its own words do not."
 )
-def shown_recall_log(s: Scoring, i: int) -> float:
-    return math.log(s.shown_match[i][0] + RECALL_FLOOR) if s.query.shown else 0.0
+def shown_error_recall_log(s: Scoring, i: int) -> float:
+    return math.log(s.shown_error_match[i][0] + RECALL_FLOOR) if s.query.shown else 0.0
 
 
 @feature(

@@ -9,26 +9,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.ranking.english import english_ranks, english_rarity
-from bot.ranking.text import codes, words
+from bot.ranking.text import codes, error_lines, message_template, words
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
 
 
 @dataclass(frozen=True)
 class BugText:
-    """One bug's knowledge text as the features read it: every word, each screenshot's words, every code."""
+    """One bug's knowledge text as the features read it: every word, each screenshot's words, the words of each
+    screenshot's error lines (as a template; all its words when none looks like an error), every code."""
 
     words: frozenset[str]
     screens: tuple[frozenset[str], ...]
     codes: frozenset[str]
+    screen_errors: tuple[frozenset[str], ...] = ()
 
     @classmethod
     def of(cls, rows: Iterable[tuple[str, str]]) -> BugText:
         """From the bug's indexed (kind, text) rows."""
         rows = list(rows)
         text = "\n".join(t for _, t in rows)
-        screens = tuple(frozenset(words(t)) for k, t in rows if k in SCREEN_KINDS)
-        return cls(frozenset(words(text)), screens, frozenset(codes(text)))
+        shown = [t for k, t in rows if k in SCREEN_KINDS]
+        screens = tuple(frozenset(words(t)) for t in shown)
+        errors = tuple(frozenset(words(message_template(error_lines(t)) or t)) for t in shown)
+        return cls(frozenset(words(text)), screens, frozenset(codes(text)), errors)
 
 
 class KnowledgeStats:

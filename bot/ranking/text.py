@@ -25,6 +25,7 @@ WORD = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)*")
 # Chrome's net error names, their parts joined by `_`, `-` or spaces as OCR reads them
 ERR_NAME = r"\bERR(?:[ _-]{1,2}[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
 ERROR_CLASS = r"\b[A-Z][A-Za-z]+(?:Error|Exception)\b"
+CURL_EXIT = r"\bcurl[:;]? ?\( ?\d+ ?\)"  # curl's exit code as it prints it, `curl: (60)`, as OCR reads it
 
 
 def words(text: str) -> set[str]:
@@ -42,7 +43,7 @@ FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
 CODE = re.compile(
     r"(?<![\w.:/#-])(?<![Ll]ine )(?<![Pp]ort )[45][0-9Oo][0-9Oo](?![\w.:%])"
     rf"|{ERR_NAME}"
-    rf"|\bE[A-Z][A-Z0-9_]{{2,}}\b|{ERROR_CLASS}|\bcurl[:;]? ?\( ?\d+ ?\)"
+    rf"|\bE[A-Z][A-Z0-9_]{{2,}}\b|{ERROR_CLASS}|{CURL_EXIT}"
 )
 # the codes that name an error in words, as written: an ERR_* name or an *Error / *Exception class
 NAMED_CODE = re.compile(rf"{ERR_NAME}|{ERROR_CLASS}")
@@ -88,7 +89,8 @@ def same_code(a: str, b: str) -> bool:
 
 # The engine's one reading of an error line: on a screen (which window failed), in a log (which lines to keep) and
 # for ranking. Phrases in any case, "error" and its kin also ending a name (`literal_error`, `handle_exception`: a
-# traceback's frames); codes as written: ENOENT, ERR_* names, npm's ERR!, *Error classes, and an HTTP 4xx/5xx
+# traceback's frames); codes as written: ENOENT, ERR_* names, npm's ERR!, *Error classes, curl's exit codes (`curl:
+# (60) SSL certificate problem` names no failure in words), and an HTTP 4xx/5xx
 # before its reason or after HTTP/status/code (so that "450 records" in a log is not one); `timeout` as a word (a
 # `timeout_ms` setting is none).
 ERROR_LINE = re.compile(
@@ -99,7 +101,7 @@ ERROR_LINE = re.compile(
     r"no module named|undefined|permission|exit (?:code|status) [1-9]|reset by peer|empty reply|broken pipe|"
     r"no route to host)|\"detail\": ?|"
     rf"(?<![\w.])[45]\d\d ?(?=[A-Z])|(?:HTTP\S*|status|code)[ :=]+[45]\d\d\b|{ERR_NAME}|\bERR!|\bE[A-Z]{{3,}}\b|"
-    r"[A-Za-z]+(?:Error|Exception)\b"
+    rf"[A-Za-z]+(?:Error|Exception)\b|{CURL_EXIT}"
 )
 
 
