@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.ranking.stats import BugText, KnowledgeStats
-from bot.ranking.text import codes, error_lines, message_template, same_code, words
+from bot.ranking.text import codes, error_words, same_code, words
 from bot.records import Candidate, QueryInput
 
 RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
@@ -67,7 +67,7 @@ class QueryText:
     def error_words(self) -> frozenset[str]:
         """The words of the error shown on screens and in logs, as a template (names and addresses masked); all
         their words when no line looks like an error."""
-        return frozenset(words(message_template(error_lines(self.shown)) or self.shown))
+        return frozenset(error_words(self.shown))
 
     @cached_property
     def told_words(self) -> frozenset[str]:
@@ -233,9 +233,9 @@ def shown_f1(s: Scoring, i: int) -> float:
 
 
 @feature(
-    "ln(recall + 0.05) of the error lines of the bug's closest knowledge screen in what the user showed (0 when "
-    "nothing was shown): the lines around an error (commands, prompts, other output) vary from one capture to the "
-    "next, its own words do not."
+    "ln(recall + 0.05) of the error lines of the bug's knowledge screen in what the user showed (the screen whose "
+    "error lines are shown most; 0 when nothing was shown): the lines around an error (commands, prompts, other "
+    "output) vary from one capture to the next, its own words do not."
 )
 def shown_error_recall_log(s: Scoring, i: int) -> float:
     return math.log(s.shown_error_match[i][0] + RECALL_FLOOR) if s.query.shown else 0.0

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.ranking.english import english_ranks, english_rarity
-from bot.ranking.text import codes, error_lines, message_template, words
+from bot.ranking.text import codes, error_words, words
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
 
@@ -22,7 +22,7 @@ class BugText:
     words: frozenset[str]
     screens: tuple[frozenset[str], ...]
     codes: frozenset[str]
-    screen_errors: tuple[frozenset[str], ...] = ()
+    screen_errors: tuple[frozenset[str], ...]
 
     @classmethod
     def of(cls, rows: Iterable[tuple[str, str]]) -> BugText:
@@ -31,7 +31,7 @@ class BugText:
         text = "\n".join(t for _, t in rows)
         shown = [t for k, t in rows if k in SCREEN_KINDS]
         screens = tuple(frozenset(words(t)) for t in shown)
-        errors = tuple(frozenset(words(message_template(error_lines(t)) or t)) for t in shown)
+        errors = tuple(frozenset(error_words(t)) for t in shown)
         return cls(frozenset(words(text)), screens, frozenset(codes(text)), errors)
 
 
@@ -60,4 +60,4 @@ class KnowledgeStats:
 
     def bug(self, bug_id: str) -> BugText:
         """The bug's text (empty for a bug the statistics do not know)."""
-        return self.bugs.get(bug_id) or BugText(frozenset(), (), frozenset())
+        return self.bugs.get(bug_id) or BugText(frozenset(), (), frozenset(), ())

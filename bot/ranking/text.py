@@ -112,6 +112,12 @@ def error_lines(text: str, limit: int = 8) -> str:
     return "\n".join(dict.fromkeys(picked[:limit]))
 
 
+def error_words(text: str) -> set[str]:
+    """The words of the error a screen or log shows: its error lines as a template (names and addresses masked);
+    all its words when no line looks like an error."""
+    return words(message_template(error_lines(text)) or text)
+
+
 # values that differ from one occurrence of an error to the next: double-quoted names (one token: a quoted
 # phrase is a message, not a name), IPv4 addresses (with a port), shell prompts; masking them leaves the message's
 # template, as log parsers do
