@@ -123,3 +123,15 @@ def test_a_screen_cropped_to_the_error_lines_still_shows_all_of_its_bug_s_error(
     assert by_merge["shown_error_recall_log"] > by_checkout["shown_error_recall_log"]
     (checkout_recall, _), (merge_recall, _) = scoring.shown_match
     assert merge_recall < checkout_recall, "of the whole screens, more of checkout's is shown"
+
+
+def test_words_misread_by_a_letter_count_as_the_candidates_words_but_typed_words_do_not() -> None:
+    slipped = CHROME_503.replace("working", "workng").replace("unable", "unahle").replace("request", "requast")
+    scoring = Scoring(CANDIDATES, QueryText(screen=slipped), STATS)
+    assert scoring.spelling == {"workng": "worklng", "unahle": "unable", "requast": "request"}  # folded: i is l
+    clean, read = features(QueryText(screen=CHROME_503))[0], features(QueryText(screen=slipped))[0]
+    for name in ("shown_error", "shown_error_recall_log", "shown_f1", "coverage", "explained"):
+        assert read[name] == clean[name]
+    assert Scoring(CANDIDATES, QueryText(typed="the page is workng", speech="it is unahle"), STATS).spelling == {
+        "unahle": "unable"
+    }

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ranking.text import codes, error_lines, fold, matching_line, message_template, same_code, words
+from bot.ranking.text import (
+    codes,
+    error_lines,
+    fold,
+    matching_line,
+    message_template,
+    one_edit,
+    respelled,
+    same_code,
+    words,
+)
 
 SCREEN = """maya@lumen-dev: ~/lumen-orders
 maya@lumen-dev:~/lumen-orders$ psql -h 127.0.0.1 -U lumen orders
@@ -114,3 +124,29 @@ def test_message_template_masks_names_addresses_and_prompts_but_keeps_the_messag
 
 def test_message_template_is_empty_when_only_values_remain() -> None:
     assert message_template('"a" 10.0.0.1:80 "b"') == ""
+
+
+def test_a_recognised_word_one_edit_from_exactly_one_known_word_is_read_as_it() -> None:
+    known = {"exist", "database", "connection", "role", "roles", "checkout", "checked"}
+    asked = {"ecist", "exits", "databse", "connectoin", "roly", "checkedout", "tracebaca", "exist"}
+    expected = {"ecist": "exist", "exits": "exist", "databse": "database", "connectoin": "connection"}
+    assert respelled(asked, known) == expected  # "roly" is too short to tell from a slip
+    assert respelled({"rolesx"}, known) == {"rolesx": "roles"}
+    assert respelled({"checke"}, {"checks", "checked"}) == {}  # one edit from two known words: left alone
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "near"),
+    [
+        ("exist", "ecist", True),  # a letter misread
+        ("exist", "exst", True),  # dropped
+        ("exist", "exists", True),  # added
+        ("exist", "exsit", True),  # two neighbours swapped
+        ("exist", "exist", False),
+        ("exist", "ecisd", False),
+        ("exist", "existed", False),
+        ("abcd", "badc", False),
+    ],
+)
+def test_one_edit_is_a_single_substitution_insertion_deletion_or_swap(a: str, b: str, near: bool) -> None:
+    assert one_edit(a, b) is near and one_edit(b, a) is near

@@ -167,6 +167,19 @@ def test_a_screen_showing_a_little_large_clear_text_is_not_read_again_but_one_of
     assert reads(tiny)[1] >= 1
 
 
+def test_a_screen_blurred_past_what_the_detector_finds_is_read_sharpened(extractor: Extractor) -> None:
+    """At this blur the fast engine finds nothing and a second look at the plain copy reads no error; with its
+    edges sharpened the error is read."""
+    from bot.extract.screen import TINY_TEXT, ScreenReader
+
+    screen = extractor.screen_reader()
+    blurred = terminal(ERROR, 22).filter(ImageFilter.GaussianBlur(4.0))
+    plain = screen.read_again(blurred, (0, 0, *blurred.size), TINY_TEXT)
+    assert screen.fast.read(blurred) == [] and not any("exist" in box.text for box in plain)
+    text = "\n".join(line.text for line in ScreenReader(screen.fast, screen.fine).read(blurred))
+    assert "database" in text and "does not exist" in text
+
+
 def photo_of(screen: Image.Image) -> Image.Image:
     """The screen photographed at an angle: bezel, perspective, light noise and blur."""
     w, h = screen.size

@@ -5,7 +5,8 @@ as a capture of two monitors is); `layout` groups its boxes into blocks and keep
 the failure. Where that text is small or read with low confidence (a forwarded JPEG, a desktop's small window,
 a photo), the kept region is read again by the engine's more accurate models, enlarged only when its text is
 below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words);
-that reading replaces the first unless it reads less than half as much (its detector missed lines).
+that reading replaces the first unless it reads less than half as much (its detector missed lines). A screen on
+which the fast engine found almost nothing is read again whole, sharpened first (a blurred photo, a soft thumbnail).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ TILE_SIDE = DETECT_MAX_SIDE  # a screen the detector would shrink below MIN_DETE
 MIN_DETECT_SCALE = 0.75  # side) is read in tiles of this size; a 4K screen is detected whole, at 0.87
 OVERLAP = 128  # tiles overlap by this many pixels, more than a line of text
 LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, not all large and sure, the whole...
-TINY_TEXT = 12.0  # ...screen is read again, taking its text to be this high when it found none
+TINY_TEXT = 12.0  # ...screen is read again, taking its text to be this high when it found none, on a copy...
+UNSHARP = (3, 200, 2)  # ...with its edges sharpened (unsharp mask: radius, percent, threshold): text blurred by a
+# photo's focus or a downscale is found where the plain copy shows the detectors nothing
 KEPT_SHARE = 0.5  # a second look that reads less than this share of the first missed lines: the first is kept
 
 
@@ -47,8 +50,11 @@ class ScreenReader:
         pixels = np.asarray(image)
         wide = max(image.size) * MIN_DETECT_SCALE > TILE_SIDE
         boxes = self.read_tiles(image) if wide else self.fast.read(image)
-        if sum(len(b.text) for b in boxes) < LITTLE_TEXT and not read_clearly(boxes):  # tiny text barely found
-            boxes = self.read_again(image, (0, 0, *image.size), min((b.height for b in boxes), default=TINY_TEXT))
+        if sum(len(b.text) for b in boxes) < LITTLE_TEXT and not read_clearly(boxes):  # barely found: tiny or blurred
+            from PIL import ImageFilter
+
+            whole, height = (0, 0, *image.size), min((b.height for b in boxes), default=TINY_TEXT)
+            boxes = self.read_again(image.filter(ImageFilter.UnsharpMask(*UNSHARP)), whole, height)
         blocks = focus(group(boxes, pixels))
         for region, height in regions_to_reread(blocks, image.size):
             again = group(self.read_again(image, region, height), pixels)

@@ -2,7 +2,8 @@
 here, from the query's text by origin, the fused search results and the knowledge statistics.
 
 Features are independent of the model (margins are to the best *other* candidate, `first` is fusion's order),
-so `supportbot calibrate` can fit any model on the features the engine computed.
+so `supportbot calibrate` can fit any model on the features the engine computed. The word features read a word
+OCR or speech recognition misread by one letter as the candidate word it must be (`Scoring.spelling`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.ranking.stats import BugText, KnowledgeStats
-from bot.ranking.text import codes, error_words, same_code, words
+from bot.ranking.text import codes, error_words, respelled, same_code, words
 from bot.records import Candidate, QueryInput
 
 RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
@@ -70,6 +71,13 @@ class QueryText:
         return frozenset(error_words(self.shown))
 
     @cached_property
+    def recognised_words(self) -> frozenset[str]:
+        """The words OCR and speech recognition read (on screens, in speech) and the user did not type: the ones
+        that can hold a misread letter."""
+        read = words("\n".join(t for t in (self.screen, self.speech) if t))
+        return frozenset(read - words(self.typed))
+
+    @cached_property
     def told_words(self) -> frozenset[str]:
         """What the user told of the failure: the words typed and said, and those of the error they showed."""
         said = words("\n".join(t for t in (self.typed, self.speech) if t))
@@ -109,9 +117,31 @@ class Scoring:
         return sum(self.stats.weight(w) for w in asked if w in within) / total if total else 0.0
 
     @cached_property
+    def spelling(self) -> dict[str, str]:
+        """The query's words that no candidate uses but that are one misread letter from exactly one word the
+        candidates do, mapped to it (`ecist` → `exist`): OCR and speech recognition slip a letter at a time."""
+        return respelled(self.query.recognised_words, frozenset().union(*(bug.words for bug in self.bugs)))
+
+    def spelled(self, asked: frozenset[str]) -> frozenset[str]:
+        """`asked` with its misread words as the candidates spell them."""
+        return frozenset(self.spelling.get(w, w) for w in asked) if self.spelling else asked
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return self.spelled(self.query.words)
+
+    @cached_property
+    def shown_words(self) -> frozenset[str]:
+        return self.spelled(self.query.shown_words)
+
+    @cached_property
+    def error_words(self) -> frozenset[str]:
+        return self.spelled(self.query.error_words)
+
+    @cached_property
     def told_rarity(self) -> dict[str, float]:
         """Each word the user told with its rarity (computed once per query, read for every candidate)."""
-        return {w: self.stats.rarity(w) for w in self.query.told_words}
+        return {w: self.stats.rarity(w) for w in self.spelled(self.query.told_words)}
 
     @cached_property
     def told_total(self) -> float:
@@ -124,13 +154,13 @@ class Scoring:
     @cached_property
     def shown_match(self) -> list[tuple[float, float]]:
         """Per candidate: (recall, F1) of the user's shown words against the bug's closest knowledge screen."""
-        return [screen_match(self.query.shown_words, bug.screens, self.stats) for bug in self.bugs]
+        return [screen_match(self.shown_words, bug.screens, self.stats) for bug in self.bugs]
 
     @cached_property
     def shown_error_match(self) -> list[tuple[float, float]]:
         """Per candidate: (recall, F1) of the user's shown words against the error lines of the bug's knowledge
         screen whose error lines they show most of."""
-        return [screen_match(self.query.shown_words, bug.screen_errors, self.stats) for bug in self.bugs]
+        return [screen_match(self.shown_words, bug.screen_errors, self.stats) for bug in self.bugs]
 
     @cached_property
     def codes_met(self) -> list[bool]:
@@ -202,7 +232,7 @@ def first(s: Scoring, i: int) -> float:
 
 @feature("IDF-weighted share of the query's knowledge-base words (words some bug uses) that the bug's text has.")
 def coverage(s: Scoring, i: int) -> float:
-    return s.weighted(frozenset(w for w in s.query.words if w in s.stats.idf), s.bugs[i].words)
+    return s.weighted(frozenset(w for w in s.words if w in s.stats.idf), s.bugs[i].words)
 
 
 @feature(
@@ -247,7 +277,7 @@ def shown_error_recall_log(s: Scoring, i: int) -> float:
 )
 def shown_error(s: Scoring, i: int) -> float:
     bug = s.bugs[i]
-    return max((s.weighted(s.query.error_words, screen) for screen in bug.screens or (bug.words,)), default=0.0)
+    return max((s.weighted(s.error_words, screen) for screen in bug.screens or (bug.words,)), default=0.0)
 
 
 @feature("1 when one of the query's error codes is one of the bug's (matched tolerantly).")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import re
+from collections.abc import Iterable
 from difflib import SequenceMatcher
 
 # what recognisers read for one another, made one character (applied to lower-cased text)
@@ -130,6 +131,46 @@ def message_template(text: str) -> str:
     """`text` without the values that change between occurrences of the same error ("" when nothing else is left)."""
     masked = re.sub(r"[ \t]{2,}", " ", INSTANCE_VALUE.sub(" ", text))
     return masked if re.search(r"[^\W\d_]{2,}", masked) else ""
+
+
+MIN_SPELLED = 5  # shorter words are a letter away from too many others to be read as one of them
+
+
+def respelled(asked: Iterable[str], known: Iterable[str]) -> dict[str, str]:
+    """Each word of `asked` that is not in `known` but one edit away (a letter misread, added, dropped or two
+    swapped, as OCR and speech recognition slip: `ecist`, `databse`) from exactly one word of it, mapped to that
+    word; words shorter than `MIN_SPELLED` are left as they are."""
+    known = set(known)
+    keys: dict[str, set[str]] = {}
+    for word in asked:
+        if len(word) >= MIN_SPELLED and word not in known:
+            for key in deletions(word):
+                keys.setdefault(key, set()).add(word)
+    near: dict[str, set[str]] = {}
+    for word in known:
+        if len(word) >= MIN_SPELLED - 1:
+            for key in deletions(word):
+                for misread in keys.get(key, ()):
+                    if one_edit(misread, word):
+                        near.setdefault(misread, set()).add(word)
+    return {misread: next(iter(found)) for misread, found in near.items() if len(found) == 1}
+
+
+def deletions(word: str) -> set[str]:
+    """The word and every string it makes with one letter dropped."""
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+def one_edit(a: str, b: str) -> bool:
+    """Whether two different words are one substitution, insertion, deletion or swap of neighbours apart."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    start = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    if len(a) == len(b):
+        swapped = a[start + 1 : start + 2] == b[start : start + 1] and a[start : start + 1] == b[start + 1 : start + 2]
+        return a[start + 1 :] == b[start + 1 :] or (swapped and a[start + 2 :] == b[start + 2 :])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[start + 1 :] == shorter[start:]
 
 
 def matching_line(query: str, knowledge: str) -> str:
