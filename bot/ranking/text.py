@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import errno
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from difflib import SequenceMatcher
 
 # what recognisers read for one another, made one character (applied to lower-cased text)
@@ -136,11 +136,10 @@ def message_template(text: str) -> str:
 MIN_SPELLED = 5  # shorter words are a letter away from too many others to be read as one of them
 
 
-def respelled(asked: Iterable[str], known: Iterable[str]) -> dict[str, str]:
+def respelled(asked: Iterable[str], known: Set[str]) -> dict[str, str]:
     """Each word of `asked` that is not in `known` but one edit away (a letter misread, added, dropped or two
     swapped, as OCR and speech recognition slip: `ecist`, `databse`) from exactly one word of it, mapped to that
     word; words shorter than `MIN_SPELLED` are left as they are."""
-    known = set(known)
     keys: dict[str, set[str]] = {}
     for word in asked:
         if len(word) >= MIN_SPELLED and word not in known:
