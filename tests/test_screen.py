@@ -68,24 +68,40 @@ def test_a_whole_desktop_reads_the_failing_window_without_the_editor_or_chat(
     assert "reconcile" not in text and "ledger" not in text and "standup" not in text
 
 
-def test_a_capture_of_two_monitors_is_detected_in_tiles_at_full_size(extractor: Extractor) -> None:
-    """Shrunk whole to the detector's side, a 5120-pixel-wide capture's text would be two thirds its height."""
-    from bot.extract.screen import TILE_SIDE, ScreenReader
+def test_a_large_screen_is_detected_in_full_width_bands_and_two_monitors_in_columns(extractor: Extractor) -> None:
+    """Shrunk whole to the detector's side, a 5120-pixel-wide capture's text would be two thirds its height; a 4K
+    screen given to the detector whole held 0.8 GB of working memory."""
+    from bot.extract.ocr import DETECT_MAX_SIDE
+    from bot.extract.screen import DETECT_PIXELS, FINE_DETECT_PIXELS, TILE_SIDE, ScreenReader
 
     screen = extractor.screen_reader()
     seen: list[tuple[int, int]] = []
+    seen_fine: list[tuple[int, int]] = []
 
     class Recording:
-        def read(self, image: Image.Image) -> list[TextBox]:
-            seen.append(image.size)
-            return screen.fast.read(image)
+        def __init__(self, reader: TextReader, sizes: list[tuple[int, int]]) -> None:
+            self.reader, self.sizes = reader, sizes
 
-    lines = ScreenReader(Recording(), screen.fine).read(desktop((5120, 1440), 1.0))
+        def read(self, image: Image.Image) -> list[TextBox]:
+            self.sizes.append(image.size)
+            return self.reader.read(image)
+
+    reader = ScreenReader(Recording(screen.fast, seen), Recording(screen.fine, seen_fine))
+    lines = reader.read(desktop((5120, 1440), 1.0))
     assert len(seen) > 1 and all(max(size) <= TILE_SIDE for size in seen)
     assert "does not exist" in "\n".join(line.text for line in lines)
     seen.clear()
-    ScreenReader(Recording(), screen.fine).read(desktop((3840, 2160), 1.0))
-    assert seen == [(3840, 2160)]  # a 4K screen is detected whole, shrunk by less
+    lines = reader.read(desktop((3840, 2160), 1.0))
+    assert len(seen) > 1 and all(width == 3840 for width, _ in seen)  # bands: no line of text is cut
+    assert all(w * h * min(1.0, DETECT_MAX_SIDE / w) ** 2 <= DETECT_PIXELS for w, h in seen)
+    assert "does not exist" in "\n".join(line.text for line in lines)
+    window = (3840 // 3 + 40, 2160 // 2 - 20, 3840 // 3 + 1000, 2160 // 2 + 600)
+    again = reader.read_again(desktop((3840, 2160), 1.0), window, 11.0)  # enlarged past the accurate detector's share
+    assert len(seen_fine) > 1 and all(w * h <= FINE_DETECT_PIXELS for w, h in seen_fine)
+    assert "does not exist" in " ".join(b.text for b in again)
+    seen.clear()
+    reader.read(desktop((1920, 1080), 1.0))
+    assert seen == [(1920, 1080)]
 
 
 def test_blocks_of_side_by_side_windows_are_never_joined_into_rows() -> None:
@@ -224,11 +240,19 @@ def test_screenshots_are_not_taken_for_photos() -> None:
     assert straighten(desktop((2560, 1440), 1.0)) is not None
 
 
-def test_tiles_cover_a_large_screen_with_overlap_and_no_more_than_the_detector_side() -> None:
-    from bot.extract.screen import OVERLAP, TILE_SIDE, tile_spans
+def test_tiles_cover_a_large_screen_with_overlap_within_what_the_detector_takes_at_a_time() -> None:
+    from bot.extract.ocr import DETECT_MAX_SIDE
+    from bot.extract.screen import DETECT_PIXELS, MIN_DETECT_SCALE, OVERLAP, TILE_SIDE, tile_spans, tiles
 
     for size in (2560, 3840, 5120, 7680):
-        spans = tile_spans(size)
+        spans = tile_spans(size, TILE_SIDE)
         assert spans[0][0] == 0 and spans[-1][1] == size
         assert all(end - start <= TILE_SIDE for start, end in spans)
         assert all(a[1] - b[0] == OVERLAP for a, b in zip(spans, spans[1:], strict=False))
+    for width, height in ((2560, 1440), (3840, 2160), (5120, 1440), (1000, 8000)):
+        covered = np.zeros((height, width), dtype=bool)
+        for left, top, right, bottom in tiles(width, height, DETECT_PIXELS):
+            scale = min(1.0, DETECT_MAX_SIDE / max(right - left, bottom - top))  # as the detector shrinks it
+            assert scale >= MIN_DETECT_SCALE and (right - left) * (bottom - top) * scale**2 <= DETECT_PIXELS
+            covered[top:bottom, left:right] = True
+        assert covered.all()

@@ -1,7 +1,7 @@
 """Read a screen: a screenshot, a whole desktop, a phone photo of a monitor or one frame of a recording.
 
-The fast engine reads the whole screen first (in tiles when it is far wider or taller than the detector's side,
-as a capture of two monitors is); `layout` groups its boxes into blocks and keeps those that show
+The fast engine reads the whole screen first (a large one in full-width bands, which bound the detector's memory and
+cut no line; a capture of two monitors also in columns); `layout` groups its boxes into blocks and keeps those that show
 the failure. Where that text is small or read with low confidence (a forwarded JPEG, a desktop's small window,
 a photo), the kept region is read again by the engine's more accurate models, enlarged only when its text is
 below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words);
@@ -28,7 +28,11 @@ UNSURE = 0.9  # a block read with a lower mean confidence is read again
 FINE_PIXELS = 1_500_000  # the region read again is scaled to at most this many pixels
 MARGIN = 0.6  # the region read again reaches this many text heights beyond its boxes
 TILE_SIDE = DETECT_MAX_SIDE  # a screen the detector would shrink below MIN_DETECT_SCALE (two monitors side by
-MIN_DETECT_SCALE = 0.75  # side) is read in tiles of this size; a 4K screen is detected whole, at 0.87
+MIN_DETECT_SCALE = 0.75  # side) is read in columns of this width; a 4K screen is detected at 0.87
+DETECT_PIXELS = 2_200_000  # the fast detector is given at most this many pixels at a time (its working memory
+# grows with them: a 4K screen in one pass held 0.8 GB), so a larger screen is read in bands as wide as the screen or
+# column, which cut no line of text; a 1080p screen is still one pass
+FINE_DETECT_PIXELS = 800_000  # the same for the accurate detector, which takes twice the memory per pixel
 OVERLAP = 128  # tiles overlap by this many pixels, more than a line of text
 LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, not all large and sure, the whole...
 TINY_TEXT = 12.0  # ...screen is read again, taking its text to be this high when it found none, on a copy...
@@ -48,8 +52,7 @@ class ScreenReader:
         """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
         image = straighten(image)
         pixels = np.asarray(image)
-        wide = max(image.size) * MIN_DETECT_SCALE > TILE_SIDE
-        boxes = self.read_tiles(image) if wide else self.fast.read(image)
+        boxes = read_tiles(self.fast, image, DETECT_PIXELS)
         if sum(len(b.text) for b in boxes) < LITTLE_TEXT and not read_clearly(boxes):  # barely found: tiny or blurred
             from PIL import ImageFilter
 
@@ -62,23 +65,6 @@ class ScreenReader:
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=lambda b: (b.top, b.left))
         return tuple(line for block in blocks for line in block.lines(at) if line.text)
-
-    def read_tiles(self, image: Any) -> list[TextBox]:
-        """The fast engine's boxes of a screen much wider or taller than `TILE_SIDE`, read tile by tile at full
-        size (tiles overlap; a box belongs to the tile that holds its centre away from the overlap)."""
-        width, height = image.size
-        boxes = []
-        half = OVERLAP // 2
-        for left, right in tile_spans(width):
-            for top, bottom in tile_spans(height):
-                core = (left + half if left else 0, top + half if top else 0)
-                core_end = (right - half if right < width else width, bottom - half if bottom < height else height)
-                for b in self.fast.read(image.crop((left, top, right, bottom))):
-                    box = TextBox(b.text, b.confidence, b.left + left, b.top + top, b.right + left, b.bottom + top)
-                    x, y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
-                    if core[0] <= x < core_end[0] and core[1] <= y < core_end[1]:
-                        boxes.append(box)
-        return boxes
 
     def read_again(self, image: Any, region: tuple[int, int, int, int], text_height: float) -> list[TextBox]:
         """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high;
@@ -100,7 +86,7 @@ class ScreenReader:
                 left + b.right / scale,
                 top + b.bottom / scale,
             )
-            for b in self.fine.read(crop)
+            for b in read_tiles(self.fine, crop, FINE_DETECT_PIXELS)
         ]
 
 
@@ -140,11 +126,44 @@ def union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[i
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
-def tile_spans(size: int) -> list[tuple[int, int]]:
-    """Equal spans of at most `TILE_SIDE` pixels covering `size`, each overlapping the next by `OVERLAP`."""
-    count = max(1, -(-(size - OVERLAP) // (TILE_SIDE - OVERLAP)))
-    side = -(-(size + (count - 1) * OVERLAP) // count)
-    return [(i * (side - OVERLAP), min(size, i * (side - OVERLAP) + side)) for i in range(count)]
+def read_tiles(reader: TextReader, image: Any, pixels: int) -> list[TextBox]:
+    """The boxes `reader` finds in an image, read whole or, when the detector would see more than `pixels`, tile by
+    tile (`tiles`; a box belongs to the tile that holds its centre away from the overlap)."""
+    width, height = image.size
+    spans = tiles(width, height, pixels)
+    if len(spans) == 1:
+        return reader.read(image)
+    boxes = []
+    half = OVERLAP // 2
+    for left, top, right, bottom in spans:
+        core = (left + half if left else 0, top + half if top else 0)
+        core_end = (right - half if right < width else width, bottom - half if bottom < height else height)
+        for b in reader.read(image.crop((left, top, right, bottom))):
+            box = TextBox(b.text, b.confidence, b.left + left, b.top + top, b.right + left, b.bottom + top)
+            x, y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
+            if core[0] <= x < core_end[0] and core[1] <= y < core_end[1]:
+                boxes.append(box)
+    return boxes
+
+
+def tiles(width: int, height: int, pixels: int) -> list[tuple[int, int, int, int]]:
+    """Overlapping tiles (left, top, right, bottom) covering a screen: columns of at most `TILE_SIDE` when it is far
+    wider than the detector's side (two monitors), each cut into bands as wide as the column, as many as keep what
+    the detector sees of each (it shrinks a column wider than its side) within `pixels`."""
+    columns = tile_spans(width, TILE_SIDE) if width * MIN_DETECT_SCALE > TILE_SIDE else [(0, width)]
+    out = []
+    for left, right in columns:
+        scale = min(1.0, DETECT_MAX_SIDE / (right - left))
+        rows = min(TILE_SIDE, max(2 * OVERLAP, int(pixels / ((right - left) * scale * scale))))
+        out += [(left, top, right, bottom) for top, bottom in tile_spans(height, rows)]
+    return out
+
+
+def tile_spans(size: int, side: int) -> list[tuple[int, int]]:
+    """Equal spans of at most `side` pixels covering `size`, each overlapping the next by `OVERLAP`."""
+    count = max(1, -(-(size - OVERLAP) // (side - OVERLAP)))
+    length = -(-(size + (count - 1) * OVERLAP) // count)
+    return [(i * (length - OVERLAP), min(size, i * (length - OVERLAP) + length)) for i in range(count)]
 
 
 def needs_second_look(block: Block) -> bool:
