@@ -117,6 +117,18 @@ def test_blocks_of_side_by_side_windows_are_never_joined_into_rows() -> None:
     assert [line.text for block in kept for line in block.lines()] == ["error: failed"]
 
 
+def test_a_window_title_beside_the_failing_window_is_dropped_and_the_line_below_it_kept() -> None:
+    pixels = np.full((300, 1200, 3), 255, dtype=np.uint8)
+    pixels[:, 900:] = (40, 40, 60)
+    boxes = [
+        TextBox("invoice.py - billing", 0.9, 920, 10, 1180, 30),  # another window's title, in its own column
+        TextBox("psql: error: database crm_test does not exist", 0.9, 100, 100, 800, 120),
+        TextBox("Hint: check the name", 0.9, 100, 130, 400, 150),  # under the error: kept
+    ]
+    kept = [line.text for block in focus(group(boxes, pixels)) for line in block.lines()]
+    assert kept == ["psql: error: database crm_test does not exist", "Hint: check the name"]
+
+
 def test_without_any_error_every_block_is_kept() -> None:
     pixels = np.full((100, 800, 3), 255, dtype=np.uint8)
     boxes = [TextBox("Dashboard", 0.9, 10, 10, 200, 30), TextBox("Orders 12", 0.9, 600, 60, 780, 80)]

@@ -20,7 +20,6 @@ from bot.records import TextLine
 ROW_GAP = 2.5  # boxes on one row join across a gap of up to this many text heights...
 COLUMN_GAP = 1.8  # ...and lines one above the other across this many
 SAME_BACKGROUND = 48  # largest difference of any colour channel between backgrounds of one block
-BIG_BLOCK = 4  # a block of this many lines or more can drown the error when it is unrelated
 
 
 @dataclass
@@ -112,8 +111,9 @@ BOUNDS = ("left", "top", "right", "bottom")
 
 def focus(blocks: list[Block]) -> list[Block]:
     """The blocks that show the failure and what belongs with them: when some blocks read like an error (those
-    at least half as dense in error lines as the densest), large blocks in other columns go (an editor full of
-    code, a chat sidebar, a log tail beside the failing window)."""
+    at least half as dense in error lines as the densest), blocks in other columns go (an editor full of code, a
+    chat sidebar, a log tail beside the failing window, and the other windows' titles and a menu bar's items,
+    whose words otherwise enter the question)."""
     scores = [b.error_score() for b in blocks]
     best = max(scores, default=0.0)
     if not best:
@@ -124,7 +124,7 @@ def focus(blocks: list[Block]) -> list[Block]:
     def unrelated(block: Block) -> bool:
         shared = min(block.right, span[1]) - max(block.left, span[0])
         elsewhere = shared < 0.5 * (block.right - block.left)  # mostly beside the failing blocks, not above or below
-        return elsewhere and len(rows(block.boxes)) >= BIG_BLOCK and block not in failing
+        return elsewhere and block not in failing
 
     return [b for b in blocks if not unrelated(b)]
 

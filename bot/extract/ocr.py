@@ -26,7 +26,7 @@ OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
 DETECT_MIN_SIDE = 0
 DETECT_MAX_SIDE = 3328
 # how `bot.extract.screen` reads: a change reads again
-SCREEN_READING = "blocks-focus-second-look-16px-bands-2.2-0.8mp-kept-if-half-clear-once-photo-own-size-unsharp"
+SCREEN_READING = "blocks-focus-any-second-look-16px-bands-2.2-0.8mp-kept-if-half-clear-once-photo-own-size-unsharp"
 
 
 @dataclass(frozen=True)
