@@ -14,6 +14,8 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   recording      1920x1080 at 30 fps, H.264 / HEVC in MP4 or VP8 in WebM: typing, a cut to an editor, the error
                  (narrated for half of them: kind recording+voice)
   snippet        a .log/.txt of 150-600 unrelated lines with the failure's terminal text inside
+  animation      an animated GIF or WebP (what Kap, Peek or ScreenToGif save) of a window-sized recording at 8-15 fps
+  pasted         the snippet's log pasted into the message itself, without a code fence, after a line of prose
 """
 
 from __future__ import annotations
@@ -286,6 +288,20 @@ def write_recording(path: Path, shot: Image.Image, voice: Path | None, rng: rand
     return path
 
 
+def write_animation(path: Path, shot: Image.Image, rng: random.Random, n: int) -> Path:
+    """The recording's screens, window-sized, as an animated GIF (even n) or lossy WebP (odd n), each frame shown
+    for its own delay."""
+    fps = rng.choice([8, 10, 15])
+    size = rng.choice([(1280, 720), (1440, 900), (1024, 640)])
+    parts = recording_frames(shot, rng, size, fps)
+    first, *rest = (picture for picture, _ in parts)
+    delays = [round(1000 * count / fps) for _, count in parts]
+    fmt, options = ("GIF", {}) if n % 2 == 0 else ("WEBP", {"quality": 75})
+    path = path.with_suffix(f".{fmt.lower()}")
+    first.save(path, fmt, save_all=True, append_images=rest, duration=delays, loop=0, **options)
+    return path
+
+
 # --- log snippets ---------------------------------------------------------------------------------
 
 
@@ -301,6 +317,12 @@ def snippet(lines: list[str], rng: random.Random) -> str:
     return "\n".join([noise() for _ in range(before)] + lines + [noise() for _ in range(after)]) + "\n"
 
 
+def pasted(log: str, rng: random.Random) -> str:
+    """A message as people write it around a log pasted without a code fence (Slack keeps 40,000 characters)."""
+    intro = rng.choice(["getting this in prod, any idea?", "deploy failed, log below", "can someone look at this", ""])
+    return ((intro + "\n") if intro else "") + log[:39_000]
+
+
 @functools.cache
 def terminal_reader() -> Any:
     """The accurate OCR engine, to take a screenshot's text as the terminal printed it."""
@@ -313,7 +335,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--set", type=Path, default=SET)
-    parser.add_argument("--kinds", default=",".join([*IMAGE_KINDS, "recording", "snippet"]))
+    parser.add_argument("--kinds", default=",".join([*IMAGE_KINDS, "recording", "snippet", "animation", "pasted"]))
     parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -329,6 +351,7 @@ def main() -> None:
             shot = Image.open(args.set / q["files"][0])
             stem = args.out / "media" / f"{q['id']}-{kind}"
             label = kind if q["expected"] else "out-of-kb"
+            text, path = "", None
             if kind in IMAGE_KINDS:
                 image, how = IMAGE_KINDS[kind](shot, rng)
                 path = save(image, how, stem)
@@ -336,15 +359,21 @@ def main() -> None:
                 narrated = bool(q["expected"]) and n % 2 == 0 and q["expected"] in voices
                 path = write_recording(stem, shot, args.set / voices[q["expected"]] if narrated else None, rng, n)
                 label = ("recording+voice" if narrated else "recording") if q["expected"] else "out-of-kb"
+            elif kind == "animation":
+                path = write_animation(stem, shot, rng, n)
             else:
                 lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
-                path = stem.with_suffix(rng.choice([".log", ".txt"]))
-                path.write_text(snippet(lines, rng), encoding="utf-8")
+                log = snippet(lines, rng)
+                if kind == "pasted":
+                    text = pasted(log, rng)
+                else:
+                    path = stem.with_suffix(rng.choice([".log", ".txt"]))
+                    path.write_text(log, encoding="utf-8")
             rows.append(
                 {
                     "id": f"{q['id']}-{kind}",
-                    "text": "",
-                    "files": [str(path.relative_to(args.out))],
+                    "text": text,
+                    "files": [str(path.relative_to(args.out))] if path else [],
                     "expected": q["expected"],
                     "kind": label,
                 }

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.embed import Embedder
 from bot.errors import BotError
-from bot.extract import Extractor, vocabulary_from_texts
+from bot.extract import Extractor, pasted_log, vocabulary_from_texts
 from bot.index import Hit, KnowledgeIndex, Snapshot
 from bot.intake import clean_text, decode_attachment
 from bot.negatives import Negatives
@@ -169,12 +169,12 @@ class Matcher:
         return self.decide(snapshot, candidates, inputs, rejected, timer)
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
-        """Clean the text (its fenced code blocks read as logs) and decode + extract every attachment, within the
-        per-ask caps on files and pixels; a bad or skipped file becomes an input with an error; then the query's
-        context (inputs read before). Also returns the sound of voice notes and recordings by input position, for a
-        second listen."""
+        """Clean the text (its fenced code blocks and a log pasted without a fence read as logs) and decode +
+        extract every attachment, within the per-ask caps on files and pixels; a bad or skipped file becomes an input
+        with an error; then the query's context (inputs read before). Also returns the sound of voice notes and
+        recordings by input position, for a second listen."""
         prose, blocks = split_code_blocks(query.text)
-        inputs = [self.extractor.extract(Media(f"code block {n}", "snippet", block, "")) for n, block in blocks]
+        inputs = [self.extractor.extract(Media(name, "snippet", block, "")) for name, block in blocks]
         text = clean_text(prose, self.settings)
         if text:
             inputs.insert(0, QueryInput(name="message", kind="text", text=text))
@@ -352,7 +352,10 @@ def skipped(attachment: Attachment, why: str) -> QueryInput:
     )
 
 
-def split_code_blocks(text: str) -> tuple[str, list[tuple[int, str]]]:
-    """A message's text without its fenced (```) code blocks, and the blocks, numbered from 1."""
-    blocks = [(n, m.group(1)) for n, m in enumerate(CODE_FENCE.finditer(text), start=1) if m.group(1).strip()]
-    return (CODE_FENCE.sub("\n", text) if blocks else text), blocks
+def split_code_blocks(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """A message's text without its fenced (```) code blocks and without a log pasted unfenced, and those, named
+    ("code block 1", …, "pasted log")."""
+    found = [m.group(1) for m in CODE_FENCE.finditer(text) if m.group(1).strip()]
+    blocks = [(f"code block {n}", block) for n, block in enumerate(found, start=1)]
+    prose, pasted = pasted_log(CODE_FENCE.sub("\n", text) if blocks else text)
+    return prose, blocks + ([("pasted log", pasted)] if pasted else [])

@@ -3,6 +3,7 @@ real encodes."""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -57,6 +58,21 @@ def test_a_silent_recording_is_read_from_its_error_screen_with_the_moment(
     assert "reconcile" not in found.text  # a screen without an error goes when another shows one
     assert {line.origin for line in found.lines} == {"screen"}
     assert all(line.at == pytest.approx(3.0, abs=0.3) for line in found.lines)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_an_animated_capture_is_read_like_a_silent_recording(extractor: Extractor, fmt: str) -> None:
+    """Kap, Peek or ScreenToGif save the same screens as an animated GIF or WebP, each frame with its own delay."""
+    screens = [*typing(), (terminal_screen(CODE), 1.0), (terminal_screen(ERROR), 3.0)]
+    out = io.BytesIO()
+    first, *rest = (screen for screen, _ in screens)
+    first.save(out, fmt, save_all=True, append_images=rest, duration=[round(s * 1000) for _, s in screens], loop=0)
+    media = decode_attachment(Attachment(f"capture.{fmt.lower()}", out.getvalue()), extractor.settings)
+    found = extractor.extract(media)
+    assert found.kind == "recording" and found.error is None
+    assert "ENOENT" in found.text and "package.json" in found.text and "reconcile" not in found.text
+    assert all(line.at == pytest.approx(3.0, abs=0.3) for line in found.lines)
+    assert found.image is not None and found.image.size == (1100, 600)
 
 
 @pytest.mark.slow

@@ -82,12 +82,59 @@ def test_every_image_format_decodes_to_rgb_whatever_the_name_and_mime_claim(fmt:
     assert media.name == "voice.m4a"
 
 
-def test_animated_gif_gives_its_first_frame(settings: Settings) -> None:
-    frames = [Image.new("RGB", (32, 32), color) for color in ("red", "blue")]
+def animation(fmt: str, frames: list[tuple[Image.Image, int]], **save: object) -> bytes:
+    """A real animated GIF, WebP or PNG of (frame, milliseconds shown) pairs."""
     out = io.BytesIO()
-    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100)
-    media = decode_attachment(Attachment("anim.gif", out.getvalue()), settings)
-    assert media.payload.getpixel((5, 5))[0] > 200
+    first, *rest = (frame for frame, _ in frames)
+    durations = [ms for _, ms in frames]
+    first.save(out, IMAGE_FORMATS[fmt], save_all=True, append_images=rest, duration=durations, loop=0, **save)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["gif", "webp", "png"])
+def test_an_animation_is_a_silent_recording_sampled_by_each_frames_delay(fmt: str, settings: Settings) -> None:
+    red, blue = Image.new("RGB", (320, 200), "red"), Image.new("RGB", (320, 200), "blue")
+    data = animation(fmt, [(red, 500), (blue, 1500)], **({"lossless": True} if fmt == "webp" else {}))
+    media = decode_attachment(Attachment("capture", data, "image/gif"), settings)
+    assert media.kind == "recording" and media.seconds == pytest.approx(2.0)
+    assert media.payload.samples.size == 0
+    frames = list(media.payload.frames())
+    assert [f.at for f in frames] == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75])
+    assert [f.image().getpixel((5, 5))[0] > 200 for f in frames] == [True, True] + [False] * 6  # red, then blue
+    assert frames[0].image().size == (320, 200) and frames[0].thumb.shape == (100, 160)
+
+
+def test_a_one_frame_gif_and_an_apng_of_one_frame_are_images(settings: Settings) -> None:
+    for fmt in ("gif", "png"):
+        data = animation(fmt, [(Image.new("RGB", (32, 32), "red"), 100)])
+        assert decode_attachment(Attachment("still", data), settings).kind == "image"
+
+
+def test_animation_limits_each_give_one_sentence(settings: Settings) -> None:
+    white = Image.new("RGB", (16, 16), "white")
+    frames = [(white if n % 2 else Image.new("RGB", (16, 16), "black"), 60_000) for n in range(7)]
+    with pytest.raises(MediaTooLarge, match="longer than 5 minutes"):
+        decode_attachment(Attachment("long.gif", animation("gif", frames)), settings)
+    flicker = [(white if n % 2 else Image.new("RGB", (16, 16), "black"), 20) for n in range(400)]
+    few = settings.model_copy(update={"max_recording_decoded_pixels": 16 * 16 * 100})
+    with pytest.raises(MediaTooLarge, match="a clip of at most"):
+        decode_attachment(Attachment("cuts.gif", animation("gif", flicker)), few)
+    big = [(Image.new("RGB", (5000, 1000), c), 100) for c in ("white", "black")]
+    small = settings.model_copy(update={"max_video_pixels": 4_000_000})
+    with pytest.raises(MediaTooLarge, match="frame limit"):
+        decode_attachment(Attachment("wide.gif", animation("gif", big)), small)
+
+
+def test_a_truncated_animation_is_read_up_to_the_cut_or_refused_when_nothing_is_left(settings: Settings) -> None:
+    frames = [(terminal_screen([f"line {n}"], (320, 200)), 500) for n in range(6)]
+    data = animation("gif", frames)
+    media = decode_attachment(Attachment("cut.gif", data[: len(data) * 2 // 3]), settings)
+    assert media.kind == "recording" and 0.5 <= media.seconds < 3.0
+    assert list(media.payload.frames())
+    with pytest.raises(CorruptMedia) as raised:
+        media = decode_attachment(Attachment("cut.gif", data[:900]), settings)
+        list(media.payload.frames())
+    assert raised.value.message.endswith("please send it again.")
 
 
 def test_exif_orientation_is_applied(settings: Settings) -> None:

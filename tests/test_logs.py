@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.extract.logs import log_lines
+from bot.extract.logs import log_lines, pasted_log
 from bot.ranking.text import ERROR_LINE
 
 NOISE = [f"2026-11-02T10:{i % 60:02d}:00Z INFO processed batch {i} (250 records)" for i in range(400)]
@@ -91,3 +91,21 @@ def test_error_codes_are_told_from_ordinary_words() -> None:
         "nonfatal",
     ):
         assert not ERROR_LINE.search(line), line
+
+
+def test_a_log_pasted_without_a_fence_is_told_from_what_the_person_wrote() -> None:
+    message = "\n".join(["prod is down since the deploy, log:", *NOISE[:50], *TRACE, *NOISE[50:80], "any idea?"])
+    prose, pasted = pasted_log(message)
+    assert prose == "prod is down since the deploy, log:\nany idea?"
+    assert pasted.splitlines()[0] == NOISE[0] and TRACE[-1] in pasted and pasted.splitlines()[-1] == NOISE[79]
+    assert pasted_log("\n".join(TRACE)) == ("", "\n".join(TRACE))  # a traceback alone
+
+
+def test_a_message_with_a_few_error_words_is_not_a_log() -> None:
+    for message in (
+        "npm ERR! code ENOENT when I install, help",
+        "$ git pull\nerror: Your local changes would be overwritten\nPlease commit\nAborting",  # four lines
+        "step 1: install\nstep 2: it said error\nstep 3: retried\nstep 4: error again\nstep 5: failed\nthen I gave up"
+        "\nand asked IT\nwho asked me\nto ask here\nso here I am\nthanks",
+    ):
+        assert pasted_log(message) == (message, "")

@@ -220,7 +220,7 @@ def test_a_screen_recording_is_read_as_one_input_with_its_moment(matcher: Matche
     assert "recording" in answer.timings_ms
 
 
-def test_a_log_file_and_a_fenced_code_block_are_read_as_snippets(matcher: Matcher) -> None:
+def test_a_log_file_a_fenced_code_block_and_a_log_pasted_unfenced_are_read_as_snippets(matcher: Matcher) -> None:
     noise = "\n".join(f"2026-11-02T10:00:{i % 60:02d}Z INFO tick {i}" for i in range(300))
     log = f'{noise}\n$ python tool.py\nTraceback (most recent call last):\n  File "tool.py", line 1\n    import yaml\n'
     log += "ModuleNotFoundError: No module named 'yaml'\n" + noise
@@ -230,6 +230,10 @@ def test_a_log_file_and_a_fenced_code_block_are_read_as_snippets(matcher: Matche
     pasted = matcher.match(Query(text=f"tool broke, log:\n```\n{log}```"))
     assert pasted.best is not None and pasted.best.bug.id == "python-no-module-yaml"
     assert [(i.name, i.kind) for i in pasted.inputs] == [("message", "text"), ("code block 1", "snippet")]
+    unfenced = matcher.match(Query(text=f"tool broke, log:\n{log}"))  # longer than `max_text_chars`, error inside
+    assert len(unfenced.inputs) == 2 and unfenced.inputs[1].name == "pasted log"
+    assert unfenced.inputs[0].text == "tool broke, log:" and "No module named 'yaml'" in unfenced.inputs[1].text
+    assert unfenced.best is not None and unfenced.best.bug.id == "python-no-module-yaml"
 
 
 def test_files_past_the_per_ask_cap_are_named_as_skipped(matcher: Matcher, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ a recording's key screens), speech recognition biased toward the knowledge base,
 
 from bot.extract.extractor import Extractor
 from bot.extract.layout import reading_order
+from bot.extract.logs import pasted_log
 from bot.extract.ocr import TextBox, TextReader, load_reader, reader_id
 from bot.extract.speech import resolve_asr_model, vocabulary_from_texts
 
@@ -11,6 +12,7 @@ __all__ = [
     "TextBox",
     "TextReader",
     "load_reader",
+    "pasted_log",
     "reader_id",
     "reading_order",
     "resolve_asr_model",

@@ -29,6 +29,8 @@ WARNING = frozenset({"warn", "warning"})
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)|^ {4}\S")
 COMMAND = re.compile(r"^(?:\S*[$#%>] |\+ |Step \d+/\d+ : |RUN |> )\S")
 REPEAT = re.compile(r"\d+|0x[0-9a-f]+", re.I)  # numbers and addresses differ between repeats of one line
+PASTED_LINES = 5  # a message with this many lines of machine output, most of its lines from the first to the last
+# of them, holds a pasted log (people paste tracebacks and logs without a code fence)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,28 @@ def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     lines = [line for line in map(parse, text.splitlines()) if line.text.strip()]
     kept = [line.text for line in lines] if len(lines) <= limit else salient(lines, limit)
     return tuple(TextLine(line.strip(), 1.0, origin="log") for line in kept)
+
+
+def pasted_log(text: str) -> tuple[str, str]:
+    """A message's text split into what the person wrote and the log or traceback pasted in it without a code
+    fence ("" when there is none): the lines from the first line of machine output (a log record, a traceback
+    frame, a command, an error) to the last, when at least `PASTED_LINES` of them are and they are most of it."""
+    lines = text.splitlines()
+    machine = [i for i, line in enumerate(lines) if is_machine_output(line)]
+    if len(machine) < PASTED_LINES:
+        return text, ""
+    first, last = machine[0], machine[-1]
+    written = sum(1 for line in lines[first : last + 1] if line.strip())
+    if len(machine) * 2 < written:
+        return text, ""
+    prose = "\n".join([*lines[:first], *lines[last + 1 :]])
+    return prose, "\n".join(lines[first : last + 1])
+
+
+def is_machine_output(line: str) -> bool:
+    """Whether a line looks printed by a program rather than written by a person."""
+    parsed = parse(line)
+    return parsed.record or bool(TRACEBACK.search(line) or COMMAND.search(line)) or states_error(parsed.text)
 
 
 def parse(raw: str) -> LogLine:

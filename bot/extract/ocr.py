@@ -25,8 +25,10 @@ OCR_SCALE = (0.4, 3.0)  # ...but never shrunk or enlarged beyond these factors
 # always reads the boxes from the full-size image
 DETECT_MIN_SIDE = 0
 DETECT_MAX_SIDE = 3328
-# how `bot.extract.screen` reads: a change reads again
-SCREEN_READING = "blocks-focus-any-second-look-16px-bands-2.2-0.8mp-kept-if-half-clear-once-photo-own-size-unsharp"
+# how `bot.extract.screen` reads (and an animation is read as a recording): a change reads again
+SCREEN_READING = (
+    "blocks-focus-any-second-look-16px-bands-2.2-0.8mp-kept-if-half-clear-once-photo-own-size-unsharp-animations"
+)
 
 
 @dataclass(frozen=True)

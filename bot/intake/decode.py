@@ -13,6 +13,7 @@ import logging
 import numpy as np
 
 from bot.errors import BotError, CorruptMedia, MediaTooLarge, UnsupportedMedia
+from bot.intake.animation import ANIMATED_FORMATS, is_animated, open_animation
 from bot.intake.audio import SAMPLE_RATE, declared_seconds, resample
 from bot.intake.image import decode_image
 from bot.intake.sniff import AV_FORMATS, IMAGE_FORMATS, sniff
@@ -24,7 +25,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 SUPPORTED = (
-    "a screenshot or photo (PNG, JPEG, WebP, HEIC, AVIF, GIF), a screen recording (MP4, MOV, WebM), "
+    "a screenshot or photo (PNG, JPEG, WebP, HEIC, AVIF, GIF), a screen recording (MP4, MOV, WebM, animated GIF), "
     "a voice clip (M4A, Ogg, MP3, WAV, FLAC) or a text file or log"
 )
 OTHER_NAMES = {"pdf": "a PDF", "zip": "a zip archive (or Office document)"}
@@ -42,6 +43,9 @@ def decode_attachment(att: Attachment, settings: Settings) -> Media:
         limit = settings.max_file_bytes / 1_000_000
         raise MediaTooLarge(f"That file is over the {limit:g} MB limit; please send a smaller one.")
     try:
+        if kind in ANIMATED_FORMATS and is_animated(data, settings.max_image_pixels):
+            recording = open_animation(data, settings)
+            return Media(att.name, "recording", recording, sha256(data), recording.seconds)
         if kind in IMAGE_FORMATS:
             image = decode_image(data, settings.max_image_pixels, settings.image_working_pixels)
             return Media(att.name, "image", image, sha256(data))

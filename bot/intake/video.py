@@ -1,4 +1,5 @@
-"""Screen recordings (MP4/MOV with H.264/HEVC, WebM with VP8/VP9; with or without sound) through PyAV.
+"""Screen recordings (MP4/MOV with H.264/HEVC, WebM with VP8/VP9; with or without sound) through PyAV, and
+animated GIF, WebP and PNG screen captures through Pillow (`bot.intake.animation`).
 
 `open_recording` checks the limits from the container's header (duration, frame size, how many pixels would be
 decoded) and decodes the sound track; the picture is decoded later, as a stream of sampled frames, so a long
@@ -7,9 +8,10 @@ recording never sits in memory whole.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,17 +29,14 @@ THUMB_WIDTH = 160  # frames are compared at this width to find scene changes and
 
 @dataclass(frozen=True)
 class Frame:
-    """One sampled frame: when it shows (seconds), a small grey copy to compare, and the picture itself."""
+    """One sampled frame: when it shows (seconds), a small grey copy to compare, and how to make its picture."""
 
     at: float
     thumb: np.ndarray
-    picture: Any  # an av.VideoFrame; `image()` converts it
-    working_pixels: int
+    render: Callable[[], Any]  # the frame as an RGB PIL image at the working size, made only when it is read
 
     def image(self) -> Any:
-        """The frame as an RGB PIL image, scaled down to the working size."""
-        width, height = fitted((self.picture.width, self.picture.height), self.working_pixels)
-        return self.picture.reformat(width=width, height=height, format="rgb24").to_image()
+        return self.render()
 
 
 @dataclass(frozen=True)
@@ -53,9 +52,17 @@ class Recording:
     fps: float
     working_pixels: int
     max_decoded_pixels: int
+    animated: bool = False  # an animated GIF, WebP or PNG, decoded by Pillow
 
     def frames(self) -> Iterator[Frame]:
         """The frames, one every 1/`fps` seconds; decoding stops quietly where a truncated file ends."""
+        if self.animated:
+            from bot.intake.animation import animation_frames
+
+            return animation_frames(self)
+        return self.video_frames()
+
+    def video_frames(self) -> Iterator[Frame]:
         import av
 
         step, next_at, decoded, seen = 1.0 / self.fps, 0.0, 0, 0  # frames are taken on a grid of `step`
@@ -73,11 +80,17 @@ class Recording:
                     while next_at <= at + 1e-6:
                         next_at += step
                     seen += 1
-                    yield Frame(at, thumbnail(picture), picture, self.working_pixels)
+                    yield Frame(at, thumbnail(picture), functools.partial(to_image, picture, self.working_pixels))
             except av.error.FFmpegError as err:
                 if not seen:
                     raise CorruptMedia("That recording could not be read (it looks cut off or corrupt).") from err
                 log.info("recording cut off after %.1f s: %r", next_at, err)
+
+
+def to_image(picture: Any, working_pixels: int) -> Any:
+    """A video frame as an RGB PIL image, scaled down to the working size."""
+    width, height = fitted((picture.width, picture.height), working_pixels)
+    return picture.reformat(width=width, height=height, format="rgb24").to_image()
 
 
 def thumbnail(picture: Any) -> np.ndarray:
