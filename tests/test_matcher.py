@@ -1,3 +1,4 @@
+import io
 from dataclasses import replace
 from pathlib import Path
 
@@ -209,10 +210,18 @@ def test_a_model_that_reads_the_cross_encoder_score_orders_the_fused_candidates_
     assert all(0.0 < m.features["rerank"] < 1.0 for m in answer.matches)
 
 
-def test_a_screen_recording_is_read_as_one_input_with_its_moment(matcher: Matcher) -> None:
+@pytest.mark.parametrize("fmt", ["mp4", "gif"])
+def test_a_screen_recording_is_read_as_one_input_with_its_moment(matcher: Matcher, fmt: str) -> None:
     error = terminal_screen(["ops@web-3:~$ psql -d orders", 'psql: FATAL: role "deploy" does not exist'])
-    data = encode_video([(terminal_screen(["ops@web-3:~$ ls"]), 1.5), (error, 2.5)])
-    answer = matcher.match(Query(attachments=(Attachment("screen.mp4", data, "video/mp4"),)))
+    screens = [(terminal_screen(["ops@web-3:~$ ls"]), 1.5), (error, 2.5)]
+    if fmt == "gif":  # an animated capture (Kap, Peek, ScreenToGif), each frame with its own delay
+        out = io.BytesIO()
+        screens[0][0].save(out, "GIF", save_all=True, append_images=[error], duration=[1500, 2500], loop=0)
+        data = out.getvalue()
+    else:
+        data = encode_video(screens)
+    mime = "image/gif" if fmt == "gif" else "video/mp4"
+    answer = matcher.match(Query(attachments=(Attachment(f"screen.{fmt}", data, mime),)))
     assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
     (item,) = answer.inputs
     assert item.kind == "recording" and "does not exist" in item.screen_text and item.image is None

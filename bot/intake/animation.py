@@ -18,7 +18,7 @@ from bot.settings import Settings
 
 ANIMATED_FORMATS = frozenset({"gif", "webp", "png"})
 SHORTEST_DELAY = 0.1  # seconds a frame shows when its file says 10 ms or less, as browsers show it
-MAX_FRAME_RATE = 60.0  # an animation with more frames than this per second of its length is refused
+MAX_FRAME_RATE = 60.0  # an animation with more frames than the longest recording accepted has at this rate is refused
 
 
 def is_animated(data: bytes, max_pixels: int) -> bool:
