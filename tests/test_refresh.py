@@ -120,19 +120,24 @@ def test_index_of_another_model_is_a_clear_error(settings: Settings, shared_mode
         index.check_model("another/model", 384)
 
 
+@pytest.mark.parametrize("name", ["replay.webm", "replay.gif"])
 def test_a_screen_recording_in_an_entry_is_indexed_by_what_its_screens_show(
-    settings: Settings, kb: Path, shared_models: dict
+    settings: Settings, kb: Path, shared_models: dict, name: str
 ) -> None:
     from tests.support import encode_video, terminal_screen
 
     error = terminal_screen(["$ npm install", "npm ERR! code ENOENT", "npm ERR! enoent Could not read package.json"])
-    (kb / "python-no-module-yaml" / "replay.webm").write_bytes(
-        encode_video([(terminal_screen(["$ ls"]), 1.0), (error, 2.0)], container="webm", codec="libvpx-vp9")
-    )
+    typing = terminal_screen(["$ ls"])
+    if name.endswith(".gif"):  # an animated capture: its last frame shows the error, its first does not
+        typing.save(kb / "python-no-module-yaml" / name, "GIF", save_all=True, append_images=[error], duration=1000)
+    else:
+        (kb / "python-no-module-yaml" / name).write_bytes(
+            encode_video([(typing, 1.0), (error, 2.0)], container="webm", codec="libvpx-vp9")
+        )
     first = refresh(settings, shared_models)
     assert first["failed"] == [] and first["screenshots"] == 6
     rows = KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()
-    (row,) = [r for r in rows if r["source"] == "replay.webm"]
+    (row,) = [r for r in rows if r["source"] == name]
     assert row["kind"] == "ocr" and "ENOENT" in row["text"]
     assert refresh(settings, shared_models)["unchanged"] == 5  # read once, kept while unchanged
 
