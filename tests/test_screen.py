@@ -195,6 +195,40 @@ def test_a_screen_showing_a_little_large_clear_text_is_not_read_again_but_one_of
     assert reads(tiny)[1] >= 1
 
 
+def test_sharp_small_text_read_surely_is_not_read_again_but_tinier_or_compressed_text_is(extractor: Extractor) -> None:
+    """A desktop's 13-14 px terminal or debugger page is read surely by the fast engine: the accurate models' second
+    look cost a second of a whole-desktop screenshot and changed a letter or two. Smaller text, or the same text
+    compressed (read less surely), is still read again."""
+    from bot.extract.screen import SMALL_TEXT, SURE, SURE_TEXT, ScreenReader
+
+    screen = extractor.screen_reader()
+
+    class Counting:
+        calls = 0
+
+        def read(self, image: Image.Image) -> list[TextBox]:
+            Counting.calls += 1
+            return screen.fine.read(image)
+
+    def reads(image: Image.Image) -> tuple[str, int]:
+        Counting.calls = 0
+        return "\n".join(line.text for line in ScreenReader(screen.fast, Counting()).read(image)), Counting.calls
+
+    def block(image: Image.Image) -> tuple[float, float]:
+        (found,) = group(screen.fast.read(image), np.asarray(image))
+        chars = sum(len(b.text) for b in found.boxes)
+        return found.height, sum(b.confidence * len(b.text) for b in found.boxes) / chars
+
+    sharp = terminal(ERROR, 10)
+    height, confidence = block(sharp)
+    assert SURE_TEXT <= height < SMALL_TEXT and confidence >= SURE  # small, but read surely
+    text, calls = reads(sharp)
+    assert calls == 0 and "does not exist" in text and "5432" in text
+    tiny, blocky = terminal(ERROR, 8), compressed(terminal(ERROR, 10), 1.0, 20)
+    assert block(tiny)[0] < SURE_TEXT and block(blocky)[1] < SURE
+    assert reads(tiny)[1] >= 1 and reads(blocky)[1] >= 1
+
+
 def test_a_screen_blurred_past_what_the_detector_finds_is_read_sharpened(extractor: Extractor) -> None:
     """At this blur the fast engine finds nothing and a second look at the plain copy reads no error; with its
     edges sharpened the error is read."""

@@ -24,7 +24,9 @@ from bot.records import TextLine
 SMALL_TEXT = 16.0  # text boxes lower than this many pixels are read again by the accurate models...
 TARGET_TEXT = 16.0  # ...enlarged when lower than this (the detector's floor; the recogniser gains nothing more)
 MAX_ENLARGE = 2.0
-UNSURE = 0.9  # a block read with a lower mean confidence is read again
+UNSURE = 0.9  # a block read with a lower mean confidence is read again...
+SURE = 0.95  # ...and one of small text, unless it was read at least this surely and is at least...
+SURE_TEXT = 12.0  # ...this high (a sharp desktop's 13 px text; below, a sure fast reading is often wrong)
 FINE_PIXELS = 1_500_000  # the region read again is scaled to at most this many pixels
 MARGIN = 0.6  # the region read again reaches this many text heights beyond its boxes
 TILE_SIDE = DETECT_MAX_SIDE  # a screen the detector would shrink below MIN_DETECT_SCALE (two monitors side by
@@ -167,11 +169,12 @@ def tile_spans(size: int, side: int) -> list[tuple[int, int]]:
 
 
 def needs_second_look(block: Block) -> bool:
-    """Small text, or text the fast engine was unsure of, in a block with more than a word or two."""
+    """Small text not read surely (or very small), or text the fast engine was unsure of, in a block with more than a
+    word or two."""
     if sum(len(b.text) for b in block.boxes) < 8:
         return False
     confidence = sum(b.confidence * len(b.text) for b in block.boxes) / sum(len(b.text) for b in block.boxes)
-    return small_or_unsure(block.height, confidence)
+    return small_or_unsure(block.height, confidence) and not (confidence >= SURE and block.height >= SURE_TEXT)
 
 
 def small_or_unsure(height: float, confidence: float) -> bool:
