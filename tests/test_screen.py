@@ -167,52 +167,43 @@ def test_a_second_look_that_reads_less_than_the_first_does_not_replace_it(extrac
     assert lines(screen.fine) != kept  # a second look that reads as much replaces the first
 
 
+def read_counting_second_looks(extractor: Extractor, image: Image.Image) -> tuple[str, int]:
+    """The text a screen reader finds on `image`, and how many times it asked the accurate models to read."""
+    from bot.extract.screen import ScreenReader
+
+    screen = extractor.screen_reader()
+    calls = 0
+
+    class Counting:
+        def read(self, image: Image.Image) -> list[TextBox]:
+            nonlocal calls
+            calls += 1
+            return screen.fine.read(image)
+
+    text = "\n".join(line.text for line in ScreenReader(screen.fast, Counting()).read(image))
+    return text, calls
+
+
 def test_a_screen_showing_a_little_large_clear_text_is_not_read_again_but_one_of_tiny_text_is(
     extractor: Extractor,
 ) -> None:
     """A recording's first frame often shows only a command; reading the whole 1080p screen again with the
     accurate models cost a second and found nothing more. Little text that is tiny still is read again."""
-    from bot.extract.screen import ScreenReader
-
-    screen = extractor.screen_reader()
-
-    class Counting:
-        calls = 0
-
-        def read(self, image: Image.Image) -> list[TextBox]:
-            Counting.calls += 1
-            return screen.fine.read(image)
-
-    def reads(image: Image.Image) -> tuple[list[str], int]:
-        Counting.calls = 0
-        return [line.text for line in ScreenReader(screen.fast, Counting()).read(image)], Counting.calls
-
     prompt = Image.new("RGB", (1920, 1080), (40, 42, 54))
     ImageDraw.Draw(prompt).text((40, 60), "$ ./run.sh --env", font=ImageFont.truetype(FONT, 40), fill=(230, 230, 230))
-    text, calls = reads(prompt)
-    assert calls == 0 and "run.sh" in " ".join(text)
+    text, calls = read_counting_second_looks(extractor, prompt)
+    assert calls == 0 and "run.sh" in text
     tiny = compressed(terminal(ERROR[2:], 15, 520), 0.4, 35)
-    assert reads(tiny)[1] >= 1
+    assert read_counting_second_looks(extractor, tiny)[1] >= 1
 
 
 def test_sharp_small_text_read_surely_is_not_read_again_but_tinier_or_compressed_text_is(extractor: Extractor) -> None:
     """A desktop's 13-14 px terminal or debugger page is read surely by the fast engine: the accurate models' second
     look cost a second of a whole-desktop screenshot and changed a letter or two. Smaller text, or the same text
     compressed (read less surely), is still read again."""
-    from bot.extract.screen import SMALL_TEXT, SURE, SURE_TEXT, ScreenReader
+    from bot.extract.screen import SMALL_TEXT, SURE, SURE_TEXT
 
     screen = extractor.screen_reader()
-
-    class Counting:
-        calls = 0
-
-        def read(self, image: Image.Image) -> list[TextBox]:
-            Counting.calls += 1
-            return screen.fine.read(image)
-
-    def reads(image: Image.Image) -> tuple[str, int]:
-        Counting.calls = 0
-        return "\n".join(line.text for line in ScreenReader(screen.fast, Counting()).read(image)), Counting.calls
 
     def block(image: Image.Image) -> tuple[float, float]:
         (found,) = group(screen.fast.read(image), np.asarray(image))
@@ -222,11 +213,11 @@ def test_sharp_small_text_read_surely_is_not_read_again_but_tinier_or_compressed
     sharp = terminal(ERROR, 10)
     height, confidence = block(sharp)
     assert SURE_TEXT <= height < SMALL_TEXT and confidence >= SURE  # small, but read surely
-    text, calls = reads(sharp)
+    text, calls = read_counting_second_looks(extractor, sharp)
     assert calls == 0 and "does not exist" in text and "5432" in text
     tiny, blocky = terminal(ERROR, 8), compressed(terminal(ERROR, 10), 1.0, 20)
     assert block(tiny)[0] < SURE_TEXT and block(blocky)[1] < SURE
-    assert reads(tiny)[1] >= 1 and reads(blocky)[1] >= 1
+    assert all(read_counting_second_looks(extractor, image)[1] >= 1 for image in (tiny, blocky))
 
 
 def test_a_screen_blurred_past_what_the_detector_finds_is_read_sharpened(extractor: Extractor) -> None:
