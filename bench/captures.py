@@ -16,6 +16,11 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   snippet        a .log/.txt of 150-600 unrelated lines with the failure's terminal text inside
   animation      an animated GIF or WebP (what Kap, Peek or ScreenToGif save) of a window-sized recording at 8-15 fps
   pasted         the snippet's log pasted into the message itself, without a code fence, after a line of prose
+  annotated      marked up before posting: a red box (or an underline) around the error, an arrow, a yellow
+                 highlighter stroke, black bars over the prompt or a host name
+  zoomed         display scaling or browser zoom: the whole capture at 75-90 % or 125-175 %
+  sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
+  themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot.extract import reading_order
+from bot.ranking.text import ERROR_LINE
 from tests.support import encode_video
 
 SET = Path(__file__).resolve().parents[2] / "shared" / "dev-set"
@@ -211,6 +217,75 @@ def avif(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     return shot.convert("RGB"), "avif"
 
 
+def annotated(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Marked up as people do before posting: the error boxed or underlined in red, an arrow pointing at it, a
+    translucent yellow highlighter stroke, and black bars hiding the first line's start (a prompt, a host)."""
+    im = shot.convert("RGB")
+    boxes = sorted(terminal_reader().read(im), key=lambda b: (round(b.top / max(1.0, b.height)), b.left))
+    if not boxes:
+        return im, "png"
+    target = next((b for b in boxes if ERROR_LINE.search(b.text)), rng.choice(boxes))
+    pad = max(4, int(0.4 * (target.bottom - target.top)))
+    box = (target.left - pad, target.top - pad, target.right + pad, target.bottom + pad)
+    red = (rng.randint(200, 240), rng.randint(20, 60), rng.randint(30, 60))
+    marker = im.copy()
+    draw = ImageDraw.Draw(marker)
+    highlight = rng.choice(boxes)
+    draw.rectangle((highlight.left, highlight.top, highlight.right, highlight.bottom), fill=(255, 235, 59))
+    im = Image.blend(im, marker, 0.35)
+    draw = ImageDraw.Draw(im)
+    width = rng.randint(2, 5)
+    if rng.random() < 0.7:
+        draw.rounded_rectangle(box, radius=rng.randint(0, 10), outline=red, width=width)
+    else:
+        draw.line((box[0], box[3], box[2], box[3]), fill=red, width=width)
+    tip = (box[0] + rng.uniform(0.1, 0.4) * (box[2] - box[0]), box[3] + 2)
+    tail = (tip[0] + rng.uniform(40, 120), min(im.height - 2, tip[1] + rng.uniform(30, 90)))
+    draw.line((tail, tip), fill=red, width=width + 1)
+    for angle in (0.45, -0.45):
+        heading = math.atan2(tip[1] - tail[1], tip[0] - tail[0]) + math.pi + angle
+        draw.line((tip, (tip[0] + 14 * math.cos(heading), tip[1] + 14 * math.sin(heading))), fill=red, width=width + 1)
+    first = boxes[0]
+    draw.rectangle(
+        (first.left, first.top, first.left + (first.right - first.left) * rng.uniform(0.2, 0.45), first.bottom),
+        fill=(0, 0, 0),
+    )
+    return im, ("jpg:88" if rng.random() < 0.3 else "png")
+
+
+def zoomed(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """The capture at another display scaling or browser zoom."""
+    scale = rng.choice([0.75, 0.8, 0.9, 1.25, 1.5, 1.75])
+    size = (round(shot.width * scale), round(shot.height * scale))
+    return shot.convert("RGB").resize(size, rng.choice([Image.Resampling.BILINEAR, Image.Resampling.LANCZOS])), "png"
+
+
+def sideways(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Turned a quarter either way, as a photo whose orientation tag was stripped arrives; half are phone photos."""
+    image, how = phone(shot, rng) if rng.random() < 0.5 else (shot.convert("RGB"), "png")
+    return image.transpose(rng.choice([Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270])), how
+
+
+THEMES = [  # (background, text) of low-contrast editor and terminal themes
+    ((0, 43, 54), (131, 148, 150)),  # Solarized dark
+    ((253, 246, 227), (101, 123, 131)),  # Solarized light
+    ((46, 52, 64), (216, 222, 233)),  # Nord
+    ((40, 42, 54), (189, 147, 249)),  # Dracula (purple)
+    ((39, 40, 34), (117, 113, 94)),  # Monokai comments
+]
+
+
+def themed(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """The capture in a low-contrast colour theme: each pixel's lightness mapped between the theme's background
+    (for the screen's own background lightness) and its text colour."""
+    grey = np.asarray(shot.convert("L")).astype(np.float32) / 255
+    background, text = (np.array(c, np.float32) for c in rng.choice(THEMES))
+    ink = np.abs(grey - float(np.median(grey)))[..., None]  # 0 on the background, up to 1 on text
+    ink = np.clip(ink / max(1e-3, float(ink.max())), 0, 1)
+    out = background + ink * (text - background)
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8)), "png"
+
+
 IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image, str]]] = {
     "desktop-4k": desktop_4k,
     "desktop-hidpi": desktop_hidpi,
@@ -219,6 +294,10 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "phone": phone,
     "heic": heic,
     "avif": avif,
+    "annotated": annotated,
+    "zoomed": zoomed,
+    "themed": themed,
+    "sideways": sideways,
 }
 
 

@@ -271,6 +271,26 @@ def test_a_large_photo_keeps_the_screen_at_the_resolution_it_was_taken(extractor
     assert "does not exist" in text and "5432" in text
 
 
+@pytest.mark.parametrize("turn", [Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270])
+def test_a_screenshot_or_photo_on_its_side_is_turned_upright_and_read(
+    extractor: Extractor, turn: Image.Transpose
+) -> None:
+    """A photo whose orientation tag was lost on the way arrives on its side: read as it is, its lines stand on end
+    and the recogniser reads them upside down half the time."""
+    for image in (terminal(ERROR, 22), photo_of(terminal(ERROR, 22))):
+        text = text_of(extractor, image.transpose(turn))
+        assert "does not exist" in text and "crm_test" in text and "5432" in text
+
+
+def test_a_screen_is_only_turned_when_most_of_its_lines_stand_on_end() -> None:
+    from bot.extract.screen import on_end
+
+    line, word, blob = TextBox("psql: error", 0.9, 0, 0, 400, 20), TextBox("x", 0.9, 0, 0, 12, 20), (0, 0, 300, 300)
+    standing = TextBox("rorre :lqsp", 0.6, 0, 0, 20, 400)
+    assert on_end([standing, standing, word]) and on_end([standing, TextBox("big", 0.5, *blob)])
+    assert not on_end([line, line, standing]) and not on_end([line, word, word]) and not on_end([])
+
+
 def test_screenshots_are_not_taken_for_photos() -> None:
     shot = terminal(ERROR)
     assert straighten(shot) is shot
