@@ -76,14 +76,19 @@ class ScreenReader:
 
     def turn_upright(self, image: Any, boxes: list[TextBox]) -> tuple[Any, list[TextBox]]:
         """`image` as it is or turned a quarter either way, whichever the fast engine reads the most text of lying
-        flat, with its boxes (`boxes` are those of `image` as it is)."""
+        flat, with its boxes (`boxes` are those of `image` as it is). A turn whose flat text is read surely is taken
+        without trying the other: text upside down is never read surely."""
         from PIL import Image
 
         readings = [(image, boxes)]
         for turn in (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270):
             turned = image.transpose(turn)
-            readings.append((turned, read_tiles(self.fast, turned, DETECT_PIXELS)))
-        return max(readings, key=lambda reading: sum(b.confidence * len(b.text) for b in reading[1] if lies_flat(b)))
+            read = read_tiles(self.fast, turned, DETECT_PIXELS)
+            readings.append((turned, read))
+            flat_characters = sum(len(b.text) for b in read if lies_flat(b))
+            if flat_characters and flat_amount(read) >= UNSURE * flat_characters:
+                break
+        return max(readings, key=lambda reading: flat_amount(reading[1]))
 
     def read_again(self, image: Any, region: tuple[int, int, int, int], text_height: float) -> list[TextBox]:
         """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high;
@@ -195,6 +200,11 @@ def on_end(boxes: list[TextBox]) -> bool:
 
 def lies_flat(box: TextBox) -> bool:
     return box.width > ON_END * box.height
+
+
+def flat_amount(boxes: list[TextBox]) -> float:
+    """The characters read in boxes lying flat, each counted by the engine's confidence."""
+    return sum(b.confidence * len(b.text) for b in boxes if lies_flat(b))
 
 
 def needs_second_look(block: Block) -> bool:
