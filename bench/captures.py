@@ -19,6 +19,8 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   annotated      marked up before posting: a red box (or an underline) around the error, an arrow, a yellow
                  highlighter stroke, black bars over the prompt or a host name
   zoomed         display scaling or browser zoom: the whole capture at 75-90 % or 125-175 %
+  scrollback     a tall capture: 25-70 lines of routine output (a build, a server's log) above the failure, on
+                 the screenshot's own background, as a terminal's scrollback or a full-page capture shows them
   sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
   themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
 """
@@ -260,6 +262,23 @@ def zoomed(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     return shot.convert("RGB").resize(size, rng.choice([Image.Resampling.BILINEAR, Image.Resampling.LANCZOS])), "png"
 
 
+def scrollback(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Routine output above the failure on the screenshot's own background, as a tall terminal or a full-page
+    capture shows it."""
+    im = shot.convert("RGB")
+    background = tuple(int(c) for c in np.median(np.asarray(im)[-6:].reshape(-1, 3), axis=0))
+    ink = (30, 30, 30) if sum(background) > 384 else (200, 205, 210)
+    size, count = rng.choice([13, 14, 15, 16]), rng.randint(25, 70)
+    step = int(size * 1.45)
+    canvas = Image.new("RGB", (im.width, im.height + count * step + 20), background)
+    draw = ImageDraw.Draw(canvas)
+    for i in range(count):
+        line = rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000))
+        draw.text((12, 10 + i * step), f"10:{41 + i // 60:02d}:{i % 60:02d} {line}", font=font(size, True), fill=ink)
+    canvas.paste(im, (0, count * step + 20))
+    return canvas, "png"
+
+
 def sideways(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     """Turned a quarter either way, as a photo whose orientation tag was stripped arrives; half are phone photos."""
     image, how = phone(shot, rng) if rng.random() < 0.5 else (shot.convert("RGB"), "png")
@@ -298,6 +317,7 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "zoomed": zoomed,
     "themed": themed,
     "sideways": sideways,
+    "scrollback": scrollback,
 }
 
 

@@ -4,7 +4,9 @@ that lead to them and the commands that failed, each distinct line once, timesta
 A log's records (lines that start with a timestamp or a level) are read by their level: INFO and DEBUG lines are
 routine whatever their words, warnings count only when nothing is louder. In a log of such records the lines
 that are not records (a traceback, a pasted terminal or JSON body) stand out and are kept. A log with none of
-these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do."""
+these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do. A screen that
+shows a log (a terminal's scrollback, a server's output above the failure) loses its routine records the same
+way."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ TIMESTAMP = re.compile(
 )
 # a record's level, within its first few fields ("[main] INFO", "- app - ERROR -", "level=warn", "[error]")
 LEVEL = re.compile(
-    r"^(?:\S+\s+){0,3}?[\[(<]?(?:level=)?(TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRIT(?:ICAL)?|SEVERE)"
+    r"^(?:\S+\s+){0,3}?[\[(<]?(?:level=)?(TRACE|DEBUG|INF[O0]|N[O0]TICE|WARN(?:ING)?|ERR[O0]R|FATAL|CRIT(?:ICAL)?|SEVERE)"
     r"[\])>:|]?(?:\s|$)",
     re.IGNORECASE,
 )
@@ -29,8 +31,9 @@ WARNING = frozenset({"warn", "warning"})
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)|^ {4}\S")
 COMMAND = re.compile(r"^(?:\S*[$#%>] |\+ |Step \d+/\d+ : |RUN |> )\S")
 REPEAT = re.compile(r"\d+|0x[0-9a-f]+", re.I)  # numbers and addresses differ between repeats of one line
-PASTED_LINES = 5  # a message with this many lines of machine output, most of its lines from the first to the last
-# of them, holds a pasted log (people paste tracebacks and logs without a code fence)
+LOG_LINES = 5  # this many lines of machine output make a log: a message with as many, most of its lines from the
+# first to the last of them, holds a pasted one (people paste logs without a code fence); a screen showing as many
+# routine records shows one
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,10 @@ def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
 def pasted_log(text: str) -> tuple[str, str]:
     """A message's text split into what the person wrote and the log or traceback pasted in it without a code
     fence ("" when there is none): the lines from the first line of machine output (a log record, a traceback
-    frame, a command, an error) to the last, when at least `PASTED_LINES` of them are and they are most of it."""
+    frame, a command, an error) to the last, when at least `LOG_LINES` of them are and they are most of it."""
     lines = text.splitlines()
     machine = [i for i, line in enumerate(lines) if is_machine_output(line)]
-    if len(machine) < PASTED_LINES:
+    if len(machine) < LOG_LINES:
         return text, ""
     first, last = machine[0], machine[-1]
     written = sum(1 for line in lines[first : last + 1] if line.strip())
@@ -64,6 +67,32 @@ def pasted_log(text: str) -> tuple[str, str]:
         return text, ""
     prose = "\n".join([*lines[:first], *lines[last + 1 :]])
     return prose, "\n".join(lines[first : last + 1])
+
+
+def without_routine_records(lines: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
+    """A screen's lines without the routine records of a log it shows, once at least `LOG_LINES` show: INFO and
+    DEBUG records, records of no level that state no error, warnings when a line is louder (an error, or anything the
+    screen shows besides the log: a page, a command's output, a prompt), and repeats of a record
+    kept (its letters the same: numbers, spacing and punctuation aside). Errors, the tracebacks and commands
+    around them and whatever is not a record (a page's text) stay, in order."""
+    parsed = [parse(line.text) for line in lines]
+    louder = any(is_error(p, WARNING) or not p.record for p in parsed)  # an error, or what the screen shows besides
+    routine = [
+        p.record and (p.level in QUIET or (p.level in WARNING and louder) or (not p.level and not states_error(p.text)))
+        for p in parsed
+    ]
+    if sum(routine) < LOG_LINES:
+        return lines
+    seen: set[str] = set()
+    kept = []
+    for line, p, dropped in zip(lines, parsed, routine, strict=True):
+        form = "".join(filter(str.isalpha, p.text.lower())) if p.record else None  # read the same, OCR slips aside
+        if dropped or form in seen:
+            continue
+        if form is not None:
+            seen.add(form)
+        kept.append(line)
+    return tuple(kept)
 
 
 def is_machine_output(line: str) -> bool:
@@ -76,7 +105,7 @@ def parse(raw: str) -> LogLine:
     stamp = TIMESTAMP.match(raw)
     text = raw[stamp.end() :].rstrip() if stamp else raw.rstrip()  # indentation stays: it marks a traceback
     level = LEVEL.match(text)
-    return LogLine(text, level.group(1).lower() if level else "", bool(stamp or level))
+    return LogLine(text, level.group(1).lower().replace("0", "o") if level else "", bool(stamp or level))
 
 
 def salient(lines: list[LogLine], limit: int) -> list[str]:

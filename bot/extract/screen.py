@@ -7,8 +7,9 @@ a photo), the kept region is read again by the engine's more accurate models, en
 below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words);
 that reading replaces the first unless it reads less than half as much (its detector missed lines). A screen on
 which the fast engine found almost nothing is read again whole, sharpened first (a blurred photo, a soft thumbnail).
-A screen whose text stands on end (a photo whose orientation tag was lost on the way) is turned a quarter, the way
-the fast engine reads more surely, before anything else.
+A log on the screen (a terminal's scrollback, a server's output above the failure) loses its routine records, as a
+pasted log does. A screen whose text stands on end (a photo whose orientation tag was lost on the way) is turned a
+quarter, the way the fast engine reads more surely, before anything else.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from bot.extract.layout import Block, focus, group
+from bot.extract.logs import without_routine_records
 from bot.extract.ocr import DETECT_MAX_SIDE, TextBox, TextReader
 from bot.extract.photo import straighten
 from bot.records import TextLine
@@ -72,7 +74,7 @@ class ScreenReader:
             if read_amount(again) >= KEPT_SHARE * read_amount(b for b in blocks if inside(b, region)):
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=lambda b: (b.top, b.left))
-        return tuple(line for block in blocks for line in block.lines(at) if line.text)
+        return without_routine_records(tuple(line for block in blocks for line in block.lines(at) if line.text))
 
     def turn_upright(self, image: Any, boxes: list[TextBox]) -> tuple[Any, list[TextBox]]:
         """`image` as it is or turned a quarter either way, whichever the fast engine reads the most text of lying
