@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bot.extract.logs import log_lines, pasted_log
+from bot.extract.logs import log_lines, pasted_log, without_routine_records
 from bot.ranking.text import ERROR_LINE
+from bot.records import TextLine
 
 NOISE = [f"2026-11-02T10:{i % 60:02d}:00Z INFO processed batch {i} (250 records)" for i in range(400)]
 TRACE = [
@@ -109,3 +110,39 @@ def test_a_message_with_a_few_error_words_is_not_a_log() -> None:
         "\nand asked IT\nwho asked me\nto ask here\nso here I am\nthanks",
     ):
         assert pasted_log(message) == (message, "")
+
+
+def screen(*texts: str) -> tuple[TextLine, ...]:
+    return tuple(TextLine(text, 0.95, at=4.0) for text in texts)
+
+
+def test_a_log_on_a_screen_loses_its_routine_records_and_keeps_what_failed() -> None:
+    """A terminal's scrollback above the failure, read by OCR (INF0 for INFO, a stamp without seconds' space)."""
+    lines = screen(
+        "10:41:00 INF0 starting worker pool size=3",
+        "10:41:01 DEBUG cache miss key=user:4502",
+        "10:41:02 WARN deprecated setting 'timeout_ms' used; use 'timeout'",
+        "10:41:03 INFO GET /health 200 12ms",
+        "10:41:04 metrics flushed (1028 series)",
+        "10:41:05 WARN deprecated setting 'timeout ms ' used; use 'timeout",
+        "10:41:06 ERROR payment worker crashed: connection refused",
+        "10:41:07 ERROR payment worker crashed: connection refused",
+        "$ psql -h db -U app shop",
+        'psql: error: FATAL:  database "shop" does not exist',
+    )
+    kept = without_routine_records(lines)
+    assert [line.text for line in kept] == [
+        "10:41:06 ERROR payment worker crashed: connection refused",
+        "$ psql -h db -U app shop",
+        'psql: error: FATAL:  database "shop" does not exist',
+    ]
+    assert all(line.at == 4.0 and line.confidence == 0.95 for line in kept)
+
+
+def test_warnings_on_a_screen_stay_when_they_are_all_the_log_shows_and_a_few_records_stay_whole() -> None:
+    warnings = ["10:41:00 WARN disk /var at 91% full", "10:41:05 WARN certificate for api.shop expires in 5 days"]
+    routine = [f"10:42:0{i} INFO rotated log {i}" for i in range(5)]
+    again = "10:43:00 WARN disk /var at 93% full"  # a repeat, numbers aside
+    assert [line.text for line in without_routine_records(screen(*routine, *warnings, again))] == warnings
+    few = screen("10:41:00 INFO starting", "10:41:01 INFO listening on :8000", "Page not found (404)")
+    assert without_routine_records(few) == few

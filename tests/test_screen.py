@@ -299,6 +299,17 @@ def test_a_screen_is_only_turned_when_most_of_its_lines_stand_on_end() -> None:
     assert not on_end([line, line, standing]) and not on_end([line, word, word]) and not on_end([])
 
 
+def test_a_terminal_s_scrollback_of_routine_records_above_the_failure_is_not_read_as_the_failure(
+    extractor: Extractor,
+) -> None:
+    """Forty lines of a server's routine output above the error drowned it: the query read as the log."""
+    routine = [f"10:41:{i:02d} INFO processed batch {400 + i} (250 records)" for i in range(0, 40, 2)]
+    routine += [f"10:42:{i:02d} DEBUG cache miss key=user:{70 + i}" for i in range(0, 40, 2)]
+    text = text_of(extractor, terminal([*routine, *ERROR], 16))
+    assert "does not exist" in text and "psql -h localhost" in text
+    assert "processed batch" not in text and "cache miss" not in text
+
+
 def test_screenshots_are_not_taken_for_photos() -> None:
     shot = terminal(ERROR)
     assert straighten(shot) is shot
