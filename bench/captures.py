@@ -15,12 +15,15 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
                  (narrated for half of them: kind recording+voice)
   snippet        a .log/.txt of 150-600 unrelated lines with the failure's terminal text inside
   animation      an animated GIF or WebP (what Kap, Peek or ScreenToGif save) of a window-sized recording at 8-15 fps
+  paired         the screenshot posted with an unrelated one (the code being edited, or the team's chat), either first
   pasted         the snippet's log pasted into the message itself, without a code fence, after a line of prose
   annotated      marked up before posting: a red box (or an underline) around the error, an arrow, a yellow
                  highlighter stroke, black bars over the prompt or a host name
   zoomed         display scaling or browser zoom: the whole capture at 75-90 % or 125-175 %
   scrollback     a tall capture: 25-70 lines of routine output (a build, a server's log) above the failure, on
                  the screenshot's own background, as a terminal's scrollback or a full-page capture shows them
+  rewrapped      the failure's text as another terminal shows it: Liberation Mono at 14-18 px, another colour scheme,
+                 its lines hard-wrapped at 48-72 columns (mid-word, as terminals wrap)
   sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
   themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
 """
@@ -47,6 +50,7 @@ from tests.support import encode_video
 SET = Path(__file__).resolve().parents[2] / "shared" / "dev-set"
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 MONO = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+OTHER_MONO = "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf"
 CODE = """import logging
 from dataclasses import dataclass
 
@@ -279,6 +283,27 @@ def scrollback(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]
     return canvas, "png"
 
 
+TERMINAL_SCHEMES = [((0, 0, 0), (204, 204, 204)), ((255, 255, 255), (20, 20, 20)), ((30, 30, 46), (205, 214, 244))]
+
+
+def rewrapped(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """The screenshot's text typed out again by another terminal: another font, size and colours, each line cut
+    at the window's width wherever it falls."""
+    lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+    columns = rng.choice([48, 60, 72])
+    wrapped = [line[i : i + columns] for line in lines for i in range(0, max(1, len(line)), columns)]
+    size = rng.choice([14, 16, 18])
+    face = ImageFont.truetype(OTHER_MONO, size)
+    background, ink = rng.choice(TERMINAL_SCHEMES)
+    step = int(size * 1.4)
+    width = int(face.getlength("m" * columns)) + 32
+    image = Image.new("RGB", (width, len(wrapped) * step + 40), background)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(wrapped):
+        draw.text((16, 20 + i * step), line, font=face, fill=ink)
+    return image, "png"
+
+
 def sideways(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     """Turned a quarter either way, as a photo whose orientation tag was stripped arrives; half are phone photos."""
     image, how = phone(shot, rng) if rng.random() < 0.5 else (shot.convert("RGB"), "png")
@@ -318,6 +343,7 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "themed": themed,
     "sideways": sideways,
     "scrollback": scrollback,
+    "rewrapped": rewrapped,
 }
 
 
@@ -357,6 +383,17 @@ def editor(size: tuple[int, int]) -> Image.Image:
     draw = ImageDraw.Draw(im)
     for i, line in enumerate(CODE):
         draw.text((60, 60 + 34 * i), line, font=font(24, True), fill=(156, 220, 254))
+    return im
+
+
+def unrelated(rng: random.Random) -> Image.Image:
+    """A screenshot that shows no failure: the code being edited, or the team's chat."""
+    size = rng.choice([(1280, 800), (1024, 640)])
+    if rng.random() < 0.5:
+        return editor(size)
+    im = Image.new("RGB", size, (74, 21, 75))
+    for i, line in enumerate(CHAT):
+        ImageDraw.Draw(im).text((40, 40 + 40 * i), line, font=font(22), fill="white")
     return im
 
 
@@ -434,7 +471,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
     parser.add_argument("--set", type=Path, default=SET)
-    parser.add_argument("--kinds", default=",".join([*IMAGE_KINDS, "recording", "snippet", "animation", "pasted"]))
+    parser.add_argument(
+        "--kinds", default=",".join([*IMAGE_KINDS, "recording", "snippet", "animation", "pasted", "paired"])
+    )
     parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
@@ -450,7 +489,7 @@ def main() -> None:
             shot = Image.open(args.set / q["files"][0])
             stem = args.out / "media" / f"{q['id']}-{kind}"
             label = kind if q["expected"] else "out-of-kb"
-            text, path = "", None
+            text, path, others = "", None, []
             if kind in IMAGE_KINDS:
                 image, how = IMAGE_KINDS[kind](shot, rng)
                 path = save(image, how, stem)
@@ -460,6 +499,11 @@ def main() -> None:
                 label = ("recording+voice" if narrated else "recording") if q["expected"] else "out-of-kb"
             elif kind == "animation":
                 path = write_animation(stem, shot, rng, n)
+            elif kind == "paired":
+                path = save(shot.convert("RGB"), "png", stem)
+                others = [save(unrelated(rng), "png", stem.with_name(stem.name + "-other"))]
+                if rng.random() < 0.5:
+                    path, others = others[0], [path]
             else:
                 lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
                 log = snippet(lines, rng)
@@ -472,7 +516,7 @@ def main() -> None:
                 {
                     "id": f"{q['id']}-{kind}",
                     "text": text,
-                    "files": [str(path.relative_to(args.out))] if path else [],
+                    "files": [str(p.relative_to(args.out)) for p in ([path] if path else []) + others],
                     "expected": q["expected"],
                     "kind": label,
                 }

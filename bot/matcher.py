@@ -30,6 +30,7 @@ from bot.ranking import (
     query_views,
     rank,
     spoken_numbers,
+    the_failure,
     whole_view,
 )
 from bot.records import Answer, Attachment, Candidate, Match, Media, Query, QueryInput
@@ -151,15 +152,15 @@ class Matcher:
     def _match(self, query: Query, timer: Timer) -> Answer:
         snapshot = self.index.snapshot()
         inputs, clips = self.read_inputs(query, snapshot, timer)
-        images = [i for i in inputs if i.image is not None and self.embedder.supports("image")]
-        views = query_views(inputs)
+        images = [i for i in the_failure(inputs) if i.image is not None and self.embedder.supports("image")]
+        views = query_views(the_failure(inputs))
         if not views and not images:
             return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
         searched = self.search(snapshot, views, images, timer)
         candidates = searched.candidates(self.settings.rrf_k)
         if clips and candidates and self.settings.asr_focus:
             inputs = self.listen_again(snapshot, inputs, clips, candidates, timer)
-            searched = self.search(snapshot, query_views(inputs), images, timer, searched)
+            searched = self.search(snapshot, query_views(the_failure(inputs)), images, timer, searched)
             candidates = searched.candidates(self.settings.rrf_k)
         if self.reranker is not None and candidates:
             with timer.stage("rerank"):
@@ -316,7 +317,7 @@ class Matcher:
             bugs = snapshot.bugs([c.bug_id for c in candidates[: self.settings.top_k]])
             top = [c for c in candidates[: self.settings.top_k] if c.bug_id in bugs]
             derived: Derived = snapshot.derived
-            query = QueryText.of(inputs)
+            query = QueryText.of(the_failure(inputs))
             ordered = self.reranker is not None and not self.reads_rerank
             ranked = rank(top, query, derived.stats, self.model, rejected, keep_order=ordered)
             decision, confidence, known = decide(ranked, self.model)

@@ -263,3 +263,30 @@ def test_context_inputs_are_searched_with_the_new_ones(matcher: Matcher) -> None
     assert followed.best is not None and followed.best.bug.id == "psql-role-missing"
     assert followed.decision != "no_match" and vague.confidence < followed.confidence
     assert [i.name for i in followed.inputs] == ["message", "shot.png"], "context comes after the new inputs"
+
+
+def test_a_screenshot_that_shows_no_error_beside_one_that_does_is_not_searched(
+    matcher: Matcher, tmp_path: Path
+) -> None:
+    """People post the failing screen with the code they were editing; the code's words pulled the answer to
+    whatever bug they named."""
+    failing = screenshot(
+        tmp_path, ["$ psql -d orders", 'psql: error: FATAL:  role "deploy" does not exist'], "error.png"
+    )
+    editor = screenshot(
+        tmp_path,
+        [
+            "import yaml",
+            "def load_config(path):",
+            "    with open(path) as handle:",
+            "        return yaml.safe_load(handle)",
+            "config = load_config('tool.yaml')  # python tool.py",
+            "import yaml  # PyYAML module for the tool",
+        ],
+        "editor.png",
+    )
+    for attachments in ((editor, failing), (failing, editor)):
+        answer = matcher.match(Query(attachments=attachments))
+        assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
+        assert {i.name for i in answer.inputs} == {"error.png", "editor.png"}  # the reply still lists both
+        assert all(e.query_input.startswith("error.png") for m in answer.matches for e in m.evidence)

@@ -1,8 +1,8 @@
 """bot.ranking.fusion: which texts a query searches, and how per-view rankings become candidates with evidence."""
 
 from bot.index import Hit
-from bot.ranking.fusion import Ranking, fuse, query_views
-from bot.records import QueryInput
+from bot.ranking.fusion import Ranking, fuse, query_views, the_failure
+from bot.records import QueryInput, TextLine
 
 SCREEN = (
     "deploy@prod-app-2:~/reports$ psql -h db.internal -U grafana shop\n"
@@ -47,3 +47,17 @@ def test_a_learned_example_the_query_repeats_is_read_as_confirmed() -> None:
     ]
     candidates = fuse([Ranking(view, "dense", hits)], rrf_k=60)
     assert [(c.bug_id, c.features["confirmed"]) for c in candidates] == [("sync-down", 0.99), ("disk-full", 0.0)]
+
+
+def screen_input(name: str, text: str) -> QueryInput:
+    return QueryInput(name, "image", text, tuple(TextLine(line, 0.95) for line in text.splitlines()))
+
+
+def test_screens_that_show_no_error_are_left_out_only_beside_one_that_does() -> None:
+    failing, code = screen_input("error.png", SCREEN), screen_input("editor.png", "import yaml\ndef load(path):")
+    chat = screen_input("chat.png", "# team-web\nPriya: deploy went fine")
+    message, log = QueryInput("message", "text", "prod is down"), QueryInput("pasted log", "snippet", "INFO ok")
+    assert the_failure([message, code, failing, chat, log]) == [message, failing, log]
+    assert the_failure([code, chat]) == [code, chat]  # no screen shows an error: every one is searched
+    other = screen_input("second.png", "curl: (7) Failed to connect to db port 5432")
+    assert the_failure([failing, other]) == [failing, other]

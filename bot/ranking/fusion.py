@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.index import Hit
-from bot.ranking.text import error_lines, matching_line, message_template
+from bot.ranking.text import ERROR_LINE, error_lines, matching_line, message_template
 from bot.records import Candidate, Evidence, QueryInput
 
 ALL_INPUTS = "all inputs"
@@ -30,6 +30,17 @@ class Ranking:
     view: View
     method: str
     hits: Sequence[Hit]
+
+
+def the_failure(inputs: Sequence[QueryInput]) -> list[QueryInput]:
+    """The inputs a query is searched and ranked by: all of them, except that when some screenshot shows an error,
+    the screenshots that show none (the code being edited, the team's chat, the app's page beside it) are left out,
+    as a recording's screens that show no error are; the answer still lists them."""
+    screens = {id(i): i for i in inputs if i.kind == "image" and i.text.strip()}
+    failing = {key for key, i in screens.items() if any(ERROR_LINE.search(line.text) for line in i.lines)}
+    if not failing or len(failing) == len(screens):
+        return list(inputs)
+    return [i for i in inputs if id(i) not in screens or id(i) in failing]
 
 
 def query_views(inputs: Sequence[QueryInput]) -> list[View]:
