@@ -152,22 +152,24 @@ class Matcher:
     def _match(self, query: Query, timer: Timer) -> Answer:
         snapshot = self.index.snapshot()
         inputs, clips = self.read_inputs(query, snapshot, timer)
-        images = [i for i in the_failure(inputs) if i.image is not None and self.embedder.supports("image")]
-        views = query_views(the_failure(inputs))
+        failure = the_failure(inputs)
+        images = [i for i in failure if i.image is not None and self.embedder.supports("image")]
+        views = query_views(failure)
         if not views and not images:
             return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
         searched = self.search(snapshot, views, images, timer)
         candidates = searched.candidates(self.settings.rrf_k)
         if clips and candidates and self.settings.asr_focus:
             inputs = self.listen_again(snapshot, inputs, clips, candidates, timer)
-            searched = self.search(snapshot, query_views(the_failure(inputs)), images, timer, searched)
+            failure = the_failure(inputs)
+            searched = self.search(snapshot, query_views(failure), images, timer, searched)
             candidates = searched.candidates(self.settings.rrf_k)
         if self.reranker is not None and candidates:
             with timer.stage("rerank"):
                 text = " \n".join(v.text for v in searched.views)
                 candidates = self.reranker.rerank(text, candidates, snapshot, reorder=not self.reads_rerank)
         rejected = self.negatives.rejected(searched.whole) if self.negatives and searched.views else {}
-        return self.decide(snapshot, candidates, inputs, rejected, timer)
+        return self.decide(snapshot, candidates, inputs, failure, rejected, timer)
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
         """Clean the text (its fenced code blocks and a log pasted without a fence read as logs) and decode +
@@ -309,15 +311,17 @@ class Matcher:
         snapshot: Snapshot,
         candidates: list[Candidate],
         inputs: list[QueryInput],
+        failure: list[QueryInput],
         rejected: dict[str, float],
         timer: Timer,
     ) -> Answer:
-        """Rank the top candidates with the model, attach the bugs' records and decide."""
+        """Rank the top candidates with the model on the text of `failure` (the inputs searched), attach the bugs'
+        records and decide; the answer lists every input."""
         with timer.stage("decide"):
             bugs = snapshot.bugs([c.bug_id for c in candidates[: self.settings.top_k]])
             top = [c for c in candidates[: self.settings.top_k] if c.bug_id in bugs]
             derived: Derived = snapshot.derived
-            query = QueryText.of(the_failure(inputs))
+            query = QueryText.of(failure)
             ordered = self.reranker is not None and not self.reads_rerank
             ranked = rank(top, query, derived.stats, self.model, rejected, keep_order=ordered)
             decision, confidence, known = decide(ranked, self.model)

@@ -72,9 +72,9 @@ def pasted_log(text: str) -> tuple[str, str]:
 def without_routine_records(lines: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
     """A screen's lines without the routine records of a log it shows, once at least `LOG_LINES` show: INFO and
     DEBUG records, records of no level that state no error, warnings when a line is louder (an error, or anything the
-    screen shows besides the log: a page, a command's output, a prompt), and repeats of a record
-    kept (its letters the same: numbers, spacing and punctuation aside). Errors, the tracebacks and commands
-    around them and whatever is not a record (a page's text) stay, in order."""
+    screen shows besides the log: a page, a command's output, a prompt), and repeats of a record kept (its letters
+    the same: numbers, spacing and punctuation aside). Errors, the tracebacks and commands around them and whatever
+    is not a record (a page's text) stay, in order."""
     parsed = [parse(line.text) for line in lines]
     louder = any(is_error(p, WARNING) or not p.record for p in parsed)  # an error, or what the screen shows besides
     routine = [
