@@ -19,7 +19,7 @@ from bot.extract.logs import log_lines
 from bot.extract.ocr import TextReader, load_reader
 from bot.extract.screen import ScreenReader
 from bot.extract.speech import PROMPT_TOKENS, fit_prompt, load_asr
-from bot.ranking.text import ERROR_LINE
+from bot.ranking.text import shows_failure
 from bot.records import Media, QueryInput, TextLine
 from bot.settings import Settings
 
@@ -122,7 +122,7 @@ class Extractor:
             if self.settings.ocr:
                 screens = key_screens(recording.frames(), self.settings.recording_screens, 1.0 / recording.fps)
                 read = [(screen, self.ocr(screen.image, round(screen.start, 1))) for screen in screens]
-                failing = [(s, lines) for s, lines in read if any(ERROR_LINE.search(line.text) for line in lines)]
+                failing = [(s, lines) for s, lines in read if any(shows_failure(line.text) for line in lines)]
                 for _, lines in failing or read:  # screens that show an error, when any does
                     seen.extend(lines)
                 if read:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.extract.ocr import TextBox
-from bot.ranking.text import ERROR_LINE
+from bot.ranking.text import shows_failure
 from bot.records import TextLine
 
 ROW_GAP = 2.5  # boxes on one row join across a gap of up to this many text heights...
@@ -56,7 +56,7 @@ class Block:
     def error_score(self) -> float:
         """How much the block reads like an error: its error lines, over the square root of all its lines."""
         lines = self.lines()
-        return sum(1 for line in lines if ERROR_LINE.search(line.text)) / len(lines) ** 0.5
+        return sum(1 for line in lines if shows_failure(line.text)) / len(lines) ** 0.5
 
     def shows_error(self) -> bool:
         return self.error_score() > 0

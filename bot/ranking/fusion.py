@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.index import Hit
-from bot.ranking.text import ERROR_LINE, error_lines, matching_line, message_template
+from bot.ranking.text import error_lines, matching_line, message_template, shows_failure
 from bot.records import Candidate, Evidence, QueryInput
 
 ALL_INPUTS = "all inputs"
@@ -37,7 +37,7 @@ def the_failure(inputs: Sequence[QueryInput]) -> list[QueryInput]:
     the screenshots that show none (the code being edited, the team's chat, the app's page beside it) are left out,
     as a recording's screens that show no error are; the answer still lists them."""
     screens = {id(i): i for i in inputs if i.kind == "image" and i.text.strip()}
-    failing = {key for key, i in screens.items() if any(ERROR_LINE.search(line.text) for line in i.lines)}
+    failing = {key for key, i in screens.items() if any(shows_failure(line.text) for line in i.lines)}
     if not failing or len(failing) == len(screens):
         return list(inputs)
     return [i for i in inputs if id(i) not in screens or id(i) in failing]

@@ -106,6 +106,22 @@ ERROR_LINE = re.compile(
 )
 
 
+# A line of source code (in an editor, or a traceback quoting it): its error words name what the code handles, not a
+# failure that happened. A statement that starts with a keyword of the common languages (lower case, as code has
+# them), or a call of a logger's or console's error method.
+SOURCE_CODE = re.compile(
+    r"^\s*(?:(?:def|class|import|from|return|raise|except|try|finally|elif|else|async|await|yield|lambda|function|"
+    r"const|let|var|catch|throw|public|private|protected|static|fn|func|if|for|while|with|switch|case)\b(?![.:/-])|"
+    r"#include\b|[\w.]+\.(?:error|exception|warn(?:ing)?|fatal|critical)\()"
+)
+
+
+def shows_failure(line: str) -> bool:
+    """Whether a line on a screen says something failed: an error line that is not a line of source code (an
+    editor's `except Exception:` or `log.error(...)` beside the failing window is not the failure)."""
+    return bool(ERROR_LINE.search(line)) and not SOURCE_CODE.match(line)
+
+
 def error_lines(text: str, limit: int = 8) -> str:
     """The lines that look like an error message (at most `limit`, each once), or "" when none do."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
