@@ -3,6 +3,7 @@
 generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
+                                [--editor plain|handling]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
   desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
@@ -68,6 +69,19 @@ def export(invoices, writer):
         writer.writerow([inv.number, inv.total()])
     log.info("exported %d invoices", len(invoices))
 """.splitlines()
+HANDLING = """import logging
+log = logging.getLogger(__name__)
+
+def export(invoices, writer):
+    for inv in invoices:
+        try:
+            writer.writerow([inv.number, inv.total()])
+        except Exception as exc:
+            log.error("export failed for %s: %s", inv.number, exc)
+            raise
+    raise ValueError("no invoices found")
+""".splitlines()
+EDITOR_CODE = {"plain": list(CODE), "handling": HANDLING}  # what editor windows show (`--editor`)
 LOG_TAIL = [
     "10:41:02 INFO  http GET /api/orders 200 12ms",
     "10:41:03 INFO  http GET /api/orders/118 200 8ms",
@@ -476,7 +490,11 @@ def main() -> None:
     )
     parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--editor", choices=sorted(EDITOR_CODE), default="plain", help="code that handles errors names them too"
+    )
     args = parser.parse_args()
+    CODE[:] = EDITOR_CODE[args.editor]
     (args.out / "media").mkdir(parents=True, exist_ok=True)
     queries = screenshot_queries(args.set)[:: args.every]
     all_rows = [json.loads(line) for line in (args.set / "queries.jsonl").read_text().splitlines() if line.strip()]

@@ -14,6 +14,7 @@ from bot.ranking.text import (
     one_edit,
     respelled,
     same_code,
+    shows_failure,
     words,
 )
 
@@ -150,3 +151,35 @@ def test_a_recognised_word_one_edit_from_exactly_one_known_word_is_read_as_it() 
 )
 def test_one_edit_is_a_single_substitution_insertion_deletion_or_swap(a: str, b: str, near: bool) -> None:
     assert one_edit(a, b) is near and one_edit(b, a) is near
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "psql: error: connection to server failed:",
+        "KeyError: 'price'",
+        "ERROR: Could not find a version that satisfies the requirement",
+        "npm error code ENOENT",
+        "package.json not found",
+        "response = self.handle_exception(e)",  # a traceback's frame still marks the failing page
+    ],
+)
+def test_what_failed_shows_failure(line: str) -> None:
+    assert shows_failure(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    except Exception as exc:",
+        '        log.error("export failed for %s", exc)',
+        '    raise ValueError("no rows found")',
+        'console.error("request failed", err)',
+        "} catch (error) {",
+        '    throw new Error("not found")',
+        'if err != nil { return fmt.Errorf("open failed: %w", err) }',
+        "$ ls",
+    ],
+)
+def test_source_code_and_lines_without_errors_do_not(line: str) -> None:
+    assert not shows_failure(line)

@@ -31,14 +31,14 @@ def terminal(lines: list[str], size: int = 22, width: int = 1100) -> Image.Image
     return image
 
 
-def desktop(size: tuple[int, int], zoom: float) -> Image.Image:
-    """A desktop: an editor full of code on the left, the failing terminal in the middle, a chat list right."""
+def desktop(size: tuple[int, int], zoom: float, code: list[str] = CODE) -> Image.Image:
+    """A desktop: an editor full of `code` on the left, the failing terminal in the middle, a chat list right."""
     width, height = size
     desk = Image.new("RGB", size, (40, 70, 110))
     draw = ImageDraw.Draw(desk)
     mono = ImageFont.truetype(FONT, int(16 * zoom))
     draw.rectangle((20, 20, width // 3, height - 60), fill=(30, 30, 30))
-    for i, line in enumerate(CODE * 8):
+    for i, line in enumerate(code * 8):
         draw.text((40, 40 + int(26 * zoom) * i), line, font=mono, fill=(220, 220, 170))
     draw.rectangle((width - width // 6, 20, width - 20, height - 60), fill=(70, 20, 70))
     for i, line in enumerate(CHAT):
@@ -66,6 +66,21 @@ def test_a_whole_desktop_reads_the_failing_window_without_the_editor_or_chat(
     text = text_of(extractor, desktop(size, zoom))
     assert "does not exist" in text and "crm_test" in text and "5432" in text
     assert "reconcile" not in text and "ledger" not in text and "standup" not in text
+
+
+def test_an_editor_whose_code_names_errors_does_not_pass_for_the_failing_window(extractor: Extractor) -> None:
+    """Every third line of this code has an error word; counted as error lines, the editor was denser in them than
+    the terminal and the terminal was dropped as the window beside it."""
+    handling = [
+        "try:",
+        "    rows = fetch(orders)",
+        "except Exception as exc:",
+        '    log.error("export failed: %s", exc)',
+        '    raise ValueError("no rows found")',
+    ]
+    text = text_of(extractor, desktop((2560, 1440), 1.0, handling))
+    assert "does not exist" in text and "crm_test" in text
+    assert "export failed" not in text and "standup" not in text
 
 
 def test_a_large_screen_is_detected_in_full_width_bands_and_two_monitors_in_columns(extractor: Extractor) -> None:

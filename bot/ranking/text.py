@@ -108,9 +108,9 @@ ERROR_LINE = re.compile(
 
 # A line of source code (in an editor, or a traceback quoting it): its error words name what the code handles, not a
 # failure that happened. A statement that starts with a keyword of the common languages (lower case, as code has
-# them), or a call of a logger's or console's error method.
+# them; after a closing brace too), or a call of a logger's or console's error method.
 SOURCE_CODE = re.compile(
-    r"^\s*(?:(?:def|class|import|from|return|raise|except|try|finally|elif|else|async|await|yield|lambda|function|"
+    r"^\s*\}?\s*(?:(?:def|class|import|from|return|raise|except|try|finally|elif|else|async|await|yield|lambda|function|"
     r"const|let|var|catch|throw|public|private|protected|static|fn|func|if|for|while|with|switch|case)\b(?![.:/-])|"
     r"#include\b|[\w.]+\.(?:error|exception|warn(?:ing)?|fatal|critical)\()"
 )
