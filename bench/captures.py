@@ -25,7 +25,10 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
                  the screenshot's own background, as a terminal's scrollback or a full-page capture shows them
   rewrapped      the failure's text as another terminal shows it: Liberation Mono at 14-18 px, another colour scheme,
                  its lines hard-wrapped at 48-72 columns (mid-word, as terminals wrap)
+  filmed         a phone's video of the monitor (landscape, or portrait close to the error), the hand drifting, at
+                 30 fps in MOV (H.264) or MP4 (HEVC), the room's noise on the sound track or (half) the narration
   sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
+  translucent    a translucent terminal or editor: the desktop picture shows through its background at 15-40 %
   themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
 """
 
@@ -206,14 +209,8 @@ def phone(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     t = 0.12
     corners = [(0.12, 0.1), (0.9, 0.06), (0.92, 0.9), (0.08, 0.94)]
     dst = [(canvas[0] * (x + rng.uniform(-t, t) * 0.5), canvas[1] * (y + rng.uniform(-t, t) * 0.5)) for x, y in corners]
-    src = [(0, 0), (W, 0), (W, H), (0, H)]
-    rows = []
-    for (x, y), (u, v) in zip(dst, src, strict=True):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-    coeffs = np.linalg.solve(np.array(rows, float), np.array(src, float).reshape(8)).tolist()
     out = screen.transform(
-        canvas, Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC, fillcolor=(96, 86, 74)
+        canvas, Image.Transform.PERSPECTIVE, plane(dst, (W, H)), Image.Resampling.BICUBIC, fillcolor=(96, 86, 74)
     )
     out = out.rotate(rng.uniform(-4, 4), Image.Resampling.BICUBIC, fillcolor=(96, 86, 74))
     a = np.asarray(out).astype(np.float32)
@@ -227,6 +224,16 @@ def phone(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     scale = 2400 / max(out.size)
     out = out.resize((int(out.width * scale), int(out.height * scale)), Image.Resampling.LANCZOS)
     return out, ("heic" if rng.random() < 0.5 else "jpg:82")
+
+
+def plane(corners: list[tuple[float, float]], size: tuple[int, int]) -> list[float]:
+    """Pillow's perspective coefficients that put a picture of `size` onto `corners` (clockwise from top left)."""
+    w, h = size
+    rows = []
+    for (x, y), (u, v) in zip(corners, [(0, 0), (w, 0), (w, h), (0, h)], strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    return np.linalg.solve(np.array(rows, float), np.array([0, 0, w, 0, w, h, 0, h], float)).tolist()
 
 
 def heic(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
@@ -344,6 +351,29 @@ def themed(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8)), "png"
 
 
+def wallpaper(size: tuple[int, int], rng: random.Random) -> Image.Image:
+    """A desktop picture: broad colour washes and soft bright blobs (out-of-focus lights)."""
+    gen = np.random.default_rng(rng.randint(0, 2**31))
+    field = Image.fromarray(gen.integers(0, 256, (4, 6, 3), dtype=np.uint8)).resize(size, Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(field)
+    for _ in range(rng.randint(6, 14)):
+        x, y, r = rng.uniform(0, size[0]), rng.uniform(0, size[1]), rng.uniform(0.03, 0.12) * size[0]
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randint(120, 255) for _ in range(3)))
+    return field.filter(ImageFilter.GaussianBlur(0.02 * size[0]))
+
+
+def translucent(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """A translucent terminal or editor (the desktop picture showing through its background at 15-40 %); the
+    text stays opaque."""
+    im = np.asarray(shot.convert("RGB"), np.float32)
+    grey = im.mean(axis=2)
+    ink = np.abs(grey - float(np.median(grey)))
+    see_through = rng.uniform(0.15, 0.4) * (1 - np.clip(ink / 40, 0, 1))[..., None]
+    paper = np.asarray(wallpaper(shot.size, rng), np.float32)
+    out = im * (1 - see_through) + paper * see_through
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8)), "png"
+
+
 IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image, str]]] = {
     "desktop-4k": desktop_4k,
     "desktop-hidpi": desktop_hidpi,
@@ -355,6 +385,7 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "annotated": annotated,
     "zoomed": zoomed,
     "themed": themed,
+    "translucent": translucent,
     "sideways": sideways,
     "scrollback": scrollback,
     "rewrapped": rewrapped,
@@ -438,6 +469,85 @@ def write_recording(path: Path, shot: Image.Image, voice: Path | None, rng: rand
     return path
 
 
+def filmed_frames(shot: Image.Image, rng: random.Random, fps: int) -> list[tuple[Image.Image, float]]:
+    """The recording's screens as a phone films them off the monitor: seen at an angle, the hand drifting a few
+    pixels every frame, moiré, vignette, blur and sensor noise; landscape (the whole monitor) or portrait (the
+    phone close to the error, the monitor's sides out of the picture)."""
+    parts = recording_frames(shot, rng, (1920, 1080), fps)
+    portrait = rng.random() < 0.5
+    size = (1080, 1920) if portrait else (1920, 1080)
+    bezel = 60
+    W, H = 1920 + 2 * bezel, 1080 + 2 * bezel
+    span = rng.uniform(1.8, 2.5) if portrait else rng.uniform(0.8, 0.92)  # the monitor's width / the frame's
+    cx, cy, half_w = size[0] / 2, size[1] / 2, size[0] * span / 2
+    half_h = half_w * H / W
+    tilt = [(rng.uniform(-0.06, 0.06) * half_w, rng.uniform(-0.06, 0.06) * half_h) for _ in range(4)]
+    base = [
+        (cx - half_w, cy - half_h),
+        (cx + half_w, cy - half_h),
+        (cx + half_w, cy + half_h),
+        (cx - half_w, cy + half_h),
+    ]
+    yy, xx = np.mgrid[0 : size[1], 0 : size[0]].astype(np.float32)
+    f, ang = rng.uniform(0.7, 1.1), rng.uniform(0, math.pi)
+    gain = 1 + 0.05 * np.sin(f * (xx * math.cos(ang) + yy * math.sin(ang)))
+    gain *= 1 - 0.5 * (((xx - cx) / size[0]) ** 2 + ((yy - cy) / size[1]) ** 2)
+    noise = np.random.default_rng(rng.randint(0, 2**31)).normal(0, 5, (4, size[1], size[0], 1)).astype(np.float32)
+    phase = [rng.uniform(0, 2 * math.pi) for _ in range(4)]
+    frames: list[tuple[Image.Image, float]] = []
+    step = 2  # a new pose every other frame
+    n = 0
+    for picture, count in parts:
+        screen = Image.new("RGB", (W, H), (8, 8, 10))
+        screen.paste(picture, (bezel, bezel))
+        for _ in range(0, count, step):
+            t = n / fps
+            drift = (
+                12 * math.sin(1.3 * t + phase[0]) + 5 * math.sin(4.1 * t + phase[1]),
+                10 * math.sin(1.1 * t + phase[2]) + 4 * math.sin(3.7 * t + phase[3]),
+            )
+            corners = [(x + dx + drift[0], y + dy + drift[1]) for (x, y), (dx, dy) in zip(base, tilt, strict=True)]
+            out = screen.transform(
+                size,
+                Image.Transform.PERSPECTIVE,
+                plane(corners, (W, H)),
+                Image.Resampling.BILINEAR,
+                fillcolor=(70, 64, 58),
+            )
+            a = np.asarray(out, np.float32) * gain[..., None] + noise[n % 4]
+            out = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.1))
+            frames.append((out, step / fps))
+            n += step
+    return frames
+
+
+def write_filmed(path: Path, shot: Image.Image, voice: Path | None, rng: random.Random, n: int) -> Path:
+    """A phone's video of the monitor: H.264 in MOV or HEVC in MP4 at 30 fps, the room (or the narration) on
+    its sound track."""
+    container, codec = [("mov", "libx264"), ("mp4", "hevc")][n % 2]
+    sound = voice.read_bytes() if voice is not None else room_tone(rng, 8.0)
+    path = path.with_suffix(f".{container}")
+    path.write_bytes(encode_video(filmed_frames(shot, rng, 30), 30, container, codec, sound, "aac"))
+    return path
+
+
+def room_tone(rng: random.Random, seconds: float) -> bytes:
+    """A WAV of what a phone hears with nobody speaking: hiss, a fan's low rumble, a few keystrokes."""
+    import soundfile
+
+    rate = 16_000
+    gen = np.random.default_rng(rng.randint(0, 2**31))
+    count = int(rate * seconds)
+    spectrum = np.fft.rfft(gen.normal(0, 1, count)) / np.maximum(1, np.sqrt(np.arange(count // 2 + 1)))
+    rumble = np.fft.irfft(spectrum, count)
+    sound = 0.005 * gen.normal(0, 1, count) + 0.01 * rumble / rumble.std()
+    for start in gen.integers(0, count - 400, int(4 * seconds)):
+        sound[start : start + 400] += 0.1 * gen.normal(0, 1, 400) * np.exp(-np.arange(400) / 60)
+    out = io.BytesIO()
+    soundfile.write(out, np.clip(sound, -1, 1).astype(np.float32), rate, format="WAV")
+    return out.getvalue()
+
+
 def write_animation(path: Path, shot: Image.Image, rng: random.Random, n: int) -> Path:
     """The recording's screens, window-sized, as an animated GIF (even n) or lossy WebP (odd n), each frame shown
     for its own delay."""
@@ -486,7 +596,8 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--set", type=Path, default=SET)
     parser.add_argument(
-        "--kinds", default=",".join([*IMAGE_KINDS, "recording", "snippet", "animation", "pasted", "paired"])
+        "--kinds",
+        default=",".join([*IMAGE_KINDS, "recording", "filmed", "snippet", "animation", "pasted", "paired"]),
     )
     parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
     parser.add_argument("--seed", type=int, default=7)
@@ -515,6 +626,10 @@ def main() -> None:
                 narrated = bool(q["expected"]) and n % 2 == 0 and q["expected"] in voices
                 path = write_recording(stem, shot, args.set / voices[q["expected"]] if narrated else None, rng, n)
                 label = ("recording+voice" if narrated else "recording") if q["expected"] else "out-of-kb"
+            elif kind == "filmed":
+                narrated = bool(q["expected"]) and n % 2 == 0 and q["expected"] in voices
+                path = write_filmed(stem, shot, args.set / voices[q["expected"]] if narrated else None, rng, n)
+                label = ("filmed+voice" if narrated else "filmed") if q["expected"] else "out-of-kb"
             elif kind == "animation":
                 path = write_animation(stem, shot, rng, n)
             elif kind == "paired":

@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from bot.extract import Extractor, TextBox, TextReader
 from bot.extract.layout import focus, group
@@ -250,6 +250,33 @@ def test_a_screen_blurred_past_what_the_detector_finds_is_read_sharpened(extract
     assert screen.fast.read(blurred) == [] and not any("exist" in box.text for box in plain)
     text = "\n".join(line.text for line in ScreenReader(screen.fast, screen.fine).read(blurred))
     assert "database" in text and "does not exist" in text
+
+
+def test_a_screen_of_scattered_unsure_guesses_is_read_again_whole(extractor: Extractor) -> None:
+    """At this blur the fast engine reads more characters than `LITTLE_TEXT`, but guesses (low confidence) and not
+    the error: counted by confidence it read little, so the whole screen is read again sharpened."""
+    from bot.extract.screen import DETECT_PIXELS, LITTLE_TEXT, ScreenReader, amount, read_tiles
+
+    screen = extractor.screen_reader()
+    blurred = terminal(ERROR, 16).filter(ImageFilter.GaussianBlur(2.8))
+    guesses = read_tiles(screen.fast, blurred, DETECT_PIXELS)
+    assert sum(len(box.text) for box in guesses) >= LITTLE_TEXT > amount(guesses)
+    assert not any("FATAL" in box.text for box in guesses)
+    text = "\n".join(line.text for line in ScreenReader(screen.fast, screen.fine).read(blurred))
+    assert "FATAL" in text and "database" in text
+
+
+def test_a_dark_screen_blurred_past_what_the_detectors_find_is_read_inverted(extractor: Extractor) -> None:
+    """Light text on a dark terminal, blurred as a photo's focus blurs it: neither engine's detector finds the error
+    as it is; the accurate one does on the inverted copy (dark on light)."""
+    from bot.extract.screen import FINE_DETECT_PIXELS, ScreenReader, read_tiles
+
+    screen = extractor.screen_reader()
+    dark = ImageOps.invert(terminal(ERROR, 16)).filter(ImageFilter.GaussianBlur(3.0))
+    as_it_is = read_tiles(screen.fine, dark, FINE_DETECT_PIXELS)
+    assert screen.fast.read(dark) == [] and not any("exist" in box.text for box in as_it_is)
+    text = "\n".join(line.text for line in ScreenReader(screen.fast, screen.fine).read(dark))
+    assert "FATAL" in text and "does not exist" in text
 
 
 def photo_of(screen: Image.Image) -> Image.Image:

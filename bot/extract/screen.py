@@ -5,9 +5,10 @@ cut no line; a capture of two monitors also in columns); `layout` groups its box
 the failure. Where that text is small or read with low confidence (a forwarded JPEG, a desktop's small window,
 a photo), the kept region is read again by the engine's more accurate models, enlarged only when its text is
 below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words);
-that reading replaces the first unless it reads less than half as much (its detector missed lines). A screen on
-which the fast engine found almost nothing is read again whole, sharpened first (a blurred photo, a soft thumbnail).
-A log on the screen (a terminal's scrollback, a server's output above the failure) loses its routine records, as a
+that reading replaces the first unless it reads less than half as much (its detector missed lines). A screen of
+which the fast engine read almost nothing surely is read again whole, sharpened first (a blurred photo, a soft
+thumbnail). The accurate models read a dark screen's regions inverted, dark text on light, which their detector
+finds far better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output above the failure) loses its routine records, as a
 pasted log does. A screen whose text stands on end (a photo whose orientation tag was lost on the way) is turned a
 quarter, the way the fast engine reads more surely, before anything else.
 """
@@ -40,12 +41,15 @@ DETECT_PIXELS = 2_200_000  # the fast detector is given at most this many pixels
 # column, which cut no line of text; a 1080p screen is still one pass
 FINE_DETECT_PIXELS = 800_000  # the same for the accurate detector, which takes twice the memory per pixel
 OVERLAP = 128  # tiles overlap by this many pixels, more than a line of text
-LITTLE_TEXT = 24  # when the fast engine finds fewer characters than this, not all large and sure, the whole...
+LITTLE_TEXT = 24  # when the fast engine reads fewer characters than this (each counted by its confidence: a blurred
+# photo's scattered guesses count little), not all large and sure, the whole...
 TINY_TEXT = 12.0  # ...screen is read again, taking its text to be this high when it found none, on a copy...
 UNSHARP = (3, 200, 2)  # ...with its edges sharpened (unsharp mask: radius, percent, threshold): text blurred by a
 # photo's focus or a downscale is found where the plain copy shows the detectors nothing
 TURNED_SHARE = 0.6  # a screen is tried turned when at least this share of the characters read stand in boxes...
 ON_END = 1.5  # ...taller than this many times their width (a line on end); a box this much wider lies flat
+DARK = 128  # a region whose median grey is below this is a dark screen: the accurate detector, which finds blurred
+# light-on-dark text poorly (a dark terminal photographed: 0-6 characters of 240), reads its inverted copy
 KEPT_SHARE = 0.5  # a second look that reads less than this share of the first missed lines: the first is kept
 
 
@@ -63,11 +67,12 @@ class ScreenReader:
         if on_end(boxes):
             image, boxes = self.turn_upright(image, boxes)
         pixels = np.asarray(image)
-        if sum(len(b.text) for b in boxes) < LITTLE_TEXT and not read_clearly(boxes):  # barely found: tiny or blurred
+        if amount(boxes) < LITTLE_TEXT and not read_clearly(boxes):  # barely read: tiny or blurred
             from PIL import ImageFilter
 
             whole, height = (0, 0, *image.size), min((b.height for b in boxes), default=TINY_TEXT)
-            boxes = self.read_again(image.filter(ImageFilter.UnsharpMask(*UNSHARP)), whole, height)
+            sharpened = self.read_again(image.filter(ImageFilter.UnsharpMask(*UNSHARP)), whole, height)
+            boxes = sharpened if amount(sharpened) >= amount(boxes) else boxes
         blocks = focus(group(boxes, pixels))
         for region, height in regions_to_reread(blocks, image.size):
             again = group(self.read_again(image, region, height), pixels)
@@ -93,12 +98,14 @@ class ScreenReader:
         return max(readings, key=lambda reading: flat_amount(reading[1]))
 
     def read_again(self, image: Any, region: tuple[int, int, int, int], text_height: float) -> list[TextBox]:
-        """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high;
-        in the image's own pixels."""
-        from PIL import Image  # only where a screen is read: an unchanged refresh never loads Pillow
+        """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high and,
+        on a dark screen, with its colours inverted; in the image's own pixels."""
+        from PIL import Image, ImageOps  # only where a screen is read: an unchanged refresh never loads Pillow
 
         left, top, right, bottom = region
         crop = image.crop(region)
+        if np.median(np.asarray(crop.convert("L"))) < DARK:
+            crop = ImageOps.invert(crop)  # light text on a dark screen, read as dark on light (see `DARK`)
         scale = min(MAX_ENLARGE, max(1.0, TARGET_TEXT / max(1.0, text_height)))
         scale = min(scale, (FINE_PIXELS / max(1, crop.width * crop.height)) ** 0.5)
         if abs(scale - 1.0) > 0.05:
@@ -205,8 +212,8 @@ def lies_flat(box: TextBox) -> bool:
 
 
 def flat_amount(boxes: list[TextBox]) -> float:
-    """The characters read in boxes lying flat, each counted by the engine's confidence."""
-    return sum(b.confidence * len(b.text) for b in boxes if lies_flat(b))
+    """The characters read in boxes lying flat (`amount`)."""
+    return amount(b for b in boxes if lies_flat(b))
 
 
 def needs_second_look(block: Block) -> bool:
@@ -240,10 +247,15 @@ def bounds(blocks: list[Block], size: tuple[int, int]) -> tuple[int, int, int, i
     )
 
 
+def amount(boxes: Iterable[TextBox]) -> float:
+    """The characters read, each counted by the engine's confidence."""
+    return sum(box.confidence * len(box.text) for box in boxes)
+
+
 def read_amount(blocks: Iterable[Block]) -> float:
-    """The characters read, each counted by the engine's confidence. The accurate models read better where they find
-    the text, but at another scale their detector can miss most lines of a blurred capture."""
-    return sum(box.confidence * len(box.text) for block in blocks for box in block.boxes)
+    """The characters read in `blocks` (`amount`). The accurate models read better where they find the text, but at
+    another scale their detector can miss most lines of a blurred capture."""
+    return amount(box for block in blocks for box in block.boxes)
 
 
 def inside(block: Block, region: tuple[int, int, int, int]) -> bool:
