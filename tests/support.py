@@ -301,9 +301,10 @@ def encode_video(
     codec: str = "libx264",
     sound: bytes | None = None,
     sound_codec: str = "aac",
+    crf: int | None = None,
 ) -> bytes:
     """A real screen recording: each (picture, seconds) shown in turn, encoded with PyAV; `sound` (a WAV) becomes
-    its sound track."""
+    its sound track; `crf` sets the H.264/HEVC quality (the encoder's default, 23/28, when None)."""
     import io
     from fractions import Fraction
 
@@ -314,7 +315,7 @@ def encode_video(
         stream = muxer.add_stream(codec, rate=fps)
         stream.width, stream.height, stream.pix_fmt = *screens[0][0].size, "yuv420p"
         if codec in ("libx264", "hevc"):
-            stream.options = {"preset": "ultrafast"}
+            stream.options = {"preset": "ultrafast", **({"crf": str(crf)} if crf is not None else {})}
         elif codec.startswith("libvpx"):
             stream.options = {"deadline": "realtime", "cpu-used": "8"}
         track = muxer.add_stream(sound_codec, rate=48_000, layout="mono") if sound is not None else None
