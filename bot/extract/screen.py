@@ -8,9 +8,10 @@ below the height the detector finds (measured: enlarging further costs 2-3x the 
 that reading replaces the first unless it reads less than half as much (its detector missed lines). A screen of
 which the fast engine read almost nothing surely is read again whole, sharpened first (a blurred photo, a soft
 thumbnail). The accurate models read a dark screen's regions inverted, dark text on light, which their detector
-finds far better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output above the failure) loses its routine records, as a
-pasted log does. A screen whose text stands on end (a photo whose orientation tag was lost on the way) is turned a
-quarter, the way the fast engine reads more surely, before anything else.
+finds far better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output above the
+failure) loses its routine records, as a pasted log does. A screen whose text stands on end (a photo whose
+orientation tag was lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything
+else.
 """
 
 from __future__ import annotations
