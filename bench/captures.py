@@ -49,7 +49,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot.extract import reading_order
 from bot.ranking.text import ERROR_LINE
-from tests.support import encode_video
+from tests.support import encode_video, plane
 
 SET = Path(__file__).resolve().parents[2] / "shared" / "dev-set"
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -224,16 +224,6 @@ def phone(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     scale = 2400 / max(out.size)
     out = out.resize((int(out.width * scale), int(out.height * scale)), Image.Resampling.LANCZOS)
     return out, ("heic" if rng.random() < 0.5 else "jpg:82")
-
-
-def plane(corners: list[tuple[float, float]], size: tuple[int, int]) -> list[float]:
-    """Pillow's perspective coefficients that put a picture of `size` onto `corners` (clockwise from top left)."""
-    w, h = size
-    rows = []
-    for (x, y), (u, v) in zip(corners, [(0, 0), (w, 0), (w, h), (0, h)], strict=True):
-        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
-        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
-    return np.linalg.solve(np.array(rows, float), np.array([0, 0, w, 0, w, h, 0, h], float)).tolist()
 
 
 def heic(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
@@ -365,3 +366,13 @@ def stored_answers(store: Store, channel: str | None = None, ts: str | None = No
         ids = list(conn.execute(query).scalars())
     found = [store.answer(answer_id) for answer_id in ids]
     return [r for r in found if r is not None]
+
+
+def plane(corners: list[tuple[float, float]], size: tuple[int, int]) -> list[float]:
+    """Pillow's perspective coefficients that put a picture of `size` onto `corners` (clockwise from top left)."""
+    w, h = size
+    rows = []
+    for (x, y), (u, v) in zip(corners, [(0, 0), (w, 0), (w, h), (0, h)], strict=True):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    return np.linalg.solve(np.array(rows, float), np.array([0, 0, w, 0, w, h, 0, h], float)).tolist()

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 from bot.extract import Extractor, TextBox, TextReader
 from bot.extract.layout import focus, group
 from bot.extract.photo import MAX_SIDE, rectify, straighten
-from tests.support import FONT
+from tests.support import FONT, plane
 
 ERROR = [
     "kim@dev-box:~/etl$ psql -h localhost -U app -d crm_test",
@@ -285,14 +285,9 @@ def photo_of(screen: Image.Image) -> Image.Image:
     framed = Image.new("RGB", (w + 80, h + 80), (10, 10, 12))
     framed.paste(screen, (40, 40))
     W, H = framed.size
-    src = [(0, 0), (W, 0), (W, H), (0, H)]
     dst = [(0.08 * W, 0.12 * H), (0.93 * W, 0.04 * H), (0.97 * W, 0.95 * H), (0.04 * W, 0.88 * H)]
-    rows = []
-    for (x, y), (u, v) in zip(dst, src, strict=True):
-        rows += [[x, y, 1, 0, 0, 0, -u * x, -u * y], [0, 0, 0, x, y, 1, -v * x, -v * y]]
-    coeffs = np.linalg.solve(np.array(rows, float), np.array(src, float).reshape(8)).tolist()
     photo = framed.transform(
-        (W, H), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BICUBIC, fillcolor=(90, 80, 70)
+        (W, H), Image.Transform.PERSPECTIVE, plane(dst, (W, H)), Image.Resampling.BICUBIC, fillcolor=(90, 80, 70)
     )
     noisy = np.asarray(photo).astype(np.float32) + np.random.default_rng(0).normal(0, 5, (H, W, 3))
     return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.8))
