@@ -3,7 +3,7 @@
 generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
-                                [--editor plain|handling]
+                                [--editor plain|handling] [--tail routine|failing]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
   desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
@@ -30,6 +30,8 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
   translucent    a translucent terminal or editor: the desktop picture shows through its background at 15-40 %
   themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
+--editor handling: the desktops' editors show code that handles errors (`except Exception`, `log.error(...)`);
+--tail failing: their log tail shows the app's own other failures (a timed-out job, a mail server's refusal).
 """
 
 from __future__ import annotations
@@ -92,6 +94,14 @@ LOG_TAIL = [
     "10:41:07 INFO  scheduler tick (3 jobs)",
     "10:41:09 INFO  http POST /api/cart 201 31ms",
 ]
+FAILING_TAIL = [  # an app whose own log shows failures that are not the one being asked about
+    "10:41:02 INFO  http GET /api/orders 200 12ms",
+    "10:41:03 ERROR worker-3: job nightly-report failed: timeout after 30s",
+    "10:41:05 WARN  smtp send retried (attempt 2 of 3)",
+    "10:41:07 ERROR smtp: 421 4.7.0 Try again later, closing connection",
+    "10:41:09 INFO  http POST /api/cart 201 31ms",
+]
+LOG_TAILS = {"routine": list(LOG_TAIL), "failing": FAILING_TAIL}  # what log-tail windows show (`--tail`)
 CHAT = ["Threads", "Mentions", "# team-web", "# releases", "# ops", "Priya: deploy went fine", "Tom: thanks!"]
 NOISE_LOG = [
     "INFO  starting worker pool size={n}",
@@ -595,8 +605,12 @@ def main() -> None:
     parser.add_argument(
         "--editor", choices=sorted(EDITOR_CODE), default="plain", help="code that handles errors names them too"
     )
+    parser.add_argument(
+        "--tail", choices=sorted(LOG_TAILS), default="routine", help="the desktops' log tail shows other failures"
+    )
     args = parser.parse_args()
     CODE[:] = EDITOR_CODE[args.editor]
+    LOG_TAIL[:] = LOG_TAILS[args.tail]
     (args.out / "media").mkdir(parents=True, exist_ok=True)
     queries = screenshot_queries(args.set)[:: args.every]
     all_rows = [json.loads(line) for line in (args.set / "queries.jsonl").read_text().splitlines() if line.strip()]

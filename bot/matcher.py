@@ -29,6 +29,7 @@ from bot.ranking import (
     load_model,
     query_views,
     rank,
+    readings,
     spoken_numbers,
     the_failure,
     whole_view,
@@ -152,12 +153,30 @@ class Matcher:
     def _match(self, query: Query, timer: Timer) -> Answer:
         snapshot = self.index.snapshot()
         inputs, clips = self.read_inputs(query, snapshot, timer)
+        answers, searched = [], None
+        for reading in readings(inputs):
+            answer, searched = self.answer(snapshot, reading, clips, timer, searched)
+            answers.append(answer)
+        surest = max(answers, key=lambda a: a.confidence)  # the query as it is, unless a window alone is surer
+        listed = zip(inputs, surest.inputs, strict=True)  # a screenshot is listed whole, whichever window answered
+        return replace(surest, inputs=tuple(whole if whole.kind == "image" else read for whole, read in listed))
+
+    def answer(
+        self,
+        snapshot: Snapshot,
+        inputs: list[QueryInput],
+        clips: dict[int, Media],
+        timer: Timer,
+        before: Searched | None = None,
+    ) -> tuple[Answer, Searched | None]:
+        """Search, rank and decide on one reading of a query (`readings`); what another reading searched `before`
+        (the same texts, the pictures) is not searched again."""
         failure = the_failure(inputs)
         images = [i for i in failure if i.image is not None and self.embedder.supports("image")]
         views = query_views(failure)
         if not views and not images:
-            return Answer("no_match", 0.0, (), tuple(inputs), timer.ms)
-        searched = self.search(snapshot, views, images, timer)
+            return Answer("no_match", 0.0, (), tuple(inputs), timer.ms), before
+        searched = self.search(snapshot, views, images, timer, before)
         candidates = searched.candidates(self.settings.rrf_k)
         if clips and candidates and self.settings.asr_focus:
             inputs = self.listen_again(snapshot, inputs, clips, candidates, timer)
@@ -169,7 +188,7 @@ class Matcher:
                 text = " \n".join(v.text for v in searched.views)
                 candidates = self.reranker.rerank(text, candidates, snapshot, reorder=not self.reads_rerank)
         rejected = self.negatives.rejected(searched.whole) if self.negatives and searched.views else {}
-        return self.decide(snapshot, candidates, inputs, failure, rejected, timer)
+        return self.decide(snapshot, candidates, inputs, failure, rejected, timer), searched
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
         """Clean the text (its fenced code blocks and a log pasted without a fence read as logs) and decode +
@@ -266,23 +285,25 @@ class Matcher:
         timer: Timer,
         before: Searched | None = None,
     ) -> Searched:
-        """Dense and full-text search for every view (plus native image search); a view searched `before` (same
-        text) keeps its vector and results, so a second listen searches only what it changed."""
+        """Dense and full-text search for every view (plus native image search); a view or picture searched
+        `before` (same text, same name) keeps its vector and results, so a second listen or another reading of the
+        query searches only what it changed."""
         vectors = dict(before.vectors) if before else {}
         rankings = dict(before.rankings) if before else {}
         todo = [v for v in dict.fromkeys(v.text for v in views) if v not in vectors]
+        pictures = [i for i in images if f"image:{i.name}" not in rankings]
         with timer.stage("embed"):
             vectors.update(zip(todo, self.embedder.encode_texts(todo), strict=True))
-            image_vectors: list[Any] = [] if before else list(self.embedder.encode_images([i.image for i in images]))
+            image_vectors = list(self.embedder.encode_images([i.image for i in pictures])) if pictures else []
         limit = self.settings.search_limit
         with timer.stage("search"):
             for view in views:
                 if view.text in todo:
                     rankings[view.text] = self.view_rankings(snapshot, view, vectors[view.text])
-            for item, vector in zip(images, image_vectors, strict=True):
+            for item, vector in zip(pictures, image_vectors, strict=True):
                 hits = self.dense_hits(snapshot, vector, limit, "image_vector")
                 rankings[f"image:{item.name}"] = [Ranking(View(item.name, "(image)"), "dense", hits)]
-        kept = {v.text for v in views} | {k for k in rankings if k.startswith("image:")}
+        kept = {v.text for v in views} | {f"image:{i.name}" for i in images}
         return Searched(views, vectors, {k: r for k, r in rankings.items() if k in kept})
 
     def view_rankings(self, snapshot: Snapshot, view: View, vector: Any) -> list[Ranking]:

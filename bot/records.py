@@ -44,12 +44,14 @@ class Media:
 @dataclass(frozen=True)
 class TextLine:
     """One OCR line, transcript segment or log line with the recogniser's confidence in [0, 1]: `origin` says
-    where it was read (on a screen, in speech, in a pasted log), `at` when (seconds into a recording)."""
+    where it was read (on a screen, in speech, in a pasted log), `at` when (seconds into a recording), `window` in
+    which window of a screen that shows failures in more than one (numbered from 1 left to right; 0 otherwise)."""
 
     text: str
     confidence: float
     origin: TextOrigin = "screen"
     at: float | None = None
+    window: int = 0
 
 
 @dataclass(frozen=True)

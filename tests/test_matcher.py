@@ -290,3 +290,25 @@ def test_a_screenshot_that_shows_no_error_beside_one_that_does_is_not_searched(
         assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
         assert {i.name for i in answer.inputs} == {"error.png", "editor.png"}  # the reply still lists both
         assert all(e.query_input.startswith("error.png") for m in answer.matches for e in m.evidence)
+
+
+def test_a_desktop_whose_log_tail_shows_other_errors_is_answered_by_the_failing_window(matcher: Matcher) -> None:
+    """The log's errors (a timed-out job, a mail server's refusal) read together with the terminal's drowned it:
+    each window is also searched alone, and the one the knowledge base knows answers."""
+    from PIL import Image
+
+    desk = Image.new("RGB", (2560, 1440), (40, 70, 110))
+    log = ["10:41:03 ERROR job nightly-report failed: timeout after 30s", "10:41:07 ERROR smtp: 421 try again later"]
+    desk.paste(terminal_screen(log * 3, (1000, 400), 18), (40, 80))
+    desk.paste(terminal_screen(["$ psql -d orders", 'psql: error: FATAL:  role "deploy" does not exist']), (1300, 700))
+    out = io.BytesIO()
+    desk.save(out, "PNG")
+    message = "db is down, getting this"
+    counting = CountingEmbedder(matcher.embedder)
+    again = Matcher(matcher.settings, counting, matcher.extractor, matcher.index)  # type: ignore[arg-type]
+    answer = again.match(Query(message, (Attachment("desktop.png", out.getvalue(), "image/png"),)))
+    assert answer.best is not None and answer.best.bug.id == "psql-role-missing"
+    assert answer.decision == "match"
+    assert "nightly-report" in answer.inputs[1].text and "does not exist" in answer.inputs[1].text  # listed whole
+    assert len(counting.texts) == len(set(counting.texts)), "no view is embedded twice over the readings"
+    assert sum(message in t for t in counting.texts) == 3  # the message with the desktop, then with each window

@@ -1,7 +1,7 @@
 """bot.ranking.fusion: which texts a query searches, and how per-view rankings become candidates with evidence."""
 
 from bot.index import Hit
-from bot.ranking.fusion import Ranking, fuse, query_views, the_failure
+from bot.ranking.fusion import Ranking, fuse, query_views, readings, the_failure
 from bot.records import QueryInput, TextLine
 
 SCREEN = (
@@ -61,3 +61,20 @@ def test_screens_that_show_no_error_are_left_out_only_beside_one_that_does() -> 
     assert the_failure([code, chat]) == [code, chat]  # no screen shows an error: every one is searched
     other = screen_input("second.png", "curl: (7) Failed to connect to db port 5432")
     assert the_failure([failing, other]) == [failing, other]
+
+
+def test_a_screen_with_failures_in_windows_side_by_side_is_also_read_one_window_at_a_time() -> None:
+    lines = (
+        TextLine("10:41:07 ERROR smtp: 421 try again later", 0.9, window=1),
+        TextLine('FATAL: role "deploy" does not exist', 0.9, window=2),
+        TextLine("HINT: create the role first", 0.9, window=2),
+    )
+    desktop = QueryInput("desktop.png", "image", "\n".join(line.text for line in lines), lines)
+    message = QueryInput("message", "text", "db is down")
+    whole, log, terminal = readings([message, desktop])
+    assert whole == [message, desktop]
+    assert log[0] is message and log[1].text == "10:41:07 ERROR smtp: 421 try again later"
+    assert terminal[1].text == 'FATAL: role "deploy" does not exist\nHINT: create the role first'
+    assert terminal[1].lines == lines[1:]
+    one_window = screen_input("shot.png", SCREEN)
+    assert readings([message, one_window]) == [[message, one_window]]

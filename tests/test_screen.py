@@ -83,6 +83,25 @@ def test_an_editor_whose_code_names_errors_does_not_pass_for_the_failing_window(
     assert "export failed" not in text and "standup" not in text
 
 
+def test_a_log_beside_the_failing_window_that_shows_other_errors_is_read_as_a_window_of_its_own(
+    extractor: Extractor,
+) -> None:
+    """A log tail with other failures' records is denser in error lines than the terminal beside it: the terminal
+    was dropped as the window beside the failure. Both are kept, each numbered as its own window."""
+    log = [
+        "10:41:02 INFO  GET /api/orders 200 12ms",
+        "10:41:03 ERROR job nightly-report failed: timeout after 30s",
+        "10:41:07 ERROR smtp: 421 Try again later, closing connection",
+    ]
+    read: dict[int, list[str]] = {}
+    for line in extractor.ocr(desktop((2560, 1440), 1.0, log)):
+        read.setdefault(line.window, []).append(line.text)
+    assert sorted(read) == [1, 2]  # the log on the left, the terminal in the middle; the chat list is dropped
+    assert "nightly-report" in " ".join(read[1]) and "does not exist" not in " ".join(read[1])
+    assert "does not exist" in " ".join(read[2]) and "crm_test" in " ".join(read[2])
+    assert "standup" not in " ".join(read[1] + read[2])
+
+
 def test_a_large_screen_is_detected_in_full_width_bands_and_two_monitors_in_columns(extractor: Extractor) -> None:
     """Shrunk whole to the detector's side, a 5120-pixel-wide capture's text would be two thirds its height; a 4K
     screen given to the detector whole held 0.8 GB of working memory."""

@@ -1,5 +1,6 @@
 """Where text sits on a screen: boxes grouped into blocks (a window, a pane, a sidebar), the blocks that show the
-failure picked out, and lines put in reading order within each block.
+failure picked out (window by window, when failures show side by side), and lines put in reading order within
+each block.
 
 Two boxes belong to one block when they are close — on one row, or one above the other in the same column —
 relative to their text height, and sit on the same background colour: windows side by side on a desktop differ
@@ -50,8 +51,8 @@ class Block:
         """The median height of the block's text."""
         return float(np.median([b.height for b in self.boxes]))
 
-    def lines(self, at: float | None = None) -> list[TextLine]:
-        return [join_row(row, at) for row in rows(self.boxes)]
+    def lines(self, at: float | None = None, window: int = 0) -> list[TextLine]:
+        return [join_row(row, at, window) for row in rows(self.boxes)]
 
     def error_score(self) -> float:
         """How much the block reads like an error: its error lines, over the square root of all its lines."""
@@ -110,23 +111,49 @@ BOUNDS = ("left", "top", "right", "bottom")
 
 
 def focus(blocks: list[Block]) -> list[Block]:
-    """The blocks that show the failure and what belongs with them: when some blocks read like an error (those
-    at least half as dense in error lines as the densest), blocks in other columns go (an editor full of code, a
-    chat sidebar, a log tail beside the failing window, and the other windows' titles and a menu bar's items,
-    whose words otherwise enter the question)."""
+    """The blocks of the screen's failing windows (`failing_windows`)."""
+    return [block for window in failing_windows(blocks) for block in window]
+
+
+def windows(blocks: Sequence[Block]) -> list[int]:
+    """Which failing window each block belongs to, numbered from 1 left to right; 0 for all when there is one."""
+    found = failing_windows(list(blocks))
+    if len(found) < 2:
+        return [0] * len(blocks)
+    number = {id(block): n for n, window in enumerate(found, start=1) for block in window}
+    return [number.get(id(block), 0) for block in blocks]
+
+
+def failing_windows(blocks: list[Block]) -> list[list[Block]]:
+    """The blocks that show the failure and what belongs with them, left to right: when some blocks read like an
+    error, those in the densest one's column at least half as dense in error lines, and every block not mostly
+    beside them (the lines above and below); blocks beside them go (an editor full of code, a chat sidebar, a log
+    tail, the other windows' titles and a menu bar's items, whose words otherwise enter the question). When one of
+    the blocks beside them shows an error too (a failing terminal beside a log tail of other failures, which is
+    denser in error lines; a traceback's frames beside its heading), its window is found the same way among them."""
     scores = [b.error_score() for b in blocks]
     best = max(scores, default=0.0)
     if not best:
-        return blocks
-    failing = [b for b, score in zip(blocks, scores, strict=True) if score >= best / 2]
+        return [blocks]
+    densest = blocks[scores.index(best)]
+    failing = [
+        b
+        for b, score in zip(blocks, scores, strict=True)
+        if score >= best / 2 and not beside(b, (densest.left, densest.right))
+    ]
     span = (min(b.left for b in failing), max(b.right for b in failing))
+    kept = [b for b in blocks if b in failing or not beside(b, span)]
+    elsewhere = [b for b in blocks if b not in kept]
+    if not any(b.shows_error() for b in elsewhere):
+        return [kept]
+    found = [kept, *failing_windows(elsewhere)]
+    return sorted(found, key=lambda window: min(b.left for b in window))
 
-    def unrelated(block: Block) -> bool:
-        shared = min(block.right, span[1]) - max(block.left, span[0])
-        elsewhere = shared < 0.5 * (block.right - block.left)  # mostly beside the failing blocks, not above or below
-        return elsewhere and block not in failing
 
-    return [b for b in blocks if not unrelated(b)]
+def beside(block: Block, span: tuple[float, float]) -> bool:
+    """Whether `block` stands mostly beside the columns `span` covers (left, right), not above or below them."""
+    shared = min(block.right, span[1]) - max(block.left, span[0])
+    return shared < 0.5 * (block.right - block.left)
 
 
 def rows(boxes: Sequence[TextBox]) -> list[list[TextBox]]:
@@ -142,12 +169,12 @@ def rows(boxes: Sequence[TextBox]) -> list[list[TextBox]]:
     return [sorted(row, key=lambda b: b.left) for row in found]
 
 
-def join_row(row: Sequence[TextBox], at: float | None = None) -> TextLine:
+def join_row(row: Sequence[TextBox], at: float | None = None, window: int = 0) -> TextLine:
     """One row as a line; its confidence is the boxes' confidences weighted by their lengths."""
     text = " ".join(b.text.strip() for b in row if b.text.strip())
     weights = [max(1, len(b.text)) for b in row]
     confidence = sum(b.confidence * w for b, w in zip(row, weights, strict=True)) / sum(weights)
-    return TextLine(text, confidence, origin="screen", at=at)
+    return TextLine(text, confidence, origin="screen", at=at, window=window)
 
 
 def reading_order(boxes: Sequence[TextBox], at: float | None = None) -> tuple[TextLine, ...]:

@@ -1,17 +1,17 @@
 """Read a screen: a screenshot, a whole desktop, a phone photo of a monitor or one frame of a recording.
 
-The fast engine reads the whole screen first (a large one in full-width bands, which bound the detector's memory and
-cut no line; a capture of two monitors also in columns); `layout` groups its boxes into blocks and keeps those that show
-the failure. Where that text is small or read with low confidence (a forwarded JPEG, a desktop's small window,
-a photo), the kept region is read again by the engine's more accurate models, enlarged only when its text is
-below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no more words);
-that reading replaces the first unless it reads less than half as much (its detector missed lines). A screen of
-which the fast engine read almost nothing surely is read again whole, sharpened first (a blurred photo, a soft
-thumbnail). The accurate models read a dark screen's regions inverted, dark text on light, which their detector
-finds far better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output above the
-failure) loses its routine records, as a pasted log does. A screen whose text stands on end (a photo whose
-orientation tag was lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything
-else.
+The fast engine reads the whole screen first (a large one in full-width bands, which bound the detector's memory and cut
+no line; a capture of two monitors also in columns); `layout` groups its boxes into blocks and keeps those that show the
+failure, numbering their windows when failures show side by side (the engine also searches each alone). Where that text
+is small or read with low confidence (a forwarded JPEG, a desktop's small window, a photo), the kept region is read
+again by the engine's more accurate models, enlarged only when its text is below the height the detector finds
+(measured: enlarging further costs 2-3x the time and reads no more words); that reading replaces the first unless it
+reads less than half as much (its detector missed lines). A screen of which the fast engine read almost nothing surely
+is read again whole, sharpened first (a blurred photo, a soft thumbnail). The accurate models read a dark screen's
+regions inverted, dark text on light, which their detector finds far better when the text is blurred. A log on the
+screen (a terminal's scrollback, a server's output above the failure) loses its routine records, as a pasted log does. A
+screen whose text stands on end (a photo whose orientation tag was lost on the way) is turned a quarter, the way the
+fast engine reads more surely, before anything else.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.extract.layout import Block, focus, group
+from bot.extract.layout import Block, focus, group, windows
 from bot.extract.logs import without_routine_records
 from bot.extract.ocr import DETECT_MAX_SIDE, TextBox, TextReader
 from bot.extract.photo import straighten
@@ -80,7 +80,8 @@ class ScreenReader:
             if read_amount(again) >= KEPT_SHARE * read_amount(b for b in blocks if inside(b, region)):
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=lambda b: (b.top, b.left))
-        return without_routine_records(tuple(line for block in blocks for line in block.lines(at) if line.text))
+        lines = (line for block, n in zip(blocks, windows(blocks), strict=True) for line in block.lines(at, n))
+        return without_routine_records(tuple(line for line in lines if line.text))
 
     def turn_upright(self, image: Any, boxes: list[TextBox]) -> tuple[Any, list[TextBox]]:
         """`image` as it is or turned a quarter either way, whichever the fast engine reads the most text of lying

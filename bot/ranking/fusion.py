@@ -43,6 +43,20 @@ def the_failure(inputs: Sequence[QueryInput]) -> list[QueryInput]:
     return [i for i in inputs if id(i) not in screens or id(i) in failing]
 
 
+def readings(inputs: Sequence[QueryInput]) -> list[list[QueryInput]]:
+    """The ways a query is read: as it is and, for each screenshot that shows failures in windows side by side (a
+    failing terminal beside a log tail that shows other errors), once with each of those windows alone. Which of
+    the failures the user means is then the one the knowledge base knows best."""
+    out = [list(inputs)]
+    for position, item in enumerate(inputs):
+        numbers = sorted({line.window for line in item.lines}) if item.kind == "image" else []
+        for number in numbers if len(numbers) > 1 else ():
+            lines = tuple(line for line in item.lines if line.window == number)
+            alone = replace(item, text="\n".join(line.text for line in lines), lines=lines)
+            out.append([*inputs[:position], alone, *inputs[position + 1 :]])
+    return out
+
+
 def query_views(inputs: Sequence[QueryInput]) -> list[View]:
     """The texts searched for a query: each input's text, a screenshot's error lines as a template (names and
     addresses masked, so a shared host name does not outweigh the error itself), and all inputs together.
