@@ -153,13 +153,13 @@ class Matcher:
     def _match(self, query: Query, timer: Timer) -> Answer:
         snapshot = self.index.snapshot()
         inputs, clips = self.read_inputs(query, snapshot, timer)
-        answers, searched = [], None
-        for reading in readings(inputs):
-            answer, searched = self.answer(snapshot, reading, clips, timer, searched)
+        whole, searched = self.answer(snapshot, inputs, clips, timer)
+        answers = [whole]
+        for reading in readings(whole.inputs)[1:]:  # voice notes as heard the second time: listened to once
+            answer, searched = self.answer(snapshot, reading, {}, timer, searched)
             answers.append(answer)
         surest = max(answers, key=lambda a: a.confidence)  # the query as it is, unless a window alone is surer
-        listed = zip(inputs, surest.inputs, strict=True)  # a screenshot is listed whole, whichever window answered
-        return replace(surest, inputs=tuple(whole if whole.kind == "image" else read for whole, read in listed))
+        return replace(surest, inputs=whole.inputs)  # a screenshot is listed whole, whichever window answered
 
     def answer(
         self,
