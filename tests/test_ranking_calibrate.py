@@ -140,3 +140,19 @@ def test_a_confirmed_replay_is_the_query_once_its_example_repeats_it() -> None:
     (sample,) = samples(results, names)
     again = confirmed_again(sample, names)
     assert again.tolist() == [[0.6, -0.4, 0.0, 0.0], [1.0, 0.4, 1.0, 1.0]]
+
+
+def test_ranking_only_features_order_the_candidates_but_never_move_the_confidence() -> None:
+    """`told_grams` tells the right candidate apart here, yet the confidence neither reads it nor lists it."""
+    rng = random.Random(3)
+    results = []
+    for query, given in labelled_set():
+        bugs = [m.bug.id for m in given.matches]
+        grams = [rng.uniform(0.6, 0.9) if b == query.expected else rng.uniform(0.1, 0.5) for b in bugs]
+        rows = [{**m.features, "told_grams": g} for m, g in zip(given.matches, grams, strict=True)]
+        results.append((query, answer(bugs, rows)))
+    fitted = calibrate({"synthetic": results}, INFO, names=(*NAMES, "told_grams"))
+    assert fitted.model.ranking["told_grams"] > 0
+    assert "told_grams" in fitted.model.features and "told_grams" not in fitted.model.confidence
+    row = {"dense": 0.6, "coverage": 0.5, "legible": 1.0, "first": 1.0}
+    assert fitted.model.probability({**row, "told_grams": 0.0}) == fitted.model.probability({**row, "told_grams": 1.0})

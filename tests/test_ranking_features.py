@@ -135,3 +135,14 @@ def test_words_misread_by_a_letter_count_as_the_candidates_words_but_typed_words
     assert Scoring(CANDIDATES, QueryText(typed="the page is workng", speech="it is unahle"), STATS).spelling == {
         "unahle": "unable"
     }
+
+
+def test_letter_trigrams_count_words_misread_by_more_than_a_letter() -> None:
+    """`unavaiIabel` and `reqest`... are two slips from the bug's words (no respelling), yet share most trigrams."""
+    candidates = [Candidate("nginx-404", 0.03, {"dense": 0.6}), Candidate("chrome-503", 0.02, {"dense": 0.5})]
+    nginx, chrome = features(QueryText(typed="service unavaiIabel, cant handel the reqest"), candidates)
+    assert chrome["told_grams"] > 0.4 > nginx["told_grams"]
+    assert chrome["explained"] < chrome["told_grams"]
+    shown = features(QueryText(screen="localhost is curentIy unabel to handel this reqest. HTTP EROR 503"), candidates)
+    assert shown[1]["shown_error_grams"] > 0.6 > 0.3 > shown[0]["shown_error_grams"]
+    assert features(QueryText(typed="503"), candidates)[1]["shown_error_grams"] == 0.0

@@ -2,11 +2,12 @@
 
 Three logistic models are fit. Over every (query, candidate) pair: one orders the candidates (a conditional logit,
 without fusion's own order, `first`, so evidence can overrule it) and one gives the confidence that a candidate is the
-bug (it decides `match`). Over every query: one says whether the question is a known bug at all (it decides between
-`uncertain` and `no_match`, so an in-KB question whose first candidate is wrong is still shown its candidates). Their
-regularisation and the thresholds are chosen by cross-validation grouped by bug family (the id's first part: chrome,
-curl, nginx…), so they are judged on bugs they never saw, as on a new knowledge base; the figures of each fold, and
-of other labelled sets (`tests`), are what the model is expected to do there.
+bug (it decides `match`; it does not read the `RANKING_ONLY` features). Over every query: one says whether the question
+is a known bug at all (it decides between `uncertain` and `no_match`, so an in-KB question whose first candidate is
+wrong is still shown its candidates). Their regularisation and the thresholds are chosen by cross-validation grouped
+by bug family (the id's first part: chrome, curl, nginx…), so they are judged on bugs they never saw, as on a new
+knowledge base; the figures of each fold, and of other labelled sets (`tests`), are what the model is expected to do
+there.
 """
 
 from __future__ import annotations
@@ -38,7 +39,13 @@ FEATURES = (
     "legible",
     "rejected",
     "confirmed",
+    "told_grams",
+    "shown_error_grams",
 )
+# features that only order the candidates: letter trigrams tell apart close bugs a misread word leaves alike, but
+# how many a query shares depends on how it was read more than on whether it is a known bug, so the confidence and
+# the decisions, which must carry to other knowledge bases and other captures, do not read them
+RANKING_ONLY = ("told_grams", "shown_error_grams")
 # what the known-bug model reads: how sure the first candidate is, and how surely the query was read (a question read
 # badly that fits nothing may still be a known bug; one read clearly that fits nothing is not)
 KNOWN = ("confidence", "first:legible")
@@ -237,7 +244,9 @@ def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, f
     ranking = np.zeros(len(names))
     lists = [(s.x[:, ranked], s.bugs.index(s.expected)) for s in rows if s.expected in s.bugs]
     ranking[ranked] = fit_choice(lists, l2[0])
-    confidence, bias = fit_logistic(x, y, l2[1])
+    confidence = np.zeros(len(names))
+    read = [i for i, n in enumerate(names) if n not in RANKING_ONLY]
+    confidence[read], bias = fit_logistic(x[:, read], y, l2[1])
     partial = Fitted(tuple(names), ranking, confidence, bias, np.zeros(len(KNOWN)), 0.0, l2)
     real = [s for s in train if s.kind != REPLAY]
     vectors = []
@@ -432,7 +441,9 @@ def as_model(fitted: Fitted, thresholds: tuple[float, float], info: FitInfo) -> 
         features=names,
         # features the same for every candidate of a query (has_shown...) cannot order them: their weight is 0
         ranking={n: round(float(w), 4) for n, w in zip(names, fitted.ranking, strict=True) if round(float(w), 4)},
-        confidence={n: round(float(w), 4) for n, w in zip(names, fitted.confidence, strict=True)},
+        confidence={
+            n: round(float(w), 4) for n, w in zip(names, fitted.confidence, strict=True) if n not in RANKING_ONLY
+        },
         bias=round(fitted.bias, 4),
         match_threshold=round(thresholds[0], 4),
         known={n: round(float(w), 4) for n, w in zip(KNOWN, fitted.known, strict=True)},

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.ranking.stats import BugText, KnowledgeStats
-from bot.ranking.text import codes, error_words, respelled, same_code, words
+from bot.ranking.text import codes, error_words, grams, respelled, same_code, words
 from bot.records import Candidate, QueryInput
 
 RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
@@ -163,6 +163,19 @@ class Scoring:
         return [screen_match(self.shown_words, bug.screen_errors, self.stats) for bug in self.bugs]
 
     @cached_property
+    def told_grams(self) -> frozenset[str]:
+        return grams(self.spelled(self.query.told_words))
+
+    @cached_property
+    def shown_grams(self) -> frozenset[str]:
+        return grams(self.shown_words)
+
+    def gram_share(self, asked: frozenset[str], within: frozenset[str]) -> float:
+        """The IDF-weighted share of the `asked` trigrams that are `within` a set of them."""
+        total = sum(self.stats.gram_weight(g) for g in asked)
+        return sum(self.stats.gram_weight(g) for g in asked if g in within) / total if total else 0.0
+
+    @cached_property
     def codes_met(self) -> list[bool]:
         """Per candidate: whether one of the query's error codes is one of the bug's."""
         return [any(same_code(a, b) for a in self.query.codes for b in bug.codes) for bug in self.bugs]
@@ -278,6 +291,24 @@ def shown_error_recall_log(s: Scoring, i: int) -> float:
 def shown_error(s: Scoring, i: int) -> float:
     bug = s.bugs[i]
     return max((s.weighted(s.error_words, screen) for screen in bug.screens or (bug.words,)), default=0.0)
+
+
+@feature(
+    "IDF-weighted share of the letter trigrams of what the user told (as `explained` reads it) that the bug's words "
+    "have: a word misread by more than one letter still counts for most of its trigrams."
+)
+def told_grams(s: Scoring, i: int) -> float:
+    return s.gram_share(s.told_grams, grams(s.bugs[i].words))
+
+
+@feature(
+    "IDF-weighted share of the letter trigrams of the error lines of the bug's knowledge screen that the user's "
+    "screens and logs show (the screen whose trigrams are shown most; 0 when nothing was shown)."
+)
+def shown_error_grams(s: Scoring, i: int) -> float:
+    if not s.query.shown:
+        return 0.0
+    return max((s.gram_share(grams(errors), s.shown_grams) for errors in s.bugs[i].screen_errors), default=0.0)
 
 
 @feature("1 when one of the query's error codes is one of the bug's (matched tolerantly).")

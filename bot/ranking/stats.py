@@ -1,5 +1,5 @@
 """What ranking knows of a knowledge base, derived once per index version: each bug's words, screens and error
-codes, and how rare each word is across bugs."""
+codes, and how rare each word and each letter trigram is across bugs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.ranking.english import english_ranks, english_rarity
-from bot.ranking.text import codes, error_words, words
+from bot.ranking.text import codes, error_words, grams, words
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
 
@@ -36,21 +36,29 @@ class BugText:
 
 
 class KnowledgeStats:
-    """Per-bug texts and inverse document frequencies over bugs (one document per bug)."""
+    """Per-bug texts and inverse document frequencies over bugs (one document per bug) of words and of their letter
+    trigrams."""
 
     def __init__(self, bugs: Mapping[str, Sequence[tuple[str, str]]]) -> None:
         self.bugs = {bug_id: BugText.of(rows) for bug_id, rows in bugs.items()}
         frequency: Counter[str] = Counter()
+        gram_frequency: Counter[str] = Counter()
         for bug in self.bugs.values():
             frequency.update(bug.words)
+            gram_frequency.update(grams(bug.words))
         count = len(self.bugs)
         self.idf = {w: math.log((count + 1) / (n + 0.5)) for w, n in frequency.items()}
         self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
+        self.gram_idf = {g: math.log((count + 1) / (n + 0.5)) for g, n in gram_frequency.items()}
         english_ranks()  # read once per process, when the first snapshot opens, not on a user's question
 
     def weight(self, word: str) -> float:
         """The word's IDF; a word no bug uses weighs most."""
         return self.idf.get(word, self.unseen_idf)
+
+    def gram_weight(self, gram: str) -> float:
+        """The trigram's IDF; one no bug has weighs most."""
+        return self.gram_idf.get(gram, self.unseen_idf)
 
     def rarity(self, word: str) -> float:
         """How much a word tells: its IDF when some bug uses it, else as much as an unseen word times how rare it

@@ -7,6 +7,7 @@ import errno
 import re
 from collections.abc import Iterable, Set
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 # what recognisers read for one another, made one character (applied to lower-cased text)
 CONFUSABLE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "!": "l"})
@@ -38,6 +39,20 @@ def words(text: str) -> set[str]:
 
 
 FOLDED_STOPWORDS = frozenset(fold(w) for w in STOPWORDS)
+
+
+@lru_cache(maxsize=65536)
+def word_grams(word: str) -> frozenset[str]:
+    """A word's letter trigrams, its ends marked (`#ec`, `eci`, `cis`, `ist`, `st#`): a word misread by more than a
+    letter (`ecisst` for `exist`) still shares most of them."""
+    marked = f"#{word}#"
+    return frozenset(marked[i : i + 3] for i in range(len(marked) - 2))
+
+
+def grams(words: Iterable[str]) -> frozenset[str]:
+    """The letter trigrams of the words."""
+    return frozenset().union(*(word_grams(w) for w in words))
+
 
 # HTTP statuses (not line numbers, ports, times or parts of addresses), Chrome's ERR_* names (parts joined by
 # `_`, `-` or spaces, as OCR reads them), E-codes, *Error and *Exception classes, curl exit codes.
