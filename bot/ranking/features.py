@@ -111,10 +111,14 @@ class Scoring:
             self._columns[name] = [FEATURES[name].compute(self, i) for i in range(len(self.candidates))]
         return self._columns[name]
 
-    def weighted(self, asked: frozenset[str], within: frozenset[str]) -> float:
-        """The IDF-weighted share of the `asked` words that are `within` a bug's words."""
-        total = sum(self.stats.weight(w) for w in asked)
-        return sum(self.stats.weight(w) for w in asked if w in within) / total if total else 0.0
+    def weighted(
+        self, asked: frozenset[str], within: frozenset[str], weight: Callable[[str], float] | None = None
+    ) -> float:
+        """The IDF-weighted share of the `asked` words (or trigrams, with `weight` their IDF) that are `within` a
+        bug's."""
+        weigh = weight or self.stats.weight
+        total = sum(weigh(w) for w in asked)
+        return sum(weigh(w) for w in asked if w in within) / total if total else 0.0
 
     @cached_property
     def spelling(self) -> dict[str, str]:
@@ -169,11 +173,6 @@ class Scoring:
     @cached_property
     def shown_grams(self) -> frozenset[str]:
         return grams(self.shown_words)
-
-    def gram_share(self, asked: frozenset[str], within: frozenset[str]) -> float:
-        """The IDF-weighted share of the `asked` trigrams that are `within` a set of them."""
-        total = sum(self.stats.gram_weight(g) for g in asked)
-        return sum(self.stats.gram_weight(g) for g in asked if g in within) / total if total else 0.0
 
     @cached_property
     def codes_met(self) -> list[bool]:
@@ -298,7 +297,7 @@ def shown_error(s: Scoring, i: int) -> float:
     "have: a word misread by more than one letter still counts for most of its trigrams."
 )
 def told_grams(s: Scoring, i: int) -> float:
-    return s.gram_share(s.told_grams, grams(s.bugs[i].words))
+    return s.weighted(s.told_grams, grams(s.bugs[i].words), s.stats.gram_weight)
 
 
 @feature(
@@ -308,7 +307,8 @@ def told_grams(s: Scoring, i: int) -> float:
 def shown_error_grams(s: Scoring, i: int) -> float:
     if not s.query.shown:
         return 0.0
-    return max((s.gram_share(grams(errors), s.shown_grams) for errors in s.bugs[i].screen_errors), default=0.0)
+    shown = (s.weighted(grams(errors), s.shown_grams, s.stats.gram_weight) for errors in s.bugs[i].screen_errors)
+    return max(shown, default=0.0)
 
 
 @feature("1 when one of the query's error codes is one of the bug's (matched tolerantly).")

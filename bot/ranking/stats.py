@@ -47,9 +47,9 @@ class KnowledgeStats:
             frequency.update(bug.words)
             gram_frequency.update(grams(bug.words))
         count = len(self.bugs)
-        self.idf = {w: math.log((count + 1) / (n + 0.5)) for w, n in frequency.items()}
+        self.idf = inverse_frequencies(frequency, count)
         self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
-        self.gram_idf = {g: math.log((count + 1) / (n + 0.5)) for g, n in gram_frequency.items()}
+        self.gram_idf = inverse_frequencies(gram_frequency, count)
         english_ranks()  # read once per process, when the first snapshot opens, not on a user's question
 
     def weight(self, word: str) -> float:
@@ -69,3 +69,8 @@ class KnowledgeStats:
     def bug(self, bug_id: str) -> BugText:
         """The bug's text (empty for a bug the statistics do not know)."""
         return self.bugs.get(bug_id) or BugText(frozenset(), (), frozenset(), ())
+
+
+def inverse_frequencies(frequency: Counter[str], count: int) -> dict[str, float]:
+    """Each term's IDF over `count` bugs, from the number of bugs that have it (smoothed)."""
+    return {term: math.log((count + 1) / (n + 0.5)) for term, n in frequency.items()}
