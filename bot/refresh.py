@@ -337,7 +337,7 @@ class Refresher:
             "entry_hash": bug.content_hash,
             "media_hash": media_hash,
             "meta": "",
-            "_image": extracted.image,
+            "_image": extracted.image if self.embedder.supports("image") else None,  # else released now
         }
 
     def _example_rows(self, example: Example, reuse: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

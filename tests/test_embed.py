@@ -76,6 +76,17 @@ def test_a_second_process_reuses_the_export_without_loading_torch(onnx_embedder:
     assert [p.name for p in exported[0].parent.glob("*.onnx")] == [exported[0].name]
 
 
+def test_the_export_runs_in_a_process_of_its_own_so_torch_never_loads_in_the_one_that_serves(tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tmp_path)], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    child = json.loads(done.stdout.strip().splitlines()[-1])
+    assert child == {"backend": "onnx-int8", "shape": [1, 384], "heavy": []}, "exported without torch loaded here"
+    assert len(list((tmp_path / "models").glob("*-onnx-int8.onnx"))) == 1
+    assert not list((tmp_path / "models").glob(".export-*")), "the temporary export folder is gone"
+
+
 def test_a_text_naming_an_existing_image_is_embedded_as_text(
     onnx_embedder: Embedder, torch_embedder: Embedder, sample_knowledge: Path
 ) -> None:

@@ -1,11 +1,16 @@
+import gc
 import shutil
+import weakref
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.errors import IndexNotReady
 from bot.extract import reader_id
 from bot.index import KnowledgeIndex
+from bot.records import QueryInput
 from bot.refresh import RefreshBusy, build_refresher
 from bot.settings import Settings
 from tests.support import refresh, render_screenshot, write_bug
@@ -31,6 +36,41 @@ def test_first_refresh_indexes_everything_then_nothing_changes(settings: Setting
     again = refresh(settings, shared_models)
     assert (again["added"], again["updated"], again["unchanged"], again["embedded"]) == (0, 0, 5, [])
     assert again["version"] == first["version"], "an unchanged knowledge base makes no write"
+
+
+class Watched:
+    """A real model with every call passed through, and a hook on one method."""
+
+    def __init__(self, inner: Any, name: str, hook: Callable[..., Any]) -> None:
+        self.inner, self.name, self.hook = inner, name, hook
+
+    def __getattr__(self, attr: str) -> Any:
+        found = getattr(self.inner, attr)
+        return (lambda *a, **k: self.hook(found, *a, **k)) if attr == self.name else found
+
+
+def test_a_text_only_model_keeps_no_screenshot_in_memory_once_its_text_is_read(
+    settings: Settings, shared_models: dict
+) -> None:
+    decoded: list[weakref.ref] = []
+    alive: list[int] = []
+
+    def extract(inner: Callable[..., QueryInput], *args: Any) -> QueryInput:
+        found = inner(*args)
+        decoded.append(weakref.ref(found.image))
+        return found
+
+    def encode_texts(inner: Callable[..., Any], *args: Any) -> Any:
+        gc.collect()
+        alive.append(sum(ref() is not None for ref in decoded))
+        return inner(*args)
+
+    embedder = Watched(shared_models["embedder"], "encode_texts", encode_texts)
+    extractor = Watched(shared_models["extractor"], "extract", extract)
+    refresher = build_refresher(settings, embedder, extractor)  # type: ignore[arg-type]
+    assert refresher.refresh().added == 5
+    refresher.store.close()
+    assert len(decoded) == 5 and alive == [0], "every screenshot was released before the texts were embedded"
 
 
 def test_another_ocr_engine_reads_every_screenshot_again(settings: Settings, shared_models: dict) -> None:
