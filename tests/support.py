@@ -7,6 +7,7 @@ import subprocess
 import textwrap
 import threading
 from collections.abc import Callable
+from multiprocessing import Queue
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -376,3 +377,12 @@ def plane(corners: list[tuple[float, float]], size: tuple[int, int]) -> list[flo
         rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
         rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
     return np.linalg.solve(np.array(rows, float), np.array([0, 0, w, 0, w, h, 0, h], float)).tolist()
+
+
+def embed_in_a_daemon(data_dir: str, answers: Queue) -> None:
+    """Body of a daemonic process (which may not start children): embed one text with the default backend."""
+    from bot.embed import Embedder
+    from bot.settings import Settings
+
+    embedder = Embedder(Settings(data_dir=data_dir))
+    answers.put((embedder.backend, embedder.encode_texts(["connection refused on port 8080"]).shape))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from PIL import Image
 from bot.embed import PACKAGED_MODELS, Embedder, resolve_model
 from bot.refresh import build_refresher
 from bot.settings import Settings
-from tests.support import write_text_only_knowledge
+from tests.support import embed_in_a_daemon, write_text_only_knowledge
 
 ROOT = Path(__file__).resolve().parent.parent
 SENTENCES = [
@@ -85,6 +86,17 @@ def test_the_export_runs_in_a_process_of_its_own_so_torch_never_loads_in_the_one
     assert child == {"backend": "onnx-int8", "shape": [1, 384], "heavy": []}, "exported without torch loaded here"
     assert len(list((tmp_path / "models").glob("*-onnx-int8.onnx"))) == 1
     assert not list((tmp_path / "models").glob(".export-*")), "the temporary export folder is gone"
+
+
+def test_a_daemonic_process_exports_in_place(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    process = context.Process(target=embed_in_a_daemon, args=(str(tmp_path), answers), daemon=True)
+    process.start()
+    process.join(timeout=300)
+    assert process.exitcode == 0, "the daemonic process exported and embedded without starting a child"
+    assert answers.get(timeout=10) == ("onnx-int8", (1, 384))
+    assert len(list((tmp_path / "models").glob("*-onnx-int8.onnx"))) == 1
 
 
 def test_a_text_naming_an_existing_image_is_embedded_as_text(
