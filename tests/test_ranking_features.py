@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from bot.ranking.features import FEATURES, QueryText, Scoring, feature_vectors
 from bot.ranking.stats import KnowledgeStats
 from bot.records import Candidate, QueryInput, TextLine
@@ -18,6 +24,14 @@ STATS = KnowledgeStats(
     }
 )
 CANDIDATES = [Candidate("chrome-503", 0.03, {"dense": 0.6, "fts": 1.0}), Candidate("nginx-404", 0.02, {"dense": 0.5})]
+READ_ALIKE = ("shown_error", "shown_error_recall_log", "shown_f1", "coverage", "explained")
+ROOT = Path(__file__).resolve().parent.parent
+SLIPPED_SCREEN = """
+import json
+from tests.test_ranking_features import CHROME_503, QueryText, features
+slipped = CHROME_503.replace("working", "workng").replace("unable", "unahle").replace("request", "requast")
+print(json.dumps([features(QueryText(screen=text))[0] for text in (CHROME_503, slipped)]))
+"""
 
 
 def features(query: QueryText, candidates: list[Candidate] = CANDIDATES, rejected: dict | None = None) -> list[dict]:
@@ -130,11 +144,27 @@ def test_words_misread_by_a_letter_count_as_the_candidates_words_but_typed_words
     scoring = Scoring(CANDIDATES, QueryText(screen=slipped), STATS)
     assert scoring.spelling == {"workng": "worklng", "unahle": "unable", "requast": "request"}  # folded: i is l
     clean, read = features(QueryText(screen=CHROME_503))[0], features(QueryText(screen=slipped))[0]
-    for name in ("shown_error", "shown_error_recall_log", "shown_f1", "coverage", "explained"):
+    for name in READ_ALIKE:
         assert read[name] == clean[name]
     assert Scoring(CANDIDATES, QueryText(typed="the page is workng", speech="it is unahle"), STATS).spelling == {
         "unahle": "unable"
     }
+
+
+def test_the_features_do_not_depend_on_the_order_python_hashes_words_in() -> None:
+    """Sums run over word sets, whose order is the string hash's: they are exact, so a screen read right (its
+    misread words respelled) is worth exactly what the clean one is, under any hash seed (62 and 128 split
+    plain sums by a bit)."""
+    readings = set()
+    for seed in ("0", "62", "128"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", SLIPPED_SCREEN], cwd=ROOT, env=env, capture_output=True, check=True
+        )
+        readings.add(done.stdout.strip())
+    clean, read = json.loads(readings.pop())
+    assert not readings, "the same features under every hash seed"
+    assert {name: read[name] for name in READ_ALIKE} == {name: clean[name] for name in READ_ALIKE}
 
 
 def test_letter_trigrams_count_words_misread_by_more_than_a_letter() -> None:

@@ -117,8 +117,8 @@ class Scoring:
         """The IDF-weighted share of the `asked` words (or trigrams, with `weight` their IDF) that are `within` a
         bug's."""
         weigh = weight or self.stats.weight
-        total = sum(weigh(w) for w in asked)
-        return sum(weigh(w) for w in asked if w in within) / total if total else 0.0
+        total = math.fsum(weigh(w) for w in asked)
+        return math.fsum(weigh(w) for w in asked if w in within) / total if total else 0.0
 
     @cached_property
     def spelling(self) -> dict[str, str]:
@@ -149,7 +149,7 @@ class Scoring:
 
     @cached_property
     def told_total(self) -> float:
-        return sum(self.told_rarity.values())
+        return math.fsum(self.told_rarity.values())
 
     @cached_property
     def told_mass(self) -> float:
@@ -183,11 +183,11 @@ class Scoring:
 def screen_match(seen: frozenset[str], screens: Sequence[frozenset[str]], stats: KnowledgeStats) -> tuple[float, float]:
     """How alike the user's screen words are to the closest of a bug's screens, IDF-weighted: (recall, the share
     of that screen's words the user's shows; F1, recall balanced with the share of the user's words it has)."""
-    mine = sum(stats.weight(w) for w in seen)
+    mine = math.fsum(stats.weight(w) for w in seen)
     recall = f1 = 0.0
     for wanted in screens:
-        total = sum(stats.weight(w) for w in wanted)
-        shared = sum(stats.weight(w) for w in wanted if w in seen)
+        total = math.fsum(stats.weight(w) for w in wanted)
+        shared = math.fsum(stats.weight(w) for w in wanted if w in seen)
         if shared:
             r, p = shared / total, shared / mine
             recall, f1 = max(recall, r), max(f1, 2 * p * r / (p + r))
@@ -253,7 +253,7 @@ def coverage(s: Scoring, i: int) -> float:
 )
 def explained(s: Scoring, i: int) -> float:
     total = s.told_total
-    return sum(r for w, r in s.told_rarity.items() if w in s.bugs[i].words) / total if total else 0.0
+    return math.fsum(r for w, r in s.told_rarity.items() if w in s.bugs[i].words) / total if total else 0.0
 
 
 @feature(
