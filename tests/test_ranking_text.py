@@ -39,6 +39,13 @@ Is the server running on that host and accepting TCP/IP connections?"""
         ("This site can't be reached ERR_CONNECTION_REFUSED", {"errconnectlonrefused"}),
         ("curl: (7) Failed to connect to localhost port 8080", {"curl7"}),
         ("curl:(56) Recv failure", {"curl56"}),
+        # curl's exit code as people type or say it is the code curl prints
+        ("our health check curl fails with error 22, says the url returned an error", {"curl22"}),
+        ("curl with -f exits 22 on the status endpoint", {"curl22"}),
+        ("Curl gives me error 56, something about receiving", {"curl56"}),
+        ("the nightly curl exited with code 7", {"curl7"}),
+        ("curl: (22) The requested URL returned error: 404", {"curl22", "4o4"}),
+        ("curl times out after 2 seconds with 0 bytes received", set()),
         ("KeyError: 'price'", {"keyerror"}),
         ("EOFError: EOF when reading a line", {"eoferror"}),
         # words in capitals, line numbers, ports, addresses and times are not codes

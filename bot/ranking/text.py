@@ -28,6 +28,12 @@ WORD = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)*")
 ERR_NAME = r"\bERR(?:[ _-]{1,2}[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
 ERROR_CLASS = r"\b[A-Z][A-Za-z]+(?:Error|Exception)\b"
 CURL_EXIT = r"\bcurl[:;]? ?\( ?\d+ ?\)"  # curl's exit code as it prints it, `curl: (60)`, as OCR reads it
+# curl's exit code as people type or say it ("curl fails with error 22", "curl exits 56", "curl exit code 7"): the
+# number that names the failure, said after `error`, `exit`, `code` or `status` within a few words of curl
+CURL_TOLD = re.compile(
+    r"(?i)\bcurl\b[^\n.;]{0,40}?\b(?:error|exit(?:s|ed)?|code|status)\b(?: (?:code|status|with))*"
+    r"[: ]+\(?(\d{1,2})(?![\d.])"
+)
 
 
 def words(text: str) -> set[str]:
@@ -84,8 +90,8 @@ def code_key(code: str) -> str:
 
 def codes(text: str) -> set[str]:
     """The error codes and names in `text`, as `code_key`s: HTTP statuses, ERR_* names, errno and npm E-codes,
-    *Error classes, curl exit codes."""
-    keys = set()
+    *Error classes, curl exit codes (as printed, typed or said: `curl: (22)` and "curl exits 22" are one code)."""
+    keys = {code_key(f"curl: ({number})") for number in CURL_TOLD.findall(text)}
     for found in CODE.findall(text):
         key = code_key(found)
         if not E_WORD.fullmatch(found) or key in E_CODES:
