@@ -169,6 +169,52 @@ def test_without_any_error_every_block_is_kept() -> None:
     assert len(focus(group(boxes, pixels))) == 2
 
 
+def test_a_long_block_s_second_look_reads_the_failure_s_lines_and_those_nearest_it_within_its_length() -> None:
+    from bot.extract.screen import SECOND_LOOK_LENGTH, beyond_second_look
+
+    pixels = np.full((1300, 600, 3), 255, dtype=np.uint8)
+    frames = [TextBox(f'File "/srv/app/m{i}.py", line {i}', 0.8, 10, 10 + 40 * i, 410, 30 + 40 * i) for i in range(30)]
+    failing = TextBox("KeyError: 'price'", 0.8, 10, 10 + 40 * 25, 410, 30 + 40 * 25)
+    (block,) = group([*frames[:25], failing, *frames[26:]], pixels)
+    left = beyond_second_look([block])
+    read_again = [b for b in block.boxes if b not in left]
+    assert failing in read_again and frames[24] in read_again and frames[26] in read_again  # the nearest first
+    assert sum(b.width / b.height for b in read_again) <= SECOND_LOOK_LENGTH < sum(b.width / b.height for b in frames)
+    assert frames[0] in left and frames[10] in left
+    (short,) = group(frames[20:], pixels)
+    assert beyond_second_look([short]) == []  # within the length: all of it is read again
+    (no_failure,) = group(frames, pixels)
+    assert beyond_second_look([no_failure]) == []  # nothing to centre on: all of it
+
+
+def test_a_desktop_s_long_traceback_is_read_again_near_the_failure_and_its_far_frames_kept_as_first_read(
+    extractor: Extractor,
+) -> None:
+    from bot.extract.screen import ScreenReader
+
+    screen = extractor.screen_reader()
+    frames = [f'  File "/srv/shop/handlers/orders_{i}.py", line {100 + i}, in export_{i}' for i in range(24)]
+    lines = ["Traceback (most recent call last):", *frames, "KeyError: 'unit_price'"]
+    window = compressed(terminal(lines, 15, 900), 0.55, 40)  # small text read unsurely: read again
+    image = Image.new("RGB", (2560, 1440), (40, 70, 110))  # on a desktop, whose first reading took long
+    image.paste(window, (900, 400))
+    found: list[str] = []
+
+    class Recording:
+        def read(self, image: Image.Image) -> list[TextBox]:
+            boxes = screen.fine.read(image)
+            found.extend(b.text for b in boxes)
+            return boxes
+
+    text = "\n".join(line.text for line in ScreenReader(screen.fast, Recording()).read(image))
+    assert found and len(found) < len(frames) // 2  # the accurate models read the failure's end, not every frame
+    assert any("unit_price" in line for line in found)
+    assert "unit_price" in text and "orders_3" in text.replace(" ", "")  # a far frame, as first read
+    found.clear()
+    ScreenReader(screen.fast, Recording()).read(window)  # the window alone, a small capture: read again whole
+    assert len(found) > len(frames)
+
+
 def compressed(image: Image.Image, scale: float, quality: int) -> Image.Image:
     small = image.resize((int(image.width * scale), int(image.height * scale)), Image.Resampling.BILINEAR)
     out = io.BytesIO()

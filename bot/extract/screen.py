@@ -6,25 +6,28 @@ failure, numbering their windows when failures show side by side (the engine als
 is small or read with low confidence (a forwarded JPEG, a desktop's small window, a photo), the kept region is read
 again by the engine's more accurate models, enlarged only when its text is below the height the detector finds
 (measured: enlarging further costs 2-3x the time and reads no more words); that reading replaces the first unless it
-reads less than half as much (its detector missed lines). A screen of which the fast engine read almost nothing surely
-is read again whole, sharpened first (a blurred photo, a soft thumbnail). The accurate models read a dark screen's
-regions inverted, dark text on light, which their detector finds far better when the text is blurred. A log on the
-screen (a terminal's scrollback, a server's output above the failure) loses its routine records, as a pasted log does. A
-screen whose text stands on end (a photo whose orientation tag was lost on the way) is turned a quarter, the way the
-fast engine reads more surely, before anything else.
+reads less than half as much (its detector missed lines). On a large screen, of a long region (a traceback, a debug
+page) that second look reads the failure's lines and those nearest them, up to a length; the rest keeps its first
+reading. A screen of which the fast engine read almost nothing surely is read again whole, sharpened first (a blurred
+photo, a soft thumbnail). The accurate models read a dark screen's regions inverted, dark text on light, which their
+detector finds far better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output
+above the failure) loses its routine records, as a pasted log does. A screen whose text stands on end (a photo whose
+orientation tag was lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything
+else.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from bot.extract.layout import Block, focus, group, windows
+from bot.extract.layout import Block, backgrounds, focus, group, join_row, rows, windows
 from bot.extract.logs import without_routine_records
 from bot.extract.ocr import DETECT_MAX_SIDE, TextBox, TextReader
 from bot.extract.photo import straighten
+from bot.ranking.text import shows_failure
 from bot.records import TextLine
 
 SMALL_TEXT = 16.0  # text boxes lower than this many pixels are read again by the accurate models...
@@ -52,6 +55,13 @@ ON_END = 1.5  # ...taller than this many times their width (a line on end); a bo
 DARK = 128  # a region whose median grey is below this is a dark screen: the accurate detector, which finds blurred
 # light-on-dark text poorly (a dark terminal photographed: 0-6 characters of 240), reads its inverted copy
 KEPT_SHARE = 0.5  # a second look that reads less than this share of the first missed lines: the first is kept
+SECOND_LOOK_LENGTH = 150.0  # on a screen larger than the fast detector takes at once (a desktop, whose first reading
+# took most of a second), a second look reads at most about this much line, in text heights (a terminal's full line is
+# about 45), when the failure's lines were found: those always, then the lines nearest them; the rest of a long
+# traceback (its middle frames, a debug page's settings) keeps its first reading, as re-reading it all cost the accurate
+# models another second. A smaller capture (a forwarded JPEG, every line read unsurely) is read again whole.
+PAINT_MARGIN = 0.15  # a line left as read is painted over this many of its heights beyond its box (descenders)
+SHORTEST_CROP = 2.0  # the recogniser pads a shorter crop to this many text heights, so reads it at this cost
 
 
 class ScreenReader:
@@ -76,8 +86,10 @@ class ScreenReader:
             boxes = sharpened if amount(sharpened) >= amount(boxes) else boxes
         blocks = focus(group(boxes, pixels))
         for region, height in regions_to_reread(blocks, image.size):
-            again = group(self.read_again(image, region, height), pixels)
-            if read_amount(again) >= KEPT_SHARE * read_amount(b for b in blocks if inside(b, region)):
+            first = [b for b in blocks if inside(b, region)]
+            as_read = beyond_second_look(first) if image.width * image.height > DETECT_PIXELS else []
+            again = group(self.read_again(image, region, height, as_read) + as_read, pixels)
+            if read_amount(again) >= KEPT_SHARE * read_amount(first):
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=lambda b: (b.top, b.left))
         lines = (line for block, n in zip(blocks, windows(blocks), strict=True) for line in block.lines(at, n))
@@ -99,13 +111,16 @@ class ScreenReader:
                 break
         return max(readings, key=lambda reading: flat_amount(reading[1]))
 
-    def read_again(self, image: Any, region: tuple[int, int, int, int], text_height: float) -> list[TextBox]:
+    def read_again(
+        self, image: Any, region: tuple[int, int, int, int], text_height: float, kept: Sequence[TextBox] = ()
+    ) -> list[TextBox]:
         """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high and,
-        on a dark screen, with its colours inverted; in the image's own pixels."""
+        on a dark screen, with its colours inverted; in the image's own pixels. The `kept` boxes (already read) are
+        painted over with their background first, so it neither finds nor reads them."""
         from PIL import Image, ImageOps  # only where a screen is read: an unchanged refresh never loads Pillow
 
         left, top, right, bottom = region
-        crop = image.crop(region)
+        crop = painted_over(image.crop(region), [shifted(b, -left, -top) for b in kept])
         if np.median(np.asarray(crop.convert("L"))) < DARK:
             crop = ImageOps.invert(crop)  # light text on a dark screen, read as dark on light (see `DARK`)
         scale = min(MAX_ENLARGE, max(1.0, TARGET_TEXT / max(1.0, text_height)))
@@ -123,6 +138,55 @@ class ScreenReader:
             )
             for b in read_tiles(self.fine, crop, FINE_DETECT_PIXELS)
         ]
+
+
+def beyond_second_look(blocks: Sequence[Block]) -> list[TextBox]:
+    """The boxes a second look of `blocks` leaves as first read: when their lines are longer in all than
+    `SECOND_LOOK_LENGTH` and some show the failure, the lines farthest from those (within a block, in lines) past
+    that length; none otherwise. The failure's own lines are always read again."""
+    by_block = [rows(block.boxes) for block in blocks]
+    if sum(length(row) for block_rows in by_block for row in block_rows) <= SECOND_LOOK_LENGTH:
+        return []
+    lines = []  # (distance to the nearest failing line of its block, position in the block, row)
+    for block_rows in by_block:
+        failing = [i for i, row in enumerate(block_rows) if shows_failure(join_row(row).text)]
+        far = len(block_rows)
+        lines += [(min((abs(i - f) for f in failing), default=far), i, row) for i, row in enumerate(block_rows)]
+    if not any(distance == 0 for distance, _, _ in lines):
+        return []
+    left, spent = [], 0.0
+    for distance, _, row in sorted(lines, key=lambda line: line[:2]):
+        if distance == 0 or spent + length(row) <= SECOND_LOOK_LENGTH:
+            spent += length(row)
+        else:
+            left += row
+    return left
+
+
+def length(row: Sequence[TextBox]) -> float:
+    """How long a row is for the recogniser, in text heights."""
+    return sum(max(SHORTEST_CROP, b.width / max(1.0, b.height)) for b in row)
+
+
+def painted_over(image: Any, boxes: Sequence[TextBox]) -> Any:
+    """A copy of `image` with each box filled with its own background colour (a margin of its height around it)."""
+    if not boxes:
+        return image
+    from PIL import ImageDraw
+
+    colours = backgrounds(boxes, np.asarray(image))
+    image = image.copy()
+    draw = ImageDraw.Draw(image)
+    for box, colour in zip(boxes, colours, strict=True):
+        pad = PAINT_MARGIN * box.height
+        draw.rectangle(
+            (box.left - pad, box.top - pad, box.right + pad, box.bottom + pad), fill=tuple(int(c) for c in colour)
+        )
+    return image
+
+
+def shifted(box: TextBox, dx: float, dy: float) -> TextBox:
+    return TextBox(box.text, box.confidence, box.left + dx, box.top + dy, box.right + dx, box.bottom + dy)
 
 
 def regions_to_reread(blocks: list[Block], size: tuple[int, int]) -> list[tuple[tuple[int, int, int, int], float]]:
@@ -174,7 +238,7 @@ def read_tiles(reader: TextReader, image: Any, pixels: int) -> list[TextBox]:
         core = (left + half if left else 0, top + half if top else 0)
         core_end = (right - half if right < width else width, bottom - half if bottom < height else height)
         for b in reader.read(image.crop((left, top, right, bottom))):
-            box = TextBox(b.text, b.confidence, b.left + left, b.top + top, b.right + left, b.bottom + top)
+            box = shifted(b, left, top)
             x, y = (box.left + box.right) / 2, (box.top + box.bottom) / 2
             if core[0] <= x < core_end[0] and core[1] <= y < core_end[1]:
                 boxes.append(box)
