@@ -30,6 +30,12 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
   translucent    a translucent terminal or editor: the desktop picture shows through its background at 15-40 %
   themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
+  ultrawide      3440x1440 desktop (21:9), laid out as desktop-4k
+  tilted         crooked by 2-4 degrees on a plain surround (straightened by hand, scanned); PNG or JPEG q85
+  occluded       another window lying over a fifth to a third of the failing one, from one edge
+  lowlight       a photo in a dim room: 35-50 % of the light, sensor noise, slight blur; JPEG q70
+  grayscale      without colour (a grey-scale scan or e-ink screen); JPEG q50
+  pixelated      enlarged 1.5-2x by repeating pixels (an app that is not DPI-aware, scaled by the system)
 --editor handling: the desktops' editors show code that handles errors (`except Exception`, `log.error(...)`);
 --tail failing: their log tail shows the app's own other failures (a timed-out job, a mail server's refusal).
 """
@@ -374,6 +380,50 @@ def translucent(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8)), "png"
 
 
+def ultrawide(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    return desktop(shot, rng, (3440, 1440), 1.0), "png"
+
+
+def tilted(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Crooked by 2-4 degrees on a plain surround, as a capture straightened by hand or a scan leaves it."""
+    angle = rng.choice([-1, 1]) * rng.uniform(2, 4)
+    surround = (rng.randint(60, 200),) * 3
+    image = shot.convert("RGB").rotate(angle, Image.Resampling.BICUBIC, expand=True, fillcolor=surround)
+    return image, rng.choice(["png", "jpg:85"])
+
+
+def occluded(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Another window lying over a fifth to a third of the failing one, from its left, right or bottom edge."""
+    image = shot.convert("RGB")
+    draw = ImageDraw.Draw(image)
+    w, h = image.size
+    cover = rng.uniform(0.2, 0.32)
+    box = rng.choice([(0, 0, int(w * cover), h), (int(w * (1 - cover)), 0, w, h), (0, int(h * (1 - cover)), w, h)])
+    window(draw, box, rng.choice([(245, 245, 245), (30, 30, 30)]), "Notes", 1.0)
+    return image, "png"
+
+
+def lowlight(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """A photo taken in a dim room: a third to half the light, the sensor's noise, a little softness."""
+    gen = np.random.default_rng(rng.randint(0, 2**31))
+    dim = np.asarray(shot.convert("RGB"), np.float32) * rng.uniform(0.35, 0.5)
+    noisy = dim + gen.normal(0, rng.uniform(6, 10), dim.shape)
+    image = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7))
+    return image, "jpg:70"
+
+
+def grayscale(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Without colour (a grey-scale scan, an e-ink screen, a tool's grey-scale setting), as a JPEG."""
+    return shot.convert("L").convert("RGB"), "jpg:50"
+
+
+def pixelated(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Enlarged 1.5-2x by repeating pixels (an app that is not DPI-aware, scaled by the system)."""
+    scale = rng.choice([1.5, 2.0])
+    size = (round(shot.width * scale), round(shot.height * scale))
+    return shot.convert("RGB").resize(size, Image.Resampling.NEAREST), "png"
+
+
 IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image, str]]] = {
     "desktop-4k": desktop_4k,
     "desktop-hidpi": desktop_hidpi,
@@ -389,6 +439,12 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "sideways": sideways,
     "scrollback": scrollback,
     "rewrapped": rewrapped,
+    "ultrawide": ultrawide,
+    "tilted": tilted,
+    "occluded": occluded,
+    "lowlight": lowlight,
+    "grayscale": grayscale,
+    "pixelated": pixelated,
 }
 
 
