@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.evaluate import LabelledQuery, load_queries  # noqa: E402
+from bot.memory import limit_arenas  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from bot.slack.app import create_app  # noqa: E402
 from bot.slack.claims import SlackStore  # noqa: E402
@@ -272,6 +273,7 @@ def flood_report(r: dict[str, Any], warm_p95: float, workers: int) -> str:
 
 
 def main() -> None:
+    limit_arenas()  # as `supportbot` does before any thread starts
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     default = DEV_SET if DEV_SET.is_dir() else None
     parser.add_argument("--knowledge", type=Path, default=default / "knowledge" if default else ROOT / "knowledge")

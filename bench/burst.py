@@ -32,6 +32,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from bench.devset import DEV_SET  # noqa: E402
 from bot.evaluate import LabelledQuery, load_queries, to_query  # noqa: E402
 from bot.matcher import Matcher  # noqa: E402
+from bot.memory import limit_arenas  # noqa: E402
 from bot.records import Query  # noqa: E402
 from bot.refresh import build_refresher  # noqa: E402
 from bot.settings import Settings, load_settings  # noqa: E402
@@ -314,6 +315,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     """Load and warm the engine once, then run the same burst through each pool size and print the tables."""
+    limit_arenas()  # as `supportbot` does before any thread starts
     args = parse_args()
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="supportbot-burst-"))
     settings = load_settings(knowledge_dir=args.knowledge, data_dir=data_dir)

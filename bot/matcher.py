@@ -15,6 +15,7 @@ from bot.errors import BotError
 from bot.extract import Extractor, pasted_log, vocabulary_from_texts
 from bot.index import Hit, KnowledgeIndex, Snapshot
 from bot.intake import clean_text, decode_attachment
+from bot.memory import release_freed
 from bot.negatives import Negatives
 from bot.ranking import (
     KnowledgeStats,
@@ -148,6 +149,7 @@ class Matcher:
         timer = Timer()
         with timer.stage("total"):
             answer = self._match(query, timer)
+        release_freed()  # what reading its attachments took
         return replace(answer, timings_ms={k: round(v, 1) for k, v in timer.ms.items()})
 
     def _match(self, query: Query, timer: Timer) -> Answer:

@@ -29,6 +29,7 @@ from bot.knowledge import (
     unreadable,
 )
 from bot.leader import Leader, open_leader
+from bot.memory import release_freed
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
 from bot.storage import is_object_store
@@ -157,6 +158,7 @@ class Refresher:
             return self._refresh(progress)
         finally:
             self._started = None
+            release_freed()  # the knowledge screenshots it read
 
     def overdue(self) -> bool:
         """Whether a refresh is running past `refresh_timeout_seconds` (the scheduler then gives up the lease)."""

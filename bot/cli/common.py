@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.errors import BotError
+from bot.memory import limit_arenas
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -44,6 +45,7 @@ class BotCommand(click.Group):
 @click.option("-v", "--verbose", is_flag=True, help="Log progress and timings.")
 def main(verbose: bool) -> None:
     """supportbot: match screenshots, voice notes and messages to known bugs."""
+    limit_arenas()  # before any model starts its threads
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
