@@ -10,7 +10,6 @@ both are no-ops.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from functools import cache
 from typing import Any
 
@@ -20,12 +19,8 @@ M_ARENA_MAX = -8  # mallopt's parameter number for the pool limit (malloc.h)
 
 @cache
 def glibc() -> Any:
-    """The C library when it is glibc (it has `malloc_trim`), else None."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-    except OSError:
-        return None
+    """The process's C library when it is glibc (it has `malloc_trim`), else None."""
+    libc = ctypes.CDLL(None)  # the symbols already loaded: no library search, no `ldconfig` run
     return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
 
 
