@@ -4,6 +4,7 @@ small and compressed captures, phone photos of a monitor, and which blocks of a 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -245,6 +246,35 @@ def test_a_second_look_that_reads_less_than_the_first_does_not_replace_it(extrac
     kept = lines(FindingOneLine())
     assert len(kept) == 3 and "does not exist" in kept[-1] and "5432" in kept[1]
     assert lines(screen.fine) != kept  # a second look that reads as much replaces the first
+
+
+def test_tiny_unsure_text_is_also_read_at_the_screen_s_own_size_keeping_only_lines_not_read_yet(
+    extractor: Extractor,
+) -> None:
+    """A forwarded thumbnail's 6-7 px text: beside the enlarged second look, the accurate models read the whole screen
+    at its own size, where they misread other letters; a line nearly the same as one already read is not kept twice.
+    A screen of clear text is not read so."""
+    from bot.extract.screen import ScreenReader
+
+    screen = extractor.screen_reader()
+    sizes: list[tuple[int, int]] = []
+
+    class Recording:
+        def read(self, image: Image.Image) -> list[TextBox]:
+            sizes.append(image.size)
+            return screen.fine.read(image)
+
+    thumbnail, clear = compressed(terminal(ERROR, 15), 0.45, 35), compressed(terminal(ERROR, 15), 1.0, 90)
+    ScreenReader(screen.fast, Recording()).read(thumbnail)
+    assert thumbnail.size in sizes
+    sizes.clear()
+    ScreenReader(screen.fast, Recording()).read(clear)
+    assert clear.size not in sizes
+    own = screen.also_at_own_size(thumbnail, [], None)
+    assert any("5432" in line.text for line in own)
+    assert screen.also_at_own_size(thumbnail, own, None) == []
+    nearly = [replace(line, text=line.text[:-2]) for line in own]  # the same lines read two letters shorter
+    assert screen.also_at_own_size(thumbnail, nearly, None) == []
 
 
 def read_counting(extractor: Extractor, image: Image.Image) -> tuple[str, int, int]:

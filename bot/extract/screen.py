@@ -9,16 +9,18 @@ again by the engine's more accurate models, enlarged only when its text is below
 reads less than half as much (its detector missed lines). On a large screen, of a long region (a traceback, a debug
 page) that second look reads the failure's lines and those nearest them, up to a length; the rest keeps its first
 reading. A screen of which the fast engine read almost nothing surely is read again whole, sharpened first (a blurred
-photo, a soft thumbnail). The accurate models read a dark screen's regions inverted, dark text on light, which their
-detector finds far better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output
-above the failure) loses its routine records, as a pasted log does. A screen whose text stands on end (a photo whose
-orientation tag was lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything
-else.
+photo, a soft thumbnail). A small screen whose tiny text stays unsure after all that (a forwarded thumbnail) is also
+read whole by the accurate models at its own size, and what that reading adds is kept. The accurate models read a dark
+screen's regions inverted, dark text on light, which their detector finds far better when the text is blurred. A log on
+the screen (a terminal's scrollback, a server's output above the failure) loses its routine records, as a pasted log
+does. A screen whose text stands on end (a photo whose orientation tag was lost on the way) is turned a quarter, the way
+the fast engine reads more surely, before anything else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from difflib import SequenceMatcher
 from typing import Any
 
 import numpy as np
@@ -62,6 +64,11 @@ SECOND_LOOK_LENGTH = 150.0  # on a screen larger than the fast detector takes at
 # models another second. A smaller capture (a forwarded JPEG, every line read unsurely) is read again whole.
 PAINT_MARGIN = 0.15  # a line left as read is painted over this many of its heights beyond its box (descenders)
 SHORTEST_CROP = 2.0  # the recogniser pads a shorter crop to this many text heights, so reads it at this cost
+OWN_SIZE_TEXT = 10.5  # a screen of at most `FINE_PIXELS` showing text lower than this that is still unsure after the
+# second look (a forwarded thumbnail's 5-8 px glyphs, JPEG-blocked) is also read whole by the accurate models at its
+# own size, and the lines of that reading unlike any read already are kept beside them: at this size the two scales
+# misread different letters, and the ranking's words find the bug in either (wild thumbnails 0.744 -> 0.756)
+SAME_LINE = 0.8  # a line whose characters are at least this alike to one already read repeats it
 
 
 class ScreenReader:
@@ -91,9 +98,23 @@ class ScreenReader:
             again = group(self.read_again(image, region, height, as_read) + as_read, pixels)
             if read_amount(again) >= KEPT_SHARE * read_amount(first):
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
-        blocks.sort(key=lambda b: (b.top, b.left))
-        lines = (line for block, n in zip(blocks, windows(blocks), strict=True) for line in block.lines(at, n))
+        blocks.sort(key=position)
+        lines = [line for block, n in zip(blocks, windows(blocks), strict=True) for line in block.lines(at, n)]
+        if image.width * image.height <= FINE_PIXELS and any(
+            b.height < OWN_SIZE_TEXT for b in blocks if needs_second_look(b)
+        ):
+            lines += self.also_at_own_size(image, lines, at)
         return without_routine_records(tuple(line for line in lines if line.text))
+
+    def also_at_own_size(self, image: Any, lines: Sequence[TextLine], at: float | None) -> list[TextLine]:
+        """The lines the accurate engine reads on the whole of `image` at its own size that nearly repeat none of
+        `lines` (nor one another)."""
+        blocks = sorted(group(read_tiles(self.fine, image, FINE_DETECT_PIXELS), np.asarray(image)), key=position)
+        kept: list[TextLine] = []
+        for line in (line for block in blocks for line in block.lines(at)):
+            if all(SequenceMatcher(None, line.text, seen.text).ratio() < SAME_LINE for seen in [*lines, *kept]):
+                kept.append(line)
+        return kept
 
     def turn_upright(self, image: Any, boxes: list[TextBox]) -> tuple[Any, list[TextBox]]:
         """`image` as it is or turned a quarter either way, whichever the fast engine reads the most text of lying
@@ -138,6 +159,11 @@ class ScreenReader:
             )
             for b in read_tiles(self.fine, crop, FINE_DETECT_PIXELS)
         ]
+
+
+def position(block: Block) -> tuple[float, float]:
+    """Where a block starts, for reading order: top, then left."""
+    return block.top, block.left
 
 
 def beyond_second_look(blocks: Sequence[Block]) -> list[TextBox]:
