@@ -22,6 +22,7 @@ from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from bot.evaluate import percentiles  # noqa: E402
 from bot.extract.ocr import TextBox, TextReader, load_reader  # noqa: E402
 from bot.extract.screen import DETECT_PIXELS, ScreenReader, read_tiles  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -49,11 +50,6 @@ class Timed:
 
     def summary(self) -> str:
         return f"{self.seconds:.2f} s ({self.calls} calls, {self.pixels / 1e6:.1f} MP)"
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def detection_alone(settings: Settings, size: tuple[int, int]) -> dict[str, float]:
@@ -103,9 +99,8 @@ def main() -> None:
         reader.read(image)
         total = time.perf_counter() - start
         readings.append((total, query["id"], fast.seconds, fine.seconds, fast.summary(), fine.summary()))
-    totals = [r[0] for r in readings]
-    p50, p95 = statistics.median(totals), percentile(totals, 0.95)
-    print(f"{len(readings)} screens: reading p50 {p50:.2f} s, p95 {p95:.2f} s")
+    spread = percentiles([r[0] * 1000 for r in readings])  # as `supportbot eval` computes its p50 and p95
+    print(f"{len(readings)} screens: reading p50 {spread['p50'] / 1000:.2f} s, p95 {spread['p95'] / 1000:.2f} s")
     print(
         f"mean per screen: fast engine {statistics.mean(r[2] for r in readings):.2f} s, "
         f"accurate engine {statistics.mean(r[3] for r in readings):.2f} s, "

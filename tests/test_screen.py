@@ -270,11 +270,12 @@ def test_tiny_unsure_text_is_also_read_at_the_screen_s_own_size_keeping_only_lin
     sizes.clear()
     ScreenReader(screen.fast, Recording()).read(clear)
     assert clear.size not in sizes
-    own = screen.also_at_own_size(thumbnail, [], None)
+    pixels = np.asarray(thumbnail)
+    own = screen.also_at_own_size(thumbnail, pixels, [], None)
     assert any("5432" in line.text for line in own)
-    assert screen.also_at_own_size(thumbnail, own, None) == []
+    assert screen.also_at_own_size(thumbnail, pixels, own, None) == []
     nearly = [replace(line, text=line.text[:-2]) for line in own]  # the same lines read two letters shorter
-    assert screen.also_at_own_size(thumbnail, nearly, None) == []
+    assert screen.also_at_own_size(thumbnail, pixels, nearly, None) == []
 
 
 def read_counting(extractor: Extractor, image: Image.Image) -> tuple[str, int, int]:

@@ -103,13 +103,15 @@ class ScreenReader:
         if image.width * image.height <= FINE_PIXELS and any(
             b.height < OWN_SIZE_TEXT for b in blocks if needs_second_look(b)
         ):
-            lines += self.also_at_own_size(image, lines, at)
+            lines += self.also_at_own_size(image, pixels, lines, at)
         return without_routine_records(tuple(line for line in lines if line.text))
 
-    def also_at_own_size(self, image: Any, lines: Sequence[TextLine], at: float | None) -> list[TextLine]:
-        """The lines the accurate engine reads on the whole of `image` at its own size that nearly repeat none of
-        `lines` (nor one another)."""
-        blocks = sorted(group(read_tiles(self.fine, image, FINE_DETECT_PIXELS), np.asarray(image)), key=position)
+    def also_at_own_size(
+        self, image: Any, pixels: np.ndarray, lines: Sequence[TextLine], at: float | None
+    ) -> list[TextLine]:
+        """The lines the accurate engine reads on the whole of `image` (whose `pixels` are given) at its own size that
+        nearly repeat none of `lines` (nor one another)."""
+        blocks = sorted(group(read_tiles(self.fine, image, FINE_DETECT_PIXELS), pixels), key=position)
         kept: list[TextLine] = []
         for line in (line for block in blocks for line in block.lines(at)):
             if all(SequenceMatcher(None, line.text, seen.text).ratio() < SAME_LINE for seen in [*lines, *kept]):
