@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+
 from bot.evaluate import LabelledQuery
-from bot.ranking.calibrate import Targets, by_family, calibrate, confirmed_again, fit, samples, variant_of
+from bot.ranking.calibrate import (
+    Answered,
+    Sample,
+    Targets,
+    both_ways,
+    by_family,
+    calibrate,
+    confirmed_again,
+    fit,
+    samples,
+    variant_of,
+)
 from bot.ranking.model import FitInfo, parse_model
 from bot.records import Answer, KnownBug, Match
 
@@ -93,6 +106,40 @@ def test_each_set_keeps_its_own_targets_and_is_measured_alone() -> None:
     assert {"grouped_cv clean", "grouped_cv messy"} <= set(fitted.figures)
     assert fitted.figures["fit"]["queries"] == len(clean) + len(messy)
     assert fitted.figures["grouped_cv clean"]["queries"] == len(clean)
+
+
+class AnswersAgain:
+    """A fitted model that answers as recorded."""
+
+    def __init__(self, answers: dict[str, Answered]) -> None:
+        self.answers = answers
+
+    def answer(self, sample: Sample) -> Answered:
+        return self.answers[sample.id]
+
+
+def test_the_known_bug_budget_is_counted_among_the_queries_the_final_match_threshold_leaves_unsure() -> None:
+    """Held out, ten right answers are too unsure to match (0.6) and the match threshold is 0.95; as fit they are
+    surer (0.9), under that threshold still, and less likely known bugs. Counting the budget (4 of 100) only among
+    the fit's own unsure answers (under its own match threshold, 0.9) would refuse all ten."""
+    items = [
+        Sample(f"s:q{n}", "text", "right", "family", ("right", "wrong"), np.zeros((2, 1)), "s") for n in range(100)
+    ]
+    right, wrong = ["right", "wrong"], ["wrong", "right"]
+    held_out, as_fit = {}, {}
+    for n, s in enumerate(items):
+        if n < 88:
+            held_out[s.id] = as_fit[s.id] = Answered(right, 0.95, 1.0)
+        elif n < 98:
+            held_out[s.id] = Answered(right, 0.6, round(0.30 + 0.01 * (n - 88), 2))
+            as_fit[s.id] = Answered(right, 0.9, round(0.20 + 0.01 * (n - 88), 2))
+        else:
+            held_out[s.id] = Answered(wrong, 0.65, 0.9)
+            as_fit[s.id] = Answered(wrong, 0.2, 0.9)
+    match, known = both_ways(items, held_out, AnswersAgain(as_fit), {"s": Targets(0.985, 0.04)})  # type: ignore[arg-type]
+    assert (match, known) == (0.95, 0.24)
+    refused = [a for a in as_fit.values() if a.confidence < match and a.known < known]
+    assert len(refused) == 4
 
 
 def test_variants_of_one_query_are_held_out_together() -> None:

@@ -273,12 +273,19 @@ def family_of(sample: Sample) -> str:
     return sample.family.removeprefix("out-of-kb near ")
 
 
-def choose_thresholds(items: Sequence[Sample], answers: Answers, targets: Mapping[str, Targets]) -> tuple[float, float]:
-    """The lowest match threshold keeping each labelled set's match precision; then the highest known-bug threshold
-    that answers no_match for at most each set's budget of its in-KB queries."""
+def both_ways(
+    items: Sequence[Sample], held_out: Answers, final: Fitted, targets: Mapping[str, Targets]
+) -> tuple[float, float]:
+    """Thresholds that keep the targets both for families held out (what a new knowledge base sees) and on the set
+    as fit: the lowest match threshold that keeps every set's match precision either way; then the highest known-bug
+    threshold that keeps every set's in-KB no_match budget either way, counted among the queries that this match
+    threshold leaves unsure."""
+    ways = (held_out, {s.id: final.answer(s) for s in items})
     by_set = {name: [s for s in items if s.labelled_set == name] for name in {s.labelled_set for s in items}}
-    match = max(match_threshold(group, answers, targets[name].precision) for name, group in by_set.items())
-    known = min(known_threshold(group, answers, match, targets[name].max_no_match) for name, group in by_set.items())
+    match = max(match_threshold(group, a, targets[name].precision) for a in ways for name, group in by_set.items())
+    known = min(
+        known_threshold(group, a, match, targets[name].max_no_match) for a in ways for name, group in by_set.items()
+    )
     return match, known
 
 
@@ -302,16 +309,6 @@ def known_threshold(items: Sequence[Sample], answers: Answers, match: float, max
     if not unsure:
         return 0.5
     return float(max(unsure[min(budget, len(unsure) - 1)], 0.0))
-
-
-def both_ways(
-    items: Sequence[Sample], held_out: Answers, final: Fitted, targets: Mapping[str, Targets]
-) -> tuple[float, float]:
-    """Thresholds that keep the targets both for families held out (what a new knowledge base sees) and on the set
-    as fit: the higher match threshold and the lower known-bug one of the two."""
-    new = choose_thresholds(items, held_out, targets)
-    seen = choose_thresholds(items, {s.id: final.answer(s) for s in items}, targets)
-    return max(new[0], seen[0]), min(new[1], seen[1])
 
 
 def figures(items: Sequence[Sample], answers: Answers, thresholds: Mapping[str, tuple[float, float]]) -> dict:
