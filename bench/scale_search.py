@@ -223,12 +223,18 @@ HEADER = (
 )
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def scale_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The flags the scale benches share: sizes, build folder, query count, rows per search."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10k,100k", help="comma-separated: 10k, 100k, 1m or a number")
     ap.add_argument("--dir", required=True, help="LanceDB directory to build in (outside the repository)")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--limit", type=int, default=50, help="rows per search for the latency runs")
+    return ap
+
+
+def main() -> None:
+    ap = scale_arguments(__doc__)
     ap.add_argument("--reuse", action="store_true", help="query existing tables, don't rebuild")
     ap.add_argument("--ann-min-rows", type=int, default=10_000, help="brute-force cut-off for auto")
     ap.add_argument("--partitions", type=int)

@@ -22,7 +22,8 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TEXT_COLUMNS = ("id", "bug_id", "kind", "source", "text", "entry_hash", "media_hash", "meta")
+GRAMS = "grams"  # each row's letter trigrams, space-separated, searched by their own full-text index
+TEXT_COLUMNS = ("id", "bug_id", "kind", "source", "text", GRAMS, "entry_hash", "media_hash", "meta")
 HASH_COLUMNS = ("id", "bug_id", "kind", "entry_hash", "media_hash")
 
 
@@ -58,6 +59,20 @@ def row_schema(dim: int, image_dim: int | None, model: str, backend: str = "torc
         fields.append(pa.field("image_vector", pa.list_(pa.float32(), image_dim)))
     meta = {"model": model, "backend": backend, "dim": str(dim), "image_dim": str(image_dim or 0)}
     return pa.schema(fields, metadata={k.encode(): v.encode() for k, v in meta.items()})
+
+
+def trigram_index() -> Any:
+    """The full-text index of the `grams` column: its tokens are the trigrams as written, split at spaces only."""
+    from lancedb.index import FTS
+
+    return FTS(
+        with_position=False,
+        base_tokenizer="whitespace",
+        lower_case=False,
+        stem=False,
+        remove_stop_words=False,
+        ascii_folding=False,
+    )
 
 
 def bug_meta(bug: KnownBug) -> str:
@@ -161,6 +176,7 @@ class Snapshot:
         self.version: int = table.version
         self._ann = ann_config(table) if table.list_indices() else None
         self.examples: int = table.count_rows("kind = 'example'")
+        self.keeps_grams = GRAMS in table.schema.names
         self.entries = read_entries(table)
         self.derived: Any = derive(self) if derive is not None else None
 
@@ -175,9 +191,18 @@ class Snapshot:
         return [Hit(r["bug_id"], r["kind"], r["source"], r["text"], 1.0 - float(r["_distance"])) for r in rows]
 
     def full_text(self, text: str, limit: int, where: str | None = None) -> list[Hit]:
+        """BM25 over the rows' words."""
+        return self.bm25("text", text, limit, where)
+
+    def trigrams(self, grams: str, limit: int, where: str | None = None) -> list[Hit]:
+        """BM25 over the rows' letter trigrams (`grams` as the refresher writes them); none from a table written
+        before rows kept them, until the refresher adds them."""
+        return self.bm25(GRAMS, grams, limit, where) if self.keeps_grams else []
+
+    def bm25(self, column: str, text: str, limit: int, where: str | None) -> list[Hit]:
         if not text.strip():
             return []
-        query = self.table.search(text, query_type="fts", fts_columns="text").limit(limit)
+        query = self.table.search(text, query_type="fts", fts_columns=column).limit(limit)
         if where:
             query = query.where(where, prefilter=True)
         rows = query.select(["bug_id", "kind", "source", "text", "_score"]).to_list()
@@ -286,6 +311,24 @@ class KnowledgeIndex:
         dataset = folder.open_table(self.name)
         return dataset.to_table(columns=list(HASH_COLUMNS)).to_pylist(), int(dataset.version)
 
+    def lacks_grams(self) -> bool:
+        """Whether the table was written before rows kept their letter trigrams (read without LanceDB when local)."""
+        store = catalog(self.settings)
+        return self.name in store.table_names() and GRAMS not in store.open_table(self.name).schema.names
+
+    def add_grams(self, grams_of: Callable[[str], str]) -> int:
+        """Give a table written before rows kept their letter trigrams its `grams` column, made from each row's
+        text by `grams_of` (no media is read again), and index it. Two commits: a reader in between finds no
+        trigrams, as before."""
+        table = self.open_table()
+        table.add_columns([pa.field(GRAMS, pa.string())])
+        rows = table.search().select(["id", "text"]).limit(None).to_list()
+        grams = pa.table({"id": [r["id"] for r in rows], GRAMS: [grams_of(r["text"] or "") for r in rows]})
+        table.merge_insert("id").when_matched_update_all().execute(grams)
+        self.maintain(table)
+        log.info("%s: added the letter trigrams of %d rows", self.name, len(rows))
+        return int(table.version)
+
     def stored_vectors(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """Full rows (with vectors) by id, so unchanged media need not be embedded again."""
         if not ids or not self.exists():
@@ -327,7 +370,8 @@ class KnowledgeIndex:
         return int(table.version)
 
     def maintain(self, table: Any) -> None:
-        """Keep the full-text index in step, build an ANN index once it pays, drop old versions."""
+        """Keep the full-text indexes (of words, of trigrams) in step, build an ANN index once it pays, drop old
+        versions."""
         from datetime import timedelta
 
         from lancedb.index import FTS
@@ -336,6 +380,8 @@ class KnowledgeIndex:
         indexed = {index.columns[0] for index in table.list_indices()}
         if "text" not in indexed:
             table.create_index("text", config=FTS(with_position=False), replace=True)
+        if GRAMS not in indexed and GRAMS in table.schema.names:
+            table.create_index(GRAMS, config=trigram_index(), replace=True)
         config = ann_config(table)
         if config is not None and "vector" not in indexed:
             table.create_index("vector", **config.index_kwargs())

@@ -27,6 +27,7 @@ from bot.ranking import (
     View,
     decide,
     fuse,
+    gram_text,
     load_model,
     query_views,
     rank,
@@ -309,13 +310,16 @@ class Matcher:
         return Searched(views, vectors, {k: r for k, r in rankings.items() if k in kept})
 
     def view_rankings(self, snapshot: Snapshot, view: View, vector: Any) -> list[Ranking]:
-        """The dense and full-text results of one view."""
+        """The dense and full-text results of one view, and for text read off a screen its trigram results (OCR
+        misreads letters; what people type or say is spelled as words are)."""
         limit = self.settings.search_limit
         found = []
         if self.settings.dense:
             found.append(Ranking(view, "dense", self.dense_hits(snapshot, vector, limit)))
         if self.settings.fts:
             found.append(Ranking(view, "fts", snapshot.full_text(view.text, limit, KNOWLEDGE_ROWS)))
+        if self.settings.fts and self.settings.gram_search and view.kind == "image":
+            found.append(Ranking(view, "grams", snapshot.trigrams(gram_text(view.text), limit, KNOWLEDGE_ROWS)))
         return found
 
     def dense_hits(self, snapshot: Snapshot, vector: Any, limit: int, column: str = "vector") -> list[Hit]:

@@ -15,7 +15,7 @@ from filelock import FileLock, Timeout
 from bot.embed import Embedder
 from bot.errors import BotError, KnowledgeError
 from bot.extract import Extractor, reader_id, vocabulary_from_texts
-from bot.index import KnowledgeIndex, bug_meta, catalog, row_schema, stored_fingerprint, table_name
+from bot.index import GRAMS, KnowledgeIndex, bug_meta, catalog, row_schema, stored_fingerprint, table_name
 from bot.knowledge import (
     AUDIO_SUFFIXES,
     KnowledgeLimits,
@@ -30,6 +30,7 @@ from bot.knowledge import (
 )
 from bot.leader import Leader, open_leader
 from bot.memory import release_freed
+from bot.ranking.text import gram_text
 from bot.records import Attachment, KnownBug
 from bot.settings import Settings
 from bot.storage import is_object_store
@@ -192,7 +193,7 @@ class Refresher:
         by hashing files, without parsing them, loading a model or importing LanceDB); None when anything may
         have changed."""
         found = self.index.stored_hashes()
-        if found is None:
+        if found is None or self.index.lacks_grams():
             return None
         rows, version = found
         stored = stored_hashes(rows)
@@ -213,6 +214,8 @@ class Refresher:
     def _update(self, scan: KnowledgeScan, report: RefreshReport, progress: Progress | None) -> None:
         """Parse, embed and write what changed (the model loads here, only when there is work)."""
         report.failed = [{"path": e.path, "reason": e.reason} for e in scan.errors]
+        if self.index.lacks_grams():
+            self.index.add_grams(gram_text)
         plan = self._plan(scan)
         if plan.work and self._use_model_table():
             plan = self._plan(scan)
@@ -276,6 +279,8 @@ class Refresher:
         return True
 
     def _write(self, rows: list[dict[str, Any]], plan: Plan) -> int:
+        for row in rows:
+            row[GRAMS] = gram_text(row["text"] or "")
         schema = self.schema()
         if not self.index.exists():
             return self.index.create(rows, schema)

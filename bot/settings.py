@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     )
     asr: bool = Field(True, description="Transcribe voice notes.")
     fts: bool = Field(True, description="Use the BM25 full-text index beside dense search.")
+    gram_search: bool = Field(
+        True,
+        description="With `fts`, also search screen text by its words' letter trigrams (BM25), so words OCR misread "
+        "by several letters still find the bug.",
+    )
     dense: bool = Field(True, description="Use dense (embedding) search; off gives a keyword-only baseline.")
     rerank: bool = Field(True, description="Use the reranker when one is configured.")
     asr_vocabulary: bool = Field(

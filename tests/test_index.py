@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from bot.errors import IndexNotReady
-from bot.index import KnowledgeIndex, bug_meta, row_schema
+from bot.index import GRAMS, KnowledgeIndex, bug_meta, row_schema
 from bot.knowledge import scan_knowledge
+from bot.ranking import gram_text
 from bot.settings import Settings
 
 DIM = 8
@@ -30,6 +31,7 @@ def rows_for(sample_knowledge: Path, tag: str = "") -> list[dict]:
                 "media_hash": "",
                 "meta": bug_meta(bug),
                 "vector": vector(n),
+                GRAMS: gram_text(bug.doc_text + tag),
             }
         )
     return rows
@@ -85,3 +87,33 @@ def test_model_mismatch_is_reported(index: KnowledgeIndex, sample_knowledge: Pat
     index.check_model("model-a", DIM)
     with pytest.raises(IndexNotReady, match="model-a"):
         index.check_model("model-b", DIM)
+
+
+MISREAD = 'psql: FATAI: rloe "dep1oy" dces nat exisst'  # no word of it is spelled as the bug spells it
+
+
+def test_words_misread_by_several_letters_are_found_by_their_trigrams(
+    index: KnowledgeIndex, sample_knowledge: Path
+) -> None:
+    index.create(rows_for(sample_knowledge), row_schema(DIM, None, "m"))
+    snap = index.snapshot()
+    assert snap.full_text("FATAI rloe dces exisst", limit=3) == []
+    found = snap.trigrams(gram_text(MISREAD), limit=3)
+    assert found[0].bug_id == "psql-role-missing"
+    assert found[0].score > 2 * found[1].score
+
+
+def test_a_table_written_before_trigrams_is_searched_without_them_until_they_are_added(
+    index: KnowledgeIndex, sample_knowledge: Path
+) -> None:
+    schema = row_schema(DIM, None, "m")
+    before = schema.remove(schema.get_field_index(GRAMS))
+    index.create([{k: v for k, v in r.items() if k != GRAMS} for r in rows_for(sample_knowledge)], before)
+    assert index.lacks_grams()
+    old = index.snapshot()
+    assert old.trigrams(gram_text(MISREAD), limit=3) == []
+    index.add_grams(gram_text)
+    assert not index.lacks_grams()
+    assert old.trigrams(gram_text(MISREAD), limit=3) == [], "a pinned snapshot keeps its version"
+    assert index.snapshot().trigrams(gram_text(MISREAD), limit=3)[0].bug_id == "psql-role-missing"
+    assert {r[GRAMS] for r in index.stored_rows()} == {r[GRAMS] for r in rows_for(sample_knowledge)}

@@ -7,7 +7,7 @@ import pytest
 from bot.embed import Embedder
 from bot.errors import ExtractionError
 from bot.extract import Extractor
-from bot.index import KnowledgeIndex
+from bot.index import Hit, KnowledgeIndex, Snapshot
 from bot.matcher import Matcher
 from bot.ranking import RankingModel, Reranker, load_model
 from bot.records import Attachment, Query
@@ -187,6 +187,32 @@ def test_each_view_is_embedded_once_even_after_a_second_listen(matcher: Matcher,
     assert "\n" in heard, "the voice note was heard twice"
     assert len(counting.texts) == len(set(counting.texts)), "no view is embedded twice"
     assert sum(answer.inputs[0].text == t for t in counting.texts) == 1, "the screenshot's view is searched once"
+
+
+def test_screen_text_is_also_searched_by_its_letter_trigrams_and_typed_text_is_not(
+    matcher: Matcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    searched: list[list[str]] = []
+    trigrams = Snapshot.trigrams
+
+    def watched(self: Snapshot, grams: str, limit: int, where: str | None = None) -> list[Hit]:
+        hits = trigrams(self, grams, limit, where)
+        searched.append([h.bug_id for h in hits])
+        return hits
+
+    monkeypatch.setattr(Snapshot, "trigrams", watched)
+    misread = ["$ python tool.py", "ModuieNotFcundErrr: Nc modle narned yamI"]
+    answer = matcher.match(Query(attachments=(screenshot(tmp_path, misread),)))
+    assert answer.best is not None and answer.best.bug.id == "python-no-module-yaml"
+    assert searched and all(found[0] == "python-no-module-yaml" for found in searched)
+    searched.clear()
+    matcher.match(Query(text=" ".join(misread)))
+    assert searched == [], "typed words are spelled as meant: no trigram search"
+    off = Matcher(
+        matcher.settings.model_copy(update={"gram_search": False}), matcher.embedder, matcher.extractor, matcher.index
+    )
+    off.match(Query(attachments=(screenshot(tmp_path, misread),)))
+    assert searched == []
 
 
 def test_knowledge_statistics_are_derived_when_a_snapshot_opens(matcher: Matcher) -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from bot.errors import IndexNotReady
 from bot.extract import reader_id
-from bot.index import KnowledgeIndex
+from bot.index import GRAMS, KnowledgeIndex
+from bot.ranking import gram_text
 from bot.records import QueryInput
 from bot.refresh import RefreshBusy, build_refresher
 from bot.settings import Settings
@@ -84,6 +85,23 @@ def test_another_ocr_engine_reads_every_screenshot_again(settings: Settings, sha
     assert {r["media_hash"].split("@")[1] for r in rows if r["kind"] == "ocr"} == {f"ocr={reader_id('rapidocr')}"}
     again = build_refresher(other, shared_models["embedder"], Extractor(other)).refresh().as_dict()
     assert (again["updated"], again["unchanged"], again["embedded"]) == (0, 5, [])
+
+
+def test_a_table_written_before_trigrams_gets_them_from_its_stored_text_without_reading_screenshots(
+    settings: Settings, shared_models: dict
+) -> None:
+    first = refresh(settings, shared_models)
+    index = KnowledgeIndex(settings, shared_models["embedder"].fingerprint)
+    written = {r["id"]: r[GRAMS] for r in index.stored_rows()}
+    index.open_table().drop_columns([GRAMS])  # as tables were written before rows kept their trigrams
+    assert index.lacks_grams()
+    upgraded = refresh(settings, shared_models)
+    assert (upgraded["updated"], upgraded["unchanged"], upgraded["screenshots"]) == (0, 5, 0)
+    assert upgraded["version"] > first["version"]
+    assert {r["id"]: r[GRAMS] for r in index.stored_rows()} == written
+    found = index.snapshot().trigrams(gram_text("Connectlon refuesd Faild to connnect"), limit=3)
+    assert found[0].bug_id == "curl-7-connection-refused"
+    assert refresh(settings, shared_models)["version"] == upgraded["version"], "then nothing is written"
 
 
 def test_reading_screenshots_differently_reads_them_again(

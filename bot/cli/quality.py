@@ -30,6 +30,7 @@ from bot.settings import Settings, load_settings
 @click.option("--no-rerank", is_flag=True, help="Skip the reranker.")
 @click.option("--no-fts", is_flag=True, help="Dense search only.")
 @click.option("--no-dense", is_flag=True, help="Full-text search only (a keyword baseline).")
+@click.option("--no-gram-search", is_flag=True, help="Do not search screen text by its letter trigrams.")
 def eval_cmd(
     knowledge_dir: Path | None, queries_file: Path, as_json: bool, details_file: Path | None, **flags: bool
 ) -> None:
@@ -71,6 +72,7 @@ def config_summary(settings: Settings, matcher: Any) -> dict[str, Any]:
         "asr",
         "asr_focus",
         "fts",
+        "gram_search",
         "dense",
         "rerank",
         "asr_vocabulary",

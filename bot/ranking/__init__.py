@@ -13,6 +13,7 @@ from bot.ranking.model import DEFAULT_MODEL, FitInfo, RankingModel, load_model
 from bot.ranking.rerank import Reranker
 from bot.ranking.spoken import spoken_numbers
 from bot.ranking.stats import KnowledgeStats
+from bot.ranking.text import gram_text
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -27,6 +28,7 @@ __all__ = [
     "View",
     "decide",
     "fuse",
+    "gram_text",
     "load_model",
     "query_views",
     "rank",

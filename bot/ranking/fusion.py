@@ -16,11 +16,13 @@ ALL_INPUTS = "all inputs"
 @dataclass(frozen=True)
 class View:
     """One piece of query text searched on its own: the message, one screenshot's OCR, one transcript; `shown`
-    is the user's own text it came from, quoted as evidence (`text` itself when empty)."""
+    is the user's own text it came from, quoted as evidence (`text` itself when empty); `kind` the kind of input
+    it was read from (empty for all inputs together)."""
 
     input_name: str
     text: str
     shown: str = ""
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,11 @@ def query_views(inputs: Sequence[QueryInput]) -> list[View]:
     """
     texts = [i for i in inputs if i.text.strip()]
     files = [i for i in texts if i.kind != "text"]
-    views = [View(i.name, i.text) for i in (files or texts)]
+    views = [View(i.name, i.text, kind=i.kind) for i in (files or texts)]
     for item in files:
         lines = message_template(error_lines(item.text))
         if lines and lines != item.text.strip():
-            views.append(View(f"{item.name} (error lines)", lines, shown=item.text))
+            views.append(View(f"{item.name} (error lines)", lines, shown=item.text, kind=item.kind))
     if len(texts) > 1:
         views.append(View(ALL_INPUTS, "\n".join(i.text for i in texts)))
     return views
@@ -83,10 +85,10 @@ def whole_view(views: Sequence[View]) -> View:
 
 def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
     """Reciprocal-rank fusion over per-bug rankings, with what the features read: each bug's best dense score, its
-    best full-text score relative to the view's best, and its best dense score on a learned example (`confirmed`;
-    search only returns examples the query repeats)."""
+    best full-text (and trigram) score relative to the view's best, and its best dense score on a learned example
+    (`confirmed`; search only returns examples the query repeats)."""
     rrf: dict[str, float] = defaultdict(float)
-    best: dict[str, dict[str, float]] = defaultdict(lambda: {"dense": 0.0, "fts": 0.0, "confirmed": 0.0})
+    best: dict[str, dict[str, float]] = defaultdict(lambda: {"dense": 0.0, "fts": 0.0, "grams": 0.0, "confirmed": 0.0})
     evidence: dict[str, Evidence] = {}
     for ranking in rankings:
         top_score = max((h.score for h in ranking.hits), default=0.0) or 1.0

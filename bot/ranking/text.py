@@ -60,6 +60,12 @@ def grams(words: Iterable[str]) -> frozenset[str]:
     return frozenset().union(*(word_grams(w) for w in words))
 
 
+def gram_text(text: str) -> str:
+    """The letter trigrams of the text's words, space-separated: what the trigram index holds and is searched with,
+    so a word misread by several letters still finds the rows that spell it right."""
+    return " ".join(sorted(grams(words(text))))
+
+
 # HTTP statuses (not line numbers, ports, times or parts of addresses), Chrome's ERR_* names (parts joined by
 # `_`, `-` or spaces, as OCR reads them), E-codes, *Error and *Exception classes, curl exit codes.
 CODE = re.compile(
