@@ -192,14 +192,14 @@ class Snapshot:
 
     def full_text(self, text: str, limit: int, where: str | None = None) -> list[Hit]:
         """BM25 over the rows' words."""
-        return self.bm25("text", text, limit, where)
+        return self._bm25("text", text, limit, where)
 
     def trigrams(self, grams: str, limit: int, where: str | None = None) -> list[Hit]:
         """BM25 over the rows' letter trigrams (`grams` as the refresher writes them); none from a table written
         before rows kept them, until the refresher adds them."""
-        return self.bm25(GRAMS, grams, limit, where) if self.keeps_grams else []
+        return self._bm25(GRAMS, grams, limit, where) if self.keeps_grams else []
 
-    def bm25(self, column: str, text: str, limit: int, where: str | None) -> list[Hit]:
+    def _bm25(self, column: str, text: str, limit: int, where: str | None) -> list[Hit]:
         if not text.strip():
             return []
         query = self.table.search(text, query_type="fts", fts_columns=column).limit(limit)
