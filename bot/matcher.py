@@ -32,6 +32,7 @@ from bot.ranking import (
     query_views,
     rank,
     readings,
+    shortlist,
     spoken_numbers,
     the_failure,
     whole_view,
@@ -84,9 +85,13 @@ class Searched:
         """The vector of every input's text together."""
         return self.vectors[whole_view(self.views).text]
 
+    def all_rankings(self) -> list[Ranking]:
+        """Every search's results."""
+        return [r for found in self.rankings.values() for r in found]
+
     def candidates(self, rrf_k: int) -> list[Candidate]:
         """Every search's results fused into candidate bugs, best first."""
-        return fuse([r for found in self.rankings.values() for r in found], rrf_k)
+        return fuse(self.all_rankings(), rrf_k)
 
 
 class Matcher:
@@ -191,7 +196,8 @@ class Matcher:
                 text = " \n".join(v.text for v in searched.views)
                 candidates = self.reranker.rerank(text, candidates, snapshot, reorder=not self.reads_rerank)
         rejected = self.negatives.rejected(searched.whole) if self.negatives and searched.views else {}
-        return self.decide(snapshot, candidates, inputs, failure, rejected, timer), searched
+        shortlisted = shortlist(candidates, searched.all_rankings(), self.settings.top_k)
+        return self.decide(snapshot, shortlisted, inputs, failure, rejected, timer), searched
 
     def read_inputs(self, query: Query, snapshot: Snapshot, timer: Timer) -> tuple[list[QueryInput], dict[int, Media]]:
         """Clean the text (its fenced code blocks and a log pasted without a fence read as logs) and decode +
@@ -342,17 +348,17 @@ class Matcher:
         rejected: dict[str, float],
         timer: Timer,
     ) -> Answer:
-        """Rank the top candidates with the model on the text of `failure` (the inputs searched), attach the bugs'
-        records and decide; the answer lists every input."""
+        """Rank the shortlisted candidates with the model on the text of `failure` (the inputs searched), attach the
+        bugs' records and decide; the answer lists the best `top_k` and every input."""
         with timer.stage("decide"):
-            bugs = snapshot.bugs([c.bug_id for c in candidates[: self.settings.top_k]])
-            top = [c for c in candidates[: self.settings.top_k] if c.bug_id in bugs]
+            bugs = snapshot.bugs([c.bug_id for c in candidates])
+            top = [c for c in candidates if c.bug_id in bugs]
             derived: Derived = snapshot.derived
             query = QueryText.of(failure)
             ordered = self.reranker is not None and not self.reads_rerank
             ranked = rank(top, query, derived.stats, self.model, rejected, keep_order=ordered)
             decision, confidence, known = decide(ranked, self.model)
-            matches = tuple(as_match(r, bugs) for r in ranked)
+            matches = tuple(as_match(r, bugs) for r in ranked[: self.settings.top_k])
         return Answer(decision, round(confidence, 4), matches, tuple(inputs), timer.ms, known=round(known, 4))
 
     def vocabulary(self, snapshot: Snapshot) -> list[str]:

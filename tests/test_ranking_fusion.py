@@ -1,7 +1,7 @@
 """bot.ranking.fusion: which texts a query searches, and how per-view rankings become candidates with evidence."""
 
 from bot.index import Hit
-from bot.ranking.fusion import Ranking, fuse, query_views, readings, the_failure
+from bot.ranking.fusion import Ranking, View, fuse, query_views, readings, shortlist, the_failure
 from bot.records import QueryInput, TextLine
 
 SCREEN = (
@@ -78,3 +78,31 @@ def test_a_screen_with_failures_in_windows_side_by_side_is_also_read_one_window_
     assert terminal[1].lines == lines[1:]
     one_window = screen_input("shot.png", SCREEN)
     assert readings([message, one_window]) == [[message, one_window]]
+
+
+def test_a_bug_only_the_trigram_search_puts_first_is_shortlisted_beyond_the_fused_few() -> None:
+    screen = View("thumb.jpg", "Your fe coutdt't be sccessed", kind="image")
+    hit = lambda bug, score: Hit(bug, "ocr", "s.png", bug, score)  # noqa: E731
+    others = [hit(f"bug-{n}", 1.0 - n / 10) for n in range(6)]
+    rankings = [
+        Ranking(screen, "dense", others),
+        Ranking(screen, "fts", others),
+        Ranking(screen, "grams", [hit("file-not-found", 9.0), *others[:3]]),
+    ]
+    candidates = fuse(rankings, rrf_k=60)
+    assert [c.bug_id for c in candidates[:5]] == ["bug-0", "bug-1", "bug-2", "bug-3", "bug-4"]
+    assert [c.bug_id for c in shortlist(candidates, rankings, 5)] == [
+        "bug-0",
+        "bug-1",
+        "bug-2",
+        "bug-3",
+        "bug-4",
+        "file-not-found",
+    ]
+    other_view = View("thumb.jpg (error lines)", "coutdt't be sccessed", kind="image")
+    words_only = [*rankings[:2], Ranking(other_view, "dense", [hit("dense-only", 0.9)])]
+    fused = fuse(words_only, rrf_k=60)
+    assert "dense-only" in [c.bug_id for c in fused[5:]]
+    assert [c.bug_id for c in shortlist(fused, words_only, 5)] == [c.bug_id for c in fused[:5]], (
+        "only a trigram search's first widens the shortlist"
+    )

@@ -8,7 +8,7 @@ them (`rerank`).
 
 from bot.ranking.decision import Ranked, decide, rank
 from bot.ranking.features import FEATURES, QueryText
-from bot.ranking.fusion import Ranking, View, fuse, query_views, readings, the_failure, whole_view
+from bot.ranking.fusion import Ranking, View, fuse, query_views, readings, shortlist, the_failure, whole_view
 from bot.ranking.model import DEFAULT_MODEL, FitInfo, RankingModel, load_model
 from bot.ranking.rerank import Reranker
 from bot.ranking.spoken import spoken_numbers
@@ -33,6 +33,7 @@ __all__ = [
     "query_views",
     "rank",
     "readings",
+    "shortlist",
     "spoken_numbers",
     "the_failure",
     "whole_view",

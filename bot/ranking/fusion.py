@@ -116,6 +116,14 @@ def fuse(rankings: Sequence[Ranking], rrf_k: int) -> list[Candidate]:
     ]
 
 
+def shortlist(candidates: Sequence[Candidate], rankings: Sequence[Ranking], size: int) -> list[Candidate]:
+    """The first `size` fused candidates, and after them any later one that a trigram search put first: a screen
+    misread in most words shares no word with its bug, so only that search finds it, and fusion, which adds up
+    every search's ranks, would leave it out."""
+    firsts = {r.hits[0].bug_id for r in rankings if r.method == "grams" and r.hits}
+    return [*candidates[:size], *(c for c in candidates[size:] if c.bug_id in firsts)]
+
+
 def with_line(evidence: Evidence) -> Evidence:
     """The evidence with the query line that shows the match best (found once, for the winning hit)."""
     return replace(evidence, line=matching_line(evidence.query_text, evidence.text))
