@@ -179,6 +179,8 @@ class Refresher:
             raise BotError(
                 f"The knowledge folder {root} does not exist; pass --knowledge or set SUPPORTBOT_KNOWLEDGE_DIR."
             )
+        if self.index.lacks_grams():  # written before rows kept their trigrams: added from the stored text
+            self.index.add_grams(gram_text)
         unchanged = self._unchanged(root)
         if unchanged is not None:
             report.unchanged, report.version = unchanged
@@ -193,7 +195,7 @@ class Refresher:
         by hashing files, without parsing them, loading a model or importing LanceDB); None when anything may
         have changed."""
         found = self.index.stored_hashes()
-        if found is None or self.index.lacks_grams():
+        if found is None:
             return None
         rows, version = found
         stored = stored_hashes(rows)
@@ -214,8 +216,6 @@ class Refresher:
     def _update(self, scan: KnowledgeScan, report: RefreshReport, progress: Progress | None) -> None:
         """Parse, embed and write what changed (the model loads here, only when there is work)."""
         report.failed = [{"path": e.path, "reason": e.reason} for e in scan.errors]
-        if self.index.lacks_grams():
-            self.index.add_grams(gram_text)
         plan = self._plan(scan)
         if plan.work and self._use_model_table():
             plan = self._plan(scan)
