@@ -80,6 +80,38 @@ def test_an_ocr_slip_in_the_error_code_still_shares_it() -> None:
     assert dns["shown_error"] > 0.9
 
 
+def test_a_code_shares_only_the_name_it_reads_as_among_look_alike_names() -> None:
+    """Chrome's ERR_CONNECTION_RESET page is not the ERR_CONNECTION_REFUSED bug, though the names are 0.89 alike."""
+    page = "This site can't be reached\nlocalhost refused to connect.\n{}\nReload"
+    stats = KnowledgeStats(
+        {
+            "refused": [("doc", "Chrome connection refused"), ("ocr", page.format("ERR_CONNECTION_REFUSED"))],
+            "reset": [("doc", "Chrome connection reset"), ("ocr", page.format("ERR_CONNECTION_RESET"))],
+        }
+    )
+    candidates = [Candidate("refused", 0.03, {"dense": 0.7}), Candidate("reset", 0.02, {"dense": 0.6})]
+    for shown, sharing in (("ERR_CONNECTION_RESET", "reset"), ("ERR_CONNECTI0N_REFUSFD", "refused")):
+        scoring = Scoring(candidates, QueryText(screen=page.format(shown)), stats, None)
+        found = feature_vectors(scoring, ["codes_shared", "codes_clash"])
+        shared = {c.bug_id: f for c, f in zip(candidates, found, strict=True)}
+        assert shared[sharing] == {"codes_shared": 1.0, "codes_clash": 0.0}
+        assert [f["codes_shared"] for f in found].count(1.0) == 1
+
+
+def test_a_code_the_knowledge_base_names_exactly_is_not_also_its_look_alike() -> None:
+    """An app's own codes, on no list of names programs print: the one read exactly is not the one 0.95 alike."""
+    stats = KnowledgeStats(
+        {
+            "declined": [("doc", "Checkout fails with ERR_PAYMENT_DECLINED")],
+            "declined-3ds": [("doc", "Checkout fails with ERR_PAYMENT_DECLINED_3DS")],
+        }
+    )
+    candidates = [Candidate("declined", 0.03, {"dense": 0.7}), Candidate("declined-3ds", 0.02, {"dense": 0.6})]
+    for shown, sharing in (("ERR_PAYMENT_DECLINED", [1.0, 0.0]), ("ERR_PAYMENT_DECL1NED_3D5", [0.0, 1.0])):
+        scoring = Scoring(candidates, QueryText(screen=f"Checkout failed\n{shown}"), stats, None)
+        assert [f["codes_shared"] for f in feature_vectors(scoring, ["codes_shared"])] == sharing
+
+
 def test_margins_are_to_the_best_other_candidate_and_first_is_fusion_s_order() -> None:
     top, second = features(QueryText(typed="chrome 503"))
     assert round(top["dense_margin"], 6) == 0.1 and round(second["dense_margin"], 6) == -0.1

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.ranking.stats import BugText, KnowledgeStats
-from bot.ranking.text import codes, error_words, grams, respelled, same_code, words
+from bot.ranking.text import codes, error_words, grams, read_as, respelled, words
 from bot.records import Candidate, QueryInput
 
 RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
@@ -175,9 +175,14 @@ class Scoring:
         return grams(self.shown_words)
 
     @cached_property
+    def codes_read(self) -> frozenset[str]:
+        """The knowledge base's codes that the query's codes name (`read_as`)."""
+        return frozenset().union(*(read_as(code, self.stats.codes) for code in self.query.codes))
+
+    @cached_property
     def codes_met(self) -> list[bool]:
         """Per candidate: whether one of the query's error codes is one of the bug's."""
-        return [any(same_code(a, b) for a in self.query.codes for b in bug.codes) for bug in self.bugs]
+        return [bool(bug.codes & self.codes_read) for bug in self.bugs]
 
 
 def screen_match(seen: frozenset[str], screens: Sequence[frozenset[str]], stats: KnowledgeStats) -> tuple[float, float]:

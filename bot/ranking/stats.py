@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.ranking.english import english_ranks, english_rarity
-from bot.ranking.text import codes, error_words, grams, words
+from bot.ranking.text import codes, err_names, error_words, grams, words
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
 
@@ -41,6 +41,7 @@ class KnowledgeStats:
 
     def __init__(self, bugs: Mapping[str, Sequence[tuple[str, str]]]) -> None:
         self.bugs = {bug_id: BugText.of(rows) for bug_id, rows in bugs.items()}
+        self.codes: frozenset[str] = frozenset().union(*(bug.codes for bug in self.bugs.values()))  # every bug's
         frequency: Counter[str] = Counter()
         gram_frequency: Counter[str] = Counter()
         for bug in self.bugs.values():
@@ -51,6 +52,7 @@ class KnowledgeStats:
         self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
         self.gram_idf = inverse_frequencies(gram_frequency, count)
         english_ranks()  # read once per process, when the first snapshot opens, not on a user's question
+        err_names()
 
     def weight(self, word: str) -> float:
         """The word's IDF; a word no bug uses weighs most."""

@@ -4,6 +4,7 @@ tolerant of what OCR and speech recognition confuse (`_`/space/`-`, O/0, l/1/I, 
 from __future__ import annotations
 
 import errno
+import importlib.resources
 import re
 from collections.abc import Iterable, Set
 from difflib import SequenceMatcher
@@ -85,7 +86,9 @@ E_CODES = frozenset(
     ]
 )
 LONG_CODE = 12
-LONG_CODE_LIKENESS = 0.8  # ERR_NAME_NOT_RESOLVED read with three letters wrong still is
+NAMED_LIKENESS = 0.6  # a long ERR_* name as read is a knowledge base's when at least this alike and nearer to it than
+# to any other name programs print (`ERR RESP JLTIPLE ATION`, a forwarded thumbnail's, is 0.68 alike its name)
+ERR_NAMES = "err_names.txt"  # the ERR_* names Chrome, Node.js and pnpm print
 E_WORD = re.compile(r"(?!ERR[ _-])E[A-Z][A-Z0-9_]{2,}")
 
 
@@ -105,14 +108,47 @@ def codes(text: str) -> set[str]:
     return keys
 
 
-def same_code(a: str, b: str) -> bool:
-    """Whether two code keys name the same code: equal, or, for long names (Chrome's ERR_*), alike but for a few
-    letters a recogniser misread (`errnamen0tresolved`); short codes and *Error classes must be equal."""
-    if a == b:
-        return True
-    if min(len(a), len(b)) < LONG_CODE or not (a.startswith("err") and b.startswith("err")):
-        return False
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= LONG_CODE_LIKENESS
+@lru_cache(maxsize=4096)
+def read_as(read: str, known: frozenset[str]) -> frozenset[str]:
+    """The codes of `known` (a knowledge base's) that the code key `read` (a query's, as a recogniser read it) names:
+    itself when it is one of them; else, for a long ERR_* name, the nearest of them when at least `NAMED_LIKENESS`
+    alike (letters misread or lost: `errnamen0tresolved`, `ERR RESP JLTIPLE ATION` for
+    ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION) and no other name programs print is nearer, so that ERR_CONNECTION_RESET
+    is never ERR_CONNECTION_REFUSED. Short codes and *Error classes must be equal."""
+    if read in known:
+        return frozenset({read})
+    if len(read) < LONG_CODE or not read.startswith("err"):
+        return frozenset()
+    alike = {code: likeness(read, code) for code in known if len(code) >= LONG_CODE and code.startswith("err")}
+    best = max(alike.values(), default=0.0)
+    if best < NAMED_LIKENESS or best < nearest_name(read):
+        return frozenset()
+    return frozenset(code for code, value in alike.items() if value == best)
+
+
+def likeness(a: str, b: str) -> float:
+    """How alike two code keys are: twice their characters in common, in order, over their total length."""
+    return SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+@lru_cache(maxsize=4096)
+def nearest_name(read: str) -> float:
+    """How alike `read` is to the ERR_* name programs print that is nearest to it (1.0 when it is one)."""
+    if read in err_names():
+        return 1.0
+    best = 0.0
+    for name in err_names():
+        matcher = SequenceMatcher(None, read, name, autojunk=False)
+        if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+            best = max(best, matcher.ratio())
+    return best
+
+
+@lru_cache(maxsize=1)
+def err_names() -> frozenset[str]:
+    """The code keys of the ERR_* names Chrome, Node.js and pnpm print (`err_names.txt`), read once."""
+    text = importlib.resources.files("bot.ranking").joinpath(ERR_NAMES).read_text(encoding="utf-8")
+    return frozenset(code_key(name) for line in text.splitlines() if not line.startswith("#") for name in line.split())
 
 
 # The engine's one reading of an error line: on a screen (which window failed), in a log (which lines to keep) and
