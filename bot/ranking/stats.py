@@ -41,7 +41,8 @@ class KnowledgeStats:
 
     def __init__(self, bugs: Mapping[str, Sequence[tuple[str, str]]]) -> None:
         self.bugs = {bug_id: BugText.of(rows) for bug_id, rows in bugs.items()}
-        self.codes: frozenset[str] = frozenset().union(*(bug.codes for bug in self.bugs.values()))  # every bug's
+        # every code some bug names: a query's code that is one of them is read as that one only (`read_as`)
+        self.codes: frozenset[str] = frozenset().union(*(bug.codes for bug in self.bugs.values()))
         frequency: Counter[str] = Counter()
         gram_frequency: Counter[str] = Counter()
         for bug in self.bugs.values():
@@ -51,7 +52,7 @@ class KnowledgeStats:
         self.idf = inverse_frequencies(frequency, count)
         self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
         self.gram_idf = inverse_frequencies(gram_frequency, count)
-        english_ranks()  # read once per process, when the first snapshot opens, not on a user's question
+        english_ranks()  # both read once per process, when the first snapshot opens, not on a user's question
         err_names()
 
     def weight(self, word: str) -> float:

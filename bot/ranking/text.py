@@ -88,7 +88,7 @@ E_CODES = frozenset(
 LONG_CODE = 12
 NAMED_LIKENESS = 0.6  # a long ERR_* name as read is a knowledge base's when at least this alike and nearer to it than
 # to any other name programs print (`ERR RESP JLTIPLE ATION`, a forwarded thumbnail's, is 0.68 alike its name)
-ERR_NAMES = "err_names.txt"  # the ERR_* names Chrome, Node.js and pnpm print
+ERR_NAMES = "err_names.txt"  # the ERR_* names Chrome, Node.js, axios and pnpm print
 E_WORD = re.compile(r"(?!ERR[ _-])E[A-Z][A-Z0-9_]{2,}")
 
 
@@ -146,7 +146,7 @@ def nearest_name(read: str) -> float:
 
 @lru_cache(maxsize=1)
 def err_names() -> frozenset[str]:
-    """The code keys of the ERR_* names Chrome, Node.js and pnpm print (`err_names.txt`), read once."""
+    """The code keys of the ERR_* names Chrome, Node.js, axios and pnpm print (`err_names.txt`), read once."""
     text = importlib.resources.files("bot.ranking").joinpath(ERR_NAMES).read_text(encoding="utf-8")
     return frozenset(code_key(name) for line in text.splitlines() if not line.startswith("#") for name in line.split())
 
