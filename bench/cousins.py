@@ -1,5 +1,7 @@
-"""New bugs that sit beside the shipped knowledge's: the same program, often the same exception class or status, another
-failure. None is in the knowledge base, so every `match` is a wrong answer.
+"""New bugs beside the shipped knowledge's bugs, each a `match` that would be wrong.
+
+Each is the same program as a shipped bug, often the same exception class or status, but another failure. None is in
+the knowledge base, so every `match` is a wrong answer.
 
     .venv/bin/python -m bench.cousins OUT
     .venv/bin/supportbot eval --knowledge knowledge --queries OUT/queries.jsonl
@@ -11,9 +13,9 @@ there the nearest bug leads the next by far, however little of the failure it ex
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
+
+from bench.query_sets import command_line
 
 # (the shipped bug each sits beside, what the user pastes)
 COUSINS = [
@@ -58,23 +60,13 @@ COUSINS = [
 ]
 
 
-def write(out: Path) -> int:
-    """Write the set to `out`; returns how many queries it holds."""
-    out.mkdir(parents=True, exist_ok=True)
-    lines = [
-        json.dumps({"id": f"c{n:02d}-{beside}", "text": text, "files": [], "kind": "text", "expected": None})
+def make(out: Path) -> list[dict]:
+    """The queries (typed only: nothing to write beside them)."""
+    return [
+        {"id": f"c{n:02d}-{beside}", "text": text, "files": [], "kind": "text", "expected": None}
         for n, (beside, text) in enumerate(COUSINS, start=1)
     ]
-    (out / "queries.jsonl").write_text("\n".join(lines) + "\n")
-    return len(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder to write queries.jsonl to")
-    args = parser.parse_args()
-    print(f"{write(args.out)} queries in {args.out / 'queries.jsonl'}")
 
 
 if __name__ == "__main__":
-    main()
+    command_line(__doc__.splitlines()[0], make)

@@ -12,11 +12,11 @@ expected to be its bugs; every look-alike is out of the knowledge base, so a `ma
 
 from __future__ import annotations
 
-import argparse
-import json
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from bench.query_sets import command_line
 
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 UNREACHABLE = "This site can't be reached"
@@ -78,8 +78,8 @@ def chrome_page(code: str, host: str, heading: str, says: str) -> Image.Image:
     return image
 
 
-def write(out: Path) -> int:
-    """Write the set to `out`; returns how many queries it holds."""
+def make(out: Path) -> list[dict]:
+    """Write the pages to OUT/media; returns the queries."""
     (out / "media").mkdir(parents=True, exist_ok=True)
     queries = []
     for code, host, heading, says, expected in PAGES:
@@ -94,16 +94,8 @@ def write(out: Path) -> int:
         }
         for kind, (text, files) in asked.items():
             queries.append({"id": f"{name}-{kind}", "text": text, "files": files, "kind": kind, "expected": expected})
-    (out / "queries.jsonl").write_text("".join(json.dumps(q) + "\n" for q in queries))
-    return len(queries)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("out", type=Path, help="folder to write queries.jsonl and media/ to")
-    args = parser.parse_args()
-    print(f"{write(args.out)} queries in {args.out / 'queries.jsonl'}")
+    return queries
 
 
 if __name__ == "__main__":
-    main()
+    command_line(__doc__.splitlines()[0], make)
