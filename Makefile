@@ -41,7 +41,9 @@ lint: setup
 # answered with the dev knowledge base, as make_wild.py and make_recordings.py write them), held to the messy targets;
 # measured on the shipped examples, on EXAMPLES_MESSY="<folders>" (messy variants of the examples) and on
 # TEST_MESSY="<folders>" (messy variants of the dev set only measured, e.g. bench.captures'). Prints the fit,
-# grouped-CV and test figures and rewrites bot/ranking/default_model.json.
+# grouped-CV and test figures and rewrites bot/ranking/default_model.json. The clean set is held to match precision
+# 0.99 and in-KB no_match 0.03, a margin under the targets (0.985, 0.04): the fit meets what it is held to exactly,
+# and a knowledge base of other bugs varies around it.
 DEV_SET ?= ../shared/dev-set
 MESSY ?=
 EXAMPLES_MESSY ?=
@@ -51,4 +53,4 @@ ranking-model: setup
 		$(foreach d,$(MESSY),--messy $(d)/queries.jsonl) --test knowledge examples/queries.jsonl \
 		$(foreach d,$(EXAMPLES_MESSY),--test knowledge $(d)/queries.jsonl) \
 		$(foreach d,$(TEST_MESSY),--test $(DEV_SET)/knowledge $(d)/queries.jsonl) \
-		--out bot/ranking/default_model.json
+		--precision 0.99 --max-no-match 0.03 --out bot/ranking/default_model.json

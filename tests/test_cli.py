@@ -173,6 +173,7 @@ def test_calibrate_writes_a_model_the_setting_loads(env: dict[str, str], tmp_pat
     assert code == 0, out
     assert "grouped by bug family (CV)" in out and f"test {queries.parent.name}/labelled.jsonl" in out
     assert "CV messy/labelled.jsonl" in out and "known bug" in out
+    assert "one bug per family" in out and "CV thinned" in out  # also fit on answers as a sparser KB gives them
     assert f"SUPPORTBOT_RANKING_MODEL={model}" in out
     written = json.loads(model.read_text())
     assert (

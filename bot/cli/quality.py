@@ -170,7 +170,7 @@ def calibrate_cmd(
     created = datetime.now(UTC).strftime("%Y-%m-%d")
     fit_on = ", ".join(results)
     info = FitInfo(settings.embed_model, settings.ocr_engine, settings.asr_model, fit_on, created)
-    fitted = calibrate(results, info, targets, measured, names)
+    fitted = calibrate(results, info, targets, measured, names, knowledge_texts(settings, names))
     path = out or settings.data_dir / "ranking-model.json"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -191,6 +191,16 @@ def labelled_answers(settings: Settings, queries_file: Path, names: tuple[str, .
     return answer_all(matcher, queries, lambda items: progress(items, len(queries), set_name(queries_file)))
 
 
+def knowledge_texts(settings: Settings, names: tuple[str, ...]) -> dict[str, list[tuple[str, str]]]:
+    """Each bug's indexed (kind, text) rows in the knowledge base the fit sets were answered with."""
+    from bot.ranking.model import neutral_model
+
+    texts: dict[str, list[tuple[str, str]]] = (
+        ready_matcher(settings, neutral_model(settings, (*names, "first"))).index.snapshot().texts()
+    )
+    return texts
+
+
 def set_name(queries_file: Path) -> str:
     """A labelled set's name: its folder and file (`dev-set/queries.jsonl`), never a full path."""
     return f"{queries_file.resolve().parent.name}/{queries_file.name}"
@@ -198,7 +208,7 @@ def set_name(queries_file: Path) -> str:
 
 def format_calibration(model: Any, figures: dict[str, dict[str, Any]], path: Path) -> str:
     fit = model.fit
-    fixed = {"fit": "fit (same sets)", "grouped_cv": "grouped by bug family (CV)"}
+    fixed = {"fit": "fit (same sets)", "grouped_cv": "grouped by bug family (CV)", "thinned": "one bug per family"}
     labels = {
         name: fixed.get(name, name.replace("grouped_cv ", "  CV ").replace("fit ", "  fit ", 1)) for name in figures
     }

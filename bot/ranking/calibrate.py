@@ -7,7 +7,9 @@ is a known bug at all (it decides between `uncertain` and `no_match`, so an in-K
 wrong is still shown its candidates). Their regularisation and the thresholds are chosen by cross-validation grouped
 by bug family (the id's first part: chrome, curl, nginx…), so they are judged on bugs they never saw, as on a new
 knowledge base; the figures of each fold, and of other labelled sets (`tests`), are what the model is expected to do
-there.
+there. The ordering and the confidence are also fit on the same answers replayed against knowledge bases that keep one
+bug per family (`thinned`), where a first candidate without near relatives leads the next by far whether or not it is
+the bug, so that a lead alone does not pass for a match on a small knowledge base.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 
 from bot.evaluate import LabelledQuery, decision_figures
 from bot.ranking.model import FitInfo, RankingModel, logistic, query_features
+from bot.ranking.thinned import family, one_per_family, thinned_answer, thinned_stats
 from bot.records import Answer, Decision
 
 FEATURES = (
@@ -52,7 +55,9 @@ KNOWN = ("confidence", "first:legible")
 RANKING_L2 = (1.0, 3.0, 10.0, 30.0)
 CONFIDENCE_L2 = (0.3, 1.0, 3.0, 10.0)
 KNOWN_L2 = (1.0, 3.0, 10.0, 30.0)
-REPLAY = "replay"  # the kind of a sample made up from another by `with_replays`
+REPLAY = "replay"  # a sample made up from another by `with_replays`...
+THINNED = "thinned"  # ...or by `thinned_samples`: fit on, never counted among the sets' figures or thresholds
+THINNED_DRAWS = 3  # knowledge bases of one bug per family drawn to replay the answers against
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,11 @@ class Sample:
     bugs: tuple[str, ...]
     x: np.ndarray  # one row per candidate, one column per name in `names`
     labelled_set: str = ""
+    made: str = ""  # how a made-up sample was made (REPLAY, THINNED); "" for a real answer
+
+    @property
+    def real(self) -> bool:
+        return not self.made
 
 
 @dataclass(frozen=True)
@@ -127,10 +137,12 @@ def samples(
         matches = sorted(answer.matches, key=lambda m: -m.features.get("first", 0.0))  # stable: fused order
         bugs = tuple(m.bug.id for m in matches)
         x = np.array([[m.features.get(n, 0.0) for n in names] for m in matches], dtype=np.float64)
-        family = (query.expected or "").split("-")[0] or "out-of-kb near " + (bugs[0].split("-")[0] if bugs else "")
+        family_name = (
+            family(query.expected) if query.expected else "out-of-kb near " + (family(bugs[0]) if bugs else "")
+        )
         sample_id = f"{labelled_set}:{query.id}" if labelled_set else query.id
         shaped = x.reshape(len(bugs), len(names))
-        out.append(Sample(sample_id, query.kind, query.expected, family, bugs, shaped, labelled_set))
+        out.append(Sample(sample_id, query.kind, query.expected, family_name, bugs, shaped, labelled_set))
     return with_variants_together(out)
 
 
@@ -147,6 +159,33 @@ def with_variants_together(items: list[Sample]) -> list[Sample]:
 def variant_of(sample_id: str) -> str:
     """The query a sample is a variant of: its id without the set prefix and the `-<how>` suffix."""
     return sample_id.rpartition(":")[2].split("-")[0]
+
+
+def thinned_samples(
+    results: Mapping[str, Sequence[tuple[LabelledQuery, Answer]]],
+    texts: Mapping[str, Sequence[tuple[str, str]]],
+    names: Sequence[str],
+    draws: int = THINNED_DRAWS,
+) -> list[Sample]:
+    """The answers of every set replayed against `draws` knowledge bases that keep one bug per family of `texts` (the
+    bugs the sets were answered with), as samples made THINNED; a question whose bug was dropped is out of the KB and
+    held out with that bug's family."""
+    made = []
+    for draw in range(draws):
+        keep = one_per_family(texts, draw)
+        stats = thinned_stats(texts, keep)
+        for name, rows in results.items():
+            thinned = [
+                (
+                    replace(query, expected=query.expected if query.expected in keep else None),
+                    thinned_answer(a, keep, stats, names),
+                )
+                for query, a in rows
+            ]
+            for (query, _), sample in zip(rows, samples(thinned, names, f"{name} thinned {draw}"), strict=True):
+                held = family(query.expected) if query.expected and query.expected not in keep else sample.family
+                made.append(replace(sample, family=held, made=THINNED))
+    return made
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float, steps: int = 60) -> tuple[np.ndarray, float]:
@@ -209,10 +248,10 @@ def with_replays(train: Sequence[Sample], names: Sequence[str]) -> list[Sample]:
         if "rejected" in names and sample.bugs[0] != sample.expected:
             x = sample.x.copy()
             x[0, names.index("rejected")] = 1.0
-            replays.append(replace(sample, id=f"{sample.id} (Not it)", kind=REPLAY, x=x))
+            replays.append(replace(sample, id=f"{sample.id} (Not it)", made=REPLAY, x=x))
         if "confirmed" in names and sample.expected in sample.bugs:
             again = confirmed_again(sample, names)
-            replays.append(replace(sample, id=f"{sample.id} (confirmed)", kind=REPLAY, x=again))
+            replays.append(replace(sample, id=f"{sample.id} (confirmed)", made=REPLAY, x=again))
     return [*train, *replays]
 
 
@@ -236,7 +275,7 @@ def confirmed_again(sample: Sample, names: Sequence[str]) -> np.ndarray:
 
 def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, float]) -> Fitted:
     """The three models on `train`: ordering and confidence on every (query, candidate) pair, the known-bug model
-    on every real query (replays are the same question again)."""
+    on every real query (replays are the same question again, thinned ones another knowledge base's)."""
     rows = [s for s in train if s.bugs]
     x = np.vstack([s.x for s in rows])
     y = np.concatenate([[float(b == s.expected) for b in s.bugs] for s in rows])
@@ -248,7 +287,7 @@ def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, f
     read = [i for i, n in enumerate(names) if n not in RANKING_ONLY]
     confidence[read], bias = fit_logistic(x[:, read], y, l2[1])
     partial = Fitted(tuple(names), ranking, confidence, bias, np.zeros(len(KNOWN)), 0.0, l2)
-    real = [s for s in train if s.kind != REPLAY]
+    real = [s for s in train if s.real]
     vectors = []
     for s in real:
         order = partial.order(s) if s.bugs else np.array([], dtype=int)
@@ -262,9 +301,9 @@ def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, f
 def by_family(items: Sequence[Sample], fit_one: Callable[[list[Sample]], Fitted]) -> Answers:
     """Each sample answered by a model fit without its bug family."""
     answers: Answers = {}
-    for family in sorted({family_of(s) for s in items}):
-        model = fit_one([s for s in items if family_of(s) != family])
-        answers.update({s.id: model.answer(s) for s in items if family_of(s) == family})
+    for held in sorted({family_of(s) for s in items}):
+        model = fit_one([s for s in items if family_of(s) != held])
+        answers.update({s.id: model.answer(s) for s in items if family_of(s) == held})
     return answers
 
 
@@ -333,7 +372,7 @@ def figures(items: Sequence[Sample], answers: Answers, thresholds: Mapping[str, 
 def select_l2(items: Sequence[Sample], names: Sequence[str]) -> tuple[float, float, float]:
     """The regularisation that transfers best across families: the ranking's by mean reciprocal rank, then the
     confidence's and the known-bug model's by log-loss (ties go to the stronger)."""
-    real = [s for s in items if s.kind != REPLAY]
+    real = [s for s in items if s.real]
 
     def held_out(l2: tuple[float, float, float]) -> Answers:
         return by_family(items, lambda train: fit(train, names, l2))
@@ -360,7 +399,8 @@ def select_l2(items: Sequence[Sample], names: Sequence[str]) -> tuple[float, flo
 @dataclass(frozen=True)
 class Calibration:
     """The fitted model and its figures: `fit` (the sets it was fit on), `grouped_cv` (and `fit <set>`,
-    `grouped_cv <set>` per set when there are several), and `test <name>` per test set."""
+    `grouped_cv <set>` per set when there are several), `thinned` and `grouped_cv thinned` (the answers replayed
+    against knowledge bases of one bug per family) when fit on them, and `test <name>` per test set."""
 
     model: RankingModel
     figures: dict[str, dict]
@@ -372,16 +412,21 @@ def calibrate(
     targets: Mapping[str, Targets] | None = None,
     tests: Mapping[str, Sequence[tuple[LabelledQuery, Answer]]] | None = None,
     names: Sequence[str] = FEATURES,
+    knowledge: Mapping[str, Sequence[tuple[str, str]]] | None = None,
 ) -> Calibration:
     """Fit the model on the labelled sets `results` (by name), with thresholds that keep each set's `targets` (default
     `Targets()`) on the answers of family-held-out models (what a new knowledge base sees) and on the fit, and measure
     it: on those sets together and each alone, grouped by family (each fold's models and thresholds fit on the other
-    families only), and on each of `tests`."""
+    families only), and on each of `tests`. With the `knowledge` the sets were answered with (each bug's indexed
+    (kind, text) rows), the ordering and the confidence are also fit on the answers thinned to one bug per family, whose
+    figures are reported as `thinned` and `grouped_cv thinned`."""
     targets = {name: (targets or {}).get(name, Targets()) for name in results}
     all_names = (*names, "first")
     per_set = {name: samples(rows, all_names, name) for name, rows in results.items()}
     items = with_replays(with_variants_together([s for found in per_set.values() for s in found]), all_names)
-    real = [s for s in items if s.kind != REPLAY]
+    thinned = thinned_samples(results, knowledge, all_names) if knowledge else []
+    items += thinned
+    real = [s for s in items if s.real]
     l2 = select_l2(items, all_names)
     final = fit(items, all_names, l2)
     thresholds = both_ways(real, by_family(items, lambda train: fit(train, all_names, l2)), final, targets)
@@ -394,6 +439,9 @@ def calibrate(
     measured["grouped_cv"] = figures(real, held_out, fold_thresholds)
     for name in several:
         measured[f"grouped_cv {name}"] = figures([s for s in real if s.labelled_set == name], held_out, fold_thresholds)
+    if thinned:
+        measured["thinned"] = model_figures(model, thinned)
+        measured["grouped_cv thinned"] = figures(thinned, held_out, fold_thresholds)
     for name, rows in (tests or {}).items():
         measured[f"test {name}"] = model_figures(model, samples(rows, all_names))
     l2_info = {"ranking": l2[0], "confidence": l2[1], "known": l2[2]}
@@ -417,16 +465,17 @@ def model_figures(model: RankingModel, items: Sequence[Sample]) -> dict:
 def grouped_answers(
     items: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, float], targets: Mapping[str, Targets]
 ) -> tuple[Answers, dict[str, tuple[float, float]]]:
-    """Leave one family out: its queries answered by models and thresholds fit on the other families only."""
+    """Leave one family out: its queries (real and thinned) answered by models and thresholds fit on the other
+    families only."""
     answers: Answers = {}
     thresholds: dict[str, tuple[float, float]] = {}
-    for family in sorted({family_of(s) for s in items}):
-        train = [s for s in items if family_of(s) != family]
+    for held in sorted({family_of(s) for s in items}):
+        train = [s for s in items if family_of(s) != held]
         model = fit(train, names, l2)
         inner = by_family(train, lambda t: fit(t, names, l2))
-        fold = both_ways([s for s in train if s.kind != REPLAY], inner, model, targets)
+        fold = both_ways([s for s in train if s.real], inner, model, targets)
         for s in items:
-            if family_of(s) == family and s.kind != REPLAY:
+            if family_of(s) == held and s.made != REPLAY:
                 answers[s.id], thresholds[s.id] = model.answer(s), fold
     return answers, thresholds
 
