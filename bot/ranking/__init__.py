@@ -2,8 +2,8 @@
 
 Fuse the searches of each query view (`fusion`), compute each candidate's features from one registry
 (`features`, reading text through one tokenizer and code detector in `text` and the knowledge statistics in
-`stats`), order and decide with the model file (`model`, fit by `calibrate`, also on the labelled answers replayed against
-knowledge bases of one bug per family: `thinned`), or let a CrossEncoder order them (`rerank`).
+`stats`), order and decide with the model file (`model`, fit by `calibrate`, also on the labelled answers
+replayed against knowledge bases of one bug per family: `thinned`), or let a CrossEncoder order them (`rerank`).
 """
 
 from bot.ranking.decision import Ranked, decide, rank
