@@ -19,8 +19,6 @@ from bot.ranking.fusion import the_failure
 from bot.ranking.stats import KnowledgeStats
 from bot.records import Answer, Candidate
 
-# what search gave each candidate (the rest of the features are computed from the text)
-RETRIEVED = ("dense", "fts", "rerank", "confirmed")
 UNLISTED = "(unlisted)"  # stands for the nearest bug beyond the shortlist, which the answer does not name
 
 
@@ -52,7 +50,8 @@ def thinned_answer(answer: Answer, keep: frozenset[str], stats: KnowledgeStats, 
     kept = [m for m in listed if m.bug.id in keep]
     if not kept:
         return replace(answer, matches=())
-    candidates = [Candidate(m.bug.id, m.score, {k: m.features[k] for k in RETRIEVED if k in m.features}) for m in kept]
+    # each keeps what search gave it (dense, fts, rerank, confirmed); the features read from text are computed again
+    candidates = [Candidate(m.bug.id, m.score, dict(m.features)) for m in kept]
     floor = min(m.features.get("dense", 0.0) for m in listed)
     unlisted = Candidate(UNLISTED, 0.0, {"dense": floor})
     rejected = {m.bug.id: m.features.get("rejected", 0.0) for m in kept}
