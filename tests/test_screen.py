@@ -105,9 +105,10 @@ def test_a_log_beside_the_failing_window_that_shows_other_errors_is_read_as_a_wi
 
 def test_a_large_screen_is_detected_in_full_width_bands_and_two_monitors_in_columns(extractor: Extractor) -> None:
     """Shrunk whole to the detector's side, a 5120-pixel-wide capture's text would be two thirds its height; a 4K
-    screen given to the detector whole held 0.8 GB of working memory."""
+    screen given to the detector whole held 0.8 GB of working memory. Only the regions that show something are
+    given to it at all."""
     from bot.extract.ocr import DETECT_MAX_SIDE
-    from bot.extract.screen import DETECT_PIXELS, FINE_DETECT_PIXELS, TILE_SIDE, ScreenReader
+    from bot.extract.screen import DETECT_PIXELS, FINE_DETECT_PIXELS, TILE_SIDE, ScreenReader, read_tiles
 
     screen = extractor.screen_reader()
     seen: list[tuple[int, int]] = []
@@ -127,9 +128,12 @@ def test_a_large_screen_is_detected_in_full_width_bands_and_two_monitors_in_colu
     assert "does not exist" in "\n".join(line.text for line in lines)
     seen.clear()
     lines = reader.read(desktop((3840, 2160), 1.0))
-    assert len(seen) > 1 and all(width == 3840 for width, _ in seen)  # bands: no line of text is cut
-    assert all(w * h * min(1.0, DETECT_MAX_SIDE / w) ** 2 <= DETECT_PIXELS for w, h in seen)
     assert "does not exist" in "\n".join(line.text for line in lines)
+    assert all(w * h * min(1.0, DETECT_MAX_SIDE / w) ** 2 <= DETECT_PIXELS for w, h in seen)
+    assert sum(w * h for w, h in seen) < 0.7 * 3840 * 2160  # the wallpaper and the windows' empty parts are not read
+    seen.clear()
+    read_tiles(reader.fast, desktop((3840, 2160), 1.0), DETECT_PIXELS)
+    assert len(seen) > 1 and all(width == 3840 for width, _ in seen)  # bands: no line of text is cut
     window = (3840 // 3 + 40, 2160 // 2 - 20, 3840 // 3 + 1000, 2160 // 2 + 600)
     again = reader.read_again(desktop((3840, 2160), 1.0), window, 11.0)  # enlarged past the accurate detector's share
     assert len(seen_fine) > 1 and all(w * h <= FINE_DETECT_PIXELS for w, h in seen_fine)
@@ -406,6 +410,29 @@ def test_a_large_photo_keeps_the_screen_at_the_resolution_it_was_taken(extractor
     assert outline_width <= flat.width <= MAX_SIDE
     text = text_of(extractor, photo)
     assert "does not exist" in text and "5432" in text
+
+
+def test_a_large_photo_is_detected_whole_not_only_where_its_blurred_text_is_marked(extractor: Extractor) -> None:
+    """A photo's blurred text can span too few grey levels to be marked as showing something (a dark terminal's red
+    error line, photographed, was missed whole), so the fast detector is given all of a photo, unlike a screenshot."""
+    from bot.extract.screen import DETECT_PIXELS, ScreenReader
+
+    screen = extractor.screen_reader()
+    given: list[int] = []
+
+    class Counting:
+        def read(self, image: Image.Image) -> list[TextBox]:
+            given.append(image.width * image.height)
+            return screen.fast.read(image)
+
+    photo = photo_of(desktop((2560, 1440), 1.0))
+    flat = straighten(photo)
+    assert flat is not photo and flat.width * flat.height > DETECT_PIXELS
+    ScreenReader(Counting(), screen.fine).read(photo)
+    assert sum(given) >= flat.width * flat.height  # every band of the whole photo (bands overlap)
+    given.clear()
+    ScreenReader(Counting(), screen.fine).read(desktop((2560, 1440), 1.0))
+    assert sum(given) < 0.8 * 2560 * 1440
 
 
 @pytest.mark.parametrize("turn", [Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270])

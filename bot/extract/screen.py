@@ -1,20 +1,20 @@
 """Read a screen: a screenshot, a whole desktop, a phone photo of a monitor or one frame of a recording.
 
-The fast engine reads the whole screen first (a large one in full-width bands, which bound the detector's memory and cut
-no line; a capture of two monitors also in columns); `layout` groups its boxes into blocks and keeps those that show the
-failure, numbering their windows when failures show side by side (the engine also searches each alone). Where that text
-is small or read with low confidence (a forwarded JPEG, a desktop's small window, a photo), the kept region is read
-again by the engine's more accurate models, enlarged only when its text is below the height the detector finds
-(measured: enlarging further costs 2-3x the time and reads no more words); that reading replaces the first unless it
-reads less than half as much (its detector missed lines). On a large screen, of a long region (a traceback, a debug
-page) that second look reads the failure's lines and those nearest them, up to a length; the rest keeps its first
-reading. A screen of which the fast engine read almost nothing surely is read again whole, sharpened first (a blurred
-photo, a soft thumbnail). A small screen whose tiny text stays unsure after all that (a forwarded thumbnail) is also
-read whole by the accurate models at its own size, and what that reading adds is kept. The accurate models read a dark
-screen's regions inverted, dark text on light, which their detector finds far better when the text is blurred. A log on
-the screen (a terminal's scrollback, a server's output above the failure) loses its routine records, as a pasted log
-does. A screen whose text stands on end (a photo whose orientation tag was lost on the way) is turned a quarter, the way
-the fast engine reads more surely, before anything else.
+The fast engine reads the whole screen first (a large screenshot only where it shows something, `content`, each part in
+full-width bands, which bound the detector's memory and cut no line; a capture of two monitors also in columns);
+`layout` groups its boxes into blocks and keeps those that show the failure, numbering their windows when failures show
+side by side (the engine also searches each alone). Where that text is small or read with low confidence (a forwarded
+JPEG, a desktop's small window, a photo), the kept region is read again by the engine's more accurate models, enlarged
+only when its text is below the height the detector finds (measured: enlarging further costs 2-3x the time and reads no
+more words); that reading replaces the first unless it reads less than half as much (its detector missed lines). On a
+large screen, of a long region (a traceback, a debug page) that second look reads the failure's lines and those nearest
+them, up to a length; the rest keeps its first reading. A screen of which the fast engine read almost nothing surely is
+read again whole, sharpened first (a blurred photo, a soft thumbnail). A small screen whose tiny text stays unsure after
+all that (a forwarded thumbnail) is also read whole by the accurate models at its own size, and what that reading adds
+is kept. The accurate models read a dark screen's regions inverted, dark text on light, which their detector finds far
+better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output above the failure)
+loses its routine records, as a pasted log does. A screen whose text stands on end (a photo whose orientation tag was
+lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything else.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.extract.content import Region, area, content_regions, overlaps, union
 from bot.extract.layout import Block, backgrounds, focus, group, join_row, rows, windows
 from bot.extract.logs import without_routine_records
 from bot.extract.ocr import DETECT_MAX_SIDE, TextBox, TextReader
@@ -80,8 +81,9 @@ class ScreenReader:
 
     def read(self, image: Any, at: float | None = None) -> tuple[TextLine, ...]:
         """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
-        image = straighten(image)
-        boxes = read_tiles(self.fast, image, DETECT_PIXELS)
+        flat = straighten(image)
+        photo, image = flat is not image, flat
+        boxes = read_tiles(self.fast, image, DETECT_PIXELS) if photo else read_where_shown(self.fast, image)
         if on_end(boxes):
             image, boxes = self.turn_upright(image, boxes)
         pixels = np.asarray(image)
@@ -134,9 +136,7 @@ class ScreenReader:
                 break
         return max(readings, key=lambda reading: flat_amount(reading[1]))
 
-    def read_again(
-        self, image: Any, region: tuple[int, int, int, int], text_height: float, kept: Sequence[TextBox] = ()
-    ) -> list[TextBox]:
+    def read_again(self, image: Any, region: Region, text_height: float, kept: Sequence[TextBox] = ()) -> list[TextBox]:
         """The boxes of `region` read by the accurate engine, enlarged so its text is about `TARGET_TEXT` high and,
         on a dark screen, with its colours inverted; in the image's own pixels. The `kept` boxes (already read) are
         painted over with their background first, so it neither finds nor reads them."""
@@ -217,13 +217,13 @@ def shifted(box: TextBox, dx: float, dy: float) -> TextBox:
     return TextBox(box.text, box.confidence, box.left + dx, box.top + dy, box.right + dx, box.bottom + dy)
 
 
-def regions_to_reread(blocks: list[Block], size: tuple[int, int]) -> list[tuple[tuple[int, int, int, int], float]]:
+def regions_to_reread(blocks: list[Block], size: tuple[int, int]) -> list[tuple[Region, float]]:
     """The regions worth a second look, each with its text height: those of the failing blocks whose text is
     small or unsure (of any such block when none shows an error yet), overlapping ones merged, largest text
     first, within `FINE_PIXELS` in all once enlarged."""
     unsure = [b for b in blocks if needs_second_look(b)]
     unsure = [b for b in unsure if b.shows_error()] or unsure
-    regions: list[tuple[tuple[int, int, int, int], float]] = []
+    regions: list[tuple[Region, float]] = []
     for block in sorted(unsure, key=lambda b: -len(b.boxes)):
         region, height = bounds([block], size), block.height
         for i, (other, other_height) in enumerate(regions):
@@ -232,7 +232,7 @@ def regions_to_reread(blocks: list[Block], size: tuple[int, int]) -> list[tuple[
                 regions.pop(i)
                 break
         regions.append((region, height))
-    budget, chosen = float(FINE_PIXELS), list[tuple[tuple[int, int, int, int], float]]()
+    budget, chosen = float(FINE_PIXELS), list[tuple[Region, float]]()
     for region, height in regions:
         cost = area(region) * min(MAX_ENLARGE, max(1.0, TARGET_TEXT / height)) ** 2
         if cost <= budget or not chosen:
@@ -241,16 +241,18 @@ def regions_to_reread(blocks: list[Block], size: tuple[int, int]) -> list[tuple[
     return chosen
 
 
-def area(region: tuple[int, int, int, int]) -> int:
-    return max(0, region[2] - region[0]) * max(0, region[3] - region[1])
-
-
-def overlaps(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
-def union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+def read_where_shown(reader: TextReader, image: Any) -> list[TextBox]:
+    """The boxes `reader` finds in a screenshot: in each region that shows something (`content_regions`) when the
+    detector would see more than `DETECT_PIXELS` of it at once (a desktop's wallpaper and empty windows are not
+    searched), the whole image otherwise; each read by `read_tiles`. Not for photos, whose blurred text can span too
+    few grey levels to be marked."""
+    if image.width * image.height <= DETECT_PIXELS:
+        return read_tiles(reader, image, DETECT_PIXELS)
+    boxes = []
+    for region in content_regions(image):
+        crop = image if region == (0, 0, *image.size) else image.crop(region)
+        boxes += [shifted(b, region[0], region[1]) for b in read_tiles(reader, crop, DETECT_PIXELS)]
+    return boxes
 
 
 def read_tiles(reader: TextReader, image: Any, pixels: int) -> list[TextBox]:
@@ -273,7 +275,7 @@ def read_tiles(reader: TextReader, image: Any, pixels: int) -> list[TextBox]:
     return boxes
 
 
-def tiles(width: int, height: int, pixels: int) -> list[tuple[int, int, int, int]]:
+def tiles(width: int, height: int, pixels: int) -> list[Region]:
     """Overlapping tiles (left, top, right, bottom) covering a screen: columns of at most `TILE_SIDE` when it is far
     wider than the detector's side (two monitors), each cut into bands as wide as the column, as many as keep what
     the detector sees of each (it shrinks a column wider than its side) within `pixels`."""
@@ -330,7 +332,7 @@ def read_clearly(boxes: list[TextBox]) -> bool:
     return bool(boxes) and not any(small_or_unsure(b.height, b.confidence) for b in boxes)
 
 
-def bounds(blocks: list[Block], size: tuple[int, int]) -> tuple[int, int, int, int]:
+def bounds(blocks: list[Block], size: tuple[int, int]) -> Region:
     """The region around `blocks`, with a margin of their text height, within the image."""
     pad = MARGIN * max(b.height for b in blocks)
     return (
@@ -352,6 +354,6 @@ def read_amount(blocks: Iterable[Block]) -> float:
     return amount(box for block in blocks for box in block.boxes)
 
 
-def inside(block: Block, region: tuple[int, int, int, int]) -> bool:
+def inside(block: Block, region: Region) -> bool:
     left, top, right, bottom = region
     return block.left >= left and block.top >= top and block.right <= right and block.bottom <= bottom

@@ -1,0 +1,92 @@
+"""Where a large screen shows anything: the regions around its text, so the detector is not run over empty pixels.
+
+A whole desktop is mostly wallpaper, empty window bodies and blank margins, and the fast detector's time grows with
+the pixels it is given (two thirds of a 4K screen's reading went to it). A square of `CELL` pixels shows something
+when its grey levels span at least `CONTRAST`; marks thinner than two squares (a window's edge, a rule, a one-pixel
+line) are dropped, since no readable line of text is that thin; marks closer than `JOIN` form one region, read with a
+margin of `MARGIN` around them. Where the regions would cover most of the screen anyway, the screen is read whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+Region = tuple[int, int, int, int]  # left, top, right, bottom
+
+CELL = 4  # the screen is marked in squares of this many pixels...
+CONTRAST = 32  # ...each marked when its grey levels span at least this much (JPEG noise and gradients do not)
+JOIN = 80  # marks closer than this many pixels belong to one region (a line's words, a paragraph's lines)
+MARGIN = 96  # a region reaches this many pixels beyond its marks: the detector weighs the whole of what it is given,
+# and in a crop tighter than this it drew a line's box a pixel or two off (the underscores of a 16-pixel "crm_test" cut
+# off, a tiny JSON line taken for larger text and not read again)
+MOST = 0.7  # regions covering more than this share of the screen: it is read whole
+
+
+def content_regions(image: Any) -> list[Region]:
+    """The regions of an RGB PIL image that show something, not overlapping, in reading order; the whole image when
+    they would cover most of it or it shows nothing (a blur too faint to mark)."""
+    import cv2
+
+    grey = np.asarray(image.convert("L"))
+    width, height = image.size
+    square = np.ones((CELL, CELL), np.uint8)
+    spread = cv2.dilate(grey, square, anchor=(0, 0)) - cv2.erode(grey, square, anchor=(0, 0))  # max - min per square
+    marks = cv2.morphologyEx(
+        (spread[::CELL, ::CELL] >= CONTRAST).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)
+    )
+    reach = 2 * (JOIN // (2 * CELL)) + 1
+    _, labels = cv2.connectedComponents(cv2.dilate(marks, np.ones((reach, reach), np.uint8)), connectivity=8)
+    rows, columns = np.nonzero(marks)
+    if not len(rows):
+        return [(0, 0, width, height)]
+    owner = labels[rows, columns]
+    order = np.argsort(owner, kind="stable")
+    rows, columns, owner = rows[order], columns[order], owner[order]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    regions = [
+        (
+            max(0, int(left) * CELL - MARGIN),
+            max(0, int(top) * CELL - MARGIN),
+            min(width, (int(right) + 1) * CELL + MARGIN),
+            min(height, (int(bottom) + 1) * CELL + MARGIN),
+        )
+        for left, top, right, bottom in zip(
+            np.minimum.reduceat(columns, starts),
+            np.minimum.reduceat(rows, starts),
+            np.maximum.reduceat(columns, starts),
+            np.maximum.reduceat(rows, starts),
+            strict=True,
+        )
+    ]
+    regions = merged(regions)
+    if sum(area(region) for region in regions) > MOST * width * height:
+        return [(0, 0, width, height)]
+    return sorted(regions, key=lambda region: (region[1], region[0]))
+
+
+def merged(regions: list[Region]) -> list[Region]:
+    """`regions` with every two that overlap replaced by the region around both, until none overlap."""
+    out: list[Region] = []
+    for region in regions:
+        while True:
+            other = next((o for o in out if overlaps(region, o)), None)
+            if other is None:
+                break
+            out.remove(other)
+            region = union(region, other)
+        out.append(region)
+    return out
+
+
+def area(region: Region) -> int:
+    return max(0, region[2] - region[0]) * max(0, region[3] - region[1])
+
+
+def overlaps(a: Region, b: Region) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def union(a: Region, b: Region) -> Region:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])

@@ -1,0 +1,62 @@
+"""bot.extract.content: the regions of a large screen that show something, on rendered desktops."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from bot.extract.content import area, content_regions, merged
+from tests.support import FONT
+
+WALLPAPER = (84, 52, 84)
+
+
+def window(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], lines: list[str], size: int) -> None:
+    """A window with a one-pixel frame, a title bar and `lines` of text at its top; the rest of it empty."""
+    left, top, right, bottom = box
+    draw.rectangle(box, fill=(20, 20, 20), outline=(200, 200, 200))
+    draw.rectangle((left, top, right, top + 2 * size), fill=(225, 225, 230))
+    font = ImageFont.truetype(FONT, size)
+    for i, line in enumerate(lines):
+        draw.text((left + 12, top + 3 * size + int(1.6 * size) * i), line, font=font, fill=(220, 80, 80))
+
+
+def inside(point: tuple[int, int], region: tuple[int, int, int, int]) -> bool:
+    return region[0] <= point[0] < region[2] and region[1] <= point[1] < region[3]
+
+
+def test_a_desktop_s_text_is_found_and_its_wallpaper_and_empty_window_bodies_left_out() -> None:
+    desk = Image.new("RGB", (3840, 2160), WALLPAPER)
+    draw = ImageDraw.Draw(desk)
+    window(draw, (60, 1500, 1100, 2000), ["curl: (56) Recv failure: Connection reset by peer"], 13)
+    window(draw, (1300, 60, 2500, 1200), [f"10:41:0{i} INFO GET /api/orders 200" for i in range(8)], 12)
+    regions = content_regions(desk)
+    texts = [(80, 1500 + 3 * 13 + 6), (1320, 60 + 3 * 12 + 6), (1320, 60 + 3 * 12 + int(1.6 * 12) * 7 + 6)]
+    assert all(any(inside(point, region) for region in regions) for point in texts)
+    assert not any(inside((2400, 1100), region) for region in regions)  # an empty window body
+    assert not any(inside((3000, 1800), region) for region in regions)  # the wallpaper
+    assert sum(area(region) for region in regions) < 0.1 * 3840 * 2160
+
+
+def test_regions_never_overlap_and_come_in_reading_order() -> None:
+    desk = Image.new("RGB", (2560, 1440), WALLPAPER)
+    draw = ImageDraw.Draw(desk)
+    for left, top in ((100, 100), (1500, 120), (200, 900), (1600, 1000)):
+        window(draw, (left, top, left + 700, top + 300), ["Traceback (most recent call last):"], 14)
+    regions = content_regions(desk)
+    assert len(regions) >= 4
+    assert all(
+        not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+        for i, a in enumerate(regions)
+        for b in regions[i + 1 :]
+    )
+    assert regions == sorted(regions, key=lambda r: (r[1], r[0]))
+    assert merged([(0, 0, 10, 10), (20, 0, 30, 10), (5, 5, 25, 8)]) == [(0, 0, 30, 10)]
+
+
+def test_a_blank_or_busy_screen_is_read_whole() -> None:
+    """Nothing marked (a blur too faint to mark) or marks everywhere (a photo's moiré): no region is worth cutting."""
+    blank = Image.new("RGB", (3840, 2160), WALLPAPER)
+    assert content_regions(blank) == [(0, 0, 3840, 2160)]
+    noise = np.random.default_rng(0).integers(0, 255, (1440, 2560, 3), dtype=np.uint8)
+    assert content_regions(Image.fromarray(noise)) == [(0, 0, 2560, 1440)]
