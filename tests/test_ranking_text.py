@@ -39,6 +39,8 @@ Is the server running on that host and accepting TCP/IP connections?"""
         ("This site can't be reached ERR_CONNECTION_REFUSED", {"errconnectlonrefused"}),
         ("curl: (7) Failed to connect to localhost port 8080", {"curl7"}),
         ("curl:(56) Recv failure", {"curl56"}),
+        ("cur1: (52) Empty reply from server", {"curl52"}),  # a terminal font's l read as 1
+        ("curl: [28] Operation timed out", {"curl28"}),
         # curl's exit code as people type or say it is the code curl prints
         ("our health check curl fails with error 22, says the url returned an error", {"curl22"}),
         ("curl with -f exits 22 on the status endpoint", {"curl22"}),
@@ -46,6 +48,10 @@ Is the server running on that host and accepting TCP/IP connections?"""
         ("the nightly curl exited with code 7", {"curl7"}),
         ("curl: (22) The requested URL returned error: 404", {"curl22", "4o4"}),
         ("curl times out after 2 seconds with 0 bytes received", set()),
+        # a status OCR read joined to its reason is still the status; a unit after a number is none
+        ("404Not Found\nnginx/1.22.1", {"4o4"}),
+        ("503Service Temporarily Unavailable", {"5o3"}),
+        ("uplink capped at 400Kbps, 500Mb left", set()),
         ("KeyError: 'price'", {"keyerror"}),
         ("EOFError: EOF when reading a line", {"eoferror"}),
         # words in capitals, line numbers, ports, addresses and times are not codes
@@ -101,6 +107,33 @@ def test_a_long_name_read_with_letters_misread_or_lost_is_the_name_nearest_it(re
 )
 def test_two_names_programs_print_are_never_taken_for_one_another(read: str, known: str) -> None:
     (read_key,), (known_key,) = codes(read), codes(known)
+    assert not read_as(read_key, frozenset({known_key}))
+
+
+@pytest.mark.parametrize(
+    ("read", "known"),
+    [
+        ("ModuieliotFoundError", "ModuleNotFoundError"),  # a phone photo's traceback
+        ("JsoNbecodeError", "JSONDecodeError"),  # a forwarded thumbnail's
+        ("OperationaError", "OperationalError"),
+    ],
+)
+def test_a_long_class_read_a_letter_or_two_off_is_the_knowledge_base_s_class(read: str, known: str) -> None:
+    (read_key,), (known_key,) = codes(f"{read}: x"), codes(f"{known}: x")
+    assert read_as(read_key, frozenset({known_key, *codes("KeyError TypeError")})) == {known_key}
+
+
+@pytest.mark.parametrize(
+    ("read", "known"),
+    [
+        ("UnicodeEncodeError", "UnicodeDecodeError"),  # 0.94 alike: two real classes
+        ("ConnectionRefusedError", "ConnectionResetError"),
+        ("InvoiceSyncError", "InvoiceSendError"),  # an app's own classes, a word apart
+        ("TvpeError", "TypeError"),  # short classes must be equal (KeyError is a letter or two away too)
+    ],
+)
+def test_a_class_is_never_taken_for_another_class(read: str, known: str) -> None:
+    (read_key,), (known_key,) = codes(f"{read}: x"), codes(f"{known}: x")
     assert not read_as(read_key, frozenset({known_key}))
 
 
@@ -205,6 +238,10 @@ def test_one_edit_is_a_single_substitution_insertion_deletion_or_swap(a: str, b:
         "npm error code ENOENT",
         "package.json not found",
         "response = self.handle_exception(e)",  # a traceback's frame still marks the failing page
+        '{"detail":"Method Not Allowed"}',
+        # FastAPI's error key as OCR reads its quotes
+        '("detail-:[("type":"less_than_equal","loc":["query","limit"]',
+        'detai1*:"Method Not A1lowed")',
     ],
 )
 def test_what_failed_shows_failure(line: str) -> None:
@@ -222,6 +259,8 @@ def test_what_failed_shows_failure(line: str) -> None:
         '    throw new Error("not found")',
         'if err != nil { return fmt.Errorf("open failed: %w", err) }',
         "$ ls",
+        "detail: verbose",  # a setting, not a JSON error's key
+        "Details",
     ],
 )
 def test_source_code_and_lines_without_errors_do_not(line: str) -> None:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.ranking.english import english_ranks, english_rarity
-from bot.ranking.text import codes, err_names, error_words, grams, words
+from bot.ranking.text import CLASS_NAMES, ERR_NAMES, codes, error_words, grams, program_names, words
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
 
@@ -52,8 +52,9 @@ class KnowledgeStats:
         self.idf = inverse_frequencies(frequency, count)
         self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
         self.gram_idf = inverse_frequencies(gram_frequency, count)
-        english_ranks()  # both read once per process, when the first snapshot opens, not on a user's question
-        err_names()
+        english_ranks()  # each read once per process, when the first snapshot opens, not on a user's question
+        program_names(ERR_NAMES)
+        program_names(CLASS_NAMES)
 
     def weight(self, word: str) -> float:
         """The word's IDF; a word no bug uses weighs most."""

@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Set
 from difflib import SequenceMatcher
 from functools import lru_cache
+from http import HTTPStatus
 
 # what recognisers read for one another, made one character (applied to lower-cased text)
 CONFUSABLE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "!": "l"})
@@ -28,7 +29,8 @@ WORD = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)*")
 # Chrome's net error names, their parts joined by `_`, `-` or spaces as OCR reads them
 ERR_NAME = r"\bERR(?:[ _-]{1,2}[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
 ERROR_CLASS = r"\b[A-Z][A-Za-z]+(?:Error|Exception)\b"
-CURL_EXIT = r"\bcurl[:;]? ?\( ?\d+ ?\)"  # curl's exit code as it prints it, `curl: (60)`, as OCR reads it
+# curl's exit code as it prints it, `curl: (60)`, as OCR reads it (`cur1: (52)`, `curl: [28]`)
+CURL_EXIT = r"\bcur[l1I|][:;]? ?[(\[] ?\d+ ?[)\]]"
 # curl's exit code as people type or say it ("curl fails with error 22", "curl exits 56", "curl exit code 7"): the
 # number that names the failure, said after `error`, `exit`, `code` or `status` within a few words of curl
 CURL_TOLD = re.compile(
@@ -67,10 +69,14 @@ def gram_text(text: str) -> str:
     return " ".join(sorted(grams(words(text))))
 
 
-# HTTP statuses (not line numbers, ports, times or parts of addresses), Chrome's ERR_* names (parts joined by
-# `_`, `-` or spaces, as OCR reads them), E-codes, *Error and *Exception classes, curl exit codes.
+# the words the reasons of HTTP 4xx and 5xx statuses start with (Python's, and nginx's "401 Authorization Required")
+REASON_STARTS = sorted({re.escape(s.phrase.split()[0]) for s in HTTPStatus if s >= 400} | {"Authorization"})
+# HTTP statuses (not line numbers, ports, times or parts of addresses; also one OCR read joined to its reason, as
+# `404Not Found`), Chrome's ERR_* names (parts joined by `_`, `-` or spaces, as OCR reads them), E-codes, *Error and
+# *Exception classes, curl exit codes.
 CODE = re.compile(
-    r"(?<![\w.:/#-])(?<![Ll]ine )(?<![Pp]ort )[45][0-9Oo][0-9Oo](?![\w.:%])"
+    r"(?<![\w.:/#-])(?<![Ll]ine )(?<![Pp]ort )[45][0-9Oo][0-9Oo]"
+    rf"(?:(?![\w.:%])|(?=(?:{'|'.join(REASON_STARTS)})(?![a-z])))"
     rf"|{ERR_NAME}"
     rf"|\bE[A-Z][A-Z0-9_]{{2,}}\b|{ERROR_CLASS}|{CURL_EXIT}"
 )
@@ -88,7 +94,12 @@ E_CODES = frozenset(
 LONG_CODE = 12
 NAMED_LIKENESS = 0.6  # a long ERR_* name as read is a knowledge base's when at least this alike and nearer to it than
 # to any other name programs print (`ERR RESP JLTIPLE ATION`, a forwarded thumbnail's, is 0.68 alike its name)
+CLASS_LIKENESS = 0.9  # a long *Error / *Exception class as read, likewise, but only a letter or two off: an app's own
+# classes differ by a word (`InvoiceSyncError`, `InvoiceSendError`: 0.88), OCR's slips by a letter or two
+# (`ModulellotFoundError` is 0.92 alike ModuleNotFoundError, `OperationaError` 0.97 OperationalError)
 ERR_NAMES = "err_names.txt"  # the ERR_* names Chrome, Node.js, axios and pnpm print
+CLASS_NAMES = "error_classes.txt"  # the *Error and *Exception classes of Python's standard library and of common
+# libraries and languages
 E_WORD = re.compile(r"(?!ERR[ _-])E[A-Z][A-Z0-9_]{2,}")
 
 
@@ -111,19 +122,29 @@ def codes(text: str) -> set[str]:
 @lru_cache(maxsize=4096)
 def read_as(read: str, known: frozenset[str]) -> frozenset[str]:
     """The codes of `known` (a knowledge base's) that the code key `read` (a query's, as a recogniser read it) names:
-    itself when it is one of them; else, for a long ERR_* name, the nearest of them when at least `NAMED_LIKENESS`
-    alike (letters misread or lost: `errnamen0tresolved`, `ERR RESP JLTIPLE ATION` for
-    ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION) and no other name programs print is nearer, so that ERR_CONNECTION_RESET
-    is never ERR_CONNECTION_REFUSED. Short codes and *Error classes must be equal."""
+    itself when it is one of them; else, for a long ERR_* name or *Error / *Exception class, the nearest of them of
+    its kind when at least `NAMED_LIKENESS` (`CLASS_LIKENESS`) alike (letters misread or lost: `errnamen0tresolved`,
+    `ERR RESP JLTIPLE ATION` for ERR_RESPONSE_HEADERS_MULTIPLE_LOCATION, `ModulellotFoundError`) and no other name
+    programs print is nearer, so that ERR_CONNECTION_RESET is never ERR_CONNECTION_REFUSED. Short codes and classes
+    must be equal."""
     if read in known:
         return frozenset({read})
-    if len(read) < LONG_CODE or not read.startswith("err"):
+    kind = name_kind(read)
+    if len(read) < LONG_CODE or kind is None:
         return frozenset()
-    alike = {code: likeness(read, code) for code in known if len(code) >= LONG_CODE and code.startswith("err")}
+    alike = {code: likeness(read, code) for code in known if len(code) >= LONG_CODE and name_kind(code) == kind}
     best = max(alike.values(), default=0.0)
-    if best < NAMED_LIKENESS or best < nearest_name(read):
+    if best < (NAMED_LIKENESS if kind == ERR_NAMES else CLASS_LIKENESS) or best < nearest_name(read, kind):
         return frozenset()
     return frozenset(code for code, value in alike.items() if value == best)
+
+
+def name_kind(key: str) -> str | None:
+    """Which list of names a code key is of: `ERR_NAMES` for an ERR_* name, `CLASS_NAMES` for an *Error or
+    *Exception class; None for a status, an E-code or a curl exit code."""
+    if key.startswith("err"):
+        return ERR_NAMES
+    return CLASS_NAMES if key.endswith(("error", "exception")) else None
 
 
 def likeness(a: str, b: str) -> float:
@@ -132,29 +153,33 @@ def likeness(a: str, b: str) -> float:
 
 
 @lru_cache(maxsize=4096)
-def nearest_name(read: str) -> float:
-    """How alike `read` is to the ERR_* name programs print that is nearest to it (1.0 when it is one)."""
-    if read in err_names():
+def nearest_name(read: str, kind: str) -> float:
+    """How alike `read` is to the name of its kind (`name_kind`) programs print that is nearest to it (1.0 when it
+    is one)."""
+    names = program_names(kind)
+    if read in names:
         return 1.0
     best = 0.0
-    for name in err_names():
+    for name in names:
         matcher = SequenceMatcher(None, read, name, autojunk=False)
         if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
             best = max(best, matcher.ratio())
     return best
 
 
-@lru_cache(maxsize=1)
-def err_names() -> frozenset[str]:
-    """The code keys of the ERR_* names Chrome, Node.js, axios and pnpm print (`err_names.txt`), read once."""
-    text = importlib.resources.files("bot.ranking").joinpath(ERR_NAMES).read_text(encoding="utf-8")
+@lru_cache(maxsize=2)
+def program_names(kind: str) -> frozenset[str]:
+    """The code keys of the names programs print that the file `kind` lists (`ERR_NAMES`: the ERR_* names Chrome,
+    Node.js, axios and pnpm print; `CLASS_NAMES`: common *Error and *Exception classes), read once."""
+    text = importlib.resources.files("bot.ranking").joinpath(kind).read_text(encoding="utf-8")
     return frozenset(code_key(name) for line in text.splitlines() if not line.startswith("#") for name in line.split())
 
 
 # The engine's one reading of an error line: on a screen (which window failed), in a log (which lines to keep) and
 # for ranking. Phrases in any case, "error" and its kin also ending a name (`literal_error`, `handle_exception`: a
 # traceback's frames); codes as written: ENOENT, ERR_* names, npm's ERR!, *Error classes, curl's exit codes (`curl:
-# (60) SSL certificate problem` names no failure in words), and an HTTP 4xx/5xx
+# (60) SSL certificate problem` names no failure in words), a JSON error's `"detail":` key (also as OCR reads its
+# quote: `detai1*:`, `("detail-:`), and an HTTP 4xx/5xx
 # before its reason or after HTTP/status/code (so that "450 records" in a log is not one); `timeout` as a word (a
 # `timeout_ms` setting is none).
 ERROR_LINE = re.compile(
@@ -163,7 +188,7 @@ ERROR_LINE = re.compile(
     r"doesn't exist|too many|too large|unavailable|forbidden|unauthori[sz]ed|bad gateway|bad request|not allowed|"
     r"rejected|isn't working|can't be reached|unreachable|aborted|segmentation fault|did not match|"
     r"no module named|undefined|permission|exit (?:code|status) [1-9]|reset by peer|empty reply|broken pipe|"
-    r"no route to host)|\"detail\": ?|"
+    r"no route to host)|\b[dD]eta[il1|!]{2}[\"'*-]{1,2}:|"
     rf"(?<![\w.])[45]\d\d ?(?=[A-Z])|(?:HTTP\S*|status|code)[ :=]+[45]\d\d\b|{ERR_NAME}|\bERR!|\bE[A-Z]{{3,}}\b|"
     rf"[A-Za-z]+(?:Error|Exception)\b|{CURL_EXIT}"
 )
