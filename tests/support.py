@@ -6,10 +6,10 @@ import shutil
 import subprocess
 import textwrap
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from multiprocessing import Queue
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pytest
@@ -308,7 +308,6 @@ def encode_video(
     """A real screen recording: each (picture, seconds) shown in turn, encoded with PyAV; `sound` (a WAV) becomes
     its sound track; `crf` sets the H.264/HEVC quality (the encoder's default, 23/28, when None)."""
     import io
-    from fractions import Fraction
 
     import av
 
@@ -329,18 +328,28 @@ def encode_video(
         for packet in stream.encode():
             muxer.mux(packet)
         if track is not None and sound is not None:
-            resampler = av.AudioResampler(format=track.codec_context.format.name, layout="mono", rate=48_000)
-            pts = 0
             with av.open(io.BytesIO(sound)) as source:
-                for decoded in source.decode(audio=0):
-                    for chunk in resampler.resample(decoded):
-                        chunk.pts, chunk.time_base = pts, Fraction(1, 48_000)
-                        pts += chunk.samples
-                        for packet in track.encode(chunk):
-                            muxer.mux(packet)
-            for packet in track.encode():
-                muxer.mux(packet)
+                mux_sound(muxer, track, source.decode(audio=0), 48_000)
     return out.getvalue()
+
+
+def mux_sound(muxer: Any, track: Any, frames: Iterable[Any], rate: int) -> None:
+    """Encode decoded audio `frames` into the mono `track` of `muxer` (PyAV), resampled to its format at `rate`."""
+    from fractions import Fraction
+
+    import av
+
+    size = track.codec_context.frame_size or None  # a codec with a fixed frame size (AAC, Opus) gets it exactly
+    resampler = av.AudioResampler(format=track.codec_context.format.name, layout="mono", rate=rate, frame_size=size)
+    pts = 0
+    for frame in [*frames, None]:
+        for chunk in resampler.resample(frame):
+            chunk.pts, chunk.time_base = pts, Fraction(1, rate)
+            pts += chunk.samples
+            for packet in track.encode(chunk):
+                muxer.mux(packet)
+    for packet in track.encode():
+        muxer.mux(packet)
 
 
 def terminal_screen(lines: list[str], size: tuple[int, int] = (1100, 600), font_size: int = 22) -> Image.Image:

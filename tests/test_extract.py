@@ -18,6 +18,7 @@ from bot.extract import (
     resolve_asr_model,
     vocabulary_from_texts,
 )
+from bot.extract.speech import at_speaking_level, voice_level
 from bot.intake import decode_attachment
 from bot.records import Attachment, Media, QueryInput
 from bot.settings import Settings
@@ -183,6 +184,30 @@ def test_vocabulary_bias_can_be_switched_off(extractor: Extractor, tmp_path: Pat
     off = Extractor(extractor.settings.model_copy(update={"asr_vocabulary": False}), asr_model=extractor.asr_model())
     media = decode_attachment(Attachment("n.wav", espeak("the yaml module is missing", tmp_path)), off.settings)
     assert "yaml" not in " ".join(line.text for line in off.transcribe(media.payload, ["yaml"])).lower()
+
+
+def test_a_soft_voice_note_is_heard_as_at_a_normal_level(extractor: Extractor, tmp_path: Path) -> None:
+    clip = espeak("the database says the role does not exist", tmp_path)
+    normal = decode_attachment(Attachment("n.wav", clip), extractor.settings).payload
+    soft = normal * np.float32(10 ** (-30 / 20))  # the phone held at arm's length
+    heard = " ".join(line.text for line in extractor.transcribe(soft)).lower()
+    assert "role does not exist" in heard  # at its own level tiny.en hears "the road does not exist"
+
+
+def test_only_a_quiet_voice_is_raised_and_never_past_full_scale() -> None:
+    t = np.arange(16_000) / 16_000
+    voice = (0.5 * np.sin(2 * np.pi * 220 * t) * (t < 0.6)).astype(np.float32)  # a tone, then a pause
+    assert voice_level(voice) == pytest.approx(0.5 / np.sqrt(2), rel=0.01)  # the pause does not count
+    soft = voice * np.float32(0.01)
+    assert voice_level(at_speaking_level(soft)) == pytest.approx(10 ** (-18 / 20), rel=0.01)
+    assert at_speaking_level(voice) is voice  # loud enough: left as recorded
+    nearly = voice * np.float32(10 ** (-22 / 20) / voice_level(voice))  # 4 dB under the speaking level: as well
+    assert at_speaking_level(nearly) is nearly
+    spiky = soft.copy()
+    spiky[100] = 0.5  # a click 34 dB above the voice
+    assert np.abs(at_speaking_level(spiky)).max() == pytest.approx(0.99, rel=1e-3)
+    silence = np.zeros(16_000, dtype=np.float32)
+    assert at_speaking_level(silence) is silence
 
 
 def test_silence_gives_no_confident_words(extractor: Extractor) -> None:

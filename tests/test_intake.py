@@ -22,14 +22,16 @@ from bot.settings import Settings
 from tests.support import encode_video, terminal_screen
 
 IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
-# name -> (container format, codec, sample rate); what Slack clients and phones send
+# name -> (container format, codec, sample rate, channels); what Slack clients and phones send
 AUDIO_FORMATS = {
-    "wav": ("wav", "pcm_s16le", 44_100),
-    "m4a": ("ipod", "aac", 44_100),
-    "ogg": ("ogg", "libopus", 48_000),
-    "webm": ("webm", "libopus", 48_000),
-    "mp3": ("mp3", "libmp3lame", 44_100),
-    "flac": ("flac", "flac", 22_050),
+    "wav": ("wav", "pcm_s16le", 44_100, 2),
+    "m4a": ("ipod", "aac", 44_100, 2),
+    "aac": ("adts", "aac", 44_100, 2),  # a raw AAC stream, as some recorders save it
+    "amr": ("amr", "libopencore_amrnb", 8_000, 1),  # Android's voice recorders and call recordings
+    "ogg": ("ogg", "libopus", 48_000, 2),
+    "webm": ("webm", "libopus", 48_000, 2),
+    "mp3": ("mp3", "libmp3lame", 44_100, 2),
+    "flac": ("flac", "flac", 22_050, 2),
 }
 
 
@@ -44,9 +46,9 @@ def image_bytes(fmt: str, size: tuple[int, int] = (64, 40), color: str = "red", 
     return out.getvalue()
 
 
-def encode_audio(fmt: str, seconds: float, tone_hz: float = 440.0, channels: int = 2) -> bytes:
+def encode_audio(fmt: str, seconds: float, tone_hz: float = 440.0) -> bytes:
     """Encode a sine tone (or silence when tone_hz is 0) with PyAV into `fmt`."""
-    container_format, codec, rate = AUDIO_FORMATS[fmt]
+    container_format, codec, rate, channels = AUDIO_FORMATS[fmt]
     out = io.BytesIO()
     with av.open(out, mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=rate, layout="stereo" if channels == 2 else "mono")
@@ -193,7 +195,7 @@ def test_corrupt_and_truncated_images_are_corrupt_media(settings: Settings) -> N
 @pytest.mark.parametrize("fmt", sorted(AUDIO_FORMATS))
 def test_every_audio_format_decodes_to_16k_mono_float32(fmt: str, settings: Settings) -> None:
     data = encode_audio(fmt, 2.0)
-    assert sniff(data) is not None
+    assert sniff(data) == AUDIO_FORMATS[fmt][0].replace("ipod", "mp4").replace("adts", "aac")
     media = decode_attachment(Attachment("upload.bin", data, "application/octet-stream"), settings)
     assert media.kind == "audio"
     samples = media.payload

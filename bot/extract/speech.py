@@ -19,6 +19,9 @@ from bot.errors import ModelError
 
 PACKAGED_ASR = "tiny.en"
 PROMPT_TOKENS = 220  # vocabulary bias budget: faster-whisper keeps at most 223 hotword tokens
+SPEAKING_LEVEL = 10 ** (-18 / 20)  # a voice's RMS in a clip held at a normal distance (-18 dBFS)
+QUIET_LEVEL = SPEAKING_LEVEL / 2  # 6 dB under it: a clip this quiet is raised; one above is left as recorded
+FRAME = 320  # 20 ms at 16 kHz
 
 
 def packaged_whisper() -> Path | None:
@@ -73,6 +76,24 @@ class EncoderMemo:
             while len(self._outputs) > self._size:
                 self._outputs.popitem(last=False)
         return output
+
+
+def voice_level(samples: np.ndarray) -> float:
+    """The voice's RMS: over the louder half of its 20 ms frames, so that pauses do not count."""
+    frames = samples[: samples.size // FRAME * FRAME].reshape(-1, FRAME)
+    energy = np.sort((frames.astype(np.float64) ** 2).mean(axis=1))
+    return float(np.sqrt(energy[energy.size // 2 :].mean())) if energy.size else 0.0
+
+
+def at_speaking_level(samples: np.ndarray) -> np.ndarray:
+    """`samples` raised to a normal speaking level, short of full scale, when they are quiet (a phone held away, a
+    soft voice): Whisper mishears more words in a quiet clip. Any other clip is left as recorded: a loud, clipped one
+    reads worse lowered, and within a few dB of the level a change only swaps one mishearing for another."""
+    level = voice_level(samples)
+    if level <= 0 or level >= QUIET_LEVEL:
+        return samples
+    gain = min(SPEAKING_LEVEL / level, 0.99 / float(np.abs(samples).max()))
+    return (samples * gain).astype(np.float32) if gain > 1 else samples
 
 
 def fit_prompt(terms: Sequence[str], tokenizer: Any, budget: int) -> str:

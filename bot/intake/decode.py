@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 SUPPORTED = (
     "a screenshot or photo (PNG, JPEG, WebP, HEIC, AVIF, GIF), a screen recording (MP4, MOV, WebM, animated GIF), "
-    "a voice clip (M4A, Ogg, MP3, WAV, FLAC) or a text file or log"
+    "a voice clip (M4A, Ogg, MP3, AAC, AMR, WAV, FLAC) or a text file or log"
 )
 OTHER_NAMES = {"pdf": "a PDF", "zip": "a zip archive (or Office document)"}
 

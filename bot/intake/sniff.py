@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 IMAGE_FORMATS = frozenset({"png", "jpeg", "webp", "gif", "bmp", "tiff", "heif", "avif"})
-AV_FORMATS = frozenset({"wav", "ogg", "mp3", "mp4", "webm", "flac"})  # audio, or video when a picture track is found
+# audio, or video when a picture track is found
+AV_FORMATS = frozenset({"wav", "ogg", "mp3", "aac", "amr", "mp4", "webm", "flac"})
 
 _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
     (0, b"\x89PNG\r\n\x1a\n", "png"),
@@ -18,6 +19,7 @@ _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
     (0, b"OggS", "ogg"),
     (0, b"fLaC", "flac"),
     (0, b"ID3", "mp3"),
+    (0, b"#!AMR", "amr"),  # AMR-NB or AMR-WB: Android's voice recorders and call recordings
     (0, b"\x1a\x45\xdf\xa3", "webm"),  # Matroska / WebM
     (0, b"%PDF", "pdf"),
     (0, b"PK\x03\x04", "zip"),
@@ -41,8 +43,8 @@ def sniff(data: bytes) -> str | None:
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Windows logs)
         encoding = "utf-16-be" if head[0] == 0xFE else "utf-16-le"
         return "text" if is_text(data[2:4096].decode(encoding, "ignore").encode()) else None
-    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
-        return "mp3"  # an MPEG audio frame without an ID3 tag
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:  # an MPEG audio frame, no ID3 tag
+        return "aac" if head[1] & 0xF6 == 0xF0 else "mp3"  # ADTS: MPEG sync with layer 0 (a raw .aac file)
     if _HTML.match(data[:2048]):
         return "html"
     return "text" if is_text(data[:4096]) else None
