@@ -18,7 +18,7 @@ from bot.extract import (
     resolve_asr_model,
     vocabulary_from_texts,
 )
-from bot.extract.speech import at_speaking_level, voice_level
+from bot.extract.speech import at_speaking_level, voice_level, with_less_noise
 from bot.intake import decode_attachment
 from bot.records import Attachment, Media, QueryInput
 from bot.settings import Settings
@@ -208,6 +208,23 @@ def test_only_a_quiet_voice_is_raised_and_never_past_full_scale() -> None:
     assert np.abs(at_speaking_level(spiky)).max() == pytest.approx(0.99, rel=1e-3)
     silence = np.zeros(16_000, dtype=np.float32)
     assert at_speaking_level(silence) is silence
+
+
+def test_steady_noise_is_turned_down_only_when_the_voice_is_heard_through_it() -> None:
+    t = np.arange(16_000 * 6) / 16_000
+    voice = (0.3 * np.sin(2 * np.pi * 300 * t) * ((t % 2) < 1)).astype(np.float32)  # a second said, a second not
+    hiss = (0.03 * np.random.default_rng(0).normal(0, 1, t.size)).astype(np.float32)  # 17 dB under the voice
+    heard = with_less_noise(voice + hiss)
+    said, pause = (t % 2) < 1, (t % 2) >= 1
+    assert rms(heard[pause]) < 0.6 * rms(hiss[pause])  # the floor 5 dB lower or more
+    assert rms(heard[said]) == pytest.approx(rms(voice[said]), rel=0.05)
+    assert np.corrcoef(heard[said], voice[said])[0, 1] > 0.99
+    quiet_floor = voice + hiss * np.float32(0.05)  # 43 dB under: left as recorded
+    assert with_less_noise(quiet_floor) is quiet_floor
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
 
 
 def test_silence_gives_no_confident_words(extractor: Extractor) -> None:
