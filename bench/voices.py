@@ -25,8 +25,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import MediaTooLarge
-from bot.extract.speech import voice_level
-from bot.intake.audio import SAMPLE_RATE, resample
+from bot.intake.audio import SAMPLE_RATE, resample, voice_level
 from tests.support import mux_sound
 
 SET = Path(__file__).resolve().parents[2] / "shared" / "dev-set"

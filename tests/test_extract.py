@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.errors import ExtractionError
@@ -18,7 +20,6 @@ from bot.extract import (
     resolve_asr_model,
     vocabulary_from_texts,
 )
-from bot.extract.speech import at_speaking_level, voice_level, with_less_noise
 from bot.intake import decode_attachment
 from bot.records import Attachment, Media, QueryInput
 from bot.settings import Settings
@@ -187,44 +188,12 @@ def test_vocabulary_bias_can_be_switched_off(extractor: Extractor, tmp_path: Pat
 
 
 def test_a_soft_voice_note_is_heard_as_at_a_normal_level(extractor: Extractor, tmp_path: Path) -> None:
-    clip = espeak("the database says the role does not exist", tmp_path)
-    normal = decode_attachment(Attachment("n.wav", clip), extractor.settings).payload
-    soft = normal * np.float32(10 ** (-30 / 20))  # the phone held at arm's length
-    heard = " ".join(line.text for line in extractor.transcribe(soft)).lower()
+    clip, rate = soundfile.read(io.BytesIO(espeak("the database says the role does not exist", tmp_path)))
+    soft = io.BytesIO()
+    soundfile.write(soft, clip * 10 ** (-30 / 20), rate, format="WAV")  # the phone held at arm's length
+    media = decode_attachment(Attachment("n.wav", soft.getvalue()), extractor.settings)
+    heard = " ".join(line.text for line in extractor.transcribe(media.payload)).lower()
     assert "role does not exist" in heard  # at its own level tiny.en hears "the road does not exist"
-
-
-def test_only_a_quiet_voice_is_raised_and_never_past_full_scale() -> None:
-    t = np.arange(16_000) / 16_000
-    voice = (0.5 * np.sin(2 * np.pi * 220 * t) * (t < 0.6)).astype(np.float32)  # a tone, then a pause
-    assert voice_level(voice) == pytest.approx(0.5 / np.sqrt(2), rel=0.01)  # the pause does not count
-    soft = voice * np.float32(0.01)
-    assert voice_level(at_speaking_level(soft)) == pytest.approx(10 ** (-18 / 20), rel=0.01)
-    assert at_speaking_level(voice) is voice  # loud enough: left as recorded
-    nearly = voice * np.float32(10 ** (-22 / 20) / voice_level(voice))  # 4 dB under the speaking level: as well
-    assert at_speaking_level(nearly) is nearly
-    spiky = soft.copy()
-    spiky[100] = 0.5  # a click 34 dB above the voice
-    assert np.abs(at_speaking_level(spiky)).max() == pytest.approx(0.99, rel=1e-3)
-    silence = np.zeros(16_000, dtype=np.float32)
-    assert at_speaking_level(silence) is silence
-
-
-def test_steady_noise_is_turned_down_only_when_the_voice_is_heard_through_it() -> None:
-    t = np.arange(16_000 * 6) / 16_000
-    voice = (0.3 * np.sin(2 * np.pi * 300 * t) * ((t % 2) < 1)).astype(np.float32)  # a second said, a second not
-    hiss = (0.03 * np.random.default_rng(0).normal(0, 1, t.size)).astype(np.float32)  # 17 dB under the voice
-    heard = with_less_noise(voice + hiss)
-    said, pause = (t % 2) < 1, (t % 2) >= 1
-    assert rms(heard[pause]) < 0.6 * rms(hiss[pause])  # the floor 5 dB lower or more
-    assert rms(heard[said]) == pytest.approx(rms(voice[said]), rel=0.05)
-    assert np.corrcoef(heard[said], voice[said])[0, 1] > 0.99
-    quiet_floor = voice + hiss * np.float32(0.05)  # 43 dB under: left as recorded
-    assert with_less_noise(quiet_floor) is quiet_floor
-
-
-def rms(samples: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
 
 
 def test_silence_gives_no_confident_words(extractor: Extractor) -> None:

@@ -13,10 +13,12 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
+import soundfile
 from PIL import Image
 
 from bot.errors import BotError, CorruptMedia, MediaTooLarge, UnsupportedMedia
 from bot.intake import SAMPLE_RATE, clean_text, decode_attachment, sniff
+from bot.intake.audio import at_speaking_level, voice_level, with_less_noise
 from bot.records import Attachment
 from bot.settings import Settings
 from tests.support import encode_video, terminal_screen
@@ -203,6 +205,41 @@ def test_every_audio_format_decodes_to_16k_mono_float32(fmt: str, settings: Sett
     assert media.seconds == pytest.approx(2.0, abs=0.15)
     assert dominant_hz(samples) == pytest.approx(440.0, abs=5.0)
     assert media.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_only_a_quiet_voice_is_raised_and_never_past_full_scale() -> None:
+    t = np.arange(16_000) / 16_000
+    voice = (0.5 * np.sin(2 * np.pi * 220 * t) * (t < 0.6)).astype(np.float32)  # a tone, then a pause
+    assert voice_level(voice) == pytest.approx(0.5 / np.sqrt(2), rel=0.01)  # the pause does not count
+    soft = voice * np.float32(0.01)
+    assert voice_level(at_speaking_level(soft)) == pytest.approx(10 ** (-18 / 20), rel=0.01)
+    assert at_speaking_level(voice) is voice  # loud enough: left as recorded
+    nearly = voice * np.float32(10 ** (-22 / 20) / voice_level(voice))  # 4 dB under the speaking level: as well
+    assert at_speaking_level(nearly) is nearly
+    spiky = soft.copy()
+    spiky[100] = 0.5  # a click 34 dB above the voice
+    assert np.abs(at_speaking_level(spiky)).max() == pytest.approx(0.99, rel=1e-3)
+    silence = np.zeros(16_000, dtype=np.float32)
+    assert at_speaking_level(silence) is silence
+
+
+def test_steady_noise_is_turned_down_only_when_the_voice_is_heard_through_it(settings: Settings) -> None:
+    t = np.arange(16_000 * 6) / 16_000
+    voice = (0.3 * np.sin(2 * np.pi * 300 * t) * ((t % 2) < 1)).astype(np.float32)  # a second said, a second not
+    hiss = (0.03 * np.random.default_rng(0).normal(0, 1, t.size)).astype(np.float32)  # 17 dB under the voice
+    clip = io.BytesIO()
+    soundfile.write(clip, voice + hiss, 16_000, format="WAV", subtype="FLOAT")
+    heard = decode_attachment(Attachment("note.wav", clip.getvalue()), settings).payload
+    said, pause = (t % 2) < 1, (t % 2) >= 1
+    assert rms(heard[pause]) < 0.6 * rms(hiss[pause])  # the floor 5 dB lower or more
+    assert rms(heard[said]) == pytest.approx(rms(voice[said]), rel=0.05)
+    assert np.corrcoef(heard[said], voice[said])[0, 1] > 0.99
+    quiet_floor = voice + hiss * np.float32(0.05)  # 43 dB under: left as recorded
+    assert with_less_noise(quiet_floor) is quiet_floor
+
+
+def rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(samples.astype(np.float64) ** 2)))
 
 
 def test_slack_m4a_labelled_video_mp4_is_audio(settings: Settings) -> None:

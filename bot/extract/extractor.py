@@ -18,7 +18,7 @@ from bot.extract.frames import key_screens
 from bot.extract.logs import log_lines
 from bot.extract.ocr import TextReader, load_reader
 from bot.extract.screen import ScreenReader
-from bot.extract.speech import PROMPT_TOKENS, at_speaking_level, fit_prompt, load_asr, with_less_noise
+from bot.extract.speech import PROMPT_TOKENS, fit_prompt, load_asr
 from bot.ranking.text import shows_failure
 from bot.records import Media, QueryInput, TextLine
 from bot.settings import Settings
@@ -142,7 +142,7 @@ class Extractor:
         model = self.asr_model()
         words = tuple(vocabulary) if self.settings.asr_vocabulary else ()
         segments, _ = model.transcribe(
-            at_speaking_level(with_less_noise(samples)),
+            samples,
             language="en",
             beam_size=self.settings.asr_beam_size,
             condition_on_previous_text=False,

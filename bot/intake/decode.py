@@ -14,7 +14,7 @@ import numpy as np
 
 from bot.errors import BotError, CorruptMedia, MediaTooLarge, UnsupportedMedia
 from bot.intake.animation import ANIMATED_FORMATS, is_animated, open_animation
-from bot.intake.audio import SAMPLE_RATE, declared_seconds, resample
+from bot.intake.audio import SAMPLE_RATE, declared_seconds, for_listening, resample
 from bot.intake.image import decode_image
 from bot.intake.sniff import AV_FORMATS, IMAGE_FORMATS, sniff
 from bot.intake.text import decode_text
@@ -91,7 +91,7 @@ def decode_audio(data: bytes, max_seconds: float) -> np.ndarray:
         samples = resample(container, stream, max_seconds, clip_too_long(max_seconds))
     if samples.size == 0:
         raise CorruptMedia("That voice clip has no sound in it; please record it again.")
-    return samples
+    return for_listening(samples)
 
 
 def clip_too_long(max_seconds: float) -> MediaTooLarge:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import CorruptMedia, MediaTooLarge
-from bot.intake.audio import declared_seconds, resample
+from bot.intake.audio import declared_seconds, for_listening, resample
 from bot.intake.image import fitted
 from bot.settings import Settings
 
@@ -121,7 +121,8 @@ def open_recording(data: bytes, settings: Settings) -> Recording:
         samples = np.zeros(0, dtype=np.float32)
         if container.streams.audio:
             too_long = recording_too_long(settings.max_recording_seconds)
-            samples = resample(container, container.streams.audio[0], settings.max_recording_seconds, too_long)
+            sound = resample(container, container.streams.audio[0], settings.max_recording_seconds, too_long)
+            samples = for_listening(sound)
     return Recording(
         data,
         width,
