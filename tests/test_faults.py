@@ -317,17 +317,19 @@ def test_a_burst_from_one_user_is_capped_with_one_notice_and_others_are_answered
 ) -> None:
     bot = start_bot(fake, engine, tmp_path / "data", slack_user_asks_per_minute=3)
     try:
-        started = time.monotonic()
+        started, first_minute = time.monotonic(), int(time.time() // 60)
         for n in range(30):
             ask_in(bot, "CB1", f"208.{n:03d}", user="UFLOOD")
         ask_in(bot, "CB1", "208.999", user="UCALM", text="every page says 502 bad gateway after the deploy")
         elapsed = time.monotonic() - started
         bot.settle(31)
+        minutes = int(time.time() // 60) - first_minute + 1  # one notice per clock minute: a burst may span two
         flood = [p for p in fake.posts(channel="CB1") if p["thread_ts"] != "208.999"]
         assert 3 <= len(flood) <= 3 + int(elapsed * 3 / 60), "the bucket holds 3 and refills 3 a minute"
         assert "nginx-502" in blocks_text(fake.posts(channel="CB1", thread_ts="208.999")[0])
-        [notice] = fake.ephemerals(channel="CB1", user="UFLOOD")
-        assert "more than 3 questions in a minute" in notice["text"]
+        notices = fake.ephemerals(channel="CB1", user="UFLOOD")
+        assert 1 <= len(notices) <= minutes
+        assert all("more than 3 questions in a minute" in notice["text"] for notice in notices)
         assert bot.slack.responder.counts["refused_user"] == 30 - len(flood)
         keys = [f"msg:CB1:208.{n:03d}" for n in (*range(30), 999)]
         assert {claim_state(bot.slack.store, k) for k in keys} == {"answered"}, "refused asks are not answered later"
