@@ -30,16 +30,31 @@ SUFFIX_OF_FORMAT = {  # the formats the knowledge base holds (knowledge.MEDIA_SU
     "jpeg": ".jpg",
     "gif": ".gif",
     "webp": ".webp",
+    "bmp": ".bmp",
+    "tiff": ".tiff",
     "heif": ".heic",
     "avif": ".avif",
     "wav": ".wav",
     "ogg": ".ogg",
     "mp3": ".mp3",
+    "aac": ".aac",
+    "amr": ".amr",
+    "flac": ".flac",
     "mp4": ".mp4",
     "webm": ".webm",
 }
 # suffixes kept although another is the format's usual one
-SAME_FORMAT = {".jpeg": "jpeg", ".heif": "heif", ".m4a": "mp4", ".mov": "mp4", ".m4v": "mp4", ".mkv": "webm"}
+SAME_FORMAT = {
+    ".jpeg": "jpeg",
+    ".tif": "tiff",
+    ".heif": "heif",
+    ".opus": "ogg",
+    ".oga": "ogg",
+    ".m4a": "mp4",
+    ".mov": "mp4",
+    ".m4v": "mp4",
+    ".mkv": "webm",
+}
 TOP_HEADING = re.compile(r"^#{1,2}(?=\s)", re.MULTILINE)
 UNSAFE_NAME = re.compile(r"[^a-z0-9._-]+")
 

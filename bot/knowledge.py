@@ -25,8 +25,11 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".heic", ".heif", ".avif"})
-AUDIO_SUFFIXES = frozenset({".wav", ".ogg", ".mp3", ".m4a", ".mp4", ".webm"})  # .mp4/.webm: a recording or a voice clip
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif"}
+)
+AUDIO_SUFFIXES = frozenset({".wav", ".ogg", ".opus", ".oga", ".mp3", ".m4a", ".aac", ".amr", ".flac", ".mp4", ".webm"})
+# (.mp4/.webm: a recording or a voice clip)
 VIDEO_SUFFIXES = frozenset({".mov", ".m4v", ".mkv"})
 MEDIA_SUFFIXES = IMAGE_SUFFIXES | AUDIO_SUFFIXES | VIDEO_SUFFIXES
 STATUSES = frozenset({"open", "workaround", "fixed"})

@@ -52,6 +52,20 @@ def test_written_entry_parses_back_as_written(tmp_path: Path) -> None:
     assert "source:\n  tracker: github" in (tmp_path / "checkout-502" / "bug.md").read_text()
 
 
+def test_every_format_the_bot_reads_is_kept_under_a_name_the_knowledge_base_reads(tmp_path: Path) -> None:
+    media = (
+        Attachment("scan.TIF", b"II*\x00" + bytes(60)),
+        Attachment("paint", b"BM" + bytes(60)),
+        Attachment("Voice 001.amr", b"#!AMR\n" + bytes(60)),
+        Attachment("recording", b"fLaC" + bytes(60)),
+        Attachment("memo.aac", b"\xff\xf1\x50\x80" + bytes(60)),
+        Attachment("note.opus", b"OggS" + bytes(60)),
+    )
+    bug = write_entry(tmp_path, draft(media=media))
+    assert bug.media == ("memo.aac", "note.opus", "paint.bmp", "recording.flac", "scan.tif", "voice-001.amr")
+    assert scan_knowledge(tmp_path).errors == []
+
+
 def test_refuses_an_existing_id_and_leaves_it_alone(tmp_path: Path) -> None:
     folder = write_bug(tmp_path, "checkout-502", "Hand-written", ["x"], "It breaks.", "Fix it.")
     before = (folder / "bug.md").read_bytes()

@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import io
 import struct
+import tracemalloc
 import zipfile
 import zlib
 from fractions import Fraction
@@ -17,7 +18,7 @@ import soundfile
 from PIL import Image
 
 from bot.errors import BotError, CorruptMedia, MediaTooLarge, UnsupportedMedia
-from bot.intake import SAMPLE_RATE, clean_text, decode_attachment, sniff
+from bot.intake import SAMPLE_RATE, audio, clean_text, decode_attachment, sniff
 from bot.intake.audio import at_speaking_level, voice_level, with_less_noise
 from bot.records import Attachment
 from bot.settings import Settings
@@ -236,6 +237,20 @@ def test_steady_noise_is_turned_down_only_when_the_voice_is_heard_through_it(set
     assert np.corrcoef(heard[said], voice[said])[0, 1] > 0.99
     quiet_floor = voice + hiss * np.float32(0.05)  # 43 dB under: left as recorded
     assert with_less_noise(quiet_floor) is quiet_floor
+
+
+def test_a_long_noisy_clip_is_turned_down_in_blocks_as_if_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = np.arange(16_000 * 120) / 16_000
+    voice = (0.3 * np.sin(2 * np.pi * 300 * t) * ((t % 2) < 1)).astype(np.float32)
+    clip = voice + (0.03 * np.random.default_rng(1).normal(0, 1, t.size)).astype(np.float32)
+    tracemalloc.start()
+    in_blocks = with_less_noise(clip)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5 * clip.nbytes  # the spectra of two minutes at once would take over 20 times the samples
+    monkeypatch.setattr(audio, "BLOCK", clip.size)
+    whole = with_less_noise(clip)
+    assert np.array_equal(in_blocks, whole)  # to the last bit: tiny.en hears a noisy note differently for less
 
 
 def rms(samples: np.ndarray) -> float:

@@ -178,6 +178,30 @@ def test_index_of_another_model_is_a_clear_error(settings: Settings, shared_mode
         index.check_model("another/model", 384)
 
 
+@pytest.mark.parametrize(
+    ("name", "container", "codec", "rate"),
+    [("note.amr", "amr", "libopencore_amrnb", 8_000), ("call.flac", "flac", "flac", 16_000)],
+)
+def test_a_voice_note_an_entry_holds_in_any_format_the_bot_hears_is_indexed_by_what_it_says(
+    settings: Settings, kb: Path, shared_models: dict, tmp_path: Path, name: str, container: str, codec: str, rate: int
+) -> None:
+    import io
+
+    import av
+
+    from tests.support import espeak, mux_sound
+
+    said = espeak("python says no module named yaml when the worker starts", tmp_path, "-s", "140")
+    clip = io.BytesIO()
+    with av.open(io.BytesIO(said)) as source, av.open(clip, mode="w", format=container) as muxer:
+        mux_sound(muxer, muxer.add_stream(codec, rate=rate, layout="mono"), source.decode(audio=0), rate)
+    (kb / "python-no-module-yaml" / name).write_bytes(clip.getvalue())
+    assert refresh(settings, shared_models)["failed"] == []
+    rows = KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()
+    (row,) = [r for r in rows if r["source"] == name]
+    assert row["kind"] == "transcript" and "module" in row["text"].lower()
+
+
 @pytest.mark.parametrize("name", ["replay.webm", "replay.gif"])
 def test_a_screen_recording_in_an_entry_is_indexed_by_what_its_screens_show(
     settings: Settings, kb: Path, shared_models: dict, name: str

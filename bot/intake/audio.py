@@ -16,6 +16,8 @@ FRAME = 320  # 20 ms at 16 kHz
 NOISY = 10 ** (20 / 10)  # a voice less than 20 dB over the clip's quietest moments is heard through noise
 SPAN, HOP = 512, 128  # 32 ms spectra, 8 ms apart, for turning down a clip's steady noise
 KEPT = 0.1  # the least of a sound's amplitude that noise reduction keeps (so that no speech is cut out)
+WINDOW = np.hanning(SPAN + 1)[:-1].astype(np.float32)
+BLOCK = 1024  # spectra made at once (8 s of a clip)
 
 
 def declared_seconds(container: Any, stream: Any) -> float | None:
@@ -77,26 +79,47 @@ def with_less_noise(samples: np.ndarray) -> np.ndarray:
     """`samples` with their steady background noise (a fan, hum, hiss, an office) turned down when the voice is heard
     through it: each frequency's power in the quietest tenth of the clip is taken for the noise and taken off every
     32 ms spectrum, keeping at least a tenth of each sound's amplitude. A clip with a quiet floor is left as recorded
-    (there, a change only swaps one mishearing for another)."""
+    (there, a change only swaps one mishearing for another). The spectra are made `BLOCK` at a time, so a long clip
+    takes a few copies of its samples, not of its spectra."""
     if samples.size < 4 * SPAN or not is_noisy(samples):
         return samples
-    window = np.hanning(SPAN + 1)[:-1].astype(np.float32)
     padded = np.pad(samples.astype(np.float32), SPAN // 2)
-    starts = np.arange(0, padded.size - SPAN + 1, HOP)
-    spectra = np.fft.rfft(padded[starts[:, None] + np.arange(SPAN)] * window, axis=1)
-    power = spectra.real**2 + spectra.imag**2
-    quietest = np.argsort(power.sum(axis=1))[: max(1, len(starts) // 10)]
-    noise = power[quietest].mean(axis=0)
-    gain = np.sqrt(np.maximum(1 - noise / np.maximum(power, 1e-12), KEPT**2))
-    gain = (np.roll(gain, 1, axis=0) + gain + np.roll(gain, -1, axis=0)) / 3  # smoothed over three spectra
-    frames = np.fft.irfft(spectra * gain, n=SPAN, axis=1) * window
-    out = np.zeros(padded.size, dtype=np.float32)
-    weight = np.zeros(padded.size, dtype=np.float32)
-    for start, frame in zip(starts, frames, strict=True):
-        out[start : start + SPAN] += frame
-        weight[start : start + SPAN] += window**2
-    heard = out / np.maximum(weight, 1e-6)
-    return heard[SPAN // 2 : SPAN // 2 + samples.size].astype(np.float32)
+    count = (padded.size - SPAN) // HOP + 1
+    blocks = [np.arange(first, min(first + BLOCK, count)) for first in range(0, count, BLOCK)]
+    loudness = np.concatenate([power(spectra_of(padded, frames)).sum(axis=1) for frames in blocks])
+    quietest = np.argsort(loudness)[: max(1, count // 10)]
+    noise = power(spectra_of(padded, quietest)).mean(axis=0)  # a tenth of the spectra, once
+    out = np.zeros((count + SPAN // HOP - 1, HOP), dtype=np.float32)
+    for frames in blocks:
+        # with one spectrum more each side, so that each gain is smoothed over its neighbours as if all were made at
+        # once (the clip's first and last spectra are each other's neighbours: the clip taken as a loop)
+        around = np.arange(frames[0] - 1, frames[-1] + 2) % count
+        spectra = spectra_of(padded, around)
+        gain = np.sqrt(np.maximum(1 - noise / np.maximum(power(spectra), 1e-12), KEPT**2))
+        gain = (gain[:-2] + gain[1:-1] + gain[2:]) / 3
+        heard = np.fft.irfft(spectra[1:-1] * gain, n=SPAN, axis=1).astype(np.float32) * WINDOW
+        overlap_add(out, heard.reshape(frames.size, -1, HOP), int(frames[0]))
+    weight = np.zeros_like(out)
+    overlap_add(weight, np.broadcast_to((WINDOW**2).reshape(-1, HOP), (count, SPAN // HOP, HOP)), 0)
+    out /= np.maximum(weight, 1e-6, out=weight)
+    return out.reshape(-1)[SPAN // 2 : SPAN // 2 + samples.size]
+
+
+def spectra_of(padded: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The windowed spectra of the 32 ms `frames` of `padded` (frame `i` starts at sample `i * HOP`)."""
+    return np.fft.rfft(padded[frames[:, None] * HOP + np.arange(SPAN)] * WINDOW, axis=1)
+
+
+def power(spectra: np.ndarray) -> np.ndarray:
+    """The power of each frequency of `spectra`."""
+    return spectra.real**2 + spectra.imag**2
+
+
+def overlap_add(out: np.ndarray, frames: np.ndarray, first: int) -> None:
+    """Add `frames` (each split into `HOP`-long parts) into `out` (`HOP`-long rows), frame `first + i` from row
+    `first + i`; each row gets its frames in their order (float sums depend on it, and so can what is heard)."""
+    for part in reversed(range(frames.shape[1])):
+        out[first + part : first + part + len(frames)] += frames[:, part]
 
 
 def at_speaking_level(samples: np.ndarray) -> np.ndarray:
