@@ -96,3 +96,12 @@ def test_install_swaps_a_staged_entry_in(tmp_path: Path) -> None:
     install_entry(tmp_path / ".staging" / "checkout-502", tmp_path / "checkout-502")
     assert scan_knowledge(tmp_path).by_id()["checkout-502"].resolution == "Roll back the deploy."
     assert "## Resolution" not in render_entry(draft(resolution=""))  # no empty section
+
+
+def test_the_writer_and_the_parser_agree_on_every_format_the_bot_reads() -> None:
+    from bot.entry_writer import SAME_FORMAT, SUFFIX_OF_FORMAT
+    from bot.intake.sniff import AV_FORMATS, IMAGE_FORMATS
+    from bot.knowledge import MEDIA_SUFFIXES
+
+    assert set(SUFFIX_OF_FORMAT) == IMAGE_FORMATS | AV_FORMATS  # a format read in Slack is kept in an entry
+    assert {*SUFFIX_OF_FORMAT.values(), *SAME_FORMAT} <= MEDIA_SUFFIXES  # and what it is written as is read back
