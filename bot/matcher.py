@@ -28,6 +28,7 @@ from bot.ranking import (
     decide,
     fuse,
     gram_text,
+    heard_numbers,
     load_model,
     query_views,
     rank,
@@ -246,17 +247,18 @@ class Matcher:
         return replace(item, image=image)
 
     def spoken(self, item: QueryInput) -> QueryInput:
-        """Numbers said in words become digits in messages and in what was heard (when `spoken_numbers` is on);
-        text read on screens and in logs stays as it was."""
+        """Numbers said in words become digits in messages and in what was heard, and a status heard as "for 29"
+        becomes 429 (when `spoken_numbers` is on); text read on screens and in logs stays as it was."""
         if not self.settings.spoken_numbers or item.kind in ("image", "snippet"):
             return item
         lines = tuple(
-            replace(line, text=spoken_numbers(line.text)) if line.origin == "speech" else line for line in item.lines
+            replace(line, text=heard_numbers(line.text)) if line.origin == "speech" else line for line in item.lines
         )
         if item.kind == "recording":  # only what was said; the screens' text stays as read
             said = " ".join(line.text for line in lines if line.origin == "speech")
             return replace(item, text="\n".join(part for part in (item.screen_text, said) if part), lines=lines)
-        return replace(item, text=spoken_numbers(item.text), lines=lines)
+        meant = heard_numbers if item.kind == "audio" else spoken_numbers  # typed "for 15" is as typed
+        return replace(item, text=meant(item.text), lines=lines)
 
     def listen_again(
         self,

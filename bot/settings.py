@@ -152,7 +152,9 @@ class Settings(BaseSettings):
         5, ge=0, description="Transcribe voice notes again biased toward this many best candidates (0 = once)."
     )
     spoken_numbers: bool = Field(
-        True, description='Write numbers said in words as digits in messages and transcripts ("four oh four" → 404).'
+        True,
+        description='Write numbers said in words as digits in messages and transcripts ("four oh four" → 404), and a '
+        'status a transcript writes as "for 29" as 429.',
     )
 
     # --- retrieval and decision ----------------------------------------------------------------

@@ -279,6 +279,16 @@ def test_files_past_the_per_ask_cap_are_named_as_skipped(matcher: Matcher, tmp_p
     assert all(i.image is None for i in answer.inputs)  # decoded images are not kept once read
 
 
+def test_a_status_heard_as_for_and_two_digits_is_read_as_the_status_in_speech_only(matcher: Matcher) -> None:
+    """tiny.en writes "five oh two" as 502 but "four twenty-nine" as "for 29"; what someone typed is left as typed."""
+    from bot.records import QueryInput, TextLine
+
+    said = "since the newsletter the shop shows for 29 too many requests"
+    heard = matcher.spoken(QueryInput("note.m4a", "audio", said, (TextLine(said, 0.6, "speech"),)))
+    assert heard.text == heard.lines[0].text == "since the newsletter the shop shows 429 too many requests"
+    assert matcher.spoken(QueryInput("message", "text", said)).text == said
+
+
 def test_context_inputs_are_searched_with_the_new_ones(matcher: Matcher) -> None:
     from bot.records import QueryInput, TextLine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ranking.spoken import spoken_numbers
+from bot.ranking.spoken import heard_numbers, spoken_numbers
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,19 @@ from bot.ranking.spoken import spoken_numbers
 )
 def test_spoken_numbers_become_digits(heard: str, meant: str) -> None:
     assert spoken_numbers(heard) == meant
+
+
+@pytest.mark.parametrize(
+    ("heard", "meant"),
+    [
+        ("the shop shows up for 29 error since the newsletter", "the shop shows up 429 error since the newsletter"),
+        ("the reports endpoint gives four 22 the moment I sort", "the reports endpoint gives 422 the moment I sort"),
+        ("the login page says for 01", "the login page says 401"),
+        ("a page with for twenty-nine on it", "a page with 429 on it"),  # said in words, then joined
+        ("it hangs for 10 minutes then for 15 people", "it hangs for 10 minutes then for 15 people"),
+        ("it failed for 30 and then for 2022", "it failed for 30 and then for 2022"),  # no 430 status; a year
+        ("retried for 13.5 seconds", "retried for 13.5 seconds"),
+    ],
+)
+def test_a_status_heard_as_for_and_two_digits_is_the_status(heard: str, meant: str) -> None:
+    assert heard_numbers(heard) == meant

@@ -11,7 +11,7 @@ from bot.ranking.features import FEATURES, QueryText
 from bot.ranking.fusion import Ranking, View, fuse, query_views, readings, shortlist, the_failure, whole_view
 from bot.ranking.model import DEFAULT_MODEL, FitInfo, RankingModel, load_model
 from bot.ranking.rerank import Reranker
-from bot.ranking.spoken import spoken_numbers
+from bot.ranking.spoken import heard_numbers, spoken_numbers
 from bot.ranking.stats import KnowledgeStats
 from bot.ranking.text import gram_text
 
@@ -29,6 +29,7 @@ __all__ = [
     "decide",
     "fuse",
     "gram_text",
+    "heard_numbers",
     "load_model",
     "query_views",
     "rank",

@@ -4,6 +4,7 @@ status and exit codes meet the knowledge base's own."""
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 
 UNITS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine".split())} | {"oh": "0"}
 TEENS = {
@@ -14,6 +15,10 @@ TENS = {w: str(n * 10 + 20) for n, w in enumerate("twenty thirty forty fifty six
 NUMBER_WORDS = UNITS.keys() | TEENS.keys() | TENS.keys() | {"hundred"}
 NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted(NUMBER_WORDS)) + r")\b", re.IGNORECASE)
 SPELLED_DIGITS = re.compile(r"\b\d{1,2}(?:-\d{1,2}){1,2}\b")  # "5-0-3", "4-22": a status code said in parts
+# speech recognition writes "four twenty-nine" as "for 29"; not "for 10 minutes" or "for 15 people"
+MEASURES = "m?s secs? seconds? mins? minutes? hours? days? weeks? months? years? times people users? percent".split()
+HEARD_FOUR = re.compile(rf"\b(?:for|four)[ -](\d\d)\b(?![.:,]\d)(?! (?:{'|'.join(MEASURES)})\b)", re.IGNORECASE)
+CLIENT_ERRORS = frozenset(str(status.value) for status in HTTPStatus if 400 <= status < 500)
 
 
 def spoken_numbers(text: str) -> str:
@@ -21,6 +26,19 @@ def spoken_numbers(text: str) -> str:
     A lone unit word ("the one I want") stays a word; digits said one by one ("5-0-3") are joined. Lines
     without a number word are left exactly as they are."""
     return "\n".join(numbers_in_line(line) for line in text.split("\n"))
+
+
+def heard_numbers(text: str) -> str:
+    """What speech recognition wrote, numbers as the speaker meant them: `spoken_numbers`, and a client-error status
+    written as "for" and its last two digits ("shows up for 29 error") joined into the status (429). A number followed
+    by a unit ("for 10 minutes") or that makes no status ("for 30") stays as it is."""
+    return HEARD_FOUR.sub(heard_status, spoken_numbers(text))
+
+
+def heard_status(match: re.Match[str]) -> str:
+    """The status "for" and two digits say, when they say one; else the words as they were."""
+    status = "4" + match.group(1)
+    return status if status in CLIENT_ERRORS else match.group()
 
 
 def numbers_in_line(line: str) -> str:
