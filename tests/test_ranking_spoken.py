@@ -40,7 +40,7 @@ def test_spoken_numbers_become_digits(heard: str, meant: str) -> None:
         ("a page with for twenty-nine on it", "a page with 429 on it"),  # said in words, then joined
         ("it hangs for 10 minutes then for 15 people", "it hangs for 10 minutes then for 15 people"),
         ("it failed for 30 and then for 2022", "it failed for 30 and then for 2022"),  # no 430 status; a year
-        ("retried for 13.5 seconds", "retried for 13.5 seconds"),
+        ("the build waited for 13.5 and stopped", "the build waited for 13.5 and stopped"),  # a decimal, not 413
     ],
 )
 def test_a_status_heard_as_for_and_two_digits_is_the_status(heard: str, meant: str) -> None:
