@@ -112,6 +112,25 @@ def test_a_code_the_knowledge_base_names_exactly_is_not_also_its_look_alike() ->
         assert [f["codes_shared"] for f in feature_vectors(scoring, ["codes_shared"])] == sharing
 
 
+def test_a_name_told_in_words_is_shared_with_the_bug_that_has_it_and_held_against_none() -> None:
+    """ "ssl protocol error" names ERR_SSL_PROTOCOL_ERROR; a bug without it does not clash with words people also
+    say of other failures."""
+    stats = KnowledgeStats(
+        {
+            "ssl": [("doc", "Chrome ERR_SSL_PROTOCOL_ERROR: site can't provide a secure connection")],
+            "dns": [("doc", "Chrome ERR_NAME_NOT_RESOLVED: server address not found")],
+            "cert": [("doc", "curl: (60) SSL certificate problem")],
+        }
+    )
+    candidates = [Candidate(bug, 0.03, {"dense": 0.6}) for bug in ("dns", "ssl", "cert")]
+    typed, said = "dev server gives ssl protocol error in chrome", "an ssl protocol error"
+    for told in (QueryText(typed=typed), QueryText(speech=said)):
+        found = feature_vectors(Scoring(candidates, told, stats, None), ["codes_shared", "codes_clash"])
+        assert [(f["codes_shared"], f["codes_clash"]) for f in found] == [(0.0, 0.0), (1.0, 0.0), (0.0, 0.0)]
+    shown = feature_vectors(Scoring(candidates, QueryText(screen=said), stats, None), ["codes_shared"])
+    assert [f["codes_shared"] for f in shown] == [0.0, 0.0, 0.0]  # a screen prints its names; words there are words
+
+
 def test_margins_are_to_the_best_other_candidate_and_first_is_fusion_s_order() -> None:
     top, second = features(QueryText(typed="chrome 503"))
     assert round(top["dense_margin"], 6) == 0.1 and round(second["dense_margin"], 6) == -0.1

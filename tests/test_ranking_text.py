@@ -15,6 +15,7 @@ from bot.ranking.text import (
     read_as,
     respelled,
     shows_failure,
+    told_names,
     words,
 )
 
@@ -149,6 +150,43 @@ def test_a_long_name_is_read_as_the_nearest_of_the_knowledge_base_s_own_names() 
     known = frozenset(codes("ERR_PAYMENT_DECLINED\nERR_PAYMENT_DECLINED_3DS"))
     assert read_as(*codes("ERR_PAYMENT_DECLINED"), known) == set(codes("ERR_PAYMENT_DECLINED"))
     assert read_as(*codes("ERR_PAYMENT_DECL1NED_3D5"), known) == set(codes("ERR_PAYMENT_DECLINED_3DS"))
+
+
+KNOWN_NAMES = frozenset(
+    codes("ERR_SSL_PROTOCOL_ERROR, ERR_FILE_NOT_FOUND, KeyError, TypeError, FileNotFoundError, InvoiceSyncError, 429")
+)
+
+
+@pytest.mark.parametrize(
+    ("said", "named"),
+    [
+        ("dev server over https gives ssl protocol error in chrome", "ERR_SSL_PROTOCOL_ERROR"),
+        ("chrome cant open the report, err file not found", "ERR_FILE_NOT_FOUND"),
+        ("basket crashes with a key error about price", "KeyError"),
+        ("cart page: keyerror price", "KeyError"),
+        ("Jinja says undefinedError, then a type error when adding up", "TypeError"),
+        ("the sync job dies with an invoice sync error", "InvoiceSyncError"),  # the knowledge base's own class
+        ("nginx too many requests error after our load test", "429"),
+        ("the loader says file not found error", "FileNotFoundError"),  # the longest name, not ERR_FILE_NOT_FOUND
+    ],
+)
+def test_a_name_or_status_told_in_words_is_the_knowledge_base_s_code(said: str, named: str) -> None:
+    assert set(codes(named)) <= told_names(said, KNOWN_NAMES)
+    assert not told_names(said, frozenset())
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "the page is not found since the deploy",  # a status's reason of two words is everyday words
+        "curl: connection refused on port 80",  # so is an ERR_* name's of two without its err
+        "the file is not there, found nothing",  # words of a name, not in a run
+        "an error in the type checker",
+        "the value error page",  # a name programs print that the knowledge base does not hold
+    ],
+)
+def test_everyday_words_name_no_code(said: str) -> None:
+    assert told_names(said, KNOWN_NAMES | set(codes("ERR_CONNECTION_REFUSED, 404"))) == set()
 
 
 def test_words_fold_what_recognisers_confuse_and_keep_names_whole() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot.ranking.stats import BugText, KnowledgeStats
-from bot.ranking.text import codes, error_words, grams, read_as, respelled, words
+from bot.ranking.text import codes, error_words, grams, read_as, respelled, told_names, words
 from bot.records import Candidate, QueryInput
 
 RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
@@ -77,11 +77,15 @@ class QueryText:
         read = words("\n".join(t for t in (self.screen, self.speech) if t))
         return frozenset(read - words(self.typed))
 
+    @property
+    def said(self) -> str:
+        """What the user typed and said (not what their screens and logs show)."""
+        return "\n".join(t for t in (self.typed, self.speech) if t)
+
     @cached_property
     def told_words(self) -> frozenset[str]:
         """What the user told of the failure: the words typed and said, and those of the error they showed."""
-        said = words("\n".join(t for t in (self.typed, self.speech) if t))
-        return frozenset(said) | (self.error_words if self.shown else frozenset())
+        return frozenset(words(self.said)) | (self.error_words if self.shown else frozenset())
 
     @cached_property
     def codes(self) -> frozenset[str]:
@@ -176,8 +180,11 @@ class Scoring:
 
     @cached_property
     def codes_read(self) -> frozenset[str]:
-        """The knowledge base's codes that the query's codes name (`read_as`)."""
-        return frozenset().union(*(read_as(code, self.stats.codes) for code in self.query.codes))
+        """The knowledge base's codes that the query's codes name (`read_as`), and those it names in words
+        (`told_names`: "ssl protocol error"). A name told in words is taken where a bug has it, never held against
+        one that has not: people also say such words of other failures."""
+        read = frozenset().union(*(read_as(code, self.stats.codes) for code in self.query.codes))
+        return read | told_names(self.query.said, self.stats.codes)
 
     @cached_property
     def codes_met(self) -> list[bool]:
@@ -316,12 +323,12 @@ def shown_error_grams(s: Scoring, i: int) -> float:
     return max(shown, default=0.0)
 
 
-@feature("1 when one of the query's error codes is one of the bug's (matched tolerantly).")
+@feature("1 when one of the query's error codes is one of the bug's (matched tolerantly, or told in words).")
 def codes_shared(s: Scoring, i: int) -> float:
     return float(s.codes_met[i])
 
 
-@feature("1 when the query names error codes and the bug has none of them.")
+@feature("1 when the query names error codes as programs print them and the bug has none of them.")
 def codes_clash(s: Scoring, i: int) -> float:
     return float(bool(s.query.codes) and not s.codes_met[i])
 

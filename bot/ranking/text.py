@@ -175,6 +175,49 @@ def program_names(kind: str) -> frozenset[str]:
     return frozenset(code_key(name) for line in text.splitlines() if not line.startswith("#") for name in line.split())
 
 
+TOLD_NAME_WORDS = 6  # the most words a name is told in ("response headers multiple location")
+TOLD_IN_FULL = 3  # an ERR_* name told without its `err`, or a status by its reason, needs this many words: shorter
+# ones ("not found", "bad request", "connection refused") are everyday words of many failures
+TOLD_REASONS = {code_key(s.phrase): code_key(str(s.value)) for s in HTTPStatus if s >= 400}
+
+
+@lru_cache(maxsize=1024)
+def told_names(text: str, known: frozenset[str]) -> frozenset[str]:
+    """The codes of `known` (a knowledge base's) that `text`, typed or said, names in separate words: a class as
+    "key error" or "module not found error", an ERR_* name as "err invalid http response" or "ssl protocol error",
+    a status by its reason ("too many requests" is 429). A run of words is read as the longest name programs print
+    that it spells, so "file not found error" is FileNotFoundError, never ERR_FILE_NOT_FOUND."""
+    said = re.findall(r"[a-z0-9]+", text.lower())
+    found: set[str] = set()
+    start = 0
+    while start < len(said):
+        for count in range(min(TOLD_NAME_WORDS, len(said) - start), 0, -1):
+            name = told_name(said[start : start + count], known)
+            if name:
+                found.update({name} & known)
+                start += count
+                break
+        else:
+            start += 1
+    return frozenset(found)
+
+
+def told_name(said: list[str], known: frozenset[str]) -> str | None:
+    """The code key of the name programs print (or `known` holds), or of the status, that these words spell
+    (`told_names`); None if none."""
+    full = len(said) >= TOLD_IN_FULL
+    if full and (reason := code_key(" ".join(said))) in TOLD_REASONS:
+        return TOLD_REASONS[reason]
+    if full or said[0] == "err":
+        err = code_key("_".join(said if said[0] == "err" else ["err", *said]))
+        if err in known or err in program_names(ERR_NAMES):
+            return err
+    if not said[-1].endswith(("error", "exception")):
+        return None
+    joined = code_key("".join(said))
+    return joined if joined in known or joined in program_names(CLASS_NAMES) else None
+
+
 # The engine's one reading of an error line: on a screen (which window failed), in a log (which lines to keep) and
 # for ranking. Phrases in any case, "error" and its kin also ending a name (`literal_error`, `handle_exception`: a
 # traceback's frames); codes as written: ENOENT, ERR_* names, npm's ERR!, *Error classes, curl's exit codes (`curl:
