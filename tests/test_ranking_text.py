@@ -117,6 +117,7 @@ def test_two_names_programs_print_are_never_taken_for_one_another(read: str, kno
         ("ModuieliotFoundError", "ModuleNotFoundError"),  # a phone photo's traceback
         ("JsoNbecodeError", "JSONDecodeError"),  # a forwarded thumbnail's
         ("OperationaError", "OperationalError"),
+        ("IllegalArqumentException", "IllegalArgumentException"),  # an *Exception class too
     ],
 )
 def test_a_long_class_read_a_letter_or_two_off_is_the_knowledge_base_s_class(read: str, known: str) -> None:

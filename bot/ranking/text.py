@@ -139,12 +139,15 @@ def read_as(read: str, known: frozenset[str]) -> frozenset[str]:
     return frozenset(code for code, value in alike.items() if value == best)
 
 
+CLASS_ENDS = (fold("error"), fold("exception"))  # as a code key spells them (`exceptlon`: its i folded)
+
+
 def name_kind(key: str) -> str | None:
     """Which list of names a code key is of: `ERR_NAMES` for an ERR_* name, `CLASS_NAMES` for an *Error or
     *Exception class; None for a status, an E-code or a curl exit code."""
     if key.startswith("err"):
         return ERR_NAMES
-    return CLASS_NAMES if key.endswith(("error", "exception")) else None
+    return CLASS_NAMES if key.endswith(CLASS_ENDS) else None
 
 
 def likeness(a: str, b: str) -> float:
