@@ -190,16 +190,23 @@ def test_a_screen_cropped_to_the_error_lines_still_shows_all_of_its_bug_s_error(
     assert merge_recall < checkout_recall, "of the whole screens, more of checkout's is shown"
 
 
-def test_words_misread_by_a_letter_count_as_the_candidates_words_but_typed_words_do_not() -> None:
+def test_words_misread_by_a_letter_count_as_the_candidates_words() -> None:
     slipped = CHROME_503.replace("working", "workng").replace("unable", "unahle").replace("request", "requast")
     scoring = Scoring(CANDIDATES, QueryText(screen=slipped), STATS)
     assert scoring.spelling == {"workng": "worklng", "unahle": "unable", "requast": "request"}  # folded: i is l
     clean, read = features(QueryText(screen=CHROME_503))[0], features(QueryText(screen=slipped))[0]
     for name in READ_ALIKE:
         assert read[name] == clean[name]
-    assert Scoring(CANDIDATES, QueryText(typed="the page is workng", speech="it is unahle"), STATS).spelling == {
-        "unahle": "unable"
-    }
+
+
+def test_a_typed_slip_of_the_fingers_counts_as_the_candidates_word_but_a_typed_english_word_stays() -> None:
+    """"requests" is English as typed, so it is meant, not the bug's "request"; "workng" and "hnadle" are slips."""
+    typed = "my page isnt workng and requests hnadle badly"
+    scoring = Scoring(CANDIDATES, QueryText(typed=typed, speech="it is unahle"), STATS)
+    assert scoring.spelling == {"workng": "worklng", "hnadle": "handle", "unahle": "unable"}
+    clean = features(QueryText(typed="my page isnt working and requests handle badly"))[0]
+    read = features(QueryText(typed=typed))[0]
+    assert (read["coverage"], read["explained"]) == (clean["coverage"], clean["explained"])
 
 
 def test_the_features_do_not_depend_on_the_order_python_hashes_words_in() -> None:

@@ -3,7 +3,8 @@ here, from the query's text by origin, the fused search results and the knowledg
 
 Features are independent of the model (margins are to the best *other* candidate, `first` is fusion's order),
 so `supportbot calibrate` can fit any model on the features the engine computed. The word features read a word
-OCR or speech recognition misread by one letter as the candidate word it must be (`Scoring.spelling`).
+OCR, speech recognition or the user's fingers got wrong by one letter as the candidate word it must be
+(`Scoring.spelling`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from bot.ranking.english import spelled_as_meant
 from bot.ranking.stats import BugText, KnowledgeStats
 from bot.ranking.text import codes, error_words, grams, read_as, respelled, told_names, words
 from bot.records import Candidate, QueryInput
@@ -71,11 +73,12 @@ class QueryText:
         return frozenset(error_words(self.shown))
 
     @cached_property
-    def recognised_words(self) -> frozenset[str]:
-        """The words OCR and speech recognition read (on screens, in speech) and the user did not type: the ones
-        that can hold a misread letter."""
-        read = words("\n".join(t for t in (self.screen, self.speech) if t))
-        return frozenset(read - words(self.typed))
+    def slipped_words(self) -> frozenset[str]:
+        """The words that can hold a wrong letter: those OCR and speech recognition read (on screens, in speech) and
+        those the user typed as no English word is spelled (a slip of the fingers: "endppoint"); not those typed as
+        English spells them, nor those of a log, which a program wrote."""
+        read = words("\n".join(t for t in (self.typed, self.screen, self.speech) if t))
+        return frozenset(read - spelled_as_meant(self.typed) - words(self.log))
 
     @property
     def said(self) -> str:
@@ -127,8 +130,8 @@ class Scoring:
     @cached_property
     def spelling(self) -> dict[str, str]:
         """The query's words that no candidate uses but that are one misread letter from exactly one word the
-        candidates do, mapped to it (`ecist` → `exist`): OCR and speech recognition slip a letter at a time."""
-        return respelled(self.query.recognised_words, frozenset().union(*(bug.words for bug in self.bugs)))
+        candidates do, mapped to it (`ecist` → `exist`): OCR, speech recognition and typing slip a letter at a time."""
+        return respelled(self.query.slipped_words, frozenset().union(*(bug.words for bug in self.bugs)))
 
     def spelled(self, asked: frozenset[str]) -> frozenset[str]:
         """`asked` with its misread words as the candidates spell them."""

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.ranking.english import english_ranks, english_rarity
+from bot.ranking.english import dictionary, english_ranks, english_rarity
 from bot.ranking.text import CLASS_NAMES, ERR_NAMES, codes, error_words, grams, program_names, words
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
@@ -53,6 +53,7 @@ class KnowledgeStats:
         self.unseen_idf = math.log((count + 1) / 0.5)  # a word no bug uses is rarer than any that one does
         self.gram_idf = inverse_frequencies(gram_frequency, count)
         english_ranks()  # each read once per process, when the first snapshot opens, not on a user's question
+        dictionary()
         program_names(ERR_NAMES)
         program_names(CLASS_NAMES)
 

@@ -288,7 +288,7 @@ MIN_SPELLED = 5  # shorter words are a letter away from too many others to be re
 
 def respelled(asked: Iterable[str], known: Set[str]) -> dict[str, str]:
     """Each word of `asked` that is not in `known` but one edit away (a letter misread, added, dropped or two
-    swapped, as OCR and speech recognition slip: `ecist`, `databse`) from exactly one word of it, mapped to that
+    swapped, as OCR, speech recognition and typing slip: `ecist`, `databse`) from exactly one word of it, mapped to that
     word; words shorter than `MIN_SPELLED` are left as they are."""
     keys: dict[str, set[str]] = {}
     for word in asked:
