@@ -200,7 +200,7 @@ def test_words_misread_by_a_letter_count_as_the_candidates_words() -> None:
 
 
 def test_a_typed_slip_of_the_fingers_counts_as_the_candidates_word_but_a_typed_english_word_stays() -> None:
-    """"requests" is English as typed, so it is meant, not the bug's "request"; "workng" and "hnadle" are slips."""
+    """A typed "requests" is English as typed, so meant, not the bug's "request"; "workng" and "hnadle" are slips."""
     typed = "my page isnt workng and requests hnadle badly"
     scoring = Scoring(CANDIDATES, QueryText(typed=typed, speech="it is unahle"), STATS)
     assert scoring.spelling == {"workng": "worklng", "hnadle": "handle", "unahle": "unable"}
