@@ -26,7 +26,9 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   rewrapped      the failure's text as another terminal shows it: Liberation Mono at 14-18 px, another colour scheme,
                  its lines hard-wrapped at 48-72 columns (mid-word, as terminals wrap)
   filmed         a phone's video of the monitor (landscape, or portrait close to the error), the hand drifting, at
-                 30 fps in MOV (H.264) or MP4 (HEVC), the room's noise on the sound track or (half) the narration
+                 30 fps in MOV (H.264) or MP4 (HEVC), the room's noise on the sound track or (half) the narration;
+                 stored as a phone's camera stores it: in the sensor's orientation with a display rotation (a
+                 quarter turn for portrait; none, or a half turn when the phone was held the other way round)
   sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
   translucent    a translucent terminal or editor: the desktop picture shows through its background at 15-40 %
   themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
@@ -525,10 +527,10 @@ def write_recording(path: Path, shot: Image.Image, voice: Path | None, rng: rand
     return path
 
 
-def filmed_frames(shot: Image.Image, rng: random.Random, fps: int) -> list[tuple[Image.Image, float]]:
+def filmed_frames(shot: Image.Image, rng: random.Random, fps: int) -> tuple[list[tuple[Image.Image, float]], bool]:
     """The recording's screens as a phone films them off the monitor: seen at an angle, the hand drifting a few
     pixels every frame, moiré, vignette, blur and sensor noise; landscape (the whole monitor) or portrait (the
-    phone close to the error, the monitor's sides out of the picture)."""
+    phone close to the error, the monitor's sides out of the picture). Also whether it is portrait."""
     parts = recording_frames(shot, rng, (1920, 1080), fps)
     portrait = rng.random() < 0.5
     size = (1080, 1920) if portrait else (1920, 1080)
@@ -574,17 +576,21 @@ def filmed_frames(shot: Image.Image, rng: random.Random, fps: int) -> list[tuple
             out = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(1.1))
             frames.append((out, step / fps))
             n += step
-    return frames
+    return frames, portrait
 
 
 def write_filmed(path: Path, shot: Image.Image, voice: Path | None, rng: random.Random, n: int) -> Path:
     """A phone's video of the monitor: H.264 in MOV or HEVC in MP4 at 30 fps and CRF 20 (about 8 and 0.8
     Mb/s here; x265's default CRF 28 wrote 150 kb/s, which leaves no small text), the room (or the narration) on
-    its sound track."""
+    its sound track. Stored as the camera's sensor sees it, with the display rotation that turns it upright: a
+    quarter turn for portrait (-90 from the back camera, 90 from the front one), none for landscape or a half turn
+    when the phone was held the other way round."""
     container, codec = [("mov", "libx264"), ("mp4", "hevc")][n % 2]
+    frames, portrait = filmed_frames(shot, rng, 30)
+    rotation = rng.choice((-90, 90) if portrait else (0, 180))
     sound = voice.read_bytes() if voice is not None else room_tone(rng, 8.0)
     path = path.with_suffix(f".{container}")
-    path.write_bytes(encode_video(filmed_frames(shot, rng, 30), 30, container, codec, sound, "aac", crf=20))
+    path.write_bytes(encode_video(frames, 30, container, codec, sound, "aac", crf=20, rotation=rotation))
     return path
 
 

@@ -304,9 +304,12 @@ def encode_video(
     sound: bytes | None = None,
     sound_codec: str = "aac",
     crf: int | None = None,
+    rotation: int = 0,
 ) -> bytes:
     """A real screen recording: each (picture, seconds) shown in turn, encoded with PyAV; `sound` (a WAV) becomes
-    its sound track; `crf` sets the H.264/HEVC quality (the encoder's default, 23/28, when None)."""
+    its sound track; `crf` sets the H.264/HEVC quality (the encoder's default, 23/28, when None). A `rotation`
+    (degrees counterclockwise, a multiple of 90) stores the pictures as a phone's camera does: turned the other way,
+    with a display matrix that turns them back for viewing."""
     import io
 
     import av
@@ -314,7 +317,10 @@ def encode_video(
     out = io.BytesIO()
     with av.open(out, mode="w", format=container) as muxer:
         stream = muxer.add_stream(codec, rate=fps)
+        screens = [(picture.rotate(-rotation, expand=True), seconds) for picture, seconds in screens]
         stream.width, stream.height, stream.pix_fmt = *screens[0][0].size, "yuv420p"
+        if rotation:
+            stream.set_display_rotation(rotation)
         if codec in ("libx264", "hevc"):
             stream.options = {"preset": "ultrafast", **({"crf": str(crf)} if crf is not None else {})}
         elif codec.startswith("libvpx"):

@@ -60,6 +60,18 @@ def test_a_silent_recording_is_read_from_its_error_screen_with_the_moment(
     assert all(line.at == pytest.approx(3.0, abs=0.3) for line in found.lines)
 
 
+@pytest.mark.parametrize("rotation", [-90, 180])
+def test_a_phone_video_stored_turned_is_read_upright(extractor: Extractor, rotation: int) -> None:
+    """A phone's camera stores a portrait video on its side, and a landscape one upside down when the phone was held
+    the other way round; only the container's display matrix turns it upright for viewing."""
+    data = screen_recording(container="mov", rotation=rotation)
+    recording = decode_attachment(Attachment("IMG_0042.MOV", data), extractor.settings).payload
+    *_, error = key_screens(recording.frames(), 3, 1 / recording.fps)
+    assert error.image.size == (1100, 600)  # as the phone shows it
+    found = extractor.extract(decode_attachment(Attachment("IMG_0042.MOV", data), extractor.settings))
+    assert "ENOENT" in found.text and "package.json" in found.text
+
+
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
 def test_an_animated_capture_is_read_like_a_silent_recording(extractor: Extractor, fmt: str) -> None:
     """Kap, Peek or ScreenToGif save the same screens as an animated GIF or WebP, each frame with its own delay."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from bot.errors import CorruptMedia, MediaTooLarge
 from bot.intake.audio import declared_seconds, for_listening, resample
@@ -24,7 +25,10 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-THUMB_WIDTH = 160  # frames are compared at this width to find scene changes and stillness
+TURNS = {1: Image.Transpose.ROTATE_90, 2: Image.Transpose.ROTATE_180, 3: Image.Transpose.ROTATE_270}
+
+THUMB_WIDTH = 160  # frames are compared at this width to find scene changes and stillness (as stored: every frame
+# of a recording is turned alike, so the comparison needs no turning)
 
 
 @dataclass(frozen=True)
@@ -88,9 +92,18 @@ class Recording:
 
 
 def to_image(picture: Any, working_pixels: int) -> Any:
-    """A video frame as an RGB PIL image, scaled down to the working size."""
+    """A video frame as an RGB PIL image, scaled down to the working size and turned as its display rotation says."""
     width, height = fitted((picture.width, picture.height), working_pixels)
-    return picture.reformat(width=width, height=height, format="rgb24").to_image()
+    image = picture.reformat(width=width, height=height, format="rgb24").to_image()
+    turns = quarter_turns(picture.rotation)
+    return image.transpose(TURNS[turns]) if turns else image
+
+
+def quarter_turns(rotation: float) -> int:
+    """How many quarter turns counterclockwise (0-3) show a decoded frame upright, from its display rotation in
+    degrees counterclockwise: a phone's camera stores a portrait video on its side (-90) and a landscape one held the
+    other way round upside down (180), and says so only in the container's display matrix."""
+    return round(rotation / 90) % 4
 
 
 def thumbnail(picture: Any) -> np.ndarray:
