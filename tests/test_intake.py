@@ -434,6 +434,42 @@ def test_a_video_only_webm_is_a_silent_recording_not_a_missing_sound_track(setti
     assert media.kind == "recording" and media.payload.samples.size == 0
 
 
+def damaged(data: bytes, every: int) -> bytes:
+    """An MP4 remuxed with every `every`-th sound packet's bytes replaced by noise (1: the whole track), as a damaged
+    download leaves it, or a sound codec FFmpeg cannot decode."""
+    rng = np.random.default_rng(0)
+    out = io.BytesIO()
+    with av.open(io.BytesIO(data)) as source, av.open(out, mode="w", format="mp4") as muxer:
+        streams = {s.index: muxer.add_stream_from_template(s) for s in source.streams}
+        sound = 0
+        for packet in (p for p in source.demux() if p.dts is not None):
+            stream = streams[packet.stream.index]
+            if packet.stream.type == "audio":
+                sound += 1
+                if sound % every == 0:
+                    noise = av.Packet(rng.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
+                    noise.pts, noise.dts, noise.time_base = packet.pts, packet.dts, packet.time_base
+                    packet = noise
+            packet.stream = stream
+            muxer.mux(packet)
+    return out.getvalue()
+
+
+def test_a_recording_whose_sound_cannot_be_decoded_is_read_as_silent(settings: Settings) -> None:
+    """A sound track FFmpeg cannot decode must not cost the screens: the recording is read without it."""
+    data = damaged(encode_video(screens(), sound=encode_audio("wav", 2.0)), every=1)
+    media = decode_attachment(Attachment("clip.mp4", data), settings)
+    assert media.kind == "recording" and media.payload.samples.size == 0
+    assert len(list(media.payload.frames())) == 8
+
+
+def test_a_voice_clip_with_damaged_packets_keeps_the_rest(settings: Settings) -> None:
+    data = damaged(encode_audio("m4a", 2.0), every=5)
+    media = decode_attachment(Attachment("clip.m4a", data), settings)
+    assert media.kind == "audio" and media.seconds == pytest.approx(1.6, abs=0.2)  # a fifth of the packets lost
+    assert dominant_hz(media.payload) == pytest.approx(440.0, abs=5.0)
+
+
 def test_a_truncated_mp4_says_it_is_cut_off(settings: Settings) -> None:
     data = encode_video(screens())
     with pytest.raises(CorruptMedia) as raised:

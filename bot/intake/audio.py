@@ -3,11 +3,14 @@ once for speech recognition: a noisy clip's steady noise turned down, a quiet vo
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
 
 from bot.errors import MediaTooLarge
+
+log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 SPEAKING_LEVEL = 10 ** (-18 / 20)  # a voice's RMS in a clip held at a normal distance (-18 dBFS)
@@ -30,19 +33,28 @@ def declared_seconds(container: Any, stream: Any) -> float | None:
 
 
 def resample(container: Any, stream: Any, max_seconds: float, too_long: MediaTooLarge) -> np.ndarray:
-    """Decode `stream` of an open container to 16 kHz mono, raising `too_long` past `max_seconds` (+1 s)."""
+    """Decode `stream` of an open container to 16 kHz mono, raising `too_long` past `max_seconds` (+1 s). A packet
+    the decoder rejects (a damaged stretch of the file) is skipped: its moment is lost, not the clip."""
     import av
 
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     chunks: list[np.ndarray] = []
-    total, limit = 0, int((max_seconds + 1) * SAMPLE_RATE)
-    for frame in container.decode(stream):
-        for out in resampler.resample(frame):
-            chunk = out.to_ndarray().reshape(-1)
-            chunks.append(chunk)
-            total += chunk.size
+    total, limit, damaged = 0, int((max_seconds + 1) * SAMPLE_RATE), 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            damaged += 1
+            continue
+        for frame in frames:
+            for out in resampler.resample(frame):
+                chunk = out.to_ndarray().reshape(-1)
+                chunks.append(chunk)
+                total += chunk.size
         if total > limit:
             raise too_long
+    if damaged:
+        log.info("skipped %d damaged sound packets", damaged)
     chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
     if not chunks:
         return np.zeros(0, dtype=np.float32)

@@ -131,11 +131,7 @@ def open_recording(data: bytes, settings: Settings) -> Recording:
             raise CorruptMedia("That recording could not be read (it has no picture size).")
         seconds = declared_seconds(container, video) or 0.0
         check_recording(width, height, seconds, float(video.average_rate or 60), settings)
-        samples = np.zeros(0, dtype=np.float32)
-        if container.streams.audio:
-            too_long = recording_too_long(settings.max_recording_seconds)
-            sound = resample(container, container.streams.audio[0], settings.max_recording_seconds, too_long)
-            samples = for_listening(sound)
+        samples = sound_track(container, settings.max_recording_seconds)
     return Recording(
         data,
         width,
@@ -146,6 +142,21 @@ def open_recording(data: bytes, settings: Settings) -> Recording:
         settings.image_working_pixels,
         settings.max_recording_decoded_pixels,
     )
+
+
+def sound_track(container: Any, max_seconds: float) -> np.ndarray:
+    """The recording's first sound track as speech recognition hears it; empty when it has none, or when none of it
+    can be decoded (a codec FFmpeg lacks, a track damaged throughout): its screens are still read."""
+    import av
+
+    if not container.streams.audio:
+        return np.zeros(0, dtype=np.float32)
+    try:
+        sound = resample(container, container.streams.audio[0], max_seconds, recording_too_long(max_seconds))
+    except av.error.FFmpegError as err:
+        log.info("the sound track could not be decoded, the recording is read as silent: %r", err)
+        return np.zeros(0, dtype=np.float32)
+    return for_listening(sound)
 
 
 def check_recording(width: int, height: int, seconds: float, rate: float, settings: Settings) -> None:
