@@ -463,6 +463,32 @@ def test_a_recording_whose_sound_cannot_be_decoded_is_read_as_silent(settings: S
     assert len(list(media.payload.frames())) == 8
 
 
+def test_a_recording_is_heard_from_its_first_sound_track_that_decodes(settings: Settings) -> None:
+    """A phone may put first a track of a codec FFmpeg lacks (spatial audio) before one it can decode."""
+    data = encode_video(screens(), sound=encode_audio("wav", 2.0))
+    rng = np.random.default_rng(1)
+    out = io.BytesIO()
+    with av.open(io.BytesIO(data)) as source, av.open(out, mode="w", format="mp4") as muxer:
+        sound = source.streams.audio[0]
+        unreadable = muxer.add_stream_from_template(sound)
+        streams = {s.index: muxer.add_stream_from_template(s) for s in source.streams}
+        for packet in (p for p in source.demux() if p.dts is not None):
+            if packet.stream.type == "audio":
+                noise = av.Packet(rng.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
+                noise.pts, noise.dts, noise.time_base, noise.stream = (
+                    packet.pts,
+                    packet.dts,
+                    packet.time_base,
+                    unreadable,
+                )
+                muxer.mux(noise)
+            packet.stream = streams[packet.stream.index]
+            muxer.mux(packet)
+    media = decode_attachment(Attachment("clip.mov", out.getvalue()), settings)
+    assert media.payload.samples.size / SAMPLE_RATE == pytest.approx(2.0, abs=0.2)
+    assert dominant_hz(media.payload.samples) == pytest.approx(440.0, abs=5.0)
+
+
 def test_a_voice_clip_with_damaged_packets_keeps_the_rest(settings: Settings) -> None:
     data = damaged(encode_audio("m4a", 2.0), every=5)
     media = decode_attachment(Attachment("clip.m4a", data), settings)

@@ -131,7 +131,8 @@ def open_recording(data: bytes, settings: Settings) -> Recording:
             raise CorruptMedia("That recording could not be read (it has no picture size).")
         seconds = declared_seconds(container, video) or 0.0
         check_recording(width, height, seconds, float(video.average_rate or 60), settings)
-        samples = sound_track(container, settings.max_recording_seconds)
+        tracks = len(container.streams.audio)
+    samples = sound_track(data, tracks, settings.max_recording_seconds)
     return Recording(
         data,
         width,
@@ -144,19 +145,25 @@ def open_recording(data: bytes, settings: Settings) -> Recording:
     )
 
 
-def sound_track(container: Any, max_seconds: float) -> np.ndarray:
-    """The recording's first sound track as speech recognition hears it; empty when it has none, or when none of it
-    can be decoded (a codec FFmpeg lacks, a track damaged throughout): its screens are still read."""
+def sound_track(data: bytes, tracks: int, max_seconds: float) -> np.ndarray:
+    """The first of the recording's `tracks` sound tracks that decodes, as speech recognition hears it; empty when it
+    has none, or when none of them can be decoded (a codec FFmpeg lacks, a track damaged throughout): its screens are
+    still read."""
     import av
 
-    if not container.streams.audio:
-        return np.zeros(0, dtype=np.float32)
-    try:
-        sound = resample(container, container.streams.audio[0], max_seconds, recording_too_long(max_seconds))
-    except av.error.FFmpegError as err:
-        log.info("the sound track could not be decoded, the recording is read as silent: %r", err)
-        return np.zeros(0, dtype=np.float32)
-    return for_listening(sound)
+    for track in range(tracks):
+        try:
+            with av.open(io.BytesIO(data), mode="r") as container:
+                stream = container.streams.audio[track]
+                sound = resample(container, stream, max_seconds, recording_too_long(max_seconds))
+        except MediaTooLarge:
+            raise
+        except Exception as err:  # a library failure on one track must not cost the recording
+            log.info("sound track %d could not be decoded: %r", track, err)
+            continue
+        if sound.size:
+            return for_listening(sound)
+    return np.zeros(0, dtype=np.float32)
 
 
 def check_recording(width: int, height: int, seconds: float, rate: float, settings: Settings) -> None:
