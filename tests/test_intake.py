@@ -464,7 +464,7 @@ def test_a_recording_whose_sound_cannot_be_decoded_is_read_as_silent(settings: S
 
 
 def test_a_recording_is_heard_from_its_first_sound_track_that_decodes(settings: Settings) -> None:
-    """A phone may put first a track of a codec FFmpeg lacks (spatial audio) before one it can decode."""
+    """A first track that cannot be decoded (a codec FFmpeg lacks, or damaged throughout) is passed over."""
     data = encode_video(screens(), sound=encode_audio("wav", 2.0))
     rng = np.random.default_rng(1)
     out = io.BytesIO()
