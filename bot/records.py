@@ -56,7 +56,8 @@ class TextLine:
 
 @dataclass(frozen=True)
 class QueryInput:
-    """One input of a query after extraction; `error` is a user-safe sentence when it could not be used."""
+    """One input of a query after extraction; `error` is a user-safe sentence when it could not be used, `note` one
+    when part of it could not be (and the rest was)."""
 
     name: str
     kind: InputKind
@@ -64,6 +65,7 @@ class QueryInput:
     lines: tuple[TextLine, ...] = ()
     image: Any = None
     error: str | None = None
+    note: str | None = None
 
     @property
     def screen_text(self) -> str:

@@ -10,13 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 from PIL import Image
 
 from bot.extract import Extractor
+from bot.extract.extractor import SOUND_LOST
 from bot.extract.frames import KEEP, key_screens
 from bot.intake import decode_attachment
 from bot.records import Attachment, TextLine
-from tests.support import encode_video, espeak, terminal_screen
+from tests.support import damaged, encode_video, espeak, terminal_screen
 
 ERROR = ["$ npm install", "npm ERR! code ENOENT", "npm ERR! enoent Could not read package.json"]
 CODE = ["def reconcile(orders):", "    return sum(o.total for o in orders)"]
@@ -70,6 +72,16 @@ def test_a_phone_video_stored_turned_is_read_upright(extractor: Extractor, rotat
     assert error.image.size == (1100, 600)  # as the phone shows it
     found = extractor.extract(decode_attachment(Attachment("IMG_0042.MOV", data), extractor.settings))
     assert "ENOENT" in found.text and "package.json" in found.text
+
+
+def test_a_recording_whose_sound_is_lost_is_read_from_its_screens_and_says_so(extractor: Extractor) -> None:
+    room = io.BytesIO()
+    soundfile.write(room, np.random.default_rng(0).normal(0, 0.01, 64_000).astype(np.float32), 16_000, format="WAV")
+    data = damaged(screen_recording(sound=room.getvalue()))
+    found = extractor.extract(decode_attachment(Attachment("r.mp4", data), extractor.settings))
+    assert "ENOENT" in found.text and found.error is None and found.note == SOUND_LOST
+    clean = extractor.extract(decode_attachment(Attachment("r.mp4", screen_recording()), extractor.settings))
+    assert clean.note is None  # a recording made without sound has nothing to lose
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])

@@ -22,7 +22,7 @@ from bot.intake import SAMPLE_RATE, audio, clean_text, decode_attachment, sniff
 from bot.intake.audio import at_speaking_level, voice_level, with_less_noise
 from bot.records import Attachment
 from bot.settings import Settings
-from tests.support import encode_video, terminal_screen
+from tests.support import damaged, encode_video, terminal_screen
 
 IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 # name -> (container format, codec, sample rate, channels); what Slack clients and phones send
@@ -434,58 +434,19 @@ def test_a_video_only_webm_is_a_silent_recording_not_a_missing_sound_track(setti
     assert media.kind == "recording" and media.payload.samples.size == 0
 
 
-def damaged(data: bytes, every: int) -> bytes:
-    """An MP4 remuxed with every `every`-th sound packet's bytes replaced by noise (1: the whole track), as a damaged
-    download leaves it, or a sound codec FFmpeg cannot decode."""
-    rng = np.random.default_rng(0)
-    out = io.BytesIO()
-    with av.open(io.BytesIO(data)) as source, av.open(out, mode="w", format="mp4") as muxer:
-        streams = {s.index: muxer.add_stream_from_template(s) for s in source.streams}
-        sound = 0
-        for packet in (p for p in source.demux() if p.dts is not None):
-            stream = streams[packet.stream.index]
-            if packet.stream.type == "audio":
-                sound += 1
-                if sound % every == 0:
-                    noise = av.Packet(rng.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
-                    noise.pts, noise.dts, noise.time_base = packet.pts, packet.dts, packet.time_base
-                    packet = noise
-            packet.stream = stream
-            muxer.mux(packet)
-    return out.getvalue()
-
-
 def test_a_recording_whose_sound_cannot_be_decoded_is_read_as_silent(settings: Settings) -> None:
     """A sound track FFmpeg cannot decode must not cost the screens: the recording is read without it."""
-    data = damaged(encode_video(screens(), sound=encode_audio("wav", 2.0)), every=1)
+    data = damaged(encode_video(screens(), sound=encode_audio("wav", 2.0)))
     media = decode_attachment(Attachment("clip.mp4", data), settings)
-    assert media.kind == "recording" and media.payload.samples.size == 0
+    assert media.kind == "recording" and media.payload.samples.size == 0 and media.payload.sound_lost
     assert len(list(media.payload.frames())) == 8
 
 
 def test_a_recording_is_heard_from_its_first_sound_track_that_decodes(settings: Settings) -> None:
     """A first track that cannot be decoded (a codec FFmpeg lacks, or damaged throughout) is passed over."""
-    data = encode_video(screens(), sound=encode_audio("wav", 2.0))
-    rng = np.random.default_rng(1)
-    out = io.BytesIO()
-    with av.open(io.BytesIO(data)) as source, av.open(out, mode="w", format="mp4") as muxer:
-        sound = source.streams.audio[0]
-        unreadable = muxer.add_stream_from_template(sound)
-        streams = {s.index: muxer.add_stream_from_template(s) for s in source.streams}
-        for packet in (p for p in source.demux() if p.dts is not None):
-            if packet.stream.type == "audio":
-                noise = av.Packet(rng.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
-                noise.pts, noise.dts, noise.time_base, noise.stream = (
-                    packet.pts,
-                    packet.dts,
-                    packet.time_base,
-                    unreadable,
-                )
-                muxer.mux(noise)
-            packet.stream = streams[packet.stream.index]
-            muxer.mux(packet)
-    media = decode_attachment(Attachment("clip.mov", out.getvalue()), settings)
-    assert media.payload.samples.size / SAMPLE_RATE == pytest.approx(2.0, abs=0.2)
+    data = damaged(encode_video(screens(), sound=encode_audio("wav", 2.0)), noise_first=True)
+    media = decode_attachment(Attachment("clip.mov", data), settings)
+    assert media.payload.samples.size / SAMPLE_RATE == pytest.approx(2.0, abs=0.2) and not media.payload.sound_lost
     assert dominant_hz(media.payload.samples) == pytest.approx(440.0, abs=5.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.records import Answer, Evidence, KnownBug, Match, QueryInput, TextLine
@@ -135,6 +136,15 @@ def test_unusable_inputs_are_noted() -> None:
     body = "\n".join(texts(message.blocks))
     assert "Could not use *doc.pdf*: That file type is not supported." in body
     assert "Could not use *f0.png*: That file could not be read." in body
+
+
+def test_an_input_read_only_in_part_is_noted_as_such() -> None:
+    partly = QueryInput("clip.mp4", "recording", "502 Bad Gateway", note="Its sound track could not be decoded.")
+    for decision, n in (("match", 4), ("no_match", 0)):
+        base = answer(decision, n=n)
+        message = answer_message(replace(base, inputs=(*base.inputs, partly)), "a")
+        body = "\n".join(texts(message.blocks))
+        assert "⚠️ *clip.mp4*: Its sound track could not be decoded." in body and "Could not use *clip" not in body
 
 
 def test_huge_answers_stay_within_slack_limits_and_truncate_cleanly() -> None:

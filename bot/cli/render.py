@@ -36,7 +36,9 @@ def answer_json(answer: Answer) -> dict[str, Any]:
             }
             for m in answer.matches
         ],
-        "inputs": [{"file": i.name, "kind": i.kind, "text": i.text, "error": i.error} for i in answer.inputs],
+        "inputs": [
+            {"file": i.name, "kind": i.kind, "text": i.text, "error": i.error, "note": i.note} for i in answer.inputs
+        ],
         "timings_ms": answer.timings_ms,
     }
 
@@ -45,7 +47,7 @@ def answer_text(answer: Answer) -> str:
     """What the bot would post in the thread, as plain text: the best bug said as sure as the decision is (a
     no_match names the closest one), then up to two others."""
     lines = [f"{LABELS[answer.decision]} (confidence {answer.confidence:.2f})"]
-    lines += [f"  ! {i.name}: {i.error}" for i in answer.inputs if i.error]
+    lines += [f"  ! {i.name}: {i.error or i.note}" for i in answer.inputs if i.error or i.note]
     best = answer.best
     if best is None:
         lines[0] = f"Not a known bug (confidence {answer.confidence:.2f})"

@@ -33,6 +33,10 @@ UNREADABLE_RECORDING = (
     "I could not read any text or speech in that recording; please hold the error on screen for a second, "
     "or add a few words about it."
 )
+SOUND_LOST = (
+    "Its sound track could not be decoded, so only its screens were read; if you spoke over it, please send that as "
+    "a voice clip."
+)
 STAGES = {"image": "OCR", "audio": "ASR", "recording": "recording", "snippet": "log"}
 
 
@@ -131,7 +135,8 @@ class Extractor:
         text = "\n".join(part for part in (joined(seen), " ".join(line.text for line in heard)) if part)
         tried = self.settings.ocr or (self.settings.asr and recording.samples.size)
         error = None if text or not tried else UNREADABLE_RECORDING
-        return QueryInput(name, "recording", text, (*seen, *heard), image=image, error=error)
+        note = SOUND_LOST if recording.sound_lost and error is None else None
+        return QueryInput(name, "recording", text, (*seen, *heard), image=image, error=error, note=note)
 
     # --- speech ------------------------------------------------------------------------------
 

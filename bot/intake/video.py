@@ -57,6 +57,7 @@ class Recording:
     working_pixels: int
     max_decoded_pixels: int
     animated: bool = False  # an animated GIF, WebP or PNG, decoded by Pillow
+    sound_lost: bool = False  # it has a sound track, but none could be decoded
 
     def frames(self) -> Iterator[Frame]:
         """The frames, one every 1/`fps` seconds; decoding stops quietly where a truncated file ends."""
@@ -142,6 +143,7 @@ def open_recording(data: bytes, settings: Settings) -> Recording:
         settings.recording_fps,
         settings.image_working_pixels,
         settings.max_recording_decoded_pixels,
+        sound_lost=tracks > 0 and samples.size == 0,
     )
 
 

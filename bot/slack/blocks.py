@@ -145,9 +145,10 @@ def alternatives(matches: Sequence[Match]) -> str:
     return "Other possibilities: " + " · ".join(items) if items else ""
 
 
-def notes_text(notes: Iterable[tuple[str, str]]) -> str:
-    """One line per input that could not be used."""
-    return "\n".join(f"⚠️ Could not use *{escape(name)}*: {escape(why)}" for name, why in notes)
+def notes_text(notes: Iterable[tuple[str, str]], partly: Iterable[tuple[str, str]] = ()) -> str:
+    """One line per input that could not be used, then one per input of which a part could not be."""
+    lines = [f"⚠️ Could not use *{escape(name)}*: {escape(why)}" for name, why in notes]
+    return "\n".join(lines + [f"⚠️ *{escape(name)}*: {escape(why)}" for name, why in partly])
 
 
 def answer_message(
@@ -158,8 +159,9 @@ def answer_message(
     others; an honest "not a known bug" only when nothing at all was found."""
     best = answer.best
     notes = [*notes, *((i.name, i.error) for i in answer.inputs if i.error)]
+    partly = [(i.name, i.note) for i in answer.inputs if i.note]
     if best is None:
-        return no_match_message(answer_id, notes, escalate)
+        return no_match_message(answer_id, notes, escalate, partly)
     resolution = truncate(to_mrkdwn(best.bug.resolution), RESOLUTION_CHARS) or "_No resolution recorded yet._"
     line = LABELS[answer.decision].format(answer.confidence)
     if evidence := evidence_text(best, answer.moment(best.evidence[0]) if best.evidence else ""):
@@ -169,19 +171,23 @@ def answer_message(
         section(f"*Resolution*\n{resolution}"),
         context(line),
     ]
-    blocks += [context(text) for text in (alternatives(answer.matches[1:]), notes_text(notes), reported) if text]
+    told = (alternatives(answer.matches[1:]), notes_text(notes, partly), reported)
+    blocks += [context(text) for text in told if text]
     blocks += buttons(answer_id, offered=True, escalate=escalate)
     text = f"{PREFIXES[answer.decision]}: {one_line(best.bug.title, 150)} — {one_line(best.bug.resolution, 300)}"
     return Message(text, blocks[:MAX_BLOCKS])
 
 
-def no_match_message(answer_id: str, notes: Sequence[tuple[str, str]], escalate: bool) -> Message:
-    """The reply when no known bug came up at all."""
+def no_match_message(
+    answer_id: str, notes: Sequence[tuple[str, str]], escalate: bool, partly: Sequence[tuple[str, str]] = ()
+) -> Message:
+    """The reply when no known bug came up at all (`notes`: inputs that could not be used; `partly`: inputs of which
+    a part could not be)."""
     ask = "Press *Escalate to support* to have a person look at it." if escalate else "Please ask the support team."
     text = f"This doesn't look like a known bug. {ask}"
     blocks = [section(text)]
-    if notes:
-        blocks.append(context(notes_text(notes)))
+    if notes or partly:
+        blocks.append(context(notes_text(notes, partly)))
     return Message(text.replace("*", ""), blocks + buttons(answer_id, offered=False, escalate=escalate))
 
 
