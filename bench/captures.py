@@ -3,7 +3,7 @@
 generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
-                                [--editor plain|handling] [--tail routine|failing]
+                                [--editor plain|handling] [--tail routine|failing] [--logs plain|json]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
   desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
@@ -40,6 +40,10 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   pixelated      enlarged 1.5-2x by repeating pixels (an app that is not DPI-aware, scaled by the system)
 --editor handling: the desktops' editors show code that handles errors (`except Exception`, `log.error(...)`);
 --tail failing: their log tail shows the app's own other failures (a timed-out job, a mail server's refusal).
+--logs json: snippets and pasted logs are JSON records (what services log and log shippers export), one shape per
+log: Docker's json-file (a record per line of output), pino (numeric levels, the failure in an error object's
+stack), structlog or python-json-logger (in an exception field), zap, or Cloud Logging's severity and message;
+the files named .jsonl, .json or .log.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ import io
 import json
 import math
 import random
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -640,6 +645,59 @@ def snippet(lines: list[str], rng: random.Random) -> str:
     return "\n".join([noise() for _ in range(before)] + lines + [noise() for _ in range(after)]) + "\n"
 
 
+STRUCTURED_SHAPES = ("docker", "pino", "structlog", "python-json-logger", "zap", "cloud")
+PINO_LEVELS = {"DEBUG": 20, "INFO": 30, "WARN": 40, "ERROR": 50}
+
+
+def structured(lines: list[str], rng: random.Random) -> str:
+    """The failure's lines inside a log of JSON records, in one of `STRUCTURED_SHAPES`: Docker writes each line of
+    output as a record of its own; the loggers write the failure as one error record whose exception (or stack)
+    field holds its lines, newlines escaped, beside a message of their own."""
+    shape = rng.choice(STRUCTURED_SHAPES)
+    clock = iter(range(1_764_000_000 + rng.randint(0, 2_000_000), 1_800_000_000, 3))
+
+    def record(level: str, message: str, failure: str = "") -> str:
+        t = next(clock) + rng.random()
+        iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z"
+        row: dict[str, Any]
+        if shape == "docker":  # the app's own line, written by the app with its time and level
+            text = f"{failure}\n" if failure else f"{iso} {level:<5} {message}\n"
+            return json.dumps({"log": text, "stream": "stderr" if failure else "stdout", "time": iso})
+        if shape == "pino":
+            row = {"level": PINO_LEVELS[level], "time": int(t * 1000), "pid": 41, "hostname": "api-7"}
+            if failure:
+                said = [line for line in failure.splitlines() if ERROR_LINE.search(line)] or failure.splitlines()
+                row["err"] = {"type": "Error", "message": said[-1], "stack": failure}
+            return json.dumps({**row, "msg": message})
+        if shape == "structlog":
+            row = {"event": message, "level": level.lower(), "timestamp": iso, "logger": "app.worker"}
+            return json.dumps({**row, "exception": failure} if failure else row)
+        if shape == "python-json-logger":
+            row = {"asctime": iso, "levelname": level, "name": "app", "message": message}
+            return json.dumps({**row, "exc_info": failure} if failure else row)
+        if shape == "zap":
+            row = {"level": level.lower(), "ts": round(t, 3), "caller": "server/handler.go:88", "msg": message}
+            return json.dumps({**row, "error": failure} if failure else row)
+        return json.dumps({"severity": level, "timestamp": iso, "message": f"{message}\n{failure}".strip()})
+
+    def noise() -> str:
+        level, message = rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000)).split(maxsplit=1)
+        return record(level, message)
+
+    said = rng.choice(["unhandled exception", "request failed", "job failed"])
+    failure = (
+        [record("ERROR", said, line) for line in lines]
+        if shape == "docker"
+        else [record("ERROR", said, "\n".join(lines))]
+    )
+    before, after = rng.randint(40, 150), rng.randint(10, 40)  # records are longer: a log that still fits a message
+    return "\n".join([noise() for _ in range(before)] + failure + [noise() for _ in range(after)]) + "\n"
+
+
+LOG_WRITERS = {"plain": snippet, "json": structured}  # how snippets and pasted logs are written (`--logs`)
+LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"]}
+
+
 def pasted(log: str, rng: random.Random) -> str:
     """A message as people write it around a log pasted without a code fence (Slack keeps 40,000 characters)."""
     intro = rng.choice(["getting this in prod, any idea?", "deploy failed, log below", "can someone look at this", ""])
@@ -664,6 +722,9 @@ def main() -> None:
     )
     parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--logs", choices=sorted(LOG_WRITERS), default="plain", help="snippets and pasted logs as JSON records"
+    )
     parser.add_argument(
         "--editor", choices=sorted(EDITOR_CODE), default="plain", help="code that handles errors names them too"
     )
@@ -706,11 +767,11 @@ def main() -> None:
                     path, others = others[0], [path]
             else:
                 lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
-                log = snippet(lines, rng)
+                log = LOG_WRITERS[args.logs](lines, rng)
                 if kind == "pasted":
                     text = pasted(log, rng)
                 else:
-                    path = stem.with_suffix(rng.choice([".log", ".txt"]))
+                    path = stem.with_suffix(rng.choice(LOG_SUFFIXES[args.logs]))
                     path.write_text(log, encoding="utf-8")
             rows.append(
                 {

@@ -1,4 +1,5 @@
 import io
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -269,6 +270,18 @@ def test_a_log_file_a_fenced_code_block_and_a_log_pasted_unfenced_are_read_as_sn
     assert len(unfenced.inputs) == 2 and unfenced.inputs[1].name == "pasted log"
     assert unfenced.inputs[0].text == "tool broke, log:" and "No module named 'yaml'" in unfenced.inputs[1].text
     assert unfenced.best is not None and unfenced.best.bug.id == "python-no-module-yaml"
+
+
+def test_a_log_of_json_records_is_read_as_its_logger_prints_it(matcher: Matcher) -> None:
+    ticks = [json.dumps({"level": "info", "ts": 1764669600 + i, "msg": f"tick {i}"}) for i in range(300)]
+    failure = 'Traceback (most recent call last):\n  File "tool.py", line 1\n    import yaml\n'
+    failure += "ModuleNotFoundError: No module named 'yaml'"
+    record = json.dumps({"level": "error", "ts": 1764669900, "msg": "job failed", "error": failure})
+    log = "\n".join([*ticks, record, *ticks[:50]])
+    answer = matcher.match(Query(attachments=(Attachment("worker.jsonl", log.encode(), "application/x-ndjson"),)))
+    assert answer.best is not None and answer.best.bug.id == "python-no-module-yaml"
+    assert answer.inputs[0].kind == "snippet" and "No module named 'yaml'" in answer.inputs[0].text
+    assert "tick" not in answer.inputs[0].text and "\\n" not in answer.inputs[0].text
 
 
 def test_files_past_the_per_ask_cap_are_named_as_skipped(matcher: Matcher, tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ that lead to them and the commands that failed, each distinct line once, timesta
 A log's records (lines that start with a timestamp or a level) are read by their level: INFO and DEBUG lines are
 routine whatever their words, warnings count only when nothing is louder. In a log of such records the lines
 that are not records (a traceback, a pasted terminal or JSON body) stand out and are kept. A log with none of
-these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do. A screen that
+these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do. A log of JSON
+records is read as its logger prints it (`bot.extract.json_logs`). A screen that
 shows a log (a terminal's scrollback, a server's output above the failure) loses its routine records the same
 way."""
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.extract.json_logs import is_json_record, printed_lines
 from bot.ranking.text import ERROR_LINE
 from bot.records import TextLine
 
@@ -48,7 +50,7 @@ class LogLine:
 
 def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log."""
-    lines = [line for line in map(parse, text.splitlines()) if line.text.strip()]
+    lines = [line for line in map(parse, printed_lines(text)) if line.text.strip()]
     kept = [line.text for line in lines] if len(lines) <= limit else salient(lines, limit)
     return tuple(TextLine(line.strip(), 1.0, origin="log") for line in kept)
 
@@ -98,7 +100,12 @@ def without_routine_records(lines: tuple[TextLine, ...]) -> tuple[TextLine, ...]
 def is_machine_output(line: str) -> bool:
     """Whether a line looks printed by a program rather than written by a person."""
     parsed = parse(line)
-    return parsed.record or bool(TRACEBACK.search(line) or COMMAND.search(line)) or states_error(parsed.text)
+    return (
+        parsed.record
+        or is_json_record(line)
+        or bool(TRACEBACK.search(line) or COMMAND.search(line))
+        or states_error(parsed.text)
+    )
 
 
 def parse(raw: str) -> LogLine:
