@@ -3,7 +3,7 @@
 generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
-                                [--editor plain|handling] [--tail routine|failing] [--logs plain|json]
+                                [--editor plain|handling] [--tail routine|failing] [--logs plain|json|colour]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
   desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
@@ -44,6 +44,9 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
 log: Docker's json-file (a record per line of output), pino (numeric levels, the failure in an error object's
 stack), structlog or python-json-logger (in an exception field), zap, or Cloud Logging's severity and message;
 the files named .jsonl, .json or .log.
+--logs colour: snippets and pasted logs saved with the terminal's colours (escape sequences), half of them as a
+`script` recording (CRLF line ends, window titles, bracketed paste); the files named .log, .txt or typescript-like,
+without a suffix.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ import io
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -694,8 +698,44 @@ def structured(lines: list[str], rng: random.Random) -> str:
     return "\n".join([noise() for _ in range(before)] + failure + [noise() for _ in range(after)]) + "\n"
 
 
-LOG_WRITERS = {"plain": snippet, "json": structured}  # how snippets and pasted logs are written (`--logs`)
-LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"]}
+LEVEL_COLOURS = {"DEBUG": "2", "INFO": "32", "WARN": "33", "ERROR": "31"}
+PROMPT = re.compile(r"^(\S*@[\w.-]+)(:\s?)([^$#]*)([$#])(.*)")
+
+
+def coloured(lines: list[str], rng: random.Random) -> str:
+    """The snippet's log saved with its terminal's colours: levels and timestamps coloured (a logger writing to a
+    terminal, `--color=always`), prompts coloured as bash colours them, error lines red with the exception's name
+    bold; half of them a `script` recording (a header, CRLF line ends, each prompt setting the window title, bracketed
+    paste switched on and off)."""
+    script = rng.random() < 0.5
+
+    def noise() -> str:
+        day, hour, minute = rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59)
+        level, message = rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000)).split(maxsplit=1)
+        stamp = f"\x1b[2m2026-11-{day:02d}T{hour:02d}:{minute:02d}:{rng.randint(0, 59):02d}Z\x1b[0m"
+        return f"{stamp} \x1b[{LEVEL_COLOURS[level]}m{level:<5}\x1b[0m {message}"
+
+    def terminal(line: str) -> str:
+        prompt = PROMPT.match(line)
+        if prompt:
+            user, colon, where, sign, command = prompt.groups()
+            title = f"\x1b]0;{user}: {where.strip()}\x07\x1b[?2004h" if script else ""
+            end = "\x1b[?2004l" if script else ""
+            return f"{title}\x1b[01;32m{user}\x1b[00m{colon}\x1b[01;34m{where}\x1b[00m{sign}{command}{end}"
+        if ERROR_LINE.search(line):
+            return "\x1b[31m" + re.sub(r"\b(\w+(?:Error|Exception))\b", "\x1b[1m\\1\x1b[22m", line) + "\x1b[0m"
+        return line
+
+    before, after = rng.randint(100, 450), rng.randint(20, 150)
+    body = [noise() for _ in range(before)] + [terminal(line) for line in lines] + [noise() for _ in range(after)]
+    if not script:
+        return "\n".join(body) + "\n"
+    head = 'Script started on 2026-11-30 10:02:11+00:00 [TERM="xterm-256color" TTY="/dev/pts/3" COLUMNS="120"]'
+    return "\r\n".join([head, *body, 'Script done on 2026-11-30 10:09:45+00:00 [COMMAND_EXIT_CODE="1"]']) + "\r\n"
+
+
+LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured}  # snippets and pasted logs (`--logs`)
+LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"], "colour": [".log", ".txt", ""]}
 
 
 def pasted(log: str, rng: random.Random) -> str:
@@ -723,7 +763,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--logs", choices=sorted(LOG_WRITERS), default="plain", help="snippets and pasted logs as JSON records"
+        "--logs", choices=sorted(LOG_WRITERS), default="plain", help="snippets and pasted logs as JSON or in colour"
     )
     parser.add_argument(
         "--editor", choices=sorted(EDITOR_CODE), default="plain", help="code that handles errors names them too"

@@ -503,7 +503,8 @@ def test_a_4k_60fps_recording_is_refused_with_the_length_that_would_fit(settings
 
 def test_text_files_and_logs_are_snippets(settings: Settings) -> None:
     log = b"2026-11-02T10:00:00Z INFO start\n\x1b[31mERROR\x1b[0m connection refused\n"
-    for data in (log, "\ufeffcaf\u00e9 failed\n".encode(), "line one\nerror two\n".encode("utf-16")):
+    typescript = b"Script started on 2026-11-30\r\n\x1b]0;kim@box: ~\x07kim@box:~$ make\r\nworking |\x08/\x08done\r\n"
+    for data in (log, typescript, "\ufeffcaf\u00e9 failed\n".encode(), "line one\nerror two\n".encode("utf-16")):
         media = decode_attachment(Attachment("app.log", data, "text/plain"), settings)
         assert media.kind == "snippet" and isinstance(media.payload, str) and "\n" in media.payload
 

@@ -79,6 +79,13 @@ def test_a_record_prints_its_level_message_and_values_and_each_stack_line_once()
     ]
 
 
+def test_a_docker_log_of_a_program_writing_colour_loses_its_escapes() -> None:
+    records = [routine("docker", i) | {"log": f"\x1b[32mINFO\x1b[0m tick {i}\n"} for i in range(100)]
+    records.append({"log": f"\x1b[31m{TRACE[-1]}\x1b[0m\n", "stream": "stderr", "time": STAMP})
+    text = "\n".join(json.dumps(record) for record in records)  # the escapes written as \u001b
+    assert "\\u001b" in text and [line.text for line in log_lines(text, 40)] == [TRACE[-1]]
+
+
 def test_json_that_is_not_a_log_record_is_left_as_it_is() -> None:
     """An API's error body, a record without a level or time, a line cut short, JSON nested past any reason."""
     for text in (

@@ -60,6 +60,30 @@ def test_a_level_is_read_in_the_usual_log_formats() -> None:
         assert parse(raw).level == level, raw
 
 
+def test_a_log_saved_with_colour_reads_as_the_terminal_showed_it() -> None:
+    """Levels and timestamps coloured, a prompt setting the window title, a hyperlink, a spinner's backspaces, and
+    the lines a `script` recording starts and ends with."""
+    coloured = [f"\x1b[2m{line[:20]}\x1b[0m \x1b[32mINFO\x1b[0m{line[25:]}" for line in NOISE]
+    failure = [
+        "\x1b]0;kim@dev-box: ~/etl\x07\x1b[?2004h"  # the title, bracketed paste on, then the coloured prompt
+        "\x1b[01;32mkim@dev-box\x1b[00m:\x1b[01;34m~/etl\x1b[00m$ python load.py",
+        "\x1b[?2004lloading |\x08/\x08-\x08done",
+        "\x1b[31m\x1b[1mModuleNotFoundError\x1b[22m: No module named 'yaml'\x1b[0m",
+        "see \x1b]8;;https://docs.python.org/3/library/exceptions.html\x1b\\the docs\x1b]8;;\x1b\\",
+    ]
+    text = "\r\n".join(
+        [
+            'Script started on 2026-11-30 10:02:11+00:00 [TERM="xterm-256color" TTY="/dev/pts/3"]',
+            *coloured[:300],
+            *failure,
+            *coloured[300:],
+            'Script done on 2026-11-30 10:09:45+00:00 [COMMAND_EXIT_CODE="1"]',
+        ]
+    )
+    lines = [line.text for line in log_lines(text, 40)]
+    assert lines == ["kim@dev-box:~/etl$ python load.py", "loading |/-done", TRACE[-1], "see the docs"]
+
+
 def test_a_log_without_error_words_is_cut_to_its_rare_lines() -> None:
     text = "\n".join([*NOISE[:200], "upstream answered nothing", "nginx/1.22.1", *NOISE[200:]])
     assert [line.text for line in log_lines(text, 40)] == ["upstream answered nothing", "nginx/1.22.1"]

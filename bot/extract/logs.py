@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bot.extract.json_logs import is_json_record, printed_lines
 from bot.ranking.text import ERROR_LINE
 from bot.records import TextLine
+from bot.terminal import printable
 
 TIMESTAMP = re.compile(
     r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?|"
@@ -33,6 +34,7 @@ WARNING = frozenset({"warn", "warning"})
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)|^ {4}\S")
 COMMAND = re.compile(r"^(?:\S*[$#%>] |\+ |Step \d+/\d+ : |RUN |> )\S")
 REPEAT = re.compile(r"\d+|0x[0-9a-f]+", re.I)  # numbers and addresses differ between repeats of one line
+RECORDING_FRAME = re.compile(r"^Script (?:started|done) on \d{4}-\d{2}-\d{2}")  # `script`'s first and last lines
 LOG_LINES = 5  # this many lines of machine output make a log: a message with as many, most of its lines from the
 # first to the last of them, holds a pasted one (people paste logs without a code fence); a screen showing as many
 # routine records shows one
@@ -49,8 +51,11 @@ class LogLine:
 
 
 def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
-    """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log."""
-    lines = [line for line in map(parse, printed_lines(text)) if line.text.strip()]
+    """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log; terminal
+    escapes (a log saved with colour) and control characters dropped, and so are the lines a `script` recording
+    starts and ends with (when, and the terminal's settings)."""
+    lines = [parse(printable(raw)) for raw in printed_lines(text) if not RECORDING_FRAME.match(raw)]
+    lines = [line for line in lines if line.text.strip()]
     kept = [line.text for line in lines] if len(lines) <= limit else salient(lines, limit)
     return tuple(TextLine(line.strip(), 1.0, origin="log") for line in kept)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.terminal import NON_PRINTING
+
 IMAGE_FORMATS = frozenset({"png", "jpeg", "webp", "gif", "bmp", "tiff", "heif", "avif"})
 # audio, or video when a picture track is found
 AV_FORMATS = frozenset({"wav", "ogg", "mp3", "aac", "amr", "mp4", "webm", "flac"})
@@ -69,4 +71,4 @@ def is_text(head: bytes) -> bool:
             return False
         text = head[: err.start].decode("utf-8")
     text = text.removeprefix("\ufeff")  # a byte-order mark
-    return all(ch.isprintable() or ch in "\r\n\t\x1b\x0c" for ch in text)
+    return all(ch.isprintable() or ch in "\r\n\t" or ch in NON_PRINTING for ch in text)

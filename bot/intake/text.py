@@ -6,11 +6,8 @@ import re
 
 from bot.errors import MediaTooLarge
 from bot.settings import Settings
+from bot.terminal import printable
 
-_CONTROL = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\ud800-\udfff]"
-)
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # terminal colours in pasted logs
 _LINE_BREAK = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 _SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r" ?\n[ \n]*\n ?")
@@ -34,9 +31,8 @@ def clean_capped(text: str, limit: int) -> str:
 
 
 def clean(text: str) -> str:
-    """Control characters and terminal colour codes removed, whitespace collapsed, line breaks kept."""
-    text = _LINE_BREAK.sub("\n", text)
-    text = _CONTROL.sub("", _ANSI.sub("", text))
+    """Control characters and terminal escapes removed, whitespace collapsed, line breaks kept."""
+    text = printable(_LINE_BREAK.sub("\n", text))
     text = _SPACE.sub(" ", text)
     text = _BLANK_LINES.sub("\n\n", text).replace(" \n", "\n").replace("\n ", "\n")
     return text.strip()
