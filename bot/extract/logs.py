@@ -5,7 +5,7 @@ A log's records (lines that start with a timestamp or a level) are read by their
 routine whatever their words, warnings count only when nothing is louder. In a log of such records the lines
 that are not records (a traceback, a pasted terminal or JSON body) stand out and are kept. A log with none of
 these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do. A log of JSON
-records is read as its logger prints it (`bot.extract.json_logs`). A screen that
+records is read as a plain-text log prints them (`bot.extract.json_logs`). A screen that
 shows a log (a terminal's scrollback, a server's output above the failure) loses its routine records the same
 way."""
 
