@@ -1,5 +1,6 @@
 """The shipped knowledge base round-trips through GitHub: exported as issues, imported back, indexed, and the
-example queries are answered as from the hand-written entries (same recall@1, decisions within one query)."""
+example queries are answered as from the hand-written entries (the same bug first for every query, confidences within
+0.05: a decision may still differ where a confidence sits on a threshold, as q16 and q18 do, 0.43 either side)."""
 
 from __future__ import annotations
 
@@ -62,5 +63,11 @@ def test_shipped_knowledge_round_trips_through_github(tmp_path: Path, shared_mod
     )
     from_import = answer_all(imported, shared_models, renamed)
     assert summarise(from_import)["recall_at_1"] == summarise(from_hand)["recall_at_1"]
-    differ = [q.id for (q, a), (_, b) in zip(from_hand, from_import, strict=True) if a.decision != b.decision]
-    assert len(differ) <= 1, differ
+    for (q, a), (_, b) in zip(from_hand, from_import, strict=True):
+        hand_first = ids.get(a.best.bug.id) if a.best else None
+        imported_first = b.best.bug.id if b.best else None
+        assert hand_first == imported_first and abs(a.confidence - b.confidence) <= 0.05, (
+            q.id,
+            a.confidence,
+            b.confidence,
+        )
