@@ -4,6 +4,7 @@ generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
                                 [--editor plain|handling] [--tail routine|failing] [--logs plain|json|colour]
+                                [--saved as-is|compressed|bundle|windows]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
   desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
@@ -47,18 +48,31 @@ the files named .jsonl, .json or .log.
 --logs colour: snippets and pasted logs saved with the terminal's colours (escape sequences), half of them as a
 `script` recording (CRLF line ends, window titles, bracketed paste); the files named .log, .txt or typescript-like,
 without a suffix.
+--saved compressed: each snippet file compressed as logs are rotated and shipped: gzip, bzip2 or xz (`app.log.gz`,
+`app.log.1.gz`, `.bz2`, `.xz`).
+--saved bundle: each snippet file inside a support bundle, a zip (half with macOS's `__MACOSX/` entries) or a tar.gz:
+the failing log among one to three logs of other services (half of the time one of them shows failures of its own), a
+settings file (JSON, YAML or INI, its keys naming timeouts, retries and error logs), a system-information text, an
+older rotated log (gzip) and, sometimes, a binary file (a PNG, a SQLite database).
+--saved windows: each snippet file as a Windows program writes it: Windows-1252 text with CRLF line ends, its header
+and some routine lines holding characters outside ASCII (a user's folder `C:\\Users\\José`, `µs`, `°C`, `’`).
 """
 
 from __future__ import annotations
 
 import argparse
+import bz2
 import functools
+import gzip
 import io
 import json
+import lzma
 import math
 import random
 import re
+import tarfile
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -738,6 +752,114 @@ LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured}  # snip
 LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"], "colour": [".log", ".txt", ""]}
 
 
+OTHER_SERVICES = {
+    "nginx/access.log": ['10.0.3.{n} - - [30/Nov/2026:10:02:11 +0000] "GET /static/app.js HTTP/1.1" 200 {n}'],
+    "worker/worker.log": ["INFO  job nightly-report done in {n} ms", "DEBUG queue depth {n}"],
+    "scheduler.log": ["INFO  tick ({n} jobs due)", "INFO  lease renewed for {n} s"],
+}
+OTHER_FAILURES = [  # another service's own failures, not the one asked about
+    "ERROR worker-3: job nightly-report failed: timeout after 30s",
+    "ERROR smtp: 421 4.7.0 Try again later, closing connection",
+    "WARN  disk usage 91% on /var",
+]
+SETTINGS_FILES = {
+    "config/settings.json": '{\n  "timeout": 30,\n  "max_retries": 3,\n  "error_log": "/var/log/app/error.log",\n'
+    '  "fail_fast": false\n}\n',
+    "config/app.yaml": "server:\n  port: 8080\n  timeout: 30s\nretries: 3\non_error: retry\n"
+    "error_log: logs/error.log\n",
+    "config/app.ini": "[server]\nport = 8080\ntimeout = 30\n[logging]\nerror_log = logs/error.log\nlevel = info\n",
+}
+SYSTEM_INFO = (
+    "support bundle written by support-dump 2.3.1\nhost: web-3\nos: Ubuntu 24.04.1 LTS (x86_64)\n"
+    "kernel: 6.8.0-49-generic\nuptime: 12 days\nmemory: 7.6 GiB, 2.1 GiB free\n"
+)
+BINARIES = {
+    "charts/cpu.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8,
+    "state.db": b"SQLite format 3\x00" + bytes(4096),
+}
+WINDOWS_LINES = [
+    "INFO  loaded profile from C:\\Users\\José\\AppData\\Roaming\\Acme\\profile.json",
+    "INFO  sync finished in {n} µs",
+    "INFO  GPU temperature {n} °C",
+    "INFO  user’s session restored ({n} tabs)",
+    "DEBUG cache size {n} KB – within budget",
+]
+
+
+def routine_log(lines: list[str], rng: random.Random, n: int) -> str:
+    """`n` records of another service, timestamped in order."""
+    seconds = sorted(rng.randint(0, 86_399) for _ in range(n))
+    return "".join(
+        f"2026-11-30T{t // 3600:02d}:{t // 60 % 60:02d}:{t % 60:02d}Z "
+        + rng.choice(lines).format(n=rng.randint(2, 9000))
+        + "\n"
+        for t in seconds
+    )
+
+
+def compressed_log(log: str, rng: random.Random) -> tuple[bytes, str]:
+    """The log compressed as rotated and shipped logs are: gzip (the current or a rotated one), bzip2 or xz."""
+    how = rng.choice(["gz", "1.gz", "bz2", "xz"])
+    data = log.encode()
+    packed = bz2.compress(data) if how == "bz2" else lzma.compress(data) if how == "xz" else gzip.compress(data)
+    return packed, f".log.{how}"
+
+
+def bundle(log: str, rng: random.Random) -> tuple[bytes, str]:
+    """The log inside a support bundle of other services' logs, a settings file, a system-information text, an older
+    rotated log and sometimes a binary file; a zip (half with `__MACOSX/` entries) or a tar.gz."""
+    files: dict[str, bytes] = {"system-info.txt": SYSTEM_INFO.encode()}
+    settings = rng.choice(sorted(SETTINGS_FILES))
+    files[settings] = SETTINGS_FILES[settings].encode()
+    for name in rng.sample(sorted(OTHER_SERVICES), rng.randint(1, 3)):
+        other = routine_log(OTHER_SERVICES[name], rng, rng.randint(30, 200))
+        if rng.random() < 0.5:
+            other += routine_log(OTHER_FAILURES, rng, rng.randint(1, 3))
+        files[f"logs/{name}"] = other.encode()
+    files[rng.choice(["logs/api.log", "logs/app.log", "app/server.log"])] = log.encode()
+    files["logs/app.log.1.gz"] = gzip.compress(routine_log(NOISE_LOG, rng, 300).encode())
+    if rng.random() < 0.3:
+        binary = rng.choice(sorted(BINARIES))
+        files[binary] = BINARIES[binary]
+    order = list(files)
+    rng.shuffle(order)
+    out = io.BytesIO()
+    if rng.random() < 0.5:
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name in order:
+                archive.writestr(f"support-bundle/{name}", files[name])
+                if rng.random() < 0.5:  # macOS's Finder adds an AppleDouble file per file
+                    archive.writestr(
+                        f"__MACOSX/support-bundle/._{name.rsplit('/', 1)[-1]}", b"\x00\x05\x16\x07" + bytes(80)
+                    )
+        return out.getvalue(), ".zip"
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name in order:
+            info = tarfile.TarInfo(f"support-bundle/{name}")
+            info.size, info.mtime = len(files[name]), 1_764_500_000
+            archive.addfile(info, io.BytesIO(files[name]))
+    return out.getvalue(), ".tar.gz"
+
+
+def windows_log(log: str, rng: random.Random) -> tuple[bytes, str]:
+    """The log as a Windows program writes it: Windows-1252 (a character it lacks written as `?`), CRLF, a header naming
+    the user's folder, and some routine lines with characters outside ASCII."""
+    lines = log.splitlines()
+    for i in rng.sample(range(len(lines)), min(len(lines) // 8, 40)):
+        if lines[i].startswith("2026-") and not ERROR_LINE.search(lines[i]):
+            stamp = lines[i].split(" ", 1)[0]
+            lines[i] = f"{stamp} " + rng.choice(WINDOWS_LINES).format(n=rng.randint(2, 900))
+    head = "Acme Sync 4.2 – log started 30.11.2026 10:02 – C:\\Users\\José\\AppData\\Local\\Acme\\logs"
+    return "\r\n".join([head, *lines]).encode("cp1252", errors="replace") + b"\r\n", rng.choice([".log", ".txt"])
+
+
+SAVERS: dict[str, Callable[[str, random.Random], tuple[bytes, str]]] = {
+    "compressed": compressed_log,
+    "bundle": bundle,
+    "windows": windows_log,
+}
+
+
 def pasted(log: str, rng: random.Random) -> str:
     """A message as people write it around a log pasted without a code fence (Slack keeps 40,000 characters)."""
     intro = rng.choice(["getting this in prod, any idea?", "deploy failed, log below", "can someone look at this", ""])
@@ -764,6 +886,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--logs", choices=sorted(LOG_WRITERS), default="plain", help="snippets and pasted logs as JSON or in colour"
+    )
+    parser.add_argument(
+        "--saved", choices=["as-is", *SAVERS], default="as-is", help="snippet files compressed, bundled or Windows-1252"
     )
     parser.add_argument(
         "--editor", choices=sorted(EDITOR_CODE), default="plain", help="code that handles errors names them too"
@@ -810,9 +935,13 @@ def main() -> None:
                 log = LOG_WRITERS[args.logs](lines, rng)
                 if kind == "pasted":
                     text = pasted(log, rng)
-                else:
+                elif args.saved == "as-is":
                     path = stem.with_suffix(rng.choice(LOG_SUFFIXES[args.logs]))
                     path.write_text(log, encoding="utf-8")
+                else:
+                    data, suffix = SAVERS[args.saved](log, rng)
+                    path = stem.with_name(stem.name + suffix)
+                    path.write_bytes(data)
             rows.append(
                 {
                     "id": f"{q['id']}-{kind}",

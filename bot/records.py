@@ -32,7 +32,7 @@ class Query:
 @dataclass(frozen=True)
 class Media:
     """A decoded attachment: `payload` is a PIL image (kind image), 16 kHz mono float32 samples (audio), a
-    `bot.intake.Recording` (recording) or text (snippet)."""
+    `bot.intake.Recording` (recording), or text or an archive's text files as a tuple of `TextFile`s (snippet)."""
 
     name: str
     kind: Literal["image", "audio", "recording", "snippet"]
@@ -42,10 +42,19 @@ class Media:
 
 
 @dataclass(frozen=True)
+class TextFile:
+    """One text file unpacked from an archive: its path in the archive and its text."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
 class TextLine:
     """One OCR line, transcript segment or log line with the recogniser's confidence in [0, 1]: `origin` says
     where it was read (on a screen, in speech, in a pasted log), `at` when (seconds into a recording), `window` in
-    which window of a screen that shows failures in more than one (numbered from 1 left to right; 0 otherwise)."""
+    which window of a screen that shows failures in more than one (numbered from 1 left to right), or in which file of
+    an archive whose files do (numbered in its order); 0 otherwise."""
 
     text: str
     confidence: float

@@ -183,6 +183,9 @@ class Settings(BaseSettings):
         8_300_000, description="Images are scaled down to at most this many pixels (4K) right after decoding."
     )
     max_snippet_bytes: int = Field(5_000_000, description="Largest text file (log, snippet, JSON) read, in bytes.")
+    max_archive_files: int = Field(
+        100, description="Most files looked at in one archive (a zip or tar of logs); its text files are read."
+    )
     max_snippet_lines: int = Field(
         40, description="Lines of a long log searched: its errors, tracebacks and failed commands first."
     )

@@ -430,3 +430,22 @@ def embed_in_a_daemon(data_dir: str, answers: Queue) -> None:
 
     embedder = Embedder(Settings(data_dir=data_dir))
     answers.put((embedder.backend, embedder.encode_texts(["connection refused on port 8080"]).shape))
+
+
+def decode_mangled(samples: Iterable[bytes], settings: Any, tries: int, seed: int) -> None:
+    """Decode `tries` copies of each sample, each cut short at random and with up to 8 bytes overwritten: anything but
+    one of the bot's own errors escaping fails the calling test."""
+    import contextlib
+
+    from bot.errors import BotError
+    from bot.intake import decode_attachment
+    from bot.records import Attachment
+
+    rng = np.random.default_rng(seed)
+    for data in samples:
+        for _ in range(tries):
+            mangled = bytearray(data[: int(rng.integers(1, len(data) + 1))])
+            for i in rng.integers(0, len(mangled), size=min(len(mangled), 8)):
+                mangled[i] = int(rng.integers(0, 256))
+            with contextlib.suppress(BotError):
+                decode_attachment(Attachment("f", bytes(mangled)), settings)

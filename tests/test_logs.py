@@ -46,6 +46,15 @@ def test_routine_and_warning_records_give_way_to_what_failed() -> None:
     assert [line.text for line in log_lines(only_warnings, 40)] == [warning.split("Z ", 1)[1].strip()]
 
 
+def test_a_banner_above_the_first_record_is_not_what_the_log_tells() -> None:
+    """A program's header line (its name, version, the user's folder) is no record, but it is not output pasted
+    between records either; a plain-text failure between records still is."""
+    banner = "Acme Sync 4.2 – log started 30.11.2026 10:02 – C:\\Users\\José\\AppData\\Local\\Acme\\logs"
+    body = ["404 Not Found", "nginx/1.22.1"]
+    text = "\n".join([banner, *NOISE[:150], *body, *NOISE[150:300]])
+    assert [line.text for line in log_lines(text, 40)] == body
+
+
 def test_a_level_is_read_in_the_usual_log_formats() -> None:
     from bot.extract.logs import parse
 

@@ -1,5 +1,6 @@
 import io
 import json
+import tarfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -282,6 +283,27 @@ def test_a_log_of_json_records_is_read_as_its_logger_prints_it(matcher: Matcher)
     assert answer.best is not None and answer.best.bug.id == "python-no-module-yaml"
     assert answer.inputs[0].kind == "snippet" and "No module named 'yaml'" in answer.inputs[0].text
     assert "tick" not in answer.inputs[0].text and "\\n" not in answer.inputs[0].text
+
+
+def test_a_support_bundle_is_answered_by_the_log_that_shows_the_failure(matcher: Matcher) -> None:
+    ticks = "".join(f"2026-11-30T10:{i // 60:02d}:{i % 60:02d}Z INFO tick {i}\n" for i in range(300))
+    failure = 'Traceback (most recent call last):\n  File "tool.py", line 1\n    import yaml\n'
+    failure += "ModuleNotFoundError: No module named 'yaml'\n"
+    files = {
+        "bundle/config/app.yaml": "server:\n  timeout: 30s\nretries: 3\nerror_log: logs/error.log\n",
+        "bundle/logs/mail.log": ticks + "2026-11-30T10:05:00Z ERROR smtp: 421 4.7.0 Try again later\n",
+        "bundle/logs/app.log": ticks + failure + ticks[:600],
+    }
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, text in files.items():
+            entry = tarfile.TarInfo(name)
+            entry.size = len(text.encode())
+            archive.addfile(entry, io.BytesIO(text.encode()))
+    answer = matcher.match(Query(attachments=(Attachment("bundle.tar.gz", out.getvalue(), "application/gzip"),)))
+    assert answer.best is not None and answer.best.bug.id == "python-no-module-yaml"
+    assert answer.inputs[0].kind == "snippet" and "No module named 'yaml'" in answer.inputs[0].text
+    assert "tick" not in answer.inputs[0].text
 
 
 def test_files_past_the_per_ask_cap_are_named_as_skipped(matcher: Matcher, tmp_path: Path) -> None:

@@ -175,3 +175,12 @@ def test_transcript_preview() -> None:
     assert transcript_preview(cut) == ""
     assert transcript_preview({"transcription": {"status": "processing"}}) == ""
     assert transcript_preview({}) == ""
+
+
+def test_zipped_and_compressed_logs_are_downloaded_within_the_file_limit_not_the_log_limit(fake: FakeSlack) -> None:
+    bundle = fake.add_file("F26", "support-bundle.zip", b"PK\x03\x04" + b"\0" * 64, "application/zip", size=12_000_000)
+    rotated = fake.add_file("F27", "app.log.1.gz", b"\x1f\x8b\x08\x00" + b"\0" * 64, "application/gzip")
+    for file in (bundle, rotated):
+        assert is_media(file)
+        assert fetcher(fake).fetch(file).data.startswith((b"PK", b"\x1f\x8b"))
+    assert is_media({"mimetype": "application/x-tar"}) and not is_media({"mimetype": "application/x-rar"})

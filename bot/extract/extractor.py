@@ -15,7 +15,7 @@ import numpy as np
 
 from bot.errors import BotError, ExtractionError
 from bot.extract.frames import key_screens
-from bot.extract.logs import log_lines
+from bot.extract.logs import archive_lines, log_lines
 from bot.extract.ocr import TextReader, load_reader
 from bot.extract.screen import ScreenReader
 from bot.extract.speech import PROMPT_TOKENS, fit_prompt, load_asr
@@ -99,7 +99,9 @@ class Extractor:
             if media.kind == "recording":
                 return self.watch(media.name, media.payload, vocabulary)
             if media.kind == "snippet":
-                lines = log_lines(media.payload, self.settings.max_snippet_lines)
+                limit = self.settings.max_snippet_lines
+                is_log = isinstance(media.payload, str)
+                lines = log_lines(media.payload, limit) if is_log else archive_lines(media.payload, limit)
                 return QueryInput(media.name, "snippet", joined(lines), lines)
             lines = self.transcribe(media.payload, vocabulary) if self.settings.asr else ()
             return QueryInput(media.name, "audio", " ".join(line.text for line in lines), lines)

@@ -12,11 +12,12 @@ way."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from bot.extract.json_logs import is_json_record, printed_lines
-from bot.ranking.text import ERROR_LINE
-from bot.records import TextLine
+from bot.ranking.text import ERROR_LINE, shows_failure
+from bot.records import TextFile, TextLine
 from bot.terminal import printable
 
 TIMESTAMP = re.compile(
@@ -34,6 +35,8 @@ WARNING = frozenset({"warn", "warning"})
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)|^ {4}\S")
 COMMAND = re.compile(r"^(?:\S*[$#%>] |\+ |Step \d+/\d+ : |RUN |> )\S")
 REPEAT = re.compile(r"\d+|0x[0-9a-f]+", re.I)  # numbers and addresses differ between repeats of one line
+ARCHIVE_FAILING = 4  # an archive's files searched (and read alone) when more show a failure: the loudest
+ARCHIVE_FILE_LINES = 20  # lines of each failing file of an archive searched at least, however many files fail
 RECORDING_FRAME = re.compile(r"^Script (?:started|done) on \d{4}-\d{2}-\d{2}")  # `script`'s first and last lines
 LOG_LINES = 5  # this many lines of machine output make a log: a message with as many, most of its lines from the
 # first to the last of them, holds a pasted one (people paste logs without a code fence); a screen showing as many
@@ -58,6 +61,30 @@ def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     lines = [line for line in lines if line.text.strip()]
     kept = [line.text for line in lines] if len(lines) <= limit else salient(lines, limit)
     return tuple(TextLine(line.strip(), 1.0, origin="log") for line in kept)
+
+
+def archive_lines(files: Sequence[TextFile], limit: int) -> tuple[TextLine, ...]:
+    """The lines of an archive's text files to search: each file cut as a log is; only the files that show a failure
+    louder than a warning, when any does (a support bundle's other logs and settings say nothing of it), at most
+    `ARCHIVE_FAILING` of them, those with the most such lines; `limit` lines shared among them, though each keeps at
+    least `ARCHIVE_FILE_LINES`; when several fail, each one's lines numbered as a window of their own, so that each is
+    also read alone."""
+    cut = [log_lines(file.text, limit) for file in files]
+    loud = [sum(1 for line in lines if shows_failure(line.text) and is_loud(line.text)) for lines in cut]
+    loudest = sorted((i for i in range(len(files)) if loud[i]), key=lambda i: -loud[i])
+    failing = sorted(loudest[:ARCHIVE_FAILING])  # in the archive's order
+    chosen = failing or list(range(len(files)))
+    share = max(limit // len(chosen), ARCHIVE_FILE_LINES if failing else 1)
+    kept: list[TextLine] = []
+    for number, i in enumerate(chosen, start=1):
+        lines = cut[i] if len(cut[i]) <= share else log_lines(files[i].text, share)
+        kept.extend(replace(line, window=number if len(failing) > 1 else 0) for line in lines)
+    return tuple(kept[: max(limit, share * len(failing))])
+
+
+def is_loud(line: str) -> bool:
+    """Whether a line is louder than a warning: a record of another level, or no record."""
+    return parse(line).level not in QUIET | WARNING
 
 
 def pasted_log(text: str) -> tuple[str, str]:
@@ -122,14 +149,16 @@ def parse(raw: str) -> LogLine:
 
 def salient(lines: list[LogLine], limit: int) -> list[str]:
     """The loudest lines, each distinct once: errors with the command or traceback that led to them; warnings when
-    no line is louder; then, in a log of records, the lines that are not records. The last `limit` of them in the
-    log's order (a log ends where it failed), else its rare lines."""
+    no line is louder; then, in a log of records, the lines between its records that are not records (a header above
+    the first record, a program's banner, is not one). The last `limit` of them in the log's order (a log ends where it
+    failed), else its rare lines."""
     texts = [line.text for line in lines]
     errors = [i for i, line in enumerate(lines) if is_error(line, WARNING)]
     errors = errors or [i for i, line in enumerate(lines) if is_error(line, frozenset())]
     picked = {j for i in errors for j in (i, *context_before(texts, i))}
     if sum(line.record for line in lines) * 2 > len(lines):
-        picked.update(i for i, line in enumerate(lines) if not line.record)
+        first = next(i for i, line in enumerate(lines) if line.record)
+        picked.update(i for i, line in enumerate(lines) if not line.record and i > first)
     seen: set[str] = set()
     kept = []
     for i in sorted(picked, reverse=True):

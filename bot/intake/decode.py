@@ -14,6 +14,7 @@ import numpy as np
 
 from bot.errors import BotError, CorruptMedia, MediaTooLarge, UnsupportedMedia
 from bot.intake.animation import ANIMATED_FORMATS, is_animated, open_animation
+from bot.intake.archive import ARCHIVES, COMPRESSED, archive_files, decompressed
 from bot.intake.audio import SAMPLE_RATE, declared_seconds, for_listening, resample
 from bot.intake.image import decode_image
 from bot.intake.sniff import AV_FORMATS, IMAGE_FORMATS, sniff
@@ -26,9 +27,9 @@ log = logging.getLogger(__name__)
 
 SUPPORTED = (
     "a screenshot or photo (PNG, JPEG, WebP, HEIC, AVIF, GIF), a screen recording (MP4, MOV, WebM, animated GIF), "
-    "a voice clip (M4A, Ogg, MP3, AAC, AMR, WAV, FLAC) or a text file or log"
+    "a voice clip (M4A, Ogg, MP3, AAC, AMR, WAV, FLAC) or a text file or log (also zipped, gzipped or in a tar)"
 )
-OTHER_NAMES = {"pdf": "a PDF", "zip": "a zip archive (or Office document)"}
+OTHER_NAMES = {"pdf": "a PDF", "7z": "a 7-Zip archive", "rar": "a RAR archive"}
 
 
 def decode_attachment(att: Attachment, settings: Settings) -> Media:
@@ -36,31 +37,51 @@ def decode_attachment(att: Attachment, settings: Settings) -> Media:
     data = att.data
     if not data:
         raise CorruptMedia("That file is empty; please send it again.")
+    digest = sha256(data)
     kind = sniff(data)
     if kind == "text":
-        return Media(att.name, "snippet", decode_text(data, settings), sha256(data))
+        return Media(att.name, "snippet", decode_text(data, settings), digest)
     if len(data) > settings.max_file_bytes:
         limit = settings.max_file_bytes / 1_000_000
         raise MediaTooLarge(f"That file is over the {limit:g} MB limit; please send a smaller one.")
     try:
+        if kind in COMPRESSED:  # a compressed log, or a compressed tar of logs
+            return unpacked(att.name, decompressed(data, kind, settings.max_file_bytes), digest, settings)
+        if kind in ARCHIVES:
+            return Media(att.name, "snippet", archive_files(data, kind, settings), digest)
         if kind in ANIMATED_FORMATS and is_animated(data, settings.max_image_pixels):
             recording = open_animation(data, settings)
-            return Media(att.name, "recording", recording, sha256(data), recording.seconds)
+            return Media(att.name, "recording", recording, digest, recording.seconds)
         if kind in IMAGE_FORMATS:
             image = decode_image(data, settings.max_image_pixels, settings.image_working_pixels)
-            return Media(att.name, "image", image, sha256(data))
+            return Media(att.name, "image", image, digest)
         if kind in AV_FORMATS and has_picture(data):
             recording = open_recording(data, settings)
-            return Media(att.name, "recording", recording, sha256(data), recording.seconds)
+            return Media(att.name, "recording", recording, digest, recording.seconds)
         if kind in AV_FORMATS:
             samples = decode_audio(data, settings.max_audio_seconds)
-            return Media(att.name, "audio", samples, sha256(data), len(samples) / SAMPLE_RATE)
+            return Media(att.name, "audio", samples, digest, len(samples) / SAMPLE_RATE)
     except BotError:
         raise
     except Exception as err:  # any library failure on user bytes means the file cannot be read
         log.info("could not decode %r (%s, %d bytes): %r", att.name, kind, len(data), err)
         raise CorruptMedia() from err
     raise unsupported(kind)
+
+
+def unpacked(name: str, data: bytes, digest: str, settings: Settings) -> Media:
+    """A compressed file's content as a log, or as the text files of the tar archive it holds."""
+    kind = sniff(data)
+    if kind == "tar":
+        return Media(name, "snippet", archive_files(data, kind, settings), digest)
+    if kind != "text":
+        raise unsupported(kind)
+    if len(data) > settings.max_snippet_bytes:
+        raise MediaTooLarge(
+            f"That log unpacks to over the {settings.max_snippet_bytes / 1e6:g} MB limit for logs; "
+            "please send the part around the error."
+        )
+    return Media(name, "snippet", decode_text(data, settings), digest)
 
 
 def unsupported(kind: str | None) -> UnsupportedMedia:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.intake.text import decoded
 from bot.terminal import NON_PRINTING
 
 IMAGE_FORMATS = frozenset({"png", "jpeg", "webp", "gif", "bmp", "tiff", "heif", "avif"})
@@ -25,7 +26,13 @@ _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
     (0, b"\x1a\x45\xdf\xa3", "webm"),  # Matroska / WebM
     (0, b"%PDF", "pdf"),
     (0, b"PK\x03\x04", "zip"),
+    (0, b"PK\x05\x06", "zip"),  # an empty zip
+    (0, b"\x1f\x8b", "gzip"),
+    (0, b"\xfd7zXZ\x00", "xz"),
+    (0, b"7z\xbc\xaf\x27\x1c", "7z"),
+    (0, b"Rar!\x1a\x07", "rar"),
 )
+_BZIP2_BLOCKS = (b"\x31\x41\x59\x26\x53\x59", b"\x17\x72\x45\x38\x50\x90")  # a block, or the end of the stream
 # ISO base media files name their brands in the `ftyp` box: HEIC/HEIF and AVIF stills, else MP4/MOV/M4A
 _HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
 _AVIF_BRANDS = frozenset({b"avif", b"avis"})
@@ -42,6 +49,10 @@ def sniff(data: bytes) -> str | None:
     for offset, magic, name in _SIGNATURES:
         if head[offset : offset + len(magic)] == magic:
             return name
+    if head[:3] == b"BZh" and head[3:4].isdigit() and head[4:10] in _BZIP2_BLOCKS:
+        return "bzip2"
+    if data[257:262] == b"ustar":  # a tar archive's first header (POSIX and GNU)
+        return "tar"
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with a byte-order mark (Windows logs)
         encoding = "utf-16-be" if head[0] == 0xFE else "utf-16-le"
         return "text" if is_text(data[2:4096].decode(encoding, "ignore").encode()) else None
@@ -63,12 +74,6 @@ def _iso_brand(box: bytes) -> str:
 
 
 def is_text(head: bytes) -> bool:
-    """Whether `head` reads as UTF-8 text of printable characters (a character cut at the end is allowed)."""
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError as err:
-        if err.start < len(head) - 4:  # not merely a character cut in half at the end
-            return False
-        text = head[: err.start].decode("utf-8")
-    text = text.removeprefix("\ufeff")  # a byte-order mark
+    """Whether `head` reads as text of printable characters: UTF-8, or bytes of a Windows code page among it."""
+    text = decoded(head).removeprefix("\ufeff")  # a byte-order mark
     return all(ch.isprintable() or ch in "\r\n\t" or ch in NON_PRINTING for ch in text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from bot.errors import MediaTooLarge
@@ -11,6 +12,16 @@ from bot.terminal import printable
 _LINE_BREAK = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
 _SPACE = re.compile(r"[^\S\n]+")
 _BLANK_LINES = re.compile(r" ?\n[ \n]*\n ?")
+LEGACY = "supportbot-windows-1252"  # the error handler that reads a byte that is not UTF-8 as Windows-1252
+
+
+def _as_windows_1252(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    return err.object[err.start : err.end].decode("cp1252", errors="replace"), err.end
+
+
+codecs.register_error(LEGACY, _as_windows_1252)
 
 
 def clean_text(text: str, settings: Settings) -> str:
@@ -47,4 +58,10 @@ def decode_text(data: bytes, settings: Settings) -> str:
         )
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16", errors="replace")
-    return data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    return decoded(data).lstrip("\ufeff")
+
+
+def decoded(data: bytes) -> str:
+    """UTF-8 text, where a byte that is not UTF-8 is read as Windows-1252: a log written by a Windows program in the
+    system's code page (`C:\\Users\\José`, `’`, `µs`), or a UTF-8 log with such a line in it, reads as it was meant."""
+    return data.decode("utf-8", errors=LEGACY)

@@ -47,11 +47,12 @@ def the_failure(inputs: Sequence[QueryInput]) -> list[QueryInput]:
 
 def readings(inputs: Sequence[QueryInput]) -> list[list[QueryInput]]:
     """The ways a query is read: as it is and, for each screenshot that shows failures in windows side by side (a
-    failing terminal beside a log tail that shows other errors), once with each of those windows alone. Which of
-    the failures the user means is then the one the knowledge base knows best."""
+    failing terminal beside a log tail that shows other errors) and each archive whose logs show failures in more
+    than one file, once with each of those windows or files alone. Which of the failures the user means is then the
+    one the knowledge base knows best."""
     out = [list(inputs)]
     for position, item in enumerate(inputs):
-        numbers = sorted({line.window for line in item.lines}) if item.kind == "image" else []
+        numbers = sorted({line.window for line in item.lines}) if item.kind in ("image", "snippet") else []
         for number in numbers if len(numbers) > 1 else ():
             lines = tuple(line for line in item.lines if line.window == number)
             alone = replace(item, text="\n".join(line.text for line in lines), lines=lines)

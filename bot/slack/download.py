@@ -25,6 +25,15 @@ log = logging.getLogger(__name__)
 MEDIA_PREFIXES = ("image/", "audio/", "video/")
 BINARY_TYPES = ("application/octet-stream", "binary/octet-stream")
 TEXT_TYPES = ("application/json", "application/x-ndjson", "application/xml", "application/x-yaml", "application/x-sh")
+ARCHIVE_TYPES = (  # logs sent packed: a zip or tar of them (a support bundle, a CI run's logs), or one compressed
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-tar",
+    "application/x-bzip2",
+    "application/x-xz",
+)
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 MAX_REDIRECTS = 3
 CHUNK_BYTES = 64 * 1024
@@ -101,10 +110,10 @@ class FileHosts:
 
 def is_media(file: dict[str, Any]) -> bool:
     """Whether a Slack file object is something the bot reads: a screenshot, a voice or video clip, a screen
-    recording, or a text file (a snippet, a log, JSON)."""
+    recording, a text file (a snippet, a log, JSON), or an archive or compressed file that may hold logs."""
     mime = str(file.get("mimetype") or "")
     clip = file.get("subtype") in ("slack_audio", "slack_video") or file.get("media_display_type") in ("audio", "video")
-    return mime.startswith(MEDIA_PREFIXES) or clip or is_text_file(file)
+    return mime.startswith(MEDIA_PREFIXES) or clip or is_text_file(file) or mime in ARCHIVE_TYPES
 
 
 def is_text_file(file: dict[str, Any]) -> bool:
@@ -233,7 +242,7 @@ def check_content(data: bytes, content_type: str, text: bool = False) -> None:
         raise MissingFilesScope() if has_sign_in_form(data) else WebPageNotFile()
     if text and (content_type.startswith("text/") or content_type in TEXT_TYPES):
         return
-    if not content_type.startswith(MEDIA_PREFIXES) and content_type not in BINARY_TYPES:
+    if not content_type.startswith(MEDIA_PREFIXES) and content_type not in (*BINARY_TYPES, *ARCHIVE_TYPES):
         raise UnsupportedMedia()
 
 
