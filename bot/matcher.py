@@ -380,7 +380,7 @@ def guess_kind(mime: str | None) -> Any:
         return "recording"
     if mime and mime.startswith("audio/"):
         return "audio"
-    if mime and (mime.startswith("text/") or mime.endswith(("json", "zip", "gzip", "tar", "bzip2", "xz"))):
+    if mime and (mime.startswith("text/") or mime.endswith(("json", "zip", "zip-compressed", "tar", "bzip2", "xz"))):
         return "snippet"
     return "image"
 

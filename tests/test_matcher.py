@@ -383,3 +383,16 @@ def test_a_desktop_whose_log_tail_shows_other_errors_is_answered_by_the_failing_
     assert "nightly-report" in answer.inputs[1].text and "does not exist" in answer.inputs[1].text  # listed whole
     assert len(counting.texts) == len(set(counting.texts)), "no view is embedded twice over the readings"
     assert sum(message in t for t in counting.texts) == 3  # the message with the desktop, then with each window
+
+
+def test_a_file_that_could_not_be_read_is_named_by_the_kind_its_type_suggests() -> None:
+    from bot.matcher import guess_kind
+
+    archives = ["application/zip", "application/x-zip-compressed", "application/gzip", "application/x-tar"]
+    assert [guess_kind(mime) for mime in archives] == ["snippet"] * 4
+    assert [guess_kind(m) for m in ("video/mp4", "audio/ogg", "text/plain", None)] == [
+        "recording",
+        "audio",
+        "snippet",
+        "image",
+    ]

@@ -1,5 +1,6 @@
 """Intake: sniff what a user sent from its bytes and decode it under the limits in settings — images (HEIC and
-AVIF included), voice clips, screen recordings (frames on demand plus the sound track) and text files."""
+AVIF included), voice clips, screen recordings (frames on demand plus the sound track) and text files, also compressed
+or in an archive."""
 
 from bot.intake.audio import SAMPLE_RATE
 from bot.intake.decode import SUPPORTED, decode_attachment
