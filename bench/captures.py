@@ -3,8 +3,8 @@
 generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
-                                [--editor plain|handling] [--tail routine|failing] [--logs plain|json|colour]
-                                [--saved as-is|compressed|bundle|windows]
+                                [--editor plain|handling] [--tail routine|failing]
+                                [--logs plain|json|colour|collected|stamped] [--saved as-is|compressed|bundle|windows]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
   desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
@@ -48,6 +48,11 @@ the files named .jsonl, .json or .log.
 --logs colour: snippets and pasted logs saved with the terminal's colours (escape sequences), half of them as a
 `script` recording (CRLF line ends, window titles, bracketed paste); the files named .log, .txt or typescript-like,
 without a suffix.
+--logs collected: snippets and pasted logs as a tool that runs programs shows them, each line behind its prefix:
+`docker compose up`, `journalctl`, `kubectl logs --prefix`, `heroku logs`, `docker build --progress=plain` or a
+monorepo's task runner (turbo, concurrently).
+--logs stamped: snippets and pasted logs with the collecting tool's time before every line: a GitHub Actions raw log,
+`kubectl logs --timestamps`, `docker compose logs -t` or `docker logs -t`.
 --saved compressed: each snippet file compressed as logs are rotated and shipped: gzip, bzip2 or xz (`app.log.gz`,
 `app.log.1.gz`, `.bz2`, `.xz`).
 --saved bundle: each snippet file inside a support bundle, a zip (half with macOS's `__MACOSX/` entries) or a tar.gz:
@@ -748,8 +753,117 @@ def coloured(lines: list[str], rng: random.Random) -> str:
     return "\r\n".join([head, *body, 'Script done on 2026-11-30 10:09:45+00:00 [COMMAND_EXIT_CODE="1"]']) + "\r\n"
 
 
-LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured}  # snippets and pasted logs (`--logs`)
+COLLECTORS = ("compose", "journald", "kubectl", "heroku", "buildkit", "monorepo")
+
+
+def collected(lines: list[str], rng: random.Random) -> str:
+    """The snippet's log as a tool that runs programs shows it, every line behind that tool's own prefix, in one of
+    `COLLECTORS`: `docker compose up` (each service's name, padded, and a bar), `journalctl` (its time, the host,
+    the unit and its pid), `kubectl logs --prefix` over a deployment's pods, `heroku logs` (with the router's
+    lines), `docker build --progress=plain` (the step and its seconds; the build stops at the failed step), or a
+    monorepo's task runner (turbo's `api:dev:`, concurrently's `[api]`); after the failure, what the tool says when a
+    program fails (`api-1 exited with code 1`, systemd's `status=1/FAILURE`, BuildKit's `exit code: 1`)."""
+    shape = rng.choice(COLLECTORS)
+    start = 36_000 + rng.randint(0, 3600)
+    clock = iter(range(start, 90_000))
+    services = rng.sample(["api", "web", "worker", "db", "redis", "nginx"], 4)
+    pods = [f"{services[0]}-7d9f8c6b5-{''.join(rng.choices('bcdfghjklmnpqrstvwxz2456789', k=5))}" for _ in range(3)]
+    bar = "_" if rng.random() < 0.3 else "-"  # Compose v1 named containers `api_1`, v2 `api-1`
+    width = max(len(f"{name}{bar}1") for name in services)
+    turbo = rng.random() < 0.5
+    failed_step = rng.randint(5, 14)
+
+    def prefix(service: str, step: int, source: str = "") -> str:
+        t = next(clock)
+        hms = f"{t // 3600 % 24:02d}:{t // 60 % 60:02d}:{t % 60:02d}"
+        if shape == "compose":
+            return f"{service}{bar}1".ljust(width) + " | "
+        if shape == "journald":
+            return f"Nov 30 {hms} web-3 {source or f'{service}[{1200 + services.index(service)}]'}: "
+        if shape == "kubectl":
+            return f"[pod/{rng.choice(pods)}/{services[0]}] "
+        if shape == "heroku":
+            dyno = source or ("heroku[router]" if service != services[0] else f"app[web.{rng.randint(1, 2)}]")
+            return f"2026-11-30T{hms}.{rng.randint(0, 999_999):06d}+00:00 {dyno}: "
+        if shape == "buildkit":
+            return f"#{step} {(t - start) / 9:.3f} "  # seconds into the build
+        return f"{service}:dev: " if turbo else f"[{service}] "
+
+    def exited(name: str) -> list[str]:
+        """What the tool says when the program it ran fails, which says nothing of how."""
+        if shape == "compose":
+            return [f"{name}{bar}1 exited with code 1"]
+        if shape == "journald":
+            unit = prefix(name, 0, "systemd[1]")
+            return [f"{unit}{name}.service: Main process exited, code=exited, status=1/FAILURE"]
+        if shape == "heroku":
+            return [prefix(name, 0, "heroku[web.1]") + "Process exited with status 1"]
+        if shape == "buildkit":
+            command = '"/bin/sh -c ./scripts/check.sh"'
+            return [f"#{failed_step} ERROR: process {command} did not complete successfully: exit code: 1"]
+        if shape == "monorepo" and turbo:
+            return [
+                f"{name}:dev: ERROR: command finished with error: command (/repo/apps/{name}) npm run dev exited (1)"
+            ]
+        return [f"[{name}] npm run dev exited with code 1"] if shape == "monorepo" else []
+
+    def noise() -> str:
+        service = services[0] if shape in ("kubectl", "buildkit") else rng.choice(services)
+        head = prefix(service, rng.randint(2, failed_step - 1))
+        if shape == "heroku" and service != services[0]:
+            path = rng.choice(["/", "/api/orders", "/health"])
+            return (
+                head
+                + f'at=info method=GET path="{path}" host=acme.herokuapp.com status=200 service={rng.randint(2, 90)}ms'
+            )
+        return head + rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000))
+
+    before, after = rng.randint(60, 250), rng.randint(10, 60)
+    failure = [prefix(services[0], failed_step) + line for line in lines]
+    if shape == "buildkit":  # the build stops at the failed step
+        after = 0
+    body = [noise() for _ in range(before)] + failure + exited(services[0]) + [noise() for _ in range(after)]
+    return "\n".join(body) + "\n"
+
+
+STAMPERS = ("actions", "kubectl", "compose", "docker")
+
+
+def stamped(lines: list[str], rng: random.Random) -> str:
+    """The snippet's log with a time the tool that collected it wrote before every line, the failure's too, in one of
+    `STAMPERS`: a GitHub Actions job's raw log (its steps' `##[group]` lines, `##[error]Process completed with exit
+    code 1.` at the end), `kubectl logs --timestamps`, `docker compose logs -t` (after the service's bar) or
+    `docker logs -t`; nanoseconds, or Actions' seven digits."""
+    shape = rng.choice(STAMPERS)
+    start = 1_764_000_000 + rng.randint(0, 2_000_000)
+    clock = iter(range(start, start + 100_000))
+    name = rng.choice(["api", "web", "worker"])
+
+    def at(line: str) -> str:
+        t = next(clock)
+        digits = 7 if shape == "actions" else 9
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{rng.randrange(10**digits):0{digits}d}Z "
+        return (f"{name}-1  | " if shape == "compose" else "") + stamp + line
+
+    def noise() -> str:
+        return at(rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000)))
+
+    before, after = rng.randint(60, 250), rng.randint(10, 60)
+    head = (
+        [at("##[group]Run docker compose up -d && ./scripts/smoke.sh"), at("##[endgroup]")]
+        if shape == "actions"
+        else []
+    )
+    body = head + [noise() for _ in range(before)] + [at(line) for line in lines]
+    if shape == "actions":  # the job stops at the failed step
+        return "\n".join([*body, at("##[error]Process completed with exit code 1.")]) + "\n"
+    return "\n".join(body + [noise() for _ in range(after)]) + "\n"
+
+
+LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured, "collected": collected}  # (`--logs`)
+LOG_WRITERS["stamped"] = stamped
 LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"], "colour": [".log", ".txt", ""]}
+LOG_SUFFIXES["collected"] = LOG_SUFFIXES["stamped"] = [".log", ".txt"]
 
 
 OTHER_SERVICES = {
@@ -885,7 +999,10 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--logs", choices=sorted(LOG_WRITERS), default="plain", help="snippets and pasted logs as JSON or in colour"
+        "--logs",
+        choices=sorted(LOG_WRITERS),
+        default="plain",
+        help="snippets and pasted logs as JSON, in colour, behind a runner's prefixes or times",
     )
     parser.add_argument(
         "--saved", choices=["as-is", *SAVERS], default="as-is", help="snippet files compressed, bundled or Windows-1252"

@@ -127,12 +127,88 @@ def test_error_codes_are_told_from_ordinary_words() -> None:
         assert not ERROR_LINE.search(line), line
 
 
+RUNNERS = {  # the prefix each tool that runs programs puts before a line they print
+    "docker compose up": lambda i: ["api-1     | ", "worker-1  | ", "db-1      | "][i % 3],
+    "docker compose v1": lambda i: "shop_api_1  | ",
+    "journalctl": lambda i: f"Nov 30 10:{i % 60:02d}:11 web-3 gunicorn[{1200 + i % 2}]: ",
+    "heroku logs": lambda i: f"2026-11-30T10:{i % 60:02d}:11.466105+00:00 app[web.{1 + i % 2}]: ",
+    "kubectl logs --prefix": lambda i: f"[pod/api-7d9f8c6b5-{'x2k4q' if i % 2 else 'bm8zt'}/api] ",
+    "docker build --progress=plain": lambda i: f"#12 {i / 7:.3f} ",
+    "turbo": lambda i: "@acme/api:dev: ",
+    "concurrently": lambda i: ["[api] ", "[web] "][i % 2],
+}
+
+
+def test_a_log_collected_by_the_tool_that_ran_it_reads_as_the_program_printed_it() -> None:
+    """Every line behind the runner's prefix (a traceback's frames and blank lines too) reads as the program printed
+    it: the prefix dropped, with the time journald or Heroku wrote, the program's own time and level kept."""
+    plain = [*NOISE[:200], *TRACE, "", *NOISE[200:260]]
+    for runner, prefix in RUNNERS.items():
+        collected = "\n".join(prefix(i) + line for i, line in enumerate(plain))
+        assert log_lines(collected, 40) == log_lines("\n".join(plain), 40), runner
+        short = "\n".join(prefix(i) + line for i, line in enumerate(TRACE))
+        assert [line.text for line in log_lines(short, 40)] == [line.strip() for line in TRACE], runner
+
+
+TIMES = {  # the time a collecting tool writes before every line
+    "GitHub Actions": lambda i: f"2026-11-30T10:{i % 60:02d}:11.4661053Z ",
+    "kubectl logs --timestamps": lambda i: f"2026-11-30T10:{i % 60:02d}:11.466105323Z ",
+    "docker compose logs -t": lambda i: f"api-1  | 2026-11-30T10:{i % 60:02d}:11.466105323Z ",
+}
+
+
+def test_a_time_the_collecting_tool_wrote_on_every_line_does_not_make_a_record() -> None:
+    """With a time before every line, a page's or a command's output between the program's records still stands out
+    as it does without one; records are told by their level."""
+    page = ["Pretty-print", '{"detail":"Method Not Allowed"}', "$ curl -s localhost:8000/api", "done"]
+    for body in (page, TRACE):
+        plain = [*NOISE[:200], *body, *NOISE[200:260]]
+        for tool, time in TIMES.items():
+            collected = "\n".join(time(i) + line for i, line in enumerate(plain))
+            assert log_lines(collected, 40) == log_lines("\n".join(plain), 40), tool
+    assert [line.text for line in log_lines("\n".join([*NOISE[:200], *page, *NOISE[200:260]]), 40)] == page
+
+
+def test_a_tools_report_that_the_program_failed_gives_way_to_how_it_failed() -> None:
+    """BuildKit's, Compose's, make's or GitHub Actions' line that the program exited non-zero is left out when the log
+    shows how it failed, and kept when it is all the log shows."""
+    plain = "\n".join([*NOISE[:300], *TRACE, *NOISE[300:]])
+    for report in (
+        '#12 ERROR: process "/bin/sh -c ./scripts/check.sh" did not complete successfully: exit code: 1',
+        "api-1 exited with code 1",
+        "make: *** [Makefile:12: test] Error 1",
+        "2026-11-02T10:00:00Z ##[error]Process completed with exit code 1.",
+    ):
+        reported = "\n".join([*NOISE[:300], *TRACE, report, *NOISE[300:]])
+        assert log_lines(reported, 40) == log_lines(plain, 40), report
+        alone = "\n".join([*NOISE[:300], report, *NOISE[300:]])
+        assert [line.text for line in log_lines(alone, 40)] == [report.split("Z ", 1)[-1]], report
+
+
+def test_only_a_prefix_most_lines_carry_is_a_runners() -> None:
+    """Maven's bracketed levels, Python logging's `LEVEL:name:`, git's `error:`/`hint:`, a table's first column and a
+    few lines that happen to look like a runner's stay as they are."""
+    maven = ["[INFO] Building shop-api 1.4.0", "[INFO] --- compiler:3.11.0:compile ---"] * 4
+    maven.append("[ERROR] Failed to execute goal on project shop-api: Could not resolve dependencies")
+    assert [line.text for line in log_lines("\n".join(maven), 3)] == [maven[-1]]
+    logging = [f"INFO:app.worker: tick {i}" for i in range(60)] + ["ERROR:app.worker: job failed: disk full"]
+    assert [line.text for line in log_lines("\n".join(logging), 3)] == [logging[-1]]  # Python logging's default format
+    git = ["error: Your local changes would be overwritten by merge:", "\tapp.py", "hint: commit them first"]
+    assert [line.text for line in log_lines("\n".join(git), 40)] == [line.strip() for line in git]
+    table = [" id | name", "----+------", "  1 | alice", "  2 | bob", 'ERROR:  relation "users" does not exist']
+    assert [line.text for line in log_lines("\n".join(table), 40)] == [line.strip() for line in table]
+    few = ["api-1  | ready", *TRACE, "$ echo done | tee out.log"]
+    assert [line.text for line in log_lines("\n".join(few), 40)] == [line.strip() for line in few]
+
+
 def test_a_log_pasted_without_a_fence_is_told_from_what_the_person_wrote() -> None:
     message = "\n".join(["prod is down since the deploy, log:", *NOISE[:50], *TRACE, *NOISE[50:80], "any idea?"])
     prose, pasted = pasted_log(message)
     assert prose == "prod is down since the deploy, log:\nany idea?"
     assert pasted.splitlines()[0] == NOISE[0] and TRACE[-1] in pasted and pasted.splitlines()[-1] == NOISE[79]
     assert pasted_log("\n".join(TRACE)) == ("", "\n".join(TRACE))  # a traceback alone
+    compose = "\n".join(f"api-1  | {line}" for line in TRACE)  # a traceback behind a runner's prefix
+    assert pasted_log(f"after docker compose up:\n{compose}") == ("after docker compose up:", compose)
 
 
 def test_a_message_with_a_few_error_words_is_not_a_log() -> None:

@@ -273,6 +273,18 @@ def test_a_log_file_a_fenced_code_block_and_a_log_pasted_unfenced_are_read_as_sn
     assert unfenced.best is not None and unfenced.best.bug.id == "python-no-module-yaml"
 
 
+def test_docker_compose_output_pasted_unfenced_is_read_as_the_service_printed_it(matcher: Matcher) -> None:
+    services = ["db-1      | ", "worker-1  | ", "api-1     | "]
+    noise = [f"{services[i % 3]}2026-11-02T10:00:{i % 60:02d}Z INFO tick {i}" for i in range(200)]
+    failure = ["Traceback (most recent call last):", '  File "tool.py", line 1', "    import yaml"]
+    failure.append("ModuleNotFoundError: No module named 'yaml'")
+    log = "\n".join([*noise, *(services[2] + line for line in failure), "api-1 exited with code 1", *noise[:40]])
+    answer = matcher.match(Query(text=f"after docker compose up:\n{log}"))
+    assert [(i.name, i.kind) for i in answer.inputs] == [("message", "text"), ("pasted log", "snippet")]
+    assert answer.inputs[1].text == "\n".join(line.strip() for line in failure)
+    assert answer.best is not None and answer.best.bug.id == "python-no-module-yaml"
+
+
 def test_a_log_of_json_records_is_read_as_its_logger_prints_it(matcher: Matcher) -> None:
     ticks = [json.dumps({"level": "info", "ts": 1764669600 + i, "msg": f"tick {i}"}) for i in range(300)]
     failure = 'Traceback (most recent call last):\n  File "tool.py", line 1\n    import yaml\n'

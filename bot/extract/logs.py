@@ -5,9 +5,10 @@ A log's records (lines that start with a timestamp or a level) are read by their
 routine whatever their words, warnings count only when nothing is louder. In a log of such records the lines
 that are not records (a traceback, a pasted terminal or JSON body) stand out and are kept. A log with none of
 these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do. A log of JSON
-records is read as a plain-text log prints them (`bot.extract.json_logs`). A screen that
-shows a log (a terminal's scrollback, a server's output above the failure) loses its routine records the same
-way."""
+records is read as a plain-text log prints them (`bot.extract.json_logs`), and a log collected through a tool that ran
+the program (Compose, journald, kubectl, BuildKit) as the program printed it: that tool's prefix or time on each line
+dropped, its report that the program exited non-zero second to how it failed. A screen that shows a log (a terminal's
+scrollback, a server's output above the failure) loses its routine records the same way."""
 
 from __future__ import annotations
 
@@ -24,10 +25,31 @@ TIMESTAMP = re.compile(
     r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?|"
     r"\[?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\]?|\[?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]?)\s*"
 )
-# a record's level, within its first few fields ("[main] INFO", "- app - ERROR -", "level=warn", "[error]")
+# a record's level, within its first few fields ("[main] INFO", "- app - ERROR -", "level=warn", "at=info", "[error]")
 LEVEL = re.compile(
-    r"^(?:\S+\s+){0,3}?[\[(<]?(?:level=)?(TRACE|DEBUG|INF[O0]|N[O0]TICE|WARN(?:ING)?|ERR[O0]R|FATAL|CRIT(?:ICAL)?|SEVERE)"
+    r"^(?:\S+\s+){0,3}?[\[(<]?(?:level=|at=)?(TRACE|DEBUG|INF[O0]|N[O0]TICE|WARN(?:ING)?|ERR[O0]R|FATAL|CRIT(?:ICAL)?|SEVERE)"
     r"[\])>:|]?(?:\s|$)",
+    re.IGNORECASE,
+)
+LEVEL_NAME = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRIT(?:ICAL)?|SEVERE)"
+# what a tool that runs programs puts before each line they print: `docker compose up`'s service and bar
+# (`api-1  | `), `kubectl logs --prefix`'s pod, BuildKit's step and seconds (`#12 4.532 `), turbo's task
+# (`api:dev: `), concurrently's name (`[api] `; a level in brackets is Maven's, not a name), and after their time,
+# journald's and syslog's host, unit and pid (`web-3 gunicorn[1234]: `) or Heroku's dyno (`app[web.1]: `)
+RUNNER_PREFIXES = (
+    re.compile(r"(?=[\w.-]*[a-z])[\w.-]+ *\|(?: |$)", re.IGNORECASE),  # a name, not a table's number
+    re.compile(r"\[pod/[^\]\s]+\] "),
+    re.compile(r"#\d+ (?:\d+\.\d+ )?"),
+    re.compile(rf"(?!{LEVEL_NAME}:)[\w@/.-]+:[\w-]+: ", re.IGNORECASE),
+    re.compile(rf"\[(?!{LEVEL_NAME}\])[\w.-]+\] ", re.IGNORECASE),
+)
+COLLECTED_TIME = 0.9  # the share of a log's lines that start with a time when the collecting tool wrote them
+UNIT_PREFIX = re.compile(r"(?:[\w.-]+ )?[\w.@/-]+\[[\w.-]+\]: ")  # after the time the tool wrote
+# a tool's report that a program it ran failed, which says nothing of how: BuildKit's "did not complete successfully:
+# exit code: 1", systemd's "code=exited, status=1/FAILURE", GitHub Actions' "Process completed with exit code 1.",
+# yarn's and pnpm's "Command failed with exit code 1", turbo's "exited (1)", make's "*** [test] Error 1"
+EXIT_REPORT = re.compile(
+    r"\bexit(?:ed)?\b[^.()]{0,24}?\b(?:code|status)\b[=: ]*\d|\bexited \(\d+\)|\*\*\* \[[^\]]*\] Error \d",
     re.IGNORECASE,
 )
 QUIET = frozenset({"trace", "debug", "info", "notice"})
@@ -57,8 +79,8 @@ def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log; terminal
     escapes (a log saved with colour) and control characters dropped, and so are the lines a `script` recording
     starts and ends with (when, and the terminal's settings)."""
-    lines = [parse(printable(raw)) for raw in printed_lines(text) if not RECORDING_FRAME.match(raw)]
-    lines = [line for line in lines if line.text.strip()]
+    raws = without_runner_prefixes([printable(raw) for raw in printed_lines(text) if not RECORDING_FRAME.match(raw)])
+    lines = [line for line in map(parse, raws) if line.text.strip()]
     kept = [line.text for line in lines] if len(lines) <= limit else salient(lines, limit)
     return tuple(TextLine(line.strip(), 1.0, origin="log") for line in kept)
 
@@ -80,6 +102,37 @@ def archive_lines(files: Sequence[TextFile], limit: int) -> tuple[TextLine, ...]
         lines = cut[i] if len(cut[i]) <= share else log_lines(files[i].text, share)
         kept.extend(replace(line, window=number if len(failing) > 1 else 0) for line in lines)
     return tuple(kept[: max(limit, share * len(failing))])
+
+
+def without_runner_prefixes(lines: list[str]) -> list[str]:
+    """`lines` as the program printed them: when at least half carry the prefix of one tool that ran it
+    (`RUNNER_PREFIXES`, or a time then `UNIT_PREFIX`), that prefix dropped, with the tool's time before a unit's; then
+    a time on nearly every line (`COLLECTED_TIME`), a traceback's frames and a page's lines too, is the collecting
+    tool's (GitHub Actions, `kubectl logs --timestamps`, `docker logs -t`) and is dropped, so that a line is a record
+    by its level. The program's own time and level, after them, stay."""
+    for form in RUNNER_PREFIXES + (UNIT_PREFIX,):
+        ends = [runner_prefix_end(line, form) for line in lines]
+        if 2 * sum(end > 0 for end in ends) >= max(written(lines), 1):
+            lines = [line[end:] for line, end in zip(lines, ends, strict=True)]
+            break
+    stamps = [TIMESTAMP.match(line) for line in lines]
+    if sum(stamp is not None for stamp in stamps) < COLLECTED_TIME * max(written(lines), 1):
+        return lines
+    return [line[stamp.end() :] if stamp else line for line, stamp in zip(lines, stamps, strict=True)]
+
+
+def written(lines: list[str]) -> int:
+    return sum(1 for line in lines if line.strip())
+
+
+def runner_prefix_end(line: str, form: re.Pattern[str]) -> int:
+    """Where the prefix `form` (a unit's with the time before it) ends on `line`; 0 when it has none."""
+    if form is not UNIT_PREFIX:
+        found = form.match(line)
+        return found.end() if found else 0
+    stamp = TIMESTAMP.match(line)
+    found = form.match(line, stamp.end()) if stamp else None
+    return found.end() if found else 0
 
 
 def is_loud(line: str) -> bool:
@@ -134,6 +187,7 @@ def is_machine_output(line: str) -> bool:
     parsed = parse(line)
     return (
         parsed.record
+        or any(form.match(line) for form in RUNNER_PREFIXES)
         or is_json_record(line)
         or bool(TRACEBACK.search(line) or COMMAND.search(line))
         or states_error(parsed.text)
@@ -150,8 +204,9 @@ def parse(raw: str) -> LogLine:
 def salient(lines: list[LogLine], limit: int) -> list[str]:
     """The loudest lines, each distinct once: errors with the command or traceback that led to them; warnings when
     no line is louder; then, in a log of records, the lines between its records that are not records (a header above
-    the first record, a program's banner, is not one). The last `limit` of them in the log's order (a log ends where it
-    failed), else its rare lines."""
+    the first record, a program's banner, is not one). A tool's report that a program failed (`EXIT_REPORT`) gives
+    way to any other error. The last `limit` of them in the log's order (a log ends where it failed), else its rare
+    lines."""
     texts = [line.text for line in lines]
     errors = [i for i, line in enumerate(lines) if is_error(line, WARNING)]
     errors = errors or [i for i, line in enumerate(lines) if is_error(line, frozenset())]
@@ -159,6 +214,9 @@ def salient(lines: list[LogLine], limit: int) -> list[str]:
     if sum(line.record for line in lines) * 2 > len(lines):
         first = next(i for i, line in enumerate(lines) if line.record)
         picked.update(i for i, line in enumerate(lines) if not line.record and i > first)
+    reports = {i for i in picked if EXIT_REPORT.search(texts[i])}
+    if any(i not in reports for i in errors):
+        picked -= reports
     seen: set[str] = set()
     kept = []
     for i in sorted(picked, reverse=True):
