@@ -13,9 +13,9 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from bot.errors import CorruptMedia, MediaTooLarge, UnsupportedMedia
+from bot.errors import CorruptMedia, UnsupportedMedia
 from bot.intake.sniff import sniff
-from bot.intake.text import decode_text
+from bot.intake.text import decode_text, log_too_large
 from bot.records import TextFile
 from bot.settings import Settings
 
@@ -82,10 +82,7 @@ def archive_files(data: bytes, kind: str, settings: Settings) -> tuple[TextFile,
     if locked:
         raise UnsupportedMedia("That archive is password-protected; please send the log itself.")
     if too_large:
-        raise MediaTooLarge(
-            f"The logs in that archive are over the {settings.max_snippet_bytes / 1e6:g} MB limit for logs; "
-            "please send the part around the error."
-        )
+        raise log_too_large("The logs in that archive are", settings)
     raise UnsupportedMedia("That archive holds no log or text file; please send the screenshot, recording or log.")
 
 

@@ -18,7 +18,7 @@ from bot.intake.archive import ARCHIVES, COMPRESSED, archive_files, decompressed
 from bot.intake.audio import SAMPLE_RATE, declared_seconds, for_listening, resample
 from bot.intake.image import decode_image
 from bot.intake.sniff import AV_FORMATS, IMAGE_FORMATS, sniff
-from bot.intake.text import decode_text
+from bot.intake.text import decode_text, log_too_large
 from bot.intake.video import has_picture, open_recording
 from bot.records import Attachment, Media
 from bot.settings import Settings
@@ -77,10 +77,7 @@ def unpacked(name: str, data: bytes, digest: str, settings: Settings) -> Media:
     if kind != "text":
         raise unsupported(kind)
     if len(data) > settings.max_snippet_bytes:
-        raise MediaTooLarge(
-            f"That log unpacks to over the {settings.max_snippet_bytes / 1e6:g} MB limit for logs; "
-            "please send the part around the error."
-        )
+        raise log_too_large("That log unpacks to", settings)
     return Media(name, "snippet", decode_text(data, settings), digest)
 
 

@@ -52,10 +52,7 @@ def clean(text: str) -> str:
 def decode_text(data: bytes, settings: Settings) -> str:
     """A text file (log, snippet, JSON) as text, refused over `max_snippet_bytes`."""
     if len(data) > settings.max_snippet_bytes:
-        raise MediaTooLarge(
-            f"That text file is {len(data) / 1e6:.1f} MB, over the {settings.max_snippet_bytes / 1e6:g} MB limit "
-            "for logs; please send the part around the error."
-        )
+        raise log_too_large(f"That text file is {len(data) / 1e6:.1f} MB,", settings)
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16", errors="replace")
     return decoded(data).lstrip("\ufeff")
@@ -65,3 +62,11 @@ def decoded(data: bytes) -> str:
     """UTF-8 text, where a byte that is not UTF-8 is read as Windows-1252: a log written by a Windows program in the
     system's code page (`C:\\Users\\José`, `’`, `µs`), or a UTF-8 log with such a line in it, reads as it was meant."""
     return data.decode("utf-8", errors=LEGACY)
+
+
+def log_too_large(what: str, settings: Settings) -> MediaTooLarge:
+    """The sentence for text over `max_snippet_bytes`, `what` saying what it is ("That log unpacks to")."""
+    return MediaTooLarge(
+        f"{what} over the {settings.max_snippet_bytes / 1e6:g} MB limit for logs; "
+        "please send the part around the error."
+    )
