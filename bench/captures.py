@@ -30,6 +30,8 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
                  30 fps in MOV (H.264) or MP4 (HEVC), the room's noise on the sound track or (half) the narration;
                  stored as a phone's camera stores it: in the sensor's orientation with a display rotation (a
                  quarter turn for portrait; none, or a half turn when the phone was held the other way round)
+  composed       a terminal running `docker compose up`: the failure's text behind its service's name and bar, after
+                 other services' routine lines, in another font and colours, cut at 100-140 columns
   sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
   translucent    a translucent terminal or editor: the desktop picture shows through its background at 15-40 %
   themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
@@ -347,7 +349,27 @@ def rewrapped(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     """The screenshot's text typed out again by another terminal: another font, size and colours, each line cut
     at the window's width wherever it falls."""
     lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
-    columns = rng.choice([48, 60, 72])
+    return typed_out(lines, rng.choice([48, 60, 72]), rng)
+
+
+def composed(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """A terminal running `docker compose up`: the screenshot's text printed by one service, each line behind its
+    padded name and bar, after 15-40 routine lines of the others (and its own), cut at 100-140 columns."""
+    services = [f"{name}-1" for name in rng.sample(["api", "web", "worker", "db", "redis", "nginx"], 4)]
+    width = max(map(len, services)) + 1
+    routine = [
+        f"{rng.choice(services).ljust(width)}| " + rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000))
+        for _ in range(rng.randint(15, 40))
+    ]
+    lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+    return typed_out(
+        routine + [f"{services[0].ljust(width)}| {line}" for line in lines], rng.choice([100, 120, 140]), rng
+    )
+
+
+def typed_out(lines: list[str], columns: int, rng: random.Random) -> tuple[Image.Image, str]:
+    """`lines` as a terminal `columns` wide shows them: each cut at its width wherever it falls, in Liberation Mono
+    at 14-18 px, in one of `TERMINAL_SCHEMES`."""
     wrapped = [line[i : i + columns] for line in lines for i in range(0, max(1, len(line)), columns)]
     size = rng.choice([14, 16, 18])
     face = ImageFont.truetype(OTHER_MONO, size)
@@ -469,6 +491,7 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "sideways": sideways,
     "scrollback": scrollback,
     "rewrapped": rewrapped,
+    "composed": composed,
     "ultrawide": ultrawide,
     "tilted": tilted,
     "occluded": occluded,

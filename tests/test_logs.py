@@ -197,6 +197,8 @@ def test_only_a_prefix_most_lines_carry_is_a_runners() -> None:
     assert [line.text for line in log_lines("\n".join(git), 40)] == [line.strip() for line in git]
     table = [" id | name", "----+------", "  1 | alice", "  2 | bob", 'ERROR:  relation "users" does not exist']
     assert [line.text for line in log_lines("\n".join(table), 40)] == [line.strip() for line in table]
+    pods = ["NAME READY STATUS RESTARTS AGE", *(f"api-7d9f8c6b5-x2k{i} 0/1 CrashLoopBackOff 5 3m" for i in range(4))]
+    assert [line.text for line in log_lines("\n".join(pods), 40)] == pods  # `kubectl get pods`: names, not prefixes
     few = ["api-1  | ready", *TRACE, "$ echo done | tee out.log"]
     assert [line.text for line in log_lines("\n".join(few), 40)] == [line.strip() for line in few]
 
@@ -246,6 +248,27 @@ def test_a_log_on_a_screen_loses_its_routine_records_and_keeps_what_failed() -> 
         'psql: error: FATAL:  database "shop" does not exist',
     ]
     assert all(line.at == 4.0 and line.confidence == 0.95 for line in kept)
+
+
+def test_docker_compose_on_a_screen_reads_as_the_services_printed_it() -> None:
+    """A terminal running `docker compose up`, read by OCR: each service's name and bar (read as `|`, `I`, spaced
+    apart, glued to the text or lost) dropped, then the routine records; the failure's lines stay, their frames
+    told."""
+    lines = screen(
+        "redis-1 |INF0 GET /health 200 8069ms",
+        "worker - 1 | DEBUG connection pool war med (5701 connections)",
+        "web- 1|WARN deprecated setting 'timeout_ms' used; use 'timeout'",
+        "redis -1 |INF0 loaded config from /etc/app/config.yam1",
+        "db-1 DEBUG cache miss key=user:8651",
+        "web-1 | alex@ThinkPad-T14:~/chatbot$ python3 utils.py",
+        'web-1 |   File "/home/alex/chatbot/utils.py", line 5',
+        "web-1 I IndentationError: unexpected indent",
+    )
+    assert [line.text for line in without_routine_records(lines)] == [
+        "alex@ThinkPad-T14:~/chatbot$ python3 utils.py",
+        'File "/home/alex/chatbot/utils.py", line 5',
+        "IndentationError: unexpected indent",
+    ]
 
 
 def test_warnings_on_a_screen_stay_when_they_are_all_the_log_shows_and_a_few_records_stay_whole() -> None:

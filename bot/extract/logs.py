@@ -8,7 +8,8 @@ these is cut to its rare lines (those whose form, numbers aside, shows once), as
 records is read as a plain-text log prints them (`bot.extract.json_logs`), and a log collected through a tool that ran
 the program (Compose, journald, kubectl, BuildKit) as the program printed it: that tool's prefix or time on each line
 dropped, its report that the program exited non-zero second to how it failed. A screen that shows a log (a terminal's
-scrollback, a server's output above the failure) loses its routine records the same way."""
+scrollback, a server's output above the failure, `docker compose up`) loses its routine records the same way, and a
+runner's prefix on most of its lines as OCR reads it."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ LEVEL_NAME = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRIT(?:ICAL)?
 # journald's and syslog's host, unit and pid (`web-3 gunicorn[1234]: `) or Heroku's dyno (`app[web.1]: `)
 RUNNER_PREFIXES = (
     re.compile(r"(?=[\w.-]*[a-z])[\w.-]+ *\|(?: |$)", re.IGNORECASE),  # a name, not a table's number
+    # Compose's `api-1 |` as OCR reads it: `web- 1|`, `api-1 I`, or the bar lost
+    re.compile(r"[A-Za-z][\w.]* ?[-_] ?\d+(?: *(?:\||[Il!](?= )) ?| +)"),
     re.compile(r"\[pod/[^\]\s]+\] "),
     re.compile(r"#\d+ (?:\d+\.\d+ )?"),
     re.compile(rf"(?!{LEVEL_NAME}:)[\w@/.-]+:[\w-]+: ", re.IGNORECASE),
@@ -79,8 +82,8 @@ def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log; terminal
     escapes (a log saved with colour) and control characters dropped, and so are the lines a `script` recording
     starts and ends with (when, and the terminal's settings)."""
-    raws = without_runner_prefixes([printable(raw) for raw in printed_lines(text) if not RECORDING_FRAME.match(raw)])
-    lines = [line for line in map(parse, raws) if line.text.strip()]
+    raws = [printable(raw) for raw in printed_lines(text) if not RECORDING_FRAME.match(raw)]
+    lines = [line for line in map(parse, without_collected_times(without_runner_prefixes(raws))) if line.text.strip()]
     kept = [line.text for line in lines] if len(lines) <= limit else salient(lines, limit)
     return tuple(TextLine(line.strip(), 1.0, origin="log") for line in kept)
 
@@ -105,16 +108,26 @@ def archive_lines(files: Sequence[TextFile], limit: int) -> tuple[TextLine, ...]
 
 
 def without_runner_prefixes(lines: list[str]) -> list[str]:
-    """`lines` as the program printed them: when at least half carry the prefix of one tool that ran it
-    (`RUNNER_PREFIXES`, or a time then `UNIT_PREFIX`), that prefix dropped, with the tool's time before a unit's; then
-    a time on nearly every line (`COLLECTED_TIME`), a traceback's frames and a page's lines too, is the collecting
-    tool's (GitHub Actions, `kubectl logs --timestamps`, `docker logs -t`) and is dropped, so that a line is a record
-    by its level. The program's own time and level, after them, stay."""
-    for form in RUNNER_PREFIXES + (UNIT_PREFIX,):
-        ends = [runner_prefix_end(line, form) for line in lines]
-        if 2 * sum(end > 0 for end in ends) >= max(written(lines), 1):
-            lines = [line[end:] for line, end in zip(lines, ends, strict=True)]
-            break
+    """`lines` as the program printed them when at least half carry the prefix of one tool that ran it
+    (`RUNNER_PREFIXES`, or a time then `UNIT_PREFIX`; the form most lines carry): that prefix dropped, with the tool's
+    time before a unit's; the program's own time and level, after it, stay. Otherwise `lines` as they are."""
+    ends = max(
+        ([runner_prefix_end(line, form) for line in lines] for form in (*RUNNER_PREFIXES, UNIT_PREFIX)), key=carried
+    )
+    if 2 * carried(ends) < max(written(lines), 1):
+        return lines
+    return [line[end:] for line, end in zip(lines, ends, strict=True)]
+
+
+def carried(ends: list[int]) -> int:
+    """How many lines carry a prefix, given where it ends on each (0: none)."""
+    return sum(end > 0 for end in ends)
+
+
+def without_collected_times(lines: list[str]) -> list[str]:
+    """`lines` without the time at their start when nearly every line (`COLLECTED_TIME`), a traceback's frames and a
+    page's lines too, carries one: the collecting tool's (GitHub Actions, `kubectl logs --timestamps`, `docker logs
+    -t`), so that a line is a record by its level. The program's own time and level, after it, stay."""
     stamps = [TIMESTAMP.match(line) for line in lines]
     if sum(stamp is not None for stamp in stamps) < COLLECTED_TIME * max(written(lines), 1):
         return lines
@@ -161,7 +174,10 @@ def without_routine_records(lines: tuple[TextLine, ...]) -> tuple[TextLine, ...]
     DEBUG records, records of no level that state no error, warnings when a line is louder (an error, or anything the
     screen shows besides the log: a page, a command's output, a prompt), and repeats of a record kept (its letters
     the same: numbers, spacing and punctuation aside). Errors, the tracebacks and commands around them and whatever
-    is not a record (a page's text) stay, in order."""
+    is not a record (a page's text) stay, in order. A runner's prefix on most lines (`docker compose up`'s name and
+    bar, as OCR reads them) is dropped first."""
+    texts = without_runner_prefixes([line.text for line in lines])
+    lines = tuple(replace(line, text=text.strip()) for line, text in zip(lines, texts, strict=True) if text.strip())
     parsed = [parse(line.text) for line in lines]
     louder = any(is_error(p, WARNING) or not p.record for p in parsed)  # an error, or what the screen shows besides
     routine = [
