@@ -26,13 +26,9 @@ TIMESTAMP = re.compile(
     r"^\s*(?:\[?\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\]?|"
     r"\[?[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}\]?|\[?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?\]?)\s*"
 )
+LEVEL_NAME = r"TRACE|DEBUG|INF[O0]|N[O0]TICE|WARN(?:ING)?|ERR[O0]R|FATAL|CRIT(?:ICAL)?|SEVERE"  # O read as 0 by OCR
 # a record's level, within its first few fields ("[main] INFO", "- app - ERROR -", "level=warn", "at=info", "[error]")
-LEVEL = re.compile(
-    r"^(?:\S+\s+){0,3}?[\[(<]?(?:level=|at=)?(TRACE|DEBUG|INF[O0]|N[O0]TICE|WARN(?:ING)?|ERR[O0]R|FATAL|CRIT(?:ICAL)?|SEVERE)"
-    r"[\])>:|]?(?:\s|$)",
-    re.IGNORECASE,
-)
-LEVEL_NAME = r"(?:TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|FATAL|CRIT(?:ICAL)?|SEVERE)"
+LEVEL = re.compile(rf"^(?:\S+\s+){{0,3}}?[\[(<]?(?:level=|at=)?({LEVEL_NAME})[\])>:|]?(?:\s|$)", re.IGNORECASE)
 # what a tool that runs programs puts before each line they print: `docker compose up`'s service and bar
 # (`api-1  | `), `kubectl logs --prefix`'s pod, BuildKit's step and seconds (`#12 4.532 `), turbo's task
 # (`api:dev: `), concurrently's name (`[api] `; a level in brackets is Maven's, not a name), and after their time,
@@ -43,8 +39,8 @@ RUNNER_PREFIXES = (
     re.compile(r"[A-Za-z][\w.]* ?[-_] ?\d+(?: *(?:\||[Il!](?= )) ?| +)"),
     re.compile(r"\[pod/[^\]\s]+\] "),
     re.compile(r"#\d+ (?:\d+\.\d+ )?"),
-    re.compile(rf"(?!{LEVEL_NAME}:)[\w@/.-]+:[\w-]+: ", re.IGNORECASE),
-    re.compile(rf"\[(?!{LEVEL_NAME}\])[\w.-]+\] ", re.IGNORECASE),
+    re.compile(rf"(?!(?:{LEVEL_NAME}):)[\w@/.-]+:[\w-]+: ", re.IGNORECASE),
+    re.compile(rf"\[(?!(?:{LEVEL_NAME})\])[\w.-]+\] ", re.IGNORECASE),
 )
 COLLECTED_TIME = 0.9  # the share of a log's lines that start with a time when the collecting tool wrote them
 UNIT_PREFIX = re.compile(r"(?:[\w.-]+ )?[\w.@/-]+\[[\w.-]+\]: ")  # after the time the tool wrote
