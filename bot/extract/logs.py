@@ -31,8 +31,8 @@ LEVEL_NAME = r"TRACE|DEBUG|INF[O0]|N[O0]TICE|WARN(?:ING)?|ERR[O0]R|FATAL|CRIT(?:
 LEVEL = re.compile(rf"^(?:\S+\s+){{0,3}}?[\[(<]?(?:level=|at=)?({LEVEL_NAME})[\])>:|]?(?:\s|$)", re.IGNORECASE)
 # what a tool that runs programs puts before each line they print: `docker compose up`'s service and bar
 # (`api-1  | `), `kubectl logs --prefix`'s pod, BuildKit's step and seconds (`#12 4.532 `), turbo's task
-# (`api:dev: `), concurrently's name (`[api] `; a level in brackets is Maven's, not a name), and after their time,
-# journald's and syslog's host, unit and pid (`web-3 gunicorn[1234]: `) or Heroku's dyno (`app[web.1]: `)
+# (`api:dev: `), concurrently's name (`[api] `; a level in brackets is Maven's, not a name), and with the time they
+# wrote, journald's and syslog's host, unit and pid (`web-3 gunicorn[1234]: `) or Heroku's dyno (`app[web.1]: `)
 RUNNER_PREFIXES = (
     re.compile(r"(?=[\w.-]*[a-z])[\w.-]+ *\|(?: |$)", re.IGNORECASE),  # a name, not a table's number
     # Compose's `api-1 |` as OCR reads it: `web- 1|`, `api-1 I`, or the bar lost
@@ -41,9 +41,9 @@ RUNNER_PREFIXES = (
     re.compile(r"#\d+ (?:\d+\.\d+ )?"),
     re.compile(rf"(?!(?:{LEVEL_NAME}):)[\w@/.-]+:[\w-]+: ", re.IGNORECASE),
     re.compile(rf"\[(?!(?:{LEVEL_NAME})\])[\w.-]+\] ", re.IGNORECASE),
+    re.compile(TIMESTAMP.pattern + r"(?:[\w.-]+ )?[\w.@/-]+\[[\w.-]+\]: "),  # a unit's or dyno's, after the time
 )
 COLLECTED_TIME = 0.9  # the share of a log's lines that start with a time when the collecting tool wrote them
-UNIT_PREFIX = re.compile(r"(?:[\w.-]+ )?[\w.@/-]+\[[\w.-]+\]: ")  # after the time the tool wrote
 # a tool's report that a program it ran failed, which says nothing of how: BuildKit's "did not complete successfully:
 # exit code: 1", systemd's "code=exited, status=1/FAILURE", GitHub Actions' "Process completed with exit code 1.",
 # yarn's and pnpm's "Command failed with exit code 1", turbo's "exited (1)", make's "*** [test] Error 1"
@@ -104,12 +104,10 @@ def archive_lines(files: Sequence[TextFile], limit: int) -> tuple[TextLine, ...]
 
 
 def without_runner_prefixes(lines: list[str]) -> list[str]:
-    """`lines` as the program printed them when at least half carry the prefix of one tool that ran it
-    (`RUNNER_PREFIXES`, or a time then `UNIT_PREFIX`; the form most lines carry): that prefix dropped, with the tool's
-    time before a unit's; the program's own time and level, after it, stay. Otherwise `lines` as they are."""
-    ends = max(
-        ([runner_prefix_end(line, form) for line in lines] for form in (*RUNNER_PREFIXES, UNIT_PREFIX)), key=carried
-    )
+    """`lines` as the program printed them when at least half carry the prefix of one tool that ran it (the form of
+    `RUNNER_PREFIXES` most lines carry): that prefix dropped, with the tool's time before a unit's; the program's own
+    time and level, after it, stay. Otherwise `lines` as they are."""
+    ends = max(([prefix_end(line, form) for line in lines] for form in RUNNER_PREFIXES), key=carried)
     if 2 * carried(ends) < max(written(lines), 1):
         return lines
     return [line[end:] for line, end in zip(lines, ends, strict=True)]
@@ -134,13 +132,9 @@ def written(lines: list[str]) -> int:
     return sum(1 for line in lines if line.strip())
 
 
-def runner_prefix_end(line: str, form: re.Pattern[str]) -> int:
-    """Where the prefix `form` (a unit's with the time before it) ends on `line`; 0 when it has none."""
-    if form is not UNIT_PREFIX:
-        found = form.match(line)
-        return found.end() if found else 0
-    stamp = TIMESTAMP.match(line)
-    found = form.match(line, stamp.end()) if stamp else None
+def prefix_end(line: str, form: re.Pattern[str]) -> int:
+    """Where the prefix `form` ends on `line`; 0 when it has none."""
+    found = form.match(line)
     return found.end() if found else 0
 
 
