@@ -4,7 +4,8 @@ generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
                                 [--editor plain|handling] [--tail routine|failing]
-                                [--logs plain|json|colour|collected|stamped] [--saved as-is|compressed|bundle|windows]
+                                [--logs plain|json|colour|collected|stamped|numbered]
+                                [--saved as-is|compressed|bundle|windows]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
   desktop-4k     3840x2160 desktop, the failing window small among an editor, a log tail, a chat list, a menu bar
@@ -55,6 +56,9 @@ without a suffix.
 monorepo's task runner (turbo, concurrently).
 --logs stamped: snippets and pasted logs with the collecting tool's time before every line: a GitHub Actions raw log,
 `kubectl logs --timestamps`, `docker compose logs -t` or `docker logs -t`.
+--logs numbered: snippets and pasted logs as copied from a tool that numbers lines: `cat -n`, `less -N` (a stretch
+around the failure) or `grep -n` with context (`-B`/`-A`), over one file or a folder (`grep -rn`, the file's name
+first).
 --saved compressed: each snippet file compressed as logs are rotated and shipped: gzip, bzip2 or xz (`app.log.gz`,
 `app.log.1.gz`, `.bz2`, `.xz`).
 --saved bundle: each snippet file inside a support bundle, a zip (half with macOS's `__MACOSX/` entries) or a tar.gz:
@@ -681,6 +685,11 @@ def write_animation(path: Path, shot: Image.Image, rng: random.Random, n: int) -
 
 def snippet(lines: list[str], rng: random.Random) -> str:
     """The failure's lines inside a long log of unrelated ones, some with timestamps."""
+    return "\n".join(snippet_lines(lines, rng)[0]) + "\n"
+
+
+def snippet_lines(lines: list[str], rng: random.Random) -> tuple[list[str], int]:
+    """The lines of `snippet`'s log, and where the failure's start."""
 
     def noise() -> str:
         day, hour, minute = rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59)
@@ -688,7 +697,7 @@ def snippet(lines: list[str], rng: random.Random) -> str:
         return stamp + rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000))
 
     before, after = rng.randint(100, 450), rng.randint(20, 150)
-    return "\n".join([noise() for _ in range(before)] + lines + [noise() for _ in range(after)]) + "\n"
+    return [noise() for _ in range(before)] + lines + [noise() for _ in range(after)], before
 
 
 STRUCTURED_SHAPES = ("docker", "pino", "structlog", "python-json-logger", "zap", "cloud")
@@ -883,10 +892,48 @@ def stamped(lines: list[str], rng: random.Random) -> str:
     return "\n".join(body + [noise() for _ in range(after)]) + "\n"
 
 
+NUMBERERS = ("cat", "less", "grep", "grep-files")
+GREPPED = re.compile(r"error|exception|fail|fatal", re.IGNORECASE)  # what people grep a log for
+
+
+def numbered(lines: list[str], rng: random.Random) -> str:
+    """The snippet's log as a tool that numbers its lines shows it, in one of `NUMBERERS`: `cat -n` (the whole file, a
+    tab after each number), `less -N` (a stretch around the failure, numbered from where it starts in the file) or
+    `grep -n` with context around the lines that name a failure (half the time warnings too) and the failure's first
+    line: a matched line's number followed by `:`, a context line's by `-`, `--` between groups; over a folder
+    (`grep -rn`), each line after its file's name, another log's matches first or last."""
+    shape = rng.choice(NUMBERERS)
+    log, before = snippet_lines(lines, rng)
+    if shape == "cat":
+        return "".join(f"{i:6d}\t{line}\n" for i, line in enumerate(log, start=1))
+    if shape == "less":
+        start = rng.randint(max(before - 60, 0), max(before - 5, 0))
+        end = min(before + len(lines) + rng.randint(5, 40), len(log))
+        return "".join(f"{i + 1:7d} {log[i]}\n" for i in range(start, end))
+    words = re.compile(GREPPED.pattern + ("|warn" if rng.random() < 0.5 else ""), re.IGNORECASE)
+    matched = {i for i, line in enumerate(log) if words.search(line)} | {before}
+    ahead, behind = rng.randint(2, 5), len(lines) + rng.randint(0, 20)  # -A long enough for the failure
+    shown = sorted({j for i in matched for j in range(max(i - ahead, 0), min(i + behind + 1, len(log)))})
+    name = rng.choice(["logs/app.log", "logs/api.log", "var/log/app/server.log"]) if shape == "grep-files" else ""
+    out = []
+    for k, j in enumerate(shown):
+        if k and j != shown[k - 1] + 1:
+            out.append("--")
+        mark = ":" if j in matched else "-"
+        out.append(f"{name}{mark if name else ''}{j + 1}{mark}{log[j]}")
+    if name:  # another log's own failures, found by the same grep
+        failures = rng.sample(OTHER_FAILURES, 2)
+        numbers = sorted(rng.randint(2, 900) for _ in failures)
+        other = [f"logs/worker.log:{n}:{line}" for n, line in zip(numbers, failures, strict=True)]
+        out = [*other, "--", *out] if rng.random() < 0.5 else [*out, "--", *other]
+    return "\n".join(out) + "\n"
+
+
 LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured, "collected": collected}  # (`--logs`)
 LOG_WRITERS["stamped"] = stamped
+LOG_WRITERS["numbered"] = numbered
 LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"], "colour": [".log", ".txt", ""]}
-LOG_SUFFIXES["collected"] = LOG_SUFFIXES["stamped"] = [".log", ".txt"]
+LOG_SUFFIXES["collected"] = LOG_SUFFIXES["stamped"] = LOG_SUFFIXES["numbered"] = [".log", ".txt"]
 
 
 OTHER_SERVICES = {

@@ -1,4 +1,5 @@
-"""bot.extract.logs: a long log cut down to its salient lines; a short text kept whole."""
+"""bot.extract.logs: a long log cut down to its salient lines; a short text kept whole, but for a log's routine
+records."""
 
 from __future__ import annotations
 
@@ -201,6 +202,58 @@ def test_only_a_prefix_most_lines_carry_is_a_runners() -> None:
     assert [line.text for line in log_lines("\n".join(pods), 40)] == pods  # `kubectl get pods`: names, not prefixes
     few = ["api-1  | ready", *TRACE, "$ echo done | tee out.log"]
     assert [line.text for line in log_lines("\n".join(few), 40)] == [line.strip() for line in few]
+
+
+NUMBERERS = {  # how a tool that numbers lines writes line `n`
+    "cat -n": lambda n: f"{n:6d}\t",
+    "less -N": lambda n: f"{n:7d} ",
+    "grep -n -C": lambda n: f"{n}{':' if n % 7 == 0 else '-'}",  # a matched line's `:`, a context line's `-`
+}
+
+
+def test_a_log_copied_with_its_line_numbers_reads_as_the_file_holds_it() -> None:
+    """`cat -n` over the whole log, `less -N` over a stretch of it from line 4211, and `grep -n` with context: each
+    line's number dropped (a traceback's frames keep their indentation), `grep`'s `--` between groups too."""
+    plain = [*NOISE[:200], *TRACE, *NOISE[200:260]]
+    for tool, number in NUMBERERS.items():
+        numbered = "\n".join(number(n) + line for n, line in enumerate(plain, start=4211))
+        assert log_lines(numbered, 40) == log_lines("\n".join(plain), 40), tool
+        short = "\n".join(number(n) + line for n, line in enumerate(TRACE, start=88))
+        assert [line.text for line in log_lines(short, 40)] == [line.strip() for line in TRACE], tool
+    groups = "\n".join(["12-" + NOISE[0], "13:" + NOISE[1], "--", *(f"{n}-{line}" for n, line in enumerate(TRACE, 40))])
+    assert [line.text for line in log_lines(groups, 40)] == [NOISE[0][21:], NOISE[1][21:], *map(str.strip, TRACE)]
+    pasted = "\n".join(NUMBERERS["cat -n"](n) + line for n, line in enumerate(TRACE, start=1))
+    assert pasted_log(f"we get this:\n{pasted}") == ("we get this:", pasted)
+
+
+def test_grep_over_a_folder_reads_as_an_archive_of_the_files_it_matched() -> None:
+    """`grep -rn`'s lines, each after its file's name: each file cut as a log, and each failing file also read
+    alone (a window of its own), as an archive's are."""
+    api = [f"logs/api.log-{n}-{line}" for n, line in enumerate(TRACE, start=300)]  # its numbers start again
+    worker = [f"logs/worker.log:{n}:2026-11-02T10:00:00Z ERROR smtp: 421 4.7.0 Try again later" for n in (412, 530)]
+    lines = log_lines("\n".join([*worker, "--", *api]), 40)
+    assert {line.window for line in lines if "smtp" in line.text} == {1}
+    assert [line.text for line in lines if line.window == 2] == [line.strip() for line in TRACE]
+
+
+def test_only_numbers_going_up_on_most_lines_are_line_numbers() -> None:
+    """A compiler's `file:line:column:`, `uniq -c`'s counts, clock times, a status code and a table's ids stay."""
+    compiler = [f"src/main.c:{n}:5: error: expected ';' before '}}' token" for n in (12, 40, 41, 77)]
+    counts = [f"{n:7d} ERROR connection refused by db-{n % 3}" for n in (412, 37, 9, 120)]
+    times = [f"10:0{n}:11 INFO worker {n} ready" for n in range(6)]
+    for kept in (compiler, counts, ["500 Internal Server Error"]):
+        assert [line.text for line in log_lines("\n".join(kept), 40)] == [line.strip() for line in kept]
+    assert [line.text for line in log_lines("\n".join(times), 40)] == [line[9:] for line in times]  # the time alone
+
+
+def test_a_short_log_loses_its_routine_records_as_a_long_one_does() -> None:
+    """A stretch of a log (what `less` or `grep -C` showed) fits the lines searched, yet its INFO records say nothing
+    of the failure between them; a few records stay whole."""
+    page = ["This site can't be reached", "127.0.0.1 unexpectedly closed the connection.", "ERR_CONNECTION_CLOSED"]
+    short = [*NOISE[:12], *page, *NOISE[12:20]]
+    assert [line.text for line in log_lines("\n".join(short), 40)] == page
+    few = [NOISE[0], *page]
+    assert [line.text for line in log_lines("\n".join(few), 40)] == [NOISE[0][21:], *page]
 
 
 def test_a_log_pasted_without_a_fence_is_told_from_what_the_person_wrote() -> None:

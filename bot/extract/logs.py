@@ -7,12 +7,14 @@ that are not records (a traceback, a pasted terminal or JSON body) stand out and
 these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do. A log of JSON
 records is read as a plain-text log prints them (`bot.extract.json_logs`), and a log collected through a tool that ran
 the program (Compose, journald, kubectl, BuildKit) as the program printed it: that tool's prefix or time on each line
-dropped, its report that the program exited non-zero second to how it failed. A screen that shows a log (a terminal's
-scrollback, a server's output above the failure, `docker compose up`) loses its routine records the same way, and a
-runner's prefix on most of its lines as OCR reads it."""
+dropped, its report that the program exited non-zero second to how it failed. A log copied with its line numbers
+(`cat -n`, `less -N`, `grep -n`) is read without them, `grep -rn`'s lines over a folder as an archive of the files it
+named. A short log loses its routine records, and so does a screen that shows a log (a terminal's scrollback, a
+server's output above the failure, `docker compose up`), once a runner's prefix on most lines is dropped."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -43,6 +45,15 @@ RUNNER_PREFIXES = (
     re.compile(rf"\[(?!(?:{LEVEL_NAME})\])[\w.-]+\] ", re.IGNORECASE),
     re.compile(TIMESTAMP.pattern + r"(?:[\w.-]+ )?[\w.@/-]+\[[\w.-]+\]: "),  # a unit's or dyno's, after the time
 )
+# a line's number as a tool that numbers lines writes it: `cat -n`'s and `nl`'s (a tab after it), `less -N`'s or an
+# editor's gutter (a space), `grep -n`'s (`12:` on a line it matched, `12-` on a line of context; after the file's name
+# over a folder, `logs/app.log:12:`; a compiler's `main.c:12:5: ` names a line and column, and is kept)
+LINE_NUMBERS = (
+    re.compile(r" *(?P<number>\d+)(?:\t| )"),
+    re.compile(r"(?:(?P<file>[^\s:]+?)[:-])??(?P<number>\d+)[:-](?!\d+:(?:\d+:)? )"),
+)
+NUMBERED = 0.9  # the share of steps from one numbered line to the next that go up in lines a tool numbered
+GREP_SEPARATOR = "--"  # what `grep` prints between its groups of context
 COLLECTED_TIME = 0.9  # the share of a log's lines that start with a time when the collecting tool wrote them
 # a tool's report that a program it ran failed, which says nothing of how: BuildKit's "did not complete successfully:
 # exit code: 1", systemd's "code=exited, status=1/FAILURE", GitHub Actions' "Process completed with exit code 1.",
@@ -75,12 +86,20 @@ class LogLine:
 
 
 def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
-    """The lines of `text` to search, at most `limit`: all of a short text, the salient ones of a long log; terminal
-    escapes (a log saved with colour) and control characters dropped, and so are the lines a `script` recording
-    starts and ends with (when, and the terminal's settings)."""
+    """The lines of `text` to search, at most `limit`: a short text whole but for a log's routine records
+    (`beyond_routine`), the salient ones of a long log; terminal escapes (a log saved with colour) and control
+    characters dropped, and so are the lines a `script` recording starts and ends with (when, and the terminal's
+    settings)."""
     raws = [printable(raw) for raw in printed_lines(text) if not RECORDING_FRAME.match(raw)]
-    lines = [line for line in map(parse, without_collected_times(without_runner_prefixes(raws))) if line.text.strip()]
-    kept = [line.text for line in lines] if len(lines) <= limit else salient(lines, limit)
+    texts, files = unnumbered(raws)
+    if len(set(filter(None, files))) > 1:  # `grep -rn` over a folder: read as an archive of the files it matched
+        return archive_lines(grepped_files(texts, files), limit)
+    plain = without_collected_times(without_runner_prefixes(texts))
+    lines = [line for line in map(parse, plain) if line.text.strip()]
+    if len(lines) > limit:
+        kept = salient(lines, limit)
+    else:
+        kept = [lines[i].text for i in beyond_routine(lines)] or [line.text for line in lines]
     return tuple(TextLine(line.strip(), 1.0, origin="log") for line in kept)
 
 
@@ -101,6 +120,44 @@ def archive_lines(files: Sequence[TextFile], limit: int) -> tuple[TextLine, ...]
         lines = cut[i] if len(cut[i]) <= share else log_lines(files[i].text, share)
         kept.extend(replace(line, window=number if len(failing) > 1 else 0) for line in lines)
     return tuple(kept[: max(limit, share * len(failing))])
+
+
+def unnumbered(lines: list[str]) -> tuple[list[str], list[str]]:
+    """`lines` as the file holds them when a tool numbered them (`cat -n`, `less -N`, `grep -n`), and the file each
+    was found in (`grep -rn`; "" when none is named, a line without a number that of the line before): the form of
+    `LINE_NUMBERS` most lines carry, when at least half do, their numbers going up from one line to the next of the
+    same file (`NUMBERED`; two steps at least), dropped, and `grep`'s separators between groups blanked. A line
+    that starts with a time carries no number (its hour). Otherwise `lines` as they are."""
+    found = max(([numbered(line, form) for line in lines] for form in LINE_NUMBERS), key=carried_numbers)
+    numbers = [(match.groupdict().get("file") or "", int(match["number"])) for match in found if match]
+    steps = [(earlier, later) for earlier, later in itertools.pairwise(numbers) if earlier[0] == later[0]]
+    rises = sum(later > earlier for earlier, later in steps)
+    if len(steps) < 2 or 2 * len(numbers) < written(lines) or rises < NUMBERED * len(steps):
+        return lines, [""] * len(lines)
+    texts, files, file = [], [], ""
+    for line, match in zip(lines, found, strict=True):
+        if match:
+            file = match.groupdict().get("file") or ""
+        texts.append(line[match.end() :] if match else "" if line.strip() == GREP_SEPARATOR else line)
+        files.append(file)
+    return texts, files
+
+
+def grepped_files(texts: list[str], files: list[str]) -> list[TextFile]:
+    """The files `grep -rn` found `texts` in, each with its lines, in the order it named them."""
+    grouped: dict[str, list[str]] = {}
+    for text, file in zip(texts, files, strict=True):
+        grouped.setdefault(file, []).append(text)
+    return [TextFile(file, "\n".join(lines)) for file, lines in grouped.items()]
+
+
+def numbered(line: str, form: re.Pattern[str]) -> re.Match[str] | None:
+    """The number `form` finds at the start of `line`; None on a line that starts with a time."""
+    return None if TIMESTAMP.match(line) else form.match(line)
+
+
+def carried_numbers(found: list[re.Match[str] | None]) -> int:
+    return sum(match is not None for match in found)
 
 
 def without_runner_prefixes(lines: list[str]) -> list[str]:
@@ -146,9 +203,10 @@ def is_loud(line: str) -> bool:
 def pasted_log(text: str) -> tuple[str, str]:
     """A message's text split into what the person wrote and the log or traceback pasted in it without a code
     fence ("" when there is none): the lines from the first line of machine output (a log record, a traceback
-    frame, a command, an error) to the last, when at least `LOG_LINES` of them are and they are most of it."""
+    frame, a command, an error; told without their numbers when a tool numbered the lines) to the last, when at
+    least `LOG_LINES` of them are and they are most of it."""
     lines = text.splitlines()
-    machine = [i for i, line in enumerate(lines) if is_machine_output(line)]
+    machine = [i for i, line in enumerate(unnumbered(lines)[0]) if is_machine_output(line)]
     if len(machine) < LOG_LINES:
         return text, ""
     first, last = machine[0], machine[-1]
@@ -160,32 +218,37 @@ def pasted_log(text: str) -> tuple[str, str]:
 
 
 def without_routine_records(lines: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
-    """A screen's lines without the routine records of a log it shows, once at least `LOG_LINES` show: INFO and
-    DEBUG records, records of no level that state no error, warnings when a line is louder (an error, or anything the
-    screen shows besides the log: a page, a command's output, a prompt), and repeats of a record kept (its letters
-    the same: numbers, spacing and punctuation aside). Errors, the tracebacks and commands around them and whatever
-    is not a record (a page's text) stay, in order. A runner's prefix on most lines (`docker compose up`'s name and
-    bar, as OCR reads them) is dropped first."""
+    """A screen's lines without the routine records of a log it shows (`beyond_routine`): errors, the tracebacks and
+    commands around them and whatever is not a record (a page's text) stay, in order. A runner's prefix on most lines
+    (`docker compose up`'s name and bar, as OCR reads them) is dropped first."""
     texts = without_runner_prefixes([line.text for line in lines])
     lines = tuple(replace(line, text=text.strip()) for line, text in zip(lines, texts, strict=True) if text.strip())
-    parsed = [parse(line.text) for line in lines]
-    louder = any(is_error(p, WARNING) or not p.record for p in parsed)  # an error, or what the screen shows besides
+    return tuple(lines[i] for i in beyond_routine([parse(line.text) for line in lines]))
+
+
+def beyond_routine(lines: list[LogLine]) -> list[int]:
+    """Which of `lines` to keep once at least `LOG_LINES` are routine records: all but INFO and DEBUG records, records
+    of no level that state no error, warnings when a line is louder (an error, or a line that is no record: a page, a
+    command's output, a prompt) and repeats of a record kept (its letters the same: numbers, spacing and punctuation,
+    which OCR slips on, aside). All of them otherwise."""
+    louder = any(is_error(line, WARNING) or not line.record for line in lines)
     routine = [
-        p.record and (p.level in QUIET or (p.level in WARNING and louder) or (not p.level and not states_error(p.text)))
-        for p in parsed
+        line.record
+        and (line.level in QUIET or (line.level in WARNING and louder) or not (line.level or states_error(line.text)))
+        for line in lines
     ]
     if sum(routine) < LOG_LINES:
-        return lines
+        return list(range(len(lines)))
     seen: set[str] = set()
     kept = []
-    for line, p, dropped in zip(lines, parsed, routine, strict=True):
-        form = "".join(filter(str.isalpha, p.text.lower())) if p.record else None  # read the same, OCR slips aside
+    for i, (line, dropped) in enumerate(zip(lines, routine, strict=True)):
+        form = "".join(filter(str.isalpha, line.text.lower())) if line.record else None
         if dropped or form in seen:
             continue
         if form is not None:
             seen.add(form)
-        kept.append(line)
-    return tuple(kept)
+        kept.append(i)
+    return kept
 
 
 def is_machine_output(line: str) -> bool:
