@@ -33,6 +33,8 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
                  quarter turn for portrait; none, or a half turn when the phone was held the other way round)
   composed       a terminal running `docker compose up`: the failure's text behind its service's name and bar, after
                  other services' routine lines, in another font and colours, cut at 100-140 columns
+  gutter         a view that numbers lines: a GitHub Actions job's log page or an editor (the numbers in a gutter), or
+                 `less -N` in a terminal; the failure's text after 10-40 routine records, numbered from 1-3000 on
   sideways       a phone photo or screenshot turned 90 degrees with no EXIF orientation left (stripped on the way)
   translucent    a translucent terminal or editor: the desktop picture shows through its background at 15-40 %
   themed         a low-contrast colour theme (Solarized, Nord, Dracula-like): grey-blue text on a tinted background
@@ -387,6 +389,41 @@ def typed_out(lines: list[str], columns: int, rng: random.Random) -> tuple[Image
     return image, "png"
 
 
+VIEWERS = {  # (background, the numbers' ink, the text's ink) of log viewers that number lines in a gutter
+    "actions": ((13, 17, 23), (110, 118, 129), (230, 237, 243)),  # a GitHub Actions job's log page, dark
+    "editor": ((255, 255, 255), (35, 120, 147), (30, 30, 30)),  # an editor with the log open, light
+}
+
+
+def gutter(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """The screenshot's text in a view that numbers lines, after 10-40 routine records, numbered from where that
+    stretch starts in the file: a GitHub Actions job's log page or an editor (the numbers right-aligned in a gutter of
+    their own colour; a line longer than 100-140 columns wrapped under its text, unnumbered), or `less -N` in a
+    terminal (`typed_out`, each number padded before its line)."""
+    lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+    body = [rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000)) for _ in range(rng.randint(10, 40))] + lines
+    start, columns, shape = rng.randint(1, 3000), rng.choice([100, 120, 140]), rng.choice(["actions", "editor", "less"])
+    if shape == "less":
+        return typed_out([f"{start + i:7d} {line}" for i, line in enumerate(body)], columns, rng)
+    background, number_ink, ink = VIEWERS[shape]
+    size = rng.choice([14, 15, 16])
+    face, step = ImageFont.truetype(OTHER_MONO, size), int(size * 1.5)
+    margin = int(face.getlength("0" * len(str(start + len(body))))) + 40
+    rows = [
+        (start + i if not j else None, line[j : j + columns])
+        for i, line in enumerate(body)
+        for j in range(0, max(1, len(line)), columns)
+    ]
+    image = Image.new("RGB", (margin + int(face.getlength("m" * columns)) + 24, len(rows) * step + 32), background)
+    draw = ImageDraw.Draw(image)
+    for k, (number, text) in enumerate(rows):
+        y = 16 + k * step
+        if number is not None:
+            draw.text((margin - 24 - face.getlength(str(number)), y), str(number), font=face, fill=number_ink)
+        draw.text((margin, y), text, font=face, fill=ink)
+    return image, "png"
+
+
 def sideways(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     """Turned a quarter either way, as a photo whose orientation tag was stripped arrives; half are phone photos."""
     image, how = phone(shot, rng) if rng.random() < 0.5 else (shot.convert("RGB"), "png")
@@ -496,6 +533,7 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "scrollback": scrollback,
     "rewrapped": rewrapped,
     "composed": composed,
+    "gutter": gutter,
     "ultrawide": ultrawide,
     "tilted": tilted,
     "occluded": occluded,

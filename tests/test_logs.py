@@ -331,3 +331,19 @@ def test_warnings_on_a_screen_stay_when_they_are_all_the_log_shows_and_a_few_rec
     assert [line.text for line in without_routine_records(screen(*routine, *warnings, again))] == warnings
     few = screen("10:41:00 INFO starting", "10:41:01 INFO listening on :8000", "Page not found (404)")
     assert without_routine_records(few) == few
+
+
+def test_a_log_viewer_that_numbers_lines_on_a_screen_reads_as_the_file_holds_it() -> None:
+    """An editor's gutter, GitHub Actions' log page or `less -N`, read by OCR with each number glued to its line: the
+    numbers dropped, then the routine records; the failure's lines stay, its frames told."""
+    lines = screen(
+        *(f"{n} 10:41:0{n % 10} INFO GET /health 200 {n}ms" for n in range(2028, 2034)),
+        "2034 $ python3 utils.py",
+        '2035   File "/home/alex/chatbot/utils.py", line 5',
+        "2036 IndentationError: unexpected indent",
+    )
+    assert [line.text for line in without_routine_records(lines)] == [
+        "$ python3 utils.py",
+        'File "/home/alex/chatbot/utils.py", line 5',
+        "IndentationError: unexpected indent",
+    ]

@@ -10,7 +10,8 @@ the program (Compose, journald, kubectl, BuildKit) as the program printed it: th
 dropped, its report that the program exited non-zero second to how it failed. A log copied with its line numbers
 (`cat -n`, `less -N`, `grep -n`) is read without them, `grep -rn`'s lines over a folder as an archive of the files it
 named. A short log loses its routine records, and so does a screen that shows a log (a terminal's scrollback, a
-server's output above the failure, `docker compose up`), once a runner's prefix on most lines is dropped."""
+server's output above the failure, `docker compose up`, an editor's numbered lines), once the numbers and a runner's
+prefix on most lines are dropped."""
 
 from __future__ import annotations
 
@@ -219,9 +220,10 @@ def pasted_log(text: str) -> tuple[str, str]:
 
 def without_routine_records(lines: tuple[TextLine, ...]) -> tuple[TextLine, ...]:
     """A screen's lines without the routine records of a log it shows (`beyond_routine`): errors, the tracebacks and
-    commands around them and whatever is not a record (a page's text) stay, in order. A runner's prefix on most lines
-    (`docker compose up`'s name and bar, as OCR reads them) is dropped first."""
-    texts = without_runner_prefixes([line.text for line in lines])
+    commands around them and whatever is not a record (a page's text) stay, in order. The numbers of a view that
+    numbers lines (an editor's gutter, GitHub Actions' log page, `less -N`) and a runner's prefix on most lines
+    (`docker compose up`'s name and bar, as OCR reads them) are dropped first."""
+    texts = without_runner_prefixes(unnumbered([line.text for line in lines])[0])
     lines = tuple(replace(line, text=text.strip()) for line, text in zip(lines, texts, strict=True) if text.strip())
     return tuple(lines[i] for i in beyond_routine([parse(line.text) for line in lines]))
 
