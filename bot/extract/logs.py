@@ -129,7 +129,7 @@ def unnumbered(lines: list[str]) -> tuple[list[str], list[str]]:
     `LINE_NUMBERS` most lines carry, when at least half do, their numbers going up from one line to the next of the
     same file (`NUMBERED`; two steps at least), dropped, and `grep`'s separators between groups blanked. A line
     that starts with a time carries no number (its hour). Otherwise `lines` as they are."""
-    found = max(([numbered(line, form) for line in lines] for form in LINE_NUMBERS), key=carried_numbers)
+    found = max(([numbered(line, form) for line in lines] for form in LINE_NUMBERS), key=carried)
     numbers = [(match.groupdict().get("file") or "", int(match["number"])) for match in found if match]
     steps = [(earlier, later) for earlier, later in itertools.pairwise(numbers) if earlier[0] == later[0]]
     rises = sum(later > earlier for earlier, later in steps)
@@ -157,10 +157,6 @@ def numbered(line: str, form: re.Pattern[str]) -> re.Match[str] | None:
     return None if TIMESTAMP.match(line) else form.match(line)
 
 
-def carried_numbers(found: list[re.Match[str] | None]) -> int:
-    return sum(match is not None for match in found)
-
-
 def without_runner_prefixes(lines: list[str]) -> list[str]:
     """`lines` as the program printed them when at least half carry the prefix of one tool that ran it (the form of
     `RUNNER_PREFIXES` most lines carry): that prefix dropped, with the tool's time before a unit's; the program's own
@@ -171,9 +167,10 @@ def without_runner_prefixes(lines: list[str]) -> list[str]:
     return [line[end:] for line, end in zip(lines, ends, strict=True)]
 
 
-def carried(ends: list[int]) -> int:
-    """How many lines carry a prefix, given where it ends on each (0: none)."""
-    return sum(end > 0 for end in ends)
+def carried(found: Sequence[object]) -> int:
+    """How many lines carry a prefix or number, given what was found on each (where a prefix ends, 0 for none; a
+    number's match, None for none)."""
+    return sum(bool(item) for item in found)
 
 
 def without_collected_times(lines: list[str]) -> list[str]:
