@@ -376,7 +376,7 @@ def composed(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
 def typed_out(lines: list[str], columns: int, rng: random.Random) -> tuple[Image.Image, str]:
     """`lines` as a terminal `columns` wide shows them: each cut at its width wherever it falls, in Liberation Mono
     at 14-18 px, in one of `TERMINAL_SCHEMES`."""
-    wrapped = [line[i : i + columns] for line in lines for i in range(0, max(1, len(line)), columns)]
+    wrapped = [row for line in lines for row in cut(line, columns)]
     size = rng.choice([14, 16, 18])
     face = ImageFont.truetype(OTHER_MONO, size)
     background, ink = rng.choice(TERMINAL_SCHEMES)
@@ -387,6 +387,11 @@ def typed_out(lines: list[str], columns: int, rng: random.Random) -> tuple[Image
     for i, line in enumerate(wrapped):
         draw.text((16, 20 + i * step), line, font=face, fill=ink)
     return image, "png"
+
+
+def cut(line: str, columns: int) -> list[str]:
+    """`line` as a window `columns` wide wraps it: cut at its width wherever that falls (an empty line stays one)."""
+    return [line[i : i + columns] for i in range(0, max(1, len(line)), columns)]
 
 
 VIEWERS = {  # (background, the numbers' ink, the text's ink) of log viewers that number lines in a gutter
@@ -410,9 +415,7 @@ def gutter(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     face, step = ImageFont.truetype(OTHER_MONO, size), int(size * 1.5)
     margin = int(face.getlength("0" * len(str(start + len(body))))) + 40
     rows = [
-        (start + i if not j else None, line[j : j + columns])
-        for i, line in enumerate(body)
-        for j in range(0, max(1, len(line)), columns)
+        (start + i if not j else None, row) for i, line in enumerate(body) for j, row in enumerate(cut(line, columns))
     ]
     image = Image.new("RGB", (margin + int(face.getlength("m" * columns)) + 24, len(rows) * step + 32), background)
     draw = ImageDraw.Draw(image)
