@@ -200,9 +200,14 @@ class Snapshot:
         return self._bm25(GRAMS, grams, limit, where) if self.keeps_grams else []
 
     def _bm25(self, column: str, text: str, limit: int, where: str | None) -> list[Hit]:
+        """BM25 over `column`'s words, `text` read as words whatever it holds (a string query would read a text in
+        quotes as a phrase, which an index without positions refuses)."""
+        from lancedb.query import MatchQuery
+
         if not text.strip():
             return []
-        query = self.table.search(text, query_type="fts", fts_columns=column).limit(limit)
+        words = MatchQuery(text, column)  # type: ignore[call-arg]  # its other fields have defaults mypy cannot see
+        query = self.table.search(words, query_type="fts").limit(limit)
         if where:
             query = query.where(where, prefilter=True)
         rows = query.select(["bug_id", "kind", "source", "text", "_score"]).to_list()

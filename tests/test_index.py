@@ -49,6 +49,19 @@ def test_missing_table_is_a_clear_error(index: KnowledgeIndex) -> None:
         index.snapshot()
 
 
+def test_a_text_in_quotes_is_searched_as_words_not_refused_as_a_phrase(
+    index: KnowledgeIndex, sample_knowledge: Path
+) -> None:
+    """A log line in double quotes (a CSV export's cells, a quoted message) is no phrase query: the index keeps no
+    word positions and LanceDB refuses phrases without them, which failed the whole question."""
+    index.create(rows_for(sample_knowledge), row_schema(DIM, None, "m"))
+    snap = index.snapshot()
+    assert snap.full_text('"role does not exist psql"', limit=3)[0].bug_id == "psql-role-missing"
+    assert (
+        snap.full_text('"2026-11-02T10:00:00Z","web-3","role does not exist"', limit=3)[0].bug_id == "psql-role-missing"
+    )
+
+
 def test_dense_full_text_and_bug_records(index: KnowledgeIndex, sample_knowledge: Path) -> None:
     index.create(rows_for(sample_knowledge), row_schema(DIM, None, "m"))
     snap = index.snapshot()
