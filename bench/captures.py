@@ -4,7 +4,7 @@ generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
                                 [--editor plain|handling] [--tail routine|failing]
-                                [--logs plain|json|colour|collected|stamped|numbered]
+                                [--logs plain|json|colour|collected|stamped|numbered|exported]
                                 [--saved as-is|compressed|bundle|windows]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
@@ -61,6 +61,9 @@ monorepo's task runner (turbo, concurrently).
 --logs numbered: snippets and pasted logs as copied from a tool that numbers lines: `cat -n`, `less -N` (a stretch
 around the failure) or `grep -n` with context (`-B`/`-A`), over one file or a folder (`grep -rn`, the file's name
 first).
+--logs exported: snippets as a log platform exports a search's results to CSV (`.csv`), newest first as they sort (a
+fifth oldest first): CloudWatch Logs Insights (each line of the failure an event of its own), Datadog's log explorer,
+Kibana's Discover or Splunk (the failure one event of several lines).
 --saved compressed: each snippet file compressed as logs are rotated and shipped: gzip, bzip2 or xz (`app.log.gz`,
 `app.log.1.gz`, `.bz2`, `.xz`).
 --saved bundle: each snippet file inside a support bundle, a zip (half with macOS's `__MACOSX/` entries) or a tar.gz:
@@ -75,6 +78,7 @@ from __future__ import annotations
 
 import argparse
 import bz2
+import csv
 import functools
 import gzip
 import io
@@ -970,11 +974,66 @@ def numbered(lines: list[str], rng: random.Random) -> str:
     return "\n".join(out) + "\n"
 
 
+EXPORTERS = ("cloudwatch", "datadog", "kibana", "splunk")
+EXPORT_HEADERS = {
+    "cloudwatch": ["@timestamp", "@message", "@logStream", "@log"],
+    "datadog": ["Date", "Host", "Service", "Status", "Content"],
+    "kibana": ["@timestamp", "log.level", "message", "host.name"],
+    "splunk": ["_time", "host", "source", "sourcetype", "_raw"],
+}
+
+
+def exported(lines: list[str], rng: random.Random) -> str:
+    """The snippet's log as a log platform exports a search's results to CSV, in one of `EXPORTERS`, newest first as
+    their searches sort (a fifth re-sorted oldest first): CloudWatch Logs Insights (its `@timestamp` and the line as
+    the program printed it in `@message`, each line of the failure an event of its own, as container output is
+    shipped), Datadog's log explorer (date, host, service, status, content), Kibana's Discover (`Dec 6, 2026 @
+    02:30:01.123`, `log.level`, `message`) or Splunk (`_time`, `_raw`); the last three hold the failure in one
+    event of several lines, as their shippers join a multi-line record."""
+    shape = rng.choice(EXPORTERS)
+    start = 1_764_000_000 + rng.randint(0, 2_000_000)
+    clock = iter(range(start * 1000, (start + 100_000) * 1000, 1237))
+    host, service = rng.choice(["web-3", "ip-10-0-3-17", "api-7d9f8c6b5-x2k9p"]), rng.choice(["api", "web", "worker"])
+
+    def row(level: str, message: str) -> list[str]:
+        t = next(clock) / 1000
+        ms = f"{int(t * 1000) % 1000:03d}"
+        iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{ms}Z"
+        if shape == "cloudwatch":
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{ms}"
+            said = f"{level:<5} {message}" if level else message
+            return [stamp, said, f"ecs/{service}/3f2a9c0d81e54b6f", f"123456789012:/ecs/{service}"]
+        if shape == "datadog":
+            return [iso, host, service, (level or "error").lower(), message]
+        if shape == "kibana":
+            day = time.gmtime(t)
+            shown = time.strftime(f"%b {day.tm_mday}, %Y @ %H:%M:%S", day)
+            return [f"{shown}.{ms}", (level or "ERROR").lower(), message, host]
+        return [iso.replace("Z", "+0000"), host, f"/var/log/{service}/app.log", service, f"{iso} {level:<5} {message}"]
+
+    def noise() -> list[str]:
+        level, message = rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000)).split(maxsplit=1)
+        return row(level, message)
+
+    before, after = rng.randint(60, 250), rng.randint(10, 60)
+    rows = [noise() for _ in range(before)]
+    rows += [row("", line) for line in lines] if shape == "cloudwatch" else [row("ERROR", "\n".join(lines))]
+    rows += [noise() for _ in range(after)]
+    if rng.random() < 0.8:
+        rows.reverse()
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL if shape == "datadog" else csv.QUOTE_ALL)
+    writer.writerows([EXPORT_HEADERS[shape], *rows])
+    return out.getvalue()
+
+
 LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured, "collected": collected}  # (`--logs`)
 LOG_WRITERS["stamped"] = stamped
 LOG_WRITERS["numbered"] = numbered
+LOG_WRITERS["exported"] = exported
 LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"], "colour": [".log", ".txt", ""]}
 LOG_SUFFIXES["collected"] = LOG_SUFFIXES["stamped"] = LOG_SUFFIXES["numbered"] = [".log", ".txt"]
+LOG_SUFFIXES["exported"] = [".csv"]
 
 
 OTHER_SERVICES = {
@@ -1113,7 +1172,7 @@ def main() -> None:
         "--logs",
         choices=sorted(LOG_WRITERS),
         default="plain",
-        help="snippets and pasted logs as JSON, in colour, behind a runner's prefixes or times",
+        help="snippets and pasted logs as JSON, in colour, behind a runner's prefixes or times, numbered, exported",
     )
     parser.add_argument(
         "--saved", choices=["as-is", *SAVERS], default="as-is", help="snippet files compressed, bundled or Windows-1252"

@@ -104,9 +104,3 @@ def test_a_json_log_pasted_without_a_fence_is_told_from_what_the_person_wrote() 
     prose, pasted = pasted_log(message)
     assert prose == "the nightly job died again, any idea?"
     assert TRACE[-1] in [line.text for line in log_lines(pasted, 40)]
-
-
-def test_an_export_of_records_as_one_json_array_is_read_record_by_record() -> None:
-    export = json.dumps([routine("cloud", i) for i in range(60)] + failing("cloud"), indent=2)
-    lines = [line.text for line in log_lines(export, 40)]
-    assert lines[-1] == TRACE[-1] and not any("processed batch" in line for line in lines)

@@ -25,13 +25,8 @@ MAX_DEPTH = 3  # nested objects (`err`, `http`) opened this deep, deeper ones pr
 
 
 def printed_lines(text: str) -> list[str]:
-    """`text` with each JSON record replaced by its printed lines; a whole document that is an array of records (an
-    export) read record by record."""
-    stripped = text.strip()
-    if stripped.startswith("["):
-        document = parse_json(stripped)
-        if isinstance(document, list) and document and all(is_record(item) for item in document):
-            return [line for item in document for line in as_printed(item)]
+    """`text` with each JSON record replaced by its printed lines (an export, a whole array of them, is read by
+    `bot.extract.exported_logs`)."""
     lines = []
     for line in text.splitlines():
         record = record_in(line)

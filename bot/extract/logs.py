@@ -2,14 +2,15 @@
 that lead to them and the commands that failed, each distinct line once, timestamps dropped.
 
 A log's records (lines that start with a timestamp or a level) are read by their level: INFO and DEBUG lines are
-routine whatever their words, warnings count only when nothing is louder. In a log of such records the lines
-that are not records (a traceback, a pasted terminal or JSON body) stand out and are kept. A log with none of
-these is cut to its rare lines (those whose form, numbers aside, shows once), as log miners do. A log of JSON
-records is read as a plain-text log prints them (`bot.extract.json_logs`), and a log collected through a tool that ran
-the program (Compose, journald, kubectl, BuildKit) as the program printed it: that tool's prefix or time on each line
+routine whatever their words, warnings count only when nothing is louder. In a log of such records the lines that
+are not records (a traceback, a pasted terminal or JSON body) stand out and are kept. A log with none of these is
+cut to its rare lines (those whose form, numbers aside, shows once), as log miners do. A log of JSON records is read
+as a plain-text log prints them (`bot.extract.json_logs`), so is a log platform's export (a CSV or a JSON array of a
+search's events), oldest first (`bot.extract.exported_logs`), and a log collected through a tool that ran the
+program (Compose, journald, kubectl, BuildKit) as the program printed it: that tool's prefix or time on each line
 dropped, its report that the program exited non-zero second to how it failed. A log copied with its line numbers
-(`cat -n`, `less -N`, `grep -n`) is read without them, `grep -rn`'s lines over a folder as an archive of the files it
-named. A short log loses its routine records, and so does a screen that shows a log (a terminal's scrollback, a
+(`cat -n`, `less -N`, `grep -n`) is read without them, `grep -rn`'s lines over a folder as an archive of the files
+it named. A short log loses its routine records, and so does a screen that shows a log (a terminal's scrollback, a
 server's output above the failure, `docker compose up`, an editor's numbered lines), once the numbers and a runner's
 prefix on most lines are dropped."""
 
@@ -20,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from bot.extract.exported_logs import exported_lines
 from bot.extract.json_logs import is_json_record, printed_lines
 from bot.ranking.text import ERROR_LINE, shows_failure
 from bot.records import TextFile, TextLine
@@ -91,7 +93,8 @@ def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     (`beyond_routine`), the salient ones of a long log; terminal escapes (a log saved with colour) and control
     characters dropped, and so are the lines a `script` recording starts and ends with (when, and the terminal's
     settings)."""
-    raws = [printable(raw) for raw in printed_lines(text) if not RECORDING_FRAME.match(raw)]
+    printed = exported_lines(text) or printed_lines(text)
+    raws = [printable(raw) for raw in printed if not RECORDING_FRAME.match(raw)]
     texts, files = unnumbered(raws)
     if len(set(filter(None, files))) > 1:  # `grep -rn` over a folder: read as an archive of the files it matched
         return archive_lines(grepped_files(texts, files), limit)
