@@ -4,7 +4,7 @@ generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
                                 [--editor plain|handling] [--tail routine|failing]
-                                [--logs plain|json|colour|collected|stamped|numbered|exported]
+                                [--logs plain|json|colour|collected|stamped|numbered|exported|newest-first]
                                 [--saved as-is|compressed|bundle|windows]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
@@ -64,6 +64,9 @@ first).
 --logs exported: snippets as a log platform exports a search's results to CSV (`.csv`), newest first as they sort (a
 fifth oldest first): CloudWatch Logs Insights (each line of the failure an event of its own), Datadog's log explorer,
 Kibana's Discover or Splunk (the failure one event of several lines).
+--logs newest-first: snippets and pasted logs as a viewer that lists the newest line first gives them, each line an
+entry with its own time: Grafana Explore's download of Loki's lines (its meta lines, then the time, a tab and the
+line), `journalctl -r`, or lines copied from a log viewer's list.
 --saved compressed: each snippet file compressed as logs are rotated and shipped: gzip, bzip2 or xz (`app.log.gz`,
 `app.log.1.gz`, `.bz2`, `.xz`).
 --saved bundle: each snippet file inside a support bundle, a zip (half with macOS's `__MACOSX/` entries) or a tar.gz:
@@ -1027,13 +1030,48 @@ def exported(lines: list[str], rng: random.Random) -> str:
     return out.getvalue()
 
 
+VIEWERS = ("grafana", "journalctl", "copied")
+
+
+def newest_first(lines: list[str], rng: random.Random) -> str:
+    """The snippet's log as a viewer that lists the newest line first gives it, each line an entry with its own time,
+    in one of `VIEWERS`: Grafana Explore's download of Loki's lines as text (its meta lines, then the time, a tab and
+    the line), `journalctl -r` (its time, the host, the unit and its pid), or lines copied from a log viewer's list
+    (the time, two spaces, the line)."""
+    shape = rng.choice(VIEWERS)
+    start = 1_764_000_000 + rng.randint(0, 2_000_000)
+    clock = iter(range(start * 1000, (start + 100_000) * 1000, 913))
+    unit = f"{rng.choice(['api', 'web', 'worker'])}[{rng.randint(300, 9000)}]"
+
+    def noise() -> str:
+        return rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000))
+
+    before, after = rng.randint(60, 250), rng.randint(10, 60)
+    log = [noise() for _ in range(before)] + lines + [noise() for _ in range(after)]
+    entries = [(next(clock) / 1000, line) for line in log][::-1]
+
+    def shown(t: float) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}"
+
+    if shape == "grafana":
+        meta = f'Common labels: {{"app":"api","namespace":"prod"}}\nLine limit: "1000 ({len(entries)} displayed)"\n\n\n'
+        return meta + "".join(f"{shown(t)}\t{line}\n" for t, line in entries)
+    if shape == "journalctl":
+        return "".join(
+            f"{time.strftime('%b %d %H:%M:%S', time.gmtime(t))} web-3 {unit}: {line}\n" for t, line in entries
+        )
+    return "".join(f"{shown(t)}  {line}\n" for t, line in entries)
+
+
 LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured, "collected": collected}  # (`--logs`)
 LOG_WRITERS["stamped"] = stamped
 LOG_WRITERS["numbered"] = numbered
 LOG_WRITERS["exported"] = exported
+LOG_WRITERS["newest-first"] = newest_first
 LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"], "colour": [".log", ".txt", ""]}
 LOG_SUFFIXES["collected"] = LOG_SUFFIXES["stamped"] = LOG_SUFFIXES["numbered"] = [".log", ".txt"]
 LOG_SUFFIXES["exported"] = [".csv"]
+LOG_SUFFIXES["newest-first"] = [".log", ".txt"]
 
 
 OTHER_SERVICES = {
@@ -1172,7 +1210,8 @@ def main() -> None:
         "--logs",
         choices=sorted(LOG_WRITERS),
         default="plain",
-        help="snippets and pasted logs as JSON, in colour, behind a runner's prefixes or times, numbered, exported",
+        help="snippets and pasted logs as JSON, in colour, behind a runner's prefixes or times, numbered, exported, "
+        "newest first",
     )
     parser.add_argument(
         "--saved", choices=["as-is", *SAVERS], default="as-is", help="snippet files compressed, bundled or Windows-1252"

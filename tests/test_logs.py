@@ -266,6 +266,31 @@ def test_a_log_pasted_without_a_fence_is_told_from_what_the_person_wrote() -> No
     assert pasted_log(f"after docker compose up:\n{compose}") == ("after docker compose up:", compose)
 
 
+def test_what_the_person_wrote_stays_theirs_when_it_says_what_failed() -> None:
+    """People say what failed before they paste ("deploy failed, log below"): the log starts at the first line with
+    a program's form, not at the first error word; a log of error lines alone still starts at its first."""
+    said_first = (
+        "deploy failed, log below",
+        "build is failing again:",
+        "getting this error:",
+        "login broken\nany idea?",
+    )
+    for said in said_first:
+        prose, pasted = pasted_log("\n".join([said, *NOISE[:20], *TRACE]))
+        assert prose == said and pasted.splitlines()[0] == NOISE[0]
+    npm = "\n".join(
+        f"npm ERR! {what}" for what in ("code ENOENT", "syscall open", "path /app/package.json", "errno -2")
+    )
+    npm += "\nnpm ERR! enoent Could not read package.json"
+    assert pasted_log(f"install failed:\n{npm}") == ("", f"install failed:\n{npm}")
+    levelled = [
+        "WARN  disk usage 91% on /var",
+        "ERROR smtp: 421 4.7.0 Try again later",
+        "[error] 12#0: connect() failed",
+    ]
+    assert pasted_log("\n".join(["deploy failed:", *levelled, *NOISE[:20]]))[0] == "deploy failed:"  # a logger's
+
+
 def test_a_message_with_a_few_error_words_is_not_a_log() -> None:
     for message in (
         "npm ERR! code ENOENT when I install, help",

@@ -65,6 +65,7 @@ EXIT_REPORT = re.compile(
     r"\bexit(?:ed)?\b[^.()]{0,24}?\b(?:code|status)\b[=: ]*\d|\bexited \(\d+\)|\*\*\* \[[^\]]*\] Error \d",
     re.IGNORECASE,
 )
+LEVEL_MARKS = ("[", "(", "<", "level=", "at=")  # what a logger writes a level after when not first or in capitals
 QUIET = frozenset({"trace", "debug", "info", "notice"})
 WARNING = frozenset({"warn", "warning"})
 TRACEBACK = re.compile(r"^Traceback \(most recent call last\)|^\s*(?:File \"|at [\w$.<>]+\(|Caused by:)|^ {4}\S")
@@ -205,12 +206,17 @@ def pasted_log(text: str) -> tuple[str, str]:
     """A message's text split into what the person wrote and the log or traceback pasted in it without a code
     fence ("" when there is none): the lines from the first line of machine output (a log record, a traceback
     frame, a command, an error; told without their numbers when a tool numbered the lines) to the last, when at
-    least `LOG_LINES` of them are and they are most of it."""
+    least `LOG_LINES` of them are and they are most of it. A few lines (fewer than `LOG_LINES` written) before the
+    first that has a program's form (`has_machine_form`) are the person's, though they name an error: people say what
+    failed before they paste ("deploy failed, log below", "getting this error:")."""
     lines = text.splitlines()
-    machine = [i for i, line in enumerate(unnumbered(lines)[0]) if is_machine_output(line)]
+    texts = unnumbered(lines)[0]
+    machine = [i for i, line in enumerate(texts) if is_machine_output(line)]
     if len(machine) < LOG_LINES:
         return text, ""
-    first, last = machine[0], machine[-1]
+    formed = next((i for i in machine if has_machine_form(texts[i])), len(lines))
+    said = sum(1 for line in lines[machine[0] : formed] if line.strip())
+    first, last = formed if said < LOG_LINES else machine[0], machine[-1]
     written = sum(1 for line in lines[first : last + 1] if line.strip())
     if len(machine) * 2 < written:
         return text, ""
@@ -254,14 +260,24 @@ def beyond_routine(lines: list[LogLine]) -> list[int]:
 
 
 def is_machine_output(line: str) -> bool:
-    """Whether a line looks printed by a program rather than written by a person."""
+    """Whether a line looks printed by a program rather than written by a person: it has a program's form, or states
+    an error."""
     parsed = parse(line)
+    return parsed.record or has_machine_form(line) or states_error(parsed.text)
+
+
+def has_machine_form(line: str) -> bool:
+    """Whether a line has a form only programs print: a time at its start, a level as a logger writes it (in capitals,
+    first, or marked: `[error]`, `level=error`; "getting this error:" is a person's), a runner's prefix, a JSON
+    record, a traceback's line, a command at a prompt."""
+    level = LEVEL.match(line.strip())
+    before = line.strip()[: level.start(1)].rstrip() if level else ""
     return (
-        parsed.record
+        bool(TIMESTAMP.match(line))
+        or bool(level and (level.group(1).isupper() or not before or before.endswith(LEVEL_MARKS)))
         or any(form.match(line) for form in RUNNER_PREFIXES)
         or is_json_record(line)
         or bool(TRACEBACK.search(line) or COMMAND.search(line))
-        or states_error(parsed.text)
     )
 
 
