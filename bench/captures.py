@@ -4,7 +4,8 @@ generalises rather than fits one generator's look.
 
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
                                 [--editor plain|handling] [--tail routine|failing]
-                                [--logs plain|json|colour|collected|stamped|numbered|exported|newest-first]
+                                [--logs plain|json|colour|collected|stamped|numbered|exported|exported-json|
+                                        newest-first]
                                 [--saved as-is|compressed|bundle|windows]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
@@ -64,6 +65,8 @@ first).
 --logs exported: snippets as a log platform exports a search's results to CSV (`.csv`), newest first as they sort (a
 fifth oldest first): CloudWatch Logs Insights (each line of the failure an event of its own), Datadog's log explorer,
 Kibana's Discover or Splunk (the failure one event of several lines).
+--logs exported-json: snippets as CloudWatch Logs Insights exports the log of a service that logs JSON (pino or
+structlog): each record's JSON in `@message`, the failure one record.
 --logs newest-first: snippets and pasted logs as a viewer that lists the newest line first gives them, each line an
 entry with its own time: Grafana Explore's download of Loki's lines (its meta lines, then the time, a tab and the
 line), `journalctl -r`, or lines copied from a log viewer's list.
@@ -986,25 +989,29 @@ EXPORT_HEADERS = {
 }
 
 
-def exported(lines: list[str], rng: random.Random) -> str:
-    """The snippet's log as a log platform exports a search's results to CSV, in one of `EXPORTERS`, newest first as
+def exported(lines: list[str], rng: random.Random, shapes: tuple[str, ...] = EXPORTERS) -> str:
+    """The snippet's log as a log platform exports a search's results to CSV, in one of `shapes`, newest first as
     their searches sort (a fifth re-sorted oldest first): CloudWatch Logs Insights (its `@timestamp` and the line as
     the program printed it in `@message`, each line of the failure an event of its own, as container output is
-    shipped), Datadog's log explorer (date, host, service, status, content), Kibana's Discover (`Dec 6, 2026 @
-    02:30:01.123`, `log.level`, `message`) or Splunk (`_time`, `_raw`); the last three hold the failure in one
-    event of several lines, as their shippers join a multi-line record."""
-    shape = rng.choice(EXPORTERS)
+    shipped; or, `cloudwatch-json`, each record of a JSON logger, the failure one record whose exception or stack field
+    holds its lines), Datadog's log explorer (date, host, service, status, content), Kibana's Discover (`Dec 6, 2026
+    @ 02:30:01.123`, `log.level`, `message`) or Splunk (`_time`, `_raw`); the last three hold the failure in one event
+    of several lines, as their shippers join a multi-line record."""
+    shape = rng.choice(shapes)
+    pino = shape == "cloudwatch-json" and rng.random() < 0.5
     start = 1_764_000_000 + rng.randint(0, 2_000_000)
     clock = iter(range(start * 1000, (start + 100_000) * 1000, 1237))
     host, service = rng.choice(["web-3", "ip-10-0-3-17", "api-7d9f8c6b5-x2k9p"]), rng.choice(["api", "web", "worker"])
 
-    def row(level: str, message: str) -> list[str]:
+    def row(level: str, message: str, failure: str = "") -> list[str]:
         t = next(clock) / 1000
         ms = f"{int(t * 1000) % 1000:03d}"
         iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{ms}Z"
-        if shape == "cloudwatch":
+        if shape.startswith("cloudwatch"):
             stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{ms}"
             said = f"{level:<5} {message}" if level else message
+            if shape == "cloudwatch-json":
+                said = json.dumps(json_record(level, message, failure, pino, t))
             return [stamp, said, f"ecs/{service}/3f2a9c0d81e54b6f", f"123456789012:/ecs/{service}"]
         if shape == "datadog":
             return [iso, host, service, (level or "error").lower(), message]
@@ -1020,14 +1027,27 @@ def exported(lines: list[str], rng: random.Random) -> str:
 
     before, after = rng.randint(60, 250), rng.randint(10, 60)
     rows = [noise() for _ in range(before)]
-    rows += [row("", line) for line in lines] if shape == "cloudwatch" else [row("ERROR", "\n".join(lines))]
+    if shape == "cloudwatch-json":
+        rows += [row("ERROR", rng.choice(["unhandled exception", "request failed", "job failed"]), "\n".join(lines))]
+    else:
+        rows += [row("", line) for line in lines] if shape == "cloudwatch" else [row("ERROR", "\n".join(lines))]
     rows += [noise() for _ in range(after)]
     if rng.random() < 0.8:
         rows.reverse()
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL if shape == "datadog" else csv.QUOTE_ALL)
-    writer.writerows([EXPORT_HEADERS[shape], *rows])
+    writer.writerows([EXPORT_HEADERS[shape.removesuffix("-json")], *rows])
     return out.getvalue()
+
+
+def json_record(level: str, message: str, failure: str, pino: bool, t: float) -> dict[str, Any]:
+    """A JSON logger's record: pino's (numeric level, the failure in `err.stack`) or structlog's (`event`, the
+    failure in `exception`)."""
+    if pino:
+        record: dict[str, Any] = {"level": PINO_LEVELS[level], "time": int(t * 1000), "msg": message}
+        return {**record, "err": {"type": "Error", "stack": failure}} if failure else record
+    record = {"event": message, "level": level.lower(), "timestamp": f"{t:.3f}"}
+    return {**record, "exception": failure} if failure else record
 
 
 VIEWERS = ("grafana", "journalctl", "copied")
@@ -1067,10 +1087,11 @@ LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured, "collec
 LOG_WRITERS["stamped"] = stamped
 LOG_WRITERS["numbered"] = numbered
 LOG_WRITERS["exported"] = exported
+LOG_WRITERS["exported-json"] = functools.partial(exported, shapes=("cloudwatch-json",))
 LOG_WRITERS["newest-first"] = newest_first
 LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"], "colour": [".log", ".txt", ""]}
 LOG_SUFFIXES["collected"] = LOG_SUFFIXES["stamped"] = LOG_SUFFIXES["numbered"] = [".log", ".txt"]
-LOG_SUFFIXES["exported"] = [".csv"]
+LOG_SUFFIXES["exported"] = LOG_SUFFIXES["exported-json"] = [".csv"]
 LOG_SUFFIXES["newest-first"] = [".log", ".txt"]
 
 

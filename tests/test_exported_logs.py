@@ -75,6 +75,20 @@ def test_an_export_newest_first_is_cut_to_its_failure_in_the_order_it_happened(p
     assert not any("web-3" in line or "processed batch" in line for line in lines)  # host and routine events gone
 
 
+def test_a_json_loggers_records_in_an_export_are_read_as_records() -> None:
+    """A service that logs JSON, searched in CloudWatch: each `@message` is a record, the traceback in one field."""
+    for failing in ({"err": {"type": "Error", "stack": "\n".join(TRACE)}}, {"exception": "\n".join(TRACE)}):
+        records = [
+            {"level": level, "msg": "job failed", **failing} if level == "error" else {"level": level, "msg": m}
+            for _, level, m in events(False)
+        ]
+        times = [t for t, _, _ in events(False)]
+        rows = [[iso(t), json.dumps(r), "ecs/api/3f2a", "1234:/ecs/api"] for t, r in zip(times, records, strict=True)]
+        export = table(["@timestamp", "@message", "@logStream", "@log"], rows[::-1])
+        lines = [line.text for line in log_lines(export, 40)]
+        assert lines[0].startswith("ERROR job failed") and lines[1:] == [TRACE[0], *(x.strip() for x in TRACE[1:])]
+
+
 def test_an_export_sorted_oldest_first_or_tab_separated_reads_the_same() -> None:
     newest = exported_lines(export("datadog"))
     assert exported_lines(export("datadog", newest_first=False)) == newest

@@ -3,8 +3,8 @@ a JSON array of records, or a CSV or TSV table (CloudWatch Logs Insights, Datado
 Splunk) whose header names a time column and a message column. The platforms sort a search newest first, which puts
 the last line of a traceback shipped line by line above its first: when the times go down more often than up, the
 events are turned round. Each event prints as a JSON record does (`as_printed`: its level, then its message, a
-message of several lines line by line); the columns that say where it came from (host, service, stream) are left
-out."""
+message of several lines line by line), and a message that is itself a JSON record (a JSON logger's line) as that
+record; the columns that say where it came from (host, service, stream) are left out."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.extract.json_logs import TIME_KEYS, as_printed, is_record, parse_json
+from bot.extract.json_logs import TIME_KEYS, as_printed, is_record, parse_json, record_in
 
 # column names, lower-cased, as the platforms write them (Datadog's message column is titled "Content")
 MESSAGE_COLUMNS = ("message", "@message", "_raw", "content", "msg", "log", "line", "textpayload")
@@ -54,14 +54,17 @@ def table_export(text: str) -> list[dict[str, Any]]:
 
 
 def table_records(body: str, delimiter: str) -> list[dict[str, Any]]:
-    """The rows of `body` split at `delimiter`, when its header names a time and a message column."""
+    """The rows of `body` split at `delimiter`, when its header names a time and a message column; a message that is
+    a JSON record (a JSON logger's line, as CloudWatch keeps it) is that record, its level and fields its own."""
     reader = csv.reader(io.StringIO(body), delimiter=delimiter)
     header = [cell.strip().lower() for cell in next(reader, [])]
     message, time, level = (column(header, names) for names in (MESSAGE_COLUMNS, TIME_COLUMNS, LEVEL_COLUMNS))
     if message is None or time is None:
         return []
     return [
-        {
+        {"time": row[time], **inner}
+        if (inner := record_in(row[message])) is not None
+        else {
             "message": row[message],
             "time": row[time],
             **({"level": row[level]} if level is not None and level < len(row) else {}),
