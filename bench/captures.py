@@ -5,7 +5,7 @@ generalises rather than fits one generator's look.
 usage: python -m bench.captures OUT_DIR [--set ../shared/dev-set] [--kinds ...] [--every 1] [--seed 7]
                                 [--editor plain|handling] [--tail routine|failing]
                                 [--logs plain|json|colour|collected|stamped|numbered|exported|exported-json|
-                                        newest-first]
+                                        newest-first|grafana-json]
                                 [--saved as-is|compressed|bundle|windows]
 Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of-KB queries keep kind
 `out-of-kb`) and OUT_DIR/media/.
@@ -70,6 +70,8 @@ structlog): each record's JSON in `@message`, the failure one record.
 --logs newest-first: snippets and pasted logs as a viewer that lists the newest line first gives them, each line an
 entry with its own time: Grafana Explore's download of Loki's lines (its meta lines, then the time, a tab and the
 line), `journalctl -r`, or lines copied from a log viewer's list.
+--logs grafana-json: snippets as Grafana Explore downloads Loki's lines as JSON, newest first: an array of each
+entry's line, its time in nanoseconds, its date and the stream's labels.
 --saved compressed: each snippet file compressed as logs are rotated and shipped: gzip, bzip2 or xz (`app.log.gz`,
 `app.log.1.gz`, `.bz2`, `.xz`).
 --saved bundle: each snippet file inside a support bundle, a zip (half with macOS's `__MACOSX/` entries) or a tar.gz:
@@ -1053,12 +1055,13 @@ def json_record(level: str, message: str, failure: str, pino: bool, t: float) ->
 VIEWERS = ("grafana", "journalctl", "copied")
 
 
-def newest_first(lines: list[str], rng: random.Random) -> str:
+def newest_first(lines: list[str], rng: random.Random, shapes: tuple[str, ...] = VIEWERS) -> str:
     """The snippet's log as a viewer that lists the newest line first gives it, each line an entry with its own time,
-    in one of `VIEWERS`: Grafana Explore's download of Loki's lines as text (its meta lines, then the time, a tab and
-    the line), `journalctl -r` (its time, the host, the unit and its pid), or lines copied from a log viewer's list
-    (the time, two spaces, the line)."""
-    shape = rng.choice(VIEWERS)
+    in one of `shapes`: Grafana Explore's download of Loki's lines as text (its meta lines, then the time, a tab and
+    the line) or, `grafana-json`, as JSON (each entry's `line`, `timestamp` in nanoseconds, `date` and the stream's
+    labels in `fields`), `journalctl -r` (its time, the host, the unit and its pid), or lines copied from a log
+    viewer's list (the time, two spaces, the line)."""
+    shape = rng.choice(shapes)
     start = 1_764_000_000 + rng.randint(0, 2_000_000)
     clock = iter(range(start * 1000, (start + 100_000) * 1000, 913))
     unit = f"{rng.choice(['api', 'web', 'worker'])}[{rng.randint(300, 9000)}]"
@@ -1073,6 +1076,13 @@ def newest_first(lines: list[str], rng: random.Random) -> str:
     def shown(t: float) -> str:
         return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}"
 
+    if shape == "grafana-json":
+        labels = {"app": unit.split("[")[0], "namespace": "prod", "job": "prod/api"}
+        entry = [
+            {"line": line, "timestamp": str(int(t * 1000) * 10**6), "date": shown(t).replace(" ", "T") + "Z"}
+            for t, line in entries
+        ]
+        return json.dumps([{**item, "fields": labels} for item in entry], indent=2) + "\n"
     if shape == "grafana":
         meta = f'Common labels: {{"app":"api","namespace":"prod"}}\nLine limit: "1000 ({len(entries)} displayed)"\n\n\n'
         return meta + "".join(f"{shown(t)}\t{line}\n" for t, line in entries)
@@ -1089,10 +1099,12 @@ LOG_WRITERS["numbered"] = numbered
 LOG_WRITERS["exported"] = exported
 LOG_WRITERS["exported-json"] = functools.partial(exported, shapes=("cloudwatch-json",))
 LOG_WRITERS["newest-first"] = newest_first
+LOG_WRITERS["grafana-json"] = functools.partial(newest_first, shapes=("grafana-json",))
 LOG_SUFFIXES = {"plain": [".log", ".txt"], "json": [".jsonl", ".json", ".log"], "colour": [".log", ".txt", ""]}
 LOG_SUFFIXES["collected"] = LOG_SUFFIXES["stamped"] = LOG_SUFFIXES["numbered"] = [".log", ".txt"]
 LOG_SUFFIXES["exported"] = LOG_SUFFIXES["exported-json"] = [".csv"]
 LOG_SUFFIXES["newest-first"] = [".log", ".txt"]
+LOG_SUFFIXES["grafana-json"] = [".json"]
 
 
 OTHER_SERVICES = {

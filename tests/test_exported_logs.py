@@ -104,6 +104,23 @@ def test_an_export_of_records_as_one_json_array_is_read_record_by_record_oldest_
     assert where == sorted(where) and not any("processed batch" in line for line in lines)
 
 
+def test_grafanas_download_of_lokis_lines_as_json_is_read_oldest_first() -> None:
+    """Grafana Explore's JSON download: each entry's `line`, `timestamp` in nanoseconds, `date` and `fields` (the
+    stream's labels, left out), newest first."""
+    labels = {"app": "api", "namespace": "prod"}
+    entries = [
+        {
+            "line": m if level == "error" else f"INFO {m}",
+            "timestamp": str(int(t * 1e9)),
+            "date": iso(t),
+            "fields": labels,
+        }
+        for t, level, m in events(True)  # the traceback's lines as the program printed them, one entry each
+    ]
+    lines = [line.text for line in log_lines(json.dumps(entries[::-1], indent=2), 40)]
+    assert lines == [TRACE[0], *(line.strip() for line in TRACE[1:])]
+
+
 def test_text_that_is_no_export_is_not_read_as_one() -> None:
     assert exported_lines("id,name,price\n1,widget,3.50\n") == []  # a table of something else
     assert exported_lines("2026-11-02T10:00:00Z ERROR boom, time, message\n") == []

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 from typing import Any, TypeGuard
 
-MESSAGE_KEYS = ("msg", "message", "event", "log", "MESSAGE", "textPayload", "@message")
+MESSAGE_KEYS = ("msg", "message", "event", "log", "MESSAGE", "textPayload", "@message", "line")  # Grafana's: line
 LEVEL_KEYS = ("level", "severity", "levelname", "lvl", "log.level", "loglevel", "PRIORITY")
 TIME_KEYS = frozenset({"time", "timestamp", "ts", "@timestamp", "asctime", "datetime", "t", "receiveTimestamp"})
-TIME_KEYS |= {"__REALTIME_TIMESTAMP", "__MONOTONIC_TIMESTAMP"}
+TIME_KEYS |= {"__REALTIME_TIMESTAMP", "__MONOTONIC_TIMESTAMP", "date"}
 # where a record came from rather than what it says
 SOURCE_KEYS = frozenset({"pid", "hostname", "host", "caller", "stream", "v", "logger", "name", "thread", "threadName"})
 SOURCE_KEYS |= {"process", "processName", "insertId", "logName", "resource", "labels", "_HOSTNAME", "_PID", "_BOOT_ID"}
 SOURCE_KEYS |= {"_MACHINE_ID", "_TRANSPORT", "__CURSOR", "_SYSTEMD_UNIT", "SYSLOG_IDENTIFIER", "_COMM", "_EXE"}
+SOURCE_KEYS |= {"fields"}  # Grafana's download: the stream's labels and the fields its query parsed out of the line
 # pino's and bunyan's numeric levels (the least of each band), journald's syslog priorities
 NUMERIC_LEVELS = ((60, "FATAL"), (50, "ERROR"), (40, "WARN"), (30, "INFO"), (20, "DEBUG"), (0, "TRACE"))
 PRIORITIES = ("FATAL", "FATAL", "FATAL", "ERROR", "WARN", "NOTICE", "INFO", "DEBUG")
