@@ -1008,9 +1008,9 @@ def exported(lines: list[str], rng: random.Random, shapes: tuple[str, ...] = EXP
     def row(level: str, message: str, failure: str = "") -> list[str]:
         t = next(clock) / 1000
         ms = f"{int(t * 1000) % 1000:03d}"
-        iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{ms}Z"
+        iso = millis(t, "T") + "Z"
         if shape.startswith("cloudwatch"):
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{ms}"
+            stamp = millis(t)
             said = f"{level:<5} {message}" if level else message
             if shape == "cloudwatch-json":
                 said = json.dumps(json_record(level, message, failure, pino, t))
@@ -1040,6 +1040,11 @@ def exported(lines: list[str], rng: random.Random, shapes: tuple[str, ...] = EXP
     writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL if shape == "datadog" else csv.QUOTE_ALL)
     writer.writerows([EXPORT_HEADERS[shape.removesuffix("-json")], *rows])
     return out.getvalue()
+
+
+def millis(t: float, sep: str = " ") -> str:
+    """`t` as log platforms write a time: the date, `sep`, the time of day to the millisecond (UTC)."""
+    return time.strftime(f"%Y-%m-%d{sep}%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}"
 
 
 def json_record(level: str, message: str, failure: str, pino: bool, t: float) -> dict[str, Any]:
@@ -1073,24 +1078,20 @@ def newest_first(lines: list[str], rng: random.Random, shapes: tuple[str, ...] =
     log = [noise() for _ in range(before)] + lines + [noise() for _ in range(after)]
     entries = [(next(clock) / 1000, line) for line in log][::-1]
 
-    def shown(t: float) -> str:
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}"
-
     if shape == "grafana-json":
         labels = {"app": unit.split("[")[0], "namespace": "prod", "job": "prod/api"}
         entry = [
-            {"line": line, "timestamp": str(int(t * 1000) * 10**6), "date": shown(t).replace(" ", "T") + "Z"}
-            for t, line in entries
+            {"line": line, "timestamp": str(int(t * 1000) * 10**6), "date": millis(t, "T") + "Z"} for t, line in entries
         ]
         return json.dumps([{**item, "fields": labels} for item in entry], indent=2) + "\n"
     if shape == "grafana":
         meta = f'Common labels: {{"app":"api","namespace":"prod"}}\nLine limit: "1000 ({len(entries)} displayed)"\n\n\n'
-        return meta + "".join(f"{shown(t)}\t{line}\n" for t, line in entries)
+        return meta + "".join(f"{millis(t)}\t{line}\n" for t, line in entries)
     if shape == "journalctl":
         return "".join(
             f"{time.strftime('%b %d %H:%M:%S', time.gmtime(t))} web-3 {unit}: {line}\n" for t, line in entries
         )
-    return "".join(f"{shown(t)}  {line}\n" for t, line in entries)
+    return "".join(f"{millis(t)}  {line}\n" for t, line in entries)
 
 
 LOG_WRITERS = {"plain": snippet, "json": structured, "colour": coloured, "collected": collected}  # (`--logs`)
