@@ -3,7 +3,12 @@ records."""
 
 from __future__ import annotations
 
-from bot.extract.logs import log_lines, pasted_log, without_routine_records
+from time import monotonic
+
+import pytest
+
+from bot.extract.log_part import HEAD_LINES, READ_LINES, read_part
+from bot.extract.logs import LINE_CHARS, log_lines, pasted_log, without_routine_records
 from bot.ranking.text import ERROR_LINE
 from bot.records import TextLine
 
@@ -372,3 +377,50 @@ def test_a_log_viewer_that_numbers_lines_on_a_screen_reads_as_the_file_holds_it(
         'File "/home/alex/chatbot/utils.py", line 5',
         "IndentationError: unexpected indent",
     ]
+
+
+ERROR_LOG = [
+    "2026/11/02 10:00:01 [error] 1234#1234: *1 connect() failed (111: Connection refused) while connecting to upstream"
+] * 5
+# the worst cases of the patterns that read a log's line: before they were bounded, each took minutes to read
+HOSTILE = {
+    "one word of letters": "x" * 1_000_000,
+    "HTTP without a space": "HTTP" * 250_000,
+    "prompts without a space": "a@b:" * 250_000,
+    "two million short lines": "x\n" * 2_000_000,
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_a_hostile_log_is_read_in_bounded_time_and_its_error_still_found(shape: str) -> None:
+    """No line is read beyond `LINE_CHARS` and no log beyond `READ_LINES` lines, and no pattern retries from every
+    letter of a long word: a hostile text is read in about a second (the bound leaves room for a busy machine)."""
+    text = "\n".join([*ERROR_LOG, HOSTILE[shape]])
+    started = monotonic()
+    lines = [line.text for line in log_lines(text, 40)]
+    prose, pasted = pasted_log(text)
+    elapsed = monotonic() - started
+    assert elapsed < 15, f"{shape}: {elapsed:.1f} s"
+    assert any("Connection refused" in line for line in lines)
+    assert pasted.startswith(ERROR_LOG[0]) or "\n" in HOSTILE[shape]  # millions of lines of `x` are most of the text
+    assert all(len(line) <= LINE_CHARS for line in lines)
+
+
+def test_a_very_long_log_is_read_at_its_first_and_last_lines() -> None:
+    """Of a log longer than `READ_LINES`, the first `HEAD_LINES` (where its program started) and its last lines
+    (where it failed) are read; what only its middle says is not."""
+    filler = [f"2026-11-02T10:00:00Z INFO step {i} done" for i in range(READ_LINES)]
+    text = "\n".join(
+        [
+            "2026-11-02T09:59:59Z ERROR config: unknown key 'listen_port'",
+            *filler[: HEAD_LINES + 10],
+            "2026-11-02T10:00:00Z ERROR smtp: connection reset by peer",
+            *filler,
+            "2026-11-02T10:00:01Z ERROR worker: killed by OOM",
+        ]
+    )
+    read = "\n".join(line.text for line in log_lines(text, 40))
+    assert "unknown key" in read and "killed by OOM" in read
+    assert "smtp" not in read
+    assert read_part(range(READ_LINES + 5)) == [*range(HEAD_LINES), *range(HEAD_LINES + 5, READ_LINES + 5)]
+    assert read_part(range(7)) == list(range(7))

@@ -3,6 +3,8 @@ their template, and the line that shows why a query met a knowledge text."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.ranking.text import (
@@ -236,6 +238,20 @@ def test_message_template_masks_names_addresses_and_prompts_but_keeps_the_messag
     # a quoted phrase is a message, a single-quoted module name is what the error is about
     assert "Not Found" in message_template('{"detail":"Not Found"}')
     assert message_template("ModuleNotFoundError: No module named 'yaml'").endswith("'yaml'")
+
+
+def test_a_hostile_line_is_read_in_one_pass() -> None:
+    """No pattern that reads a line retries from every letter of a long word or run (each of these took minutes):
+    a long word, `HTTP` or a prompt's `ab@cd:` repeated without a space, a run of spaces before a line of code. The
+    bound leaves room for a busy machine; the same lines, short, read as before."""
+    started = time.monotonic()
+    assert error_lines("x" * 200_000) == "" and error_lines("HTTP" * 50_000) == ""
+    assert message_template("ab@cd:" * 40_000) == "ab@cd:" * 40_000
+    assert not shows_failure(" " * 200_000 + "raise ValueError(name)"), "a line of code"
+    assert time.monotonic() - started < 15
+    assert error_lines("xValueError: bad\nHTTP/1.1 502\nstatus: 404") == "xValueError: bad\nHTTP/1.1 502\nstatus: 404"
+    assert not shows_failure("    } raise ValueError(name)") and shows_failure("ValueError: name")
+    assert message_template("deploy@prod-app-2:~/reports$ ls failed") == " ls failed"
 
 
 def test_message_template_is_empty_when_only_values_remain() -> None:

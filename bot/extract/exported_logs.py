@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.extract.json_logs import TIME_KEYS, as_printed, is_record, parse_json, record_in
+from bot.extract.log_part import read_part
 
 # column names, lower-cased, as the platforms write them (Datadog's message column is titled "Content")
 MESSAGE_COLUMNS = ("message", "@message", "_raw", "content", "msg", "log", "line", "textpayload")
@@ -38,7 +39,7 @@ def json_export(text: str) -> list[dict[str, Any]]:
     stripped = text.strip()
     document = parse_json(stripped) if stripped.startswith("[") else None
     if isinstance(document, list) and document and all(is_record(item) for item in document):
-        return document
+        return read_part(document)
     return []
 
 
@@ -77,8 +78,7 @@ def table_records(body: str, delimiter: str) -> list[dict[str, Any]]:
                 and value.strip()
             },
         }
-        for row in reader
-        if max(message, time) < len(row)
+        for row in read_part(row for row in reader if max(message, time) < len(row))
     ]
 
 

@@ -12,7 +12,8 @@ dropped, its report that the program exited non-zero second to how it failed. A 
 (`cat -n`, `less -N`, `grep -n`) is read without them, `grep -rn`'s lines over a folder as an archive of the files
 it named. A short log loses its routine records, and so does a screen that shows a log (a terminal's scrollback, a
 server's output above the failure, `docker compose up`, an editor's numbered lines), once the numbers and a runner's
-prefix on most lines are dropped."""
+prefix on most lines are dropped. A very long log is read in part (`bot.extract.log_part`: its first and last lines),
+each line up to `LINE_CHARS` characters, so that no text costs more to read than a log of ordinary size."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass, replace
 
 from bot.extract.exported_logs import exported_lines
 from bot.extract.json_logs import is_json_record, printed_lines
+from bot.extract.log_part import read_part
 from bot.ranking.text import ERROR_LINE, shows_failure
 from bot.records import TextFile, TextLine
 from bot.terminal import printable
@@ -74,6 +76,8 @@ REPEAT = re.compile(r"\d+|0x[0-9a-f]+", re.I)  # numbers and addresses differ be
 ARCHIVE_FAILING = 4  # an archive's files searched (and read alone) when more show a failure: the loudest
 ARCHIVE_FILE_LINES = 20  # lines of each failing file of an archive searched at least, however many files fail
 RECORDING_FRAME = re.compile(r"^Script (?:started|done) on \d{4}-\d{2}-\d{2}")  # `script`'s first and last lines
+LINE_CHARS = 2000  # a log's line is read this far: its message starts it, and what a program prints on one line
+# beyond this (a payload, a minified bundle, a hostile paste) would only slow every pattern that reads it
 LOG_LINES = 5  # this many lines of machine output make a log: a message with as many, most of its lines from the
 # first to the last of them, holds a pasted one (people paste logs without a code fence); a screen showing as many
 # routine records shows one
@@ -93,9 +97,9 @@ def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     """The lines of `text` to search, at most `limit`: a short text whole but for a log's routine records
     (`beyond_routine`), the salient ones of a long log; terminal escapes (a log saved with colour) and control
     characters dropped, and so are the lines a `script` recording starts and ends with (when, and the terminal's
-    settings)."""
-    printed = exported_lines(text) or printed_lines(text)
-    raws = [printable(raw) for raw in printed if not RECORDING_FRAME.match(raw)]
+    settings). A very long log is read in part (`read_part`), each line up to `LINE_CHARS`."""
+    printed = read_part(exported_lines(text) or printed_lines("\n".join(read_part(text.splitlines()))))
+    raws = [printable(raw)[:LINE_CHARS] for raw in printed if not RECORDING_FRAME.match(raw)]
     texts, files = unnumbered(raws)
     if len(set(filter(None, files))) > 1:  # `grep -rn` over a folder: read as an archive of the files it matched
         return archive_lines(grepped_files(texts, files), limit)
@@ -209,8 +213,8 @@ def pasted_log(text: str) -> tuple[str, str]:
     least `LOG_LINES` of them are and they are most of it. A few lines (fewer than `LOG_LINES` written) before the
     first that has a program's form (`has_machine_form`) are the person's, though they name an error: people say what
     failed before they paste ("deploy failed, log below", "getting this error:")."""
-    lines = text.splitlines()
-    texts = unnumbered(lines)[0]
+    lines = read_part(text.splitlines())
+    texts = unnumbered([line[:LINE_CHARS] for line in lines])[0]
     machine = [i for i, line in enumerate(texts) if is_machine_output(line)]
     if len(machine) < LOG_LINES:
         return text, ""
@@ -323,7 +327,7 @@ def is_error(line: LogLine, muted: frozenset[str]) -> bool:
 
 def states_error(line: str) -> bool:
     """Whether `line` states an error: an error line that is not a traceback's header or one of its frames."""
-    return bool(ERROR_LINE.search(line)) and not TRACEBACK.search(line)
+    return not TRACEBACK.search(line) and bool(ERROR_LINE.search(line))
 
 
 def rare(lines: list[str], limit: int) -> list[str]:

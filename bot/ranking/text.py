@@ -235,8 +235,8 @@ ERROR_LINE = re.compile(
     r"rejected|isn't working|can't be reached|unreachable|aborted|segmentation fault|did not match|"
     r"no module named|undefined|permission|exit (?:code|status) [1-9]|reset by peer|empty reply|broken pipe|"
     r"no route to host)|\b[dD]eta[il1|!]{2}[\"'*-]{1,2}:|"
-    rf"(?<![\w.])[45]\d\d ?(?=[A-Z])|(?:HTTP\S*|status|code)[ :=]+[45]\d\d\b|{ERR_NAME}|\bERR!|\bE[A-Z]{{3,}}\b|"
-    rf"[A-Za-z]+(?:Error|Exception)\b|{CURL_EXIT}"
+    rf"(?<![\w.])[45]\d\d ?(?=[A-Z])|(?:HTTP\S{{0,32}}|status|code)[ :=]+[45]\d\d\b|{ERR_NAME}|\bERR!|\bE[A-Z]{{3,}}\b|"
+    rf"(?<![A-Za-z])[A-Za-z]+(?:Error|Exception)\b|{CURL_EXIT}"
 )
 
 
@@ -244,7 +244,7 @@ ERROR_LINE = re.compile(
 # failure that happened. A statement that starts with a keyword of the common languages (lower case, as code has
 # them; after a closing brace too), or a call of a logger's or console's error method.
 SOURCE_CODE = re.compile(
-    r"^\s*\}?\s*(?:(?:def|class|import|from|return|raise|except|try|finally|elif|else|async|await|yield|lambda|function|"
+    r"^\s*(?:\}\s*)?(?:(?:def|class|import|from|return|raise|except|try|finally|elif|else|async|await|yield|lambda|function|"
     r"const|let|var|catch|throw|public|private|protected|static|fn|func|if|for|while|with|switch|case)\b(?![.:/-])|"
     r"#include\b|[\w.]+\.(?:error|exception|warn(?:ing)?|fatal|critical)\()"
 )
@@ -273,7 +273,7 @@ def error_words(text: str) -> set[str]:
 # phrase is a message, not a name), IPv4 addresses (with a port), shell prompts; masking them leaves the message's
 # template, as log parsers do
 INSTANCE_VALUE = re.compile(
-    r'"[^"\s]*(?:"|$)|\(?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b\)?|[\w.-]+@[\w.-]+:\S*[$#]', re.MULTILINE
+    r'"[^"\s]*(?:"|$)|\(?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b\)?|(?<![\w.-])[\w.-]+@[\w.-]+:\S{0,256}[$#]', re.MULTILINE
 )
 
 
