@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from time import monotonic
 from typing import Any
 
 from bot.records import Answer, Evidence, KnownBug, Match, QueryInput, TextLine
@@ -10,6 +11,7 @@ from bot.slack.blocks import (
     ESCALATE,
     FIXED,
     NOT_IT,
+    RESOLUTION_CHARS,
     TRIAGE_NEW,
     TRIAGE_PICK,
     TRIAGE_SEARCH,
@@ -18,6 +20,7 @@ from bot.slack.blocks import (
     error_message,
     escalation_message,
     linked_message,
+    shown_mrkdwn,
     to_mrkdwn,
     truncate,
 )
@@ -165,6 +168,19 @@ def test_truncate_prefers_sentence_ends_and_never_splits_markup() -> None:
     cut = truncate("see " + "<https://a.test/very/long/path|the label>" * 2, 50)
     assert cut.count("<") == cut.count(">")
     assert to_mrkdwn("**bold** [docs](https://d.test) a<b") == "*bold* <https://d.test|docs> a&lt;b"
+
+
+def test_a_huge_resolution_is_converted_only_as_far_as_it_is_shown() -> None:
+    """A resolution of a megabyte (a tracker's comment can be one) of `[` or of links without an end was converted
+    whole, each `[` read to the end of the line: hours for one reply. Now a link's text stops at the next `[` and only
+    what the reply can show is converted; a short resolution reads as before."""
+    started = monotonic()
+    for hostile in ("[" * 1_000_000, "[a](http://a" * 100_000):
+        assert len(shown_mrkdwn(hostile, RESOLUTION_CHARS)) <= RESOLUTION_CHARS
+    assert monotonic() - started < 15
+    markdown = "Restart it. **Then** see [the docs](https://d.test/x). " * 60
+    assert shown_mrkdwn(markdown, RESOLUTION_CHARS) == truncate(to_mrkdwn(markdown), RESOLUTION_CHARS)
+    assert to_mrkdwn("see [a [docs](https://d.test)") == "see [a <https://d.test|docs>", "a link's text has no ["
 
 
 def test_error_message_is_one_plain_sentence() -> None:

@@ -15,6 +15,7 @@ SECTION_CHARS = 3000
 MAX_BLOCKS = 50
 BUTTON_VALUE_CHARS = 2000
 RESOLUTION_CHARS = 1500
+SHOWN_MARKDOWN = 4  # Markdown converted per character shown: converting shortens it by 40 % at most (`**b**`)
 EVIDENCE_CHARS = 160
 EXTRACT_CHARS = 1200
 OPTION_CHARS = 75
@@ -57,7 +58,14 @@ def to_mrkdwn(markdown: str) -> str:
     """Escape Markdown text and convert its bold and links to Slack's mrkdwn."""
     text = escape(markdown)
     text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text)
-    return re.sub(r"\[([^\]\n]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
+    return re.sub(r"\[([^\[\]\n]+)\]\((https?://[^)\s]+)\)", r"<\2|\1>", text)
+
+
+def shown_mrkdwn(markdown: str, limit: int) -> str:
+    """`markdown` as mrkdwn, cut as `truncate` cuts to `limit` characters. Only its first `SHOWN_MARKDOWN` × `limit`
+    characters are converted (the cut is long before them), so a resolution of a megabyte costs what a short one
+    does."""
+    return truncate(to_mrkdwn(markdown[: SHOWN_MARKDOWN * limit]), limit)
 
 
 def truncate(text: str, limit: int) -> str:
@@ -162,7 +170,7 @@ def answer_message(
     partly = [(i.name, i.note) for i in answer.inputs if i.note]
     if best is None:
         return no_match_message(answer_id, notes, escalate, partly)
-    resolution = truncate(to_mrkdwn(best.bug.resolution), RESOLUTION_CHARS) or "_No resolution recorded yet._"
+    resolution = shown_mrkdwn(best.bug.resolution, RESOLUTION_CHARS) or "_No resolution recorded yet._"
     line = LABELS[answer.decision].format(answer.confidence)
     if evidence := evidence_text(best, answer.moment(best.evidence[0]) if best.evidence else ""):
         line += f" · {evidence}"
@@ -279,7 +287,7 @@ def triage_actions(record: AnswerRecord) -> Block:
 
 def linked_message(bug: KnownBug, answer_id: str, linked_by: str, reported: str = "", escalate: bool = True) -> Message:
     """The reply in the asker's thread when the support team linked their question to a known bug."""
-    resolution = truncate(to_mrkdwn(bug.resolution), RESOLUTION_CHARS) or "_No resolution recorded yet._"
+    resolution = shown_mrkdwn(bug.resolution, RESOLUTION_CHARS) or "_No resolution recorded yet._"
     blocks = [
         section(f"*The support team linked this to a known bug:*\n{title_line(bug)}"),
         section(f"*Resolution*\n{resolution}"),

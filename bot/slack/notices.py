@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.settings import Settings
-from bot.slack.blocks import Message, context, escape, section, to_mrkdwn, truncate
+from bot.slack.blocks import Message, context, escape, section, shown_mrkdwn, truncate
 from bot.slack.claims import SlackStore
 from bot.slack.delivery import Delivery, slack_problem
 from bot.store import BugChange, Report
@@ -48,7 +48,7 @@ def notice_message(change: BugChange) -> Message:
     text = f"Update: {change.title} {news(change)}" + (f" — {truncate(line, LINE_CHARS)}" if line else "")
     head = f"*Update:* *{escape(change.title)}* {news(change)}"
     if line:
-        head += f" — {truncate(to_mrkdwn(line), LINE_CHARS)}"
+        head += f" — {shown_mrkdwn(line, LINE_CHARS)}"
     why = (
         f"`{escape(change.bug_id)}` · {change.old_status} → {change.new_status} · this bug was reported in this thread"
     )
