@@ -19,7 +19,8 @@ import os
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -80,20 +81,38 @@ def timed(matcher: Matcher, query: Query, stop_after: int) -> tuple[float, Answe
     return time.perf_counter() - started, answer
 
 
+def cells(seconds: float, answer: Answer | None) -> tuple[str, str, str]:
+    """A question's seconds, decision and first bug as table cells; the bug marked when it is not the 502."""
+    if answer is None:
+        return f"stopped after {seconds:.0f}", "-", "-"
+    best = answer.matches[0].bug.id if answer.matches else "-"
+    return f"{seconds:.2f}", answer.decision, best + ("" if best == EXPECTED else " (not the 502)")
+
+
+@contextmanager
+def table_engine(prefix: str, columns: Sequence[str]) -> Iterator[Matcher]:
+    """The engine over the shipped `knowledge/`, indexed in a temporary folder named from `prefix` and warmed, its
+    questions stoppable by `timed`; prints the head of a table of `columns` first."""
+    signal.signal(signal.SIGALRM, stop)
+    with tempfile.TemporaryDirectory(prefix=prefix) as work:
+        settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=Path(work))
+        matcher = Matcher.from_settings(settings)
+        build_refresher(settings, matcher.embedder, matcher.extractor).refresh()
+        matcher.warm()
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "---|" * len(columns))
+        yield matcher
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--message-chars", type=int, default=40_000, help="Size of each message's text.")
     parser.add_argument("--file-mb", type=float, default=4.5, help="Size of each attached log, in MB.")
     parser.add_argument("--stop-after", type=int, default=120, help="Seconds after which a question is stopped.")
     args = parser.parse_args()
-    signal.signal(signal.SIGALRM, stop)
-    with tempfile.TemporaryDirectory(prefix="bench-hostile-text-") as work:
-        settings = Settings(knowledge_dir=ROOT / "knowledge", data_dir=Path(work))
-        matcher = Matcher.from_settings(settings)
-        build_refresher(settings, matcher.embedder, matcher.extractor).refresh()
-        matcher.warm()
-        print("| shape after the error log | as | seconds | decision | first bug |")
-        print("|---|---|---|---|---|")
+    with table_engine(
+        "bench-hostile-text-", ("shape after the error log", "as", "seconds", "decision", "first bug")
+    ) as matcher:
         for name, shape in SHAPES.items():
             text = ERROR_LOG + "\n" + shape(args.message_chars - len(ERROR_LOG) - 1)
             data = (ERROR_LOG + "\n" + shape(int(args.file_mb * 1e6) - len(ERROR_LOG) - 1)).encode()
@@ -101,13 +120,8 @@ def main() -> None:
                 (f"message ({len(text):,} chars)", Query(text=text)),
                 (f"`.log` ({len(data) / 1e6:.1f} MB)", Query(attachments=(Attachment("app.log", data),))),
             ):
-                seconds, answer = timed(matcher, query, args.stop_after)
-                if answer is None:
-                    print(f"| {name} | {form} | stopped after {seconds:.0f} | - | - |", flush=True)
-                    continue
-                best = answer.matches[0].bug.id if answer.matches else "-"
-                mark = "" if best == EXPECTED else " (not the 502)"
-                print(f"| {name} | {form} | {seconds:.2f} | {answer.decision} | {best}{mark} |", flush=True)
+                took, decision, best = cells(*timed(matcher, query, args.stop_after))
+                print(f"| {name} | {form} | {took} | {decision} | {best} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -156,6 +156,67 @@ def test_blocks_of_side_by_side_windows_are_never_joined_into_rows() -> None:
     assert [line.text for block in kept for line in block.lines()] == ["error: failed"]
 
 
+def test_boxes_join_a_block_when_close_on_a_row_or_in_a_column_on_one_background() -> None:
+    import random
+
+    rng = random.Random(5)
+    pixels = np.full((900, 1400, 3), 250, dtype=np.uint8)
+    pixels[:, 700:] = (30, 30, 30)
+    boxes = []
+    for i in range(300):
+        height, width = rng.choice([9, 14, 20, 60]) * rng.uniform(0.8, 1.2), rng.uniform(10, 200)
+        left, top = rng.uniform(0, 1400 - width), rng.uniform(0, 900 - height)
+        if left < 700 < left + width:
+            continue  # a box standing on both backgrounds has a mixed colour
+        boxes.append(TextBox(f"w{i}", 0.9, left, top, left + width, top + height))
+    parent = list(range(len(boxes)))
+
+    def root(i: int) -> int:
+        return i if parent[i] == i else root(parent[i])
+
+    for i, a in enumerate(boxes):  # every pair by the rule in `bot.extract.layout`
+        for j, b in enumerate(boxes):
+            tall, low = max(a.height, b.height), min(a.height, b.height)
+            across = min(a.right, b.right) - max(a.left, b.left)
+            down = min(a.bottom, b.bottom) - max(a.top, b.top)
+            near = (down > 0.5 * low and -across < 2.5 * tall) or (across > 0 and -down < 1.8 * tall)
+            if near and (a.left < 700) == (b.left < 700):
+                parent[root(i)] = root(j)
+    expected = {frozenset(b.text for k, b in enumerate(boxes) if root(k) == r) for r in map(root, range(len(boxes)))}
+    assert 3 < len(expected) < len(boxes) // 2
+    assert {frozenset(b.text for b in block.boxes) for block in group(boxes, pixels)} == expected
+
+
+def test_a_screen_of_ten_thousand_boxes_is_grouped_without_comparing_every_pair_at_once() -> None:
+    import tracemalloc
+
+    pixels = np.full((2160, 3840, 3), 255, dtype=np.uint8)
+    pixels[:, 1900:] = (40, 40, 40)
+    cells = [
+        TextBox(f"{row}:{col}", 0.9, 38 * col + 2, 21 * row + 3, 38 * col + 34, 21 * row + 17)
+        for row in range(100)
+        for col in range(100)
+    ]  # a 4K spreadsheet's cells, half of them on a dark pane
+    tracemalloc.start()
+    blocks = group(cells, pixels)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert sorted(len(block.boxes) for block in blocks) == [5000, 5000]
+    assert peak < 200e6  # all pairs at once held over a gigabyte
+
+
+def test_more_failing_windows_side_by_side_than_python_recurses_are_found_window_by_window() -> None:
+    from bot.extract.layout import windows
+
+    pixels = np.full((40, 32 * 1100, 3), 255, dtype=np.uint8)
+    boxes = [TextBox("Error 500", 0.9, 32 * i, 10, 32 * i + 8, 18) for i in reversed(range(1100))]
+    blocks = group(boxes, pixels)  # cells of a status board, each too far from the next to join it
+    assert len(blocks) == 1100
+    kept = focus(blocks)
+    assert [block.left for block in kept] == sorted(block.left for block in blocks)
+    assert windows(kept) == list(range(1, 1101))
+
+
 def test_a_window_title_beside_the_failing_window_is_dropped_and_the_line_below_it_kept() -> None:
     pixels = np.full((300, 1200, 3), 255, dtype=np.uint8)
     pixels[:, 900:] = (40, 40, 60)
@@ -474,6 +535,13 @@ def test_screenshots_are_not_taken_for_photos() -> None:
     shot = terminal(ERROR)
     assert straighten(shot) is shot
     assert straighten(desktop((2560, 1440), 1.0)) is not None
+
+
+def test_a_strip_one_pixel_high_is_no_photo_and_is_read_without_failing(extractor: Extractor) -> None:
+    for size in ((40000, 1), (1, 40000), (9000, 8)):
+        strip = Image.new("RGB", size, "white")
+        assert straighten(strip) is strip
+        assert extractor.ocr(strip) == ()
 
 
 def test_tiles_cover_a_large_screen_with_overlap_within_what_the_detector_takes_at_a_time() -> None:

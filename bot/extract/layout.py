@@ -9,7 +9,8 @@ in background, so a code editor's rows are never joined to the terminal's beside
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,32 +22,34 @@ from bot.records import TextLine
 ROW_GAP = 2.5  # boxes on one row join across a gap of up to this many text heights...
 COLUMN_GAP = 1.8  # ...and lines one above the other across this many
 SAME_BACKGROUND = 48  # largest difference of any colour channel between backgrounds of one block
+PAIR_CHUNK = 256  # boxes compared at a time with their neighbours when grouping
 
 
-@dataclass
+@dataclass(eq=False)
 class Block:
-    """Boxes that belong together, with their background colour and bounds."""
+    """Boxes that belong together (never changed once grouped), with their background colour and bounds; a block is
+    only ever equal to itself."""
 
     boxes: list[TextBox]
     background: np.ndarray
 
-    @property
+    @functools.cached_property
     def left(self) -> float:
         return min(b.left for b in self.boxes)
 
-    @property
+    @functools.cached_property
     def right(self) -> float:
         return max(b.right for b in self.boxes)
 
-    @property
+    @functools.cached_property
     def top(self) -> float:
         return min(b.top for b in self.boxes)
 
-    @property
+    @functools.cached_property
     def bottom(self) -> float:
         return max(b.bottom for b in self.boxes)
 
-    @property
+    @functools.cached_property
     def height(self) -> float:
         """The median height of the block's text."""
         return float(np.median([b.height for b in self.boxes]))
@@ -81,15 +84,7 @@ def group(boxes: Sequence[TextBox], pixels: np.ndarray) -> list[Block]:
     if not boxes:
         return []
     colour = backgrounds(boxes, pixels)
-    left, top, right, bottom = (np.array([getattr(b, k) for b in boxes], dtype=np.float32) for k in BOUNDS)
-    height = np.maximum((bottom - top)[:, None], (bottom - top)[None, :])
-    overlap_x = np.minimum(right[:, None], right[None, :]) - np.maximum(left[:, None], left[None, :])
-    overlap_y = np.minimum(bottom[:, None], bottom[None, :]) - np.maximum(top[:, None], top[None, :])
-    same_row = (overlap_y > 0.5 * np.minimum((bottom - top)[:, None], (bottom - top)[None, :])) & (
-        -overlap_x < ROW_GAP * height
-    )
-    same_column = (overlap_x > 0) & (-overlap_y < COLUMN_GAP * height)
-    alike = np.abs(colour[:, None, :] - colour[None, :, :]).max(axis=2) < SAME_BACKGROUND
+    bounds = np.array([[getattr(b, k) for k in BOUNDS] for b in boxes], dtype=np.float32)
     parent = list(range(len(boxes)))
 
     def root(i: int) -> int:
@@ -98,13 +93,38 @@ def group(boxes: Sequence[TextBox], pixels: np.ndarray) -> list[Block]:
             i = parent[i]
         return i
 
-    for i, j in zip(*np.nonzero((same_row | same_column) & alike), strict=True):
-        parent[root(int(i))] = root(int(j))
+    for i, j in joined_pairs(bounds, colour):
+        parent[root(i)] = root(j)
     members: dict[int, list[int]] = {}
     for i in range(len(boxes)):
         members.setdefault(root(i), []).append(i)
     blocks = [Block([boxes[i] for i in idx], colour[idx].mean(axis=0)) for idx in members.values()]
     return sorted(blocks, key=lambda b: (b.top, b.left))
+
+
+def joined_pairs(bounds: np.ndarray, colour: np.ndarray) -> Iterator[tuple[int, int]]:
+    """The pairs of boxes (indices into `bounds`, rows of left, top, right, bottom) that belong to one block: close on
+    one row or in one column (`ROW_GAP`, `COLUMN_GAP`) and on the same background. Boxes are compared `PAIR_CHUNK` at
+    a time with those near enough above and below to qualify, so time and memory grow with the boxes and their
+    neighbours, not with the square of the boxes (a 4K spreadsheet's 10,000 cells held 4 GB compared all at once)."""
+    left, top, right, bottom = bounds.T
+    tallest = float((bottom - top).max())
+    reach = COLUMN_GAP * tallest  # no two boxes of a block lie farther apart one above the other
+    order = np.argsort(top, kind="stable")
+    tops = top[order]
+    for start in range(0, len(order), PAIR_CHUNK):
+        a = order[start : start + PAIR_CHUNK]
+        first = np.searchsorted(tops, top[a].min() - reach - tallest)
+        b = order[first : np.searchsorted(tops, bottom[a].max() + reach, side="right")]
+        low, high = (bottom - top)[a][:, None], (bottom - top)[b][None, :]
+        height = np.maximum(low, high)
+        overlap_x = np.minimum(right[a][:, None], right[b][None, :]) - np.maximum(left[a][:, None], left[b][None, :])
+        overlap_y = np.minimum(bottom[a][:, None], bottom[b][None, :]) - np.maximum(top[a][:, None], top[b][None, :])
+        same_row = (overlap_y > 0.5 * np.minimum(low, high)) & (-overlap_x < ROW_GAP * height)
+        same_column = (overlap_x > 0) & (-overlap_y < COLUMN_GAP * height)
+        alike = np.abs(colour[a][:, None, :] - colour[b][None, :, :]).max(axis=2) < SAME_BACKGROUND
+        for i, j in zip(*np.nonzero((same_row | same_column) & alike), strict=True):
+            yield int(a[i]), int(b[j])
 
 
 BOUNDS = ("left", "top", "right", "bottom")
@@ -131,23 +151,30 @@ def failing_windows(blocks: list[Block]) -> list[list[Block]]:
     tail, the other windows' titles and a menu bar's items, whose words otherwise enter the question). When one of
     the blocks beside them shows an error too (a failing terminal beside a log tail of other failures, which is
     denser in error lines; a traceback's frames beside its heading), its window is found the same way among them."""
-    scores = [b.error_score() for b in blocks]
-    best = max(scores, default=0.0)
+    scores = {id(block): block.error_score() for block in blocks}
+    found: list[list[Block]] = []
+    rest = blocks
+    while True:
+        window, rest = failing_window(rest, scores)
+        found.append(window)
+        if not any(scores[id(block)] for block in rest):
+            return found if len(found) == 1 else sorted(found, key=lambda window: min(b.left for b in window))
+
+
+def failing_window(blocks: list[Block], scores: dict[int, float]) -> tuple[list[Block], list[Block]]:
+    """The window of the block densest in error lines (by `scores`, keyed by `id`) and the blocks beside it; all the
+    blocks and none beside when none reads like an error. Blocks are told apart by identity, so each window is split
+    off in time linear in the blocks (a status board of thousands of failing cells side by side has as many windows)."""
+    best = max((scores[id(block)] for block in blocks), default=0.0)
     if not best:
-        return [blocks]
-    densest = blocks[scores.index(best)]
-    failing = [
-        b
-        for b, score in zip(blocks, scores, strict=True)
-        if score >= best / 2 and not beside(b, (densest.left, densest.right))
-    ]
+        return blocks, []
+    densest = next(block for block in blocks if scores[id(block)] == best)
+    failing = [b for b in blocks if scores[id(b)] >= best / 2 and not beside(b, (densest.left, densest.right))]
     span = (min(b.left for b in failing), max(b.right for b in failing))
-    kept = [b for b in blocks if b in failing or not beside(b, span)]
-    elsewhere = [b for b in blocks if b not in kept]
-    if not any(b.shows_error() for b in elsewhere):
-        return [kept]
-    found = [kept, *failing_windows(elsewhere)]
-    return sorted(found, key=lambda window: min(b.left for b in window))
+    chosen = {id(b) for b in failing}
+    kept = [b for b in blocks if id(b) in chosen or not beside(b, span)]
+    taken = {id(b) for b in kept}
+    return kept, [b for b in blocks if id(b) not in taken]
 
 
 def beside(block: Block, span: tuple[float, float]) -> bool:

@@ -24,6 +24,8 @@ def straighten(image: Any) -> Any:
     it, at the resolution the photo has it) and its text lines levelled; any other image unchanged."""
     from PIL import Image
 
+    if min(image.size) * WORK_SIDE < max(image.size):  # a strip (a banner, a rule) is no photo of a screen...
+        return image  # ...and its working copy would be empty
     flat = rectify(image)
     angle = text_angle(np.asarray(flat)) if flat is not image else 0.0  # screenshots are never levelled
     if abs(angle) < MIN_TILT:
