@@ -274,6 +274,11 @@ class Settings(BaseSettings):
         description="In a thread the bot answered, read the asker's next message (no mention needed) together with "
         "what the thread said and update the answer; per channel in slack_channels.",
     )
+    slack_follow_up_inputs: int = Field(
+        8,
+        ge=1,
+        description="Most of the thread's earlier inputs a follow-up is read with: the thread's first and the newest.",
+    )
     report_days: float = Field(
         30.0, gt=0, description='Window of "reported N times by M people" in replies, triage posts and stats.'
     )

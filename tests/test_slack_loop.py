@@ -297,6 +297,19 @@ def test_the_askers_follow_up_is_read_with_the_thread_and_updates_the_one_answer
         bot.close()
 
 
+def test_a_long_thread_s_follow_up_is_read_with_its_first_and_newest_inputs_only() -> None:
+    from bot.slack.follow_ups import context_inputs
+    from bot.store import AnswerRecord, InputRecord
+
+    said = [InputRecord("message", "text", f"follow-up {n}") for n in reversed(range(1, 200))]  # newest first
+    first = (InputRecord("shot.png", "image", "psql: FATAL: role deploy does not exist"), InputRecord("gone", "image"))
+    record = AnswerRecord("a1", "message", "C40", "UASK", "match", 0.9, thread_ts="1.1", inputs=(*said, *first))
+    kept = context_inputs(record, 4)
+    assert [i.text for i in kept] == ["follow-up 199", "follow-up 198", "follow-up 197", first[0].text]
+    assert kept[-1].kind == "image" and kept[-1].lines[0].origin == "screen"
+    assert len(context_inputs(record, 500)) == 200, "a thread within the limit is read whole, unreadable inputs not"
+
+
 def test_supportbot_refresh_lists_changes_and_posts_the_notices_when_it_has_a_token(
     fake: FakeSlack, tmp_path: Path, shared_models: dict
 ) -> None:

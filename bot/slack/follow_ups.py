@@ -61,14 +61,17 @@ def open_answer(store: Store, channel: str, thread_ts: str, user: str) -> Answer
     return latest
 
 
-def context_inputs(record: AnswerRecord) -> tuple[QueryInput, ...]:
+def context_inputs(record: AnswerRecord, limit: int) -> tuple[QueryInput, ...]:
     """What an earlier answer read, as inputs the matcher takes as they are: each keeps its kind, and its lines the
     origin that kind implies (screenshots and recordings on screen, voice notes speech, snippets logs; the stored
-    text does not say which of a recording's lines were heard)."""
+    text does not say which of a recording's lines were heard). At most `limit` of them, as an answer carries its
+    thread's inputs on to the next: the oldest (of the question that started the thread) and the newest (an answer
+    lists its own message's inputs before those it was read with)."""
+    usable = [item for item in record.inputs if not item.error and item.text.strip()]
+    if len(usable) > limit:
+        usable = usable[: limit - 1] + usable[-1:]
     inputs = []
-    for item in record.inputs:
-        if item.error or not item.text.strip():
-            continue
+    for item in usable:
         origin = ORIGINS.get(item.kind)
         lines = tuple(TextLine(line, 1.0, origin) for line in item.text.splitlines() if line.strip()) if origin else ()
         inputs.append(QueryInput(item.name, cast(InputKind, item.kind), item.text, lines))

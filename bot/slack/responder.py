@@ -268,7 +268,7 @@ class Responder:
             message = notes_message(notes) if notes else error_message([EmptyQuery.message])
             return ask_record(ask, answer_id, "error", error=message.text, inputs=failed), message
         try:
-            earlier = context_inputs(previous) if previous else ()
+            earlier = context_inputs(previous, self.settings.slack_follow_up_inputs) if previous else ()
             answer = self.engine.match(Query(text=text, attachments=tuple(attachments), context=earlier))
         except BotError as err:
             log.info("engine refused a %s in %s: %s", ask.source, ask.channel, err.message)
