@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.deadline import PastDeadline
 from bot.embed import Embedder
 from bot.errors import BotError
 from bot.extract import Extractor, pasted_log, vocabulary_from_texts
@@ -231,6 +232,8 @@ class Matcher:
                     clips[len(inputs)] = Media(media.name, "audio", sound, media.sha256, media.seconds)
                 inputs.append(self.keep_image(extracted))
                 del media  # the decoded picture and frames go now, not when the answer does
+            except PastDeadline:
+                raise
             except BotError as err:
                 log.info("input %s not usable: %s", attachment.name, err.message)
                 inputs.append(QueryInput(name=attachment.name, kind=guess_kind(attachment.mime), error=err.message))

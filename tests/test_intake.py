@@ -416,6 +416,18 @@ def test_recordings_decode_to_sampled_frames_and_their_sound_track(
     assert frames[0].image().size == (320, 200) and frames[0].thumb.shape == (100, 160)
 
 
+def test_a_recording_past_its_work_s_deadline_stops_decoding_frames(settings: Settings) -> None:
+    import time
+
+    from bot.deadline import PastDeadline, until
+
+    media = decode_attachment(Attachment("clip.mp4", encode_video(screens()), "video/mp4"), settings)
+    frames = media.payload.frames()
+    with until(time.monotonic() - 1), pytest.raises(PastDeadline):
+        next(frames)
+    assert len(list(media.payload.frames())) == 8, "no deadline: every sampled frame"
+
+
 def test_a_video_only_webm_is_a_silent_recording_not_a_missing_sound_track(settings: Settings) -> None:
     data = encode_video(screens(1), container="webm", codec="libvpx-vp9")
     media = decode_attachment(Attachment("screen.webm", data, "video/webm"), settings)

@@ -58,6 +58,20 @@ def test_screenshot_finds_its_bug_with_evidence(matcher: Matcher, tmp_path: Path
     assert {"decode", "ocr", "embed", "search", "total"} <= set(answer.timings_ms)
 
 
+def test_work_past_its_deadline_stops_before_reading_a_screen_and_is_not_taken_for_an_unreadable_file(
+    matcher: Matcher, tmp_path: Path
+) -> None:
+    import time
+
+    from bot.deadline import PastDeadline, until
+
+    shot = screenshot(tmp_path, ["curl: (7) Failed to connect to 127.0.0.1 port 9000: Connection refused"])
+    with until(time.monotonic() - 1), pytest.raises(PastDeadline):
+        matcher.match(Query(attachments=(shot, shot)))
+    with until(time.monotonic() + 600):
+        assert matcher.match(Query(attachments=(shot,))).best is not None
+
+
 def test_text_query_and_near_duplicates(matcher: Matcher) -> None:
     slow = matcher.match(Query(text="the reports page waits a minute then says gateway time-out"))
     assert slow.best is not None and slow.best.bug.id == "nginx-504-upstream-slow"

@@ -92,6 +92,28 @@ def test_the_budget_returns_in_time_or_raises_and_bounds_abandoned_work() -> Non
     assert budget.run(lambda: 2) == 2
 
 
+def test_abandoned_work_that_checks_the_deadline_ends_there_and_frees_its_slot() -> None:
+    from bot.deadline import PastDeadline, check
+
+    budget = Budget(threads=1, seconds=0.3)
+    ended = threading.Event()
+
+    def long_reading() -> None:
+        try:
+            for _ in range(1000):  # ten seconds of steps, each checking the deadline first
+                check()
+                time.sleep(0.01)
+        finally:
+            ended.set()
+
+    with pytest.raises(TooSlow) as told:
+        budget.run(long_reading)
+    assert isinstance(told.value, PastDeadline)
+    assert ended.wait(1.0), "the work stopped at its next check"
+    assert budget.run(lambda: 2) == 2, "its slot is free again"
+    check()  # no deadline outside the budget's work
+
+
 def test_private_replies_go_only_to_the_allowed_hook_hosts(fake: FakeSlack) -> None:
     elsewhere = RecordingHost()
     try:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.deadline import check
 from bot.extract.content import Region, area, content_regions, overlaps, union
 from bot.extract.layout import Block, backgrounds, focus, group, join_row, rows, windows
 from bot.extract.logs import without_routine_records
@@ -261,10 +262,12 @@ def read_tiles(reader: TextReader, image: Any, pixels: int) -> list[TextBox]:
     width, height = image.size
     spans = tiles(width, height, pixels)
     if len(spans) == 1:
+        check()
         return reader.read(image)
     boxes = []
     half = OVERLAP // 2
     for left, top, right, bottom in spans:
+        check()
         core = (left + half if left else 0, top + half if top else 0)
         core_end = (right - half if right < width else width, bottom - half if bottom < height else height)
         for b in reader.read(image.crop((left, top, right, bottom))):

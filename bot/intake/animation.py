@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageSequence
 
+from bot.deadline import check
 from bot.errors import CorruptMedia
 from bot.intake.image import shrink, to_rgb
 from bot.intake.video import THUMB_WIDTH, Frame, Recording, check_recording, recording_too_long, too_much_video
@@ -77,6 +78,7 @@ def animation_frames(recording: Recording) -> Iterator[Frame]:
     step, clock, next_at = 1.0 / recording.fps, 0.0, 0.0
     with Image.open(io.BytesIO(recording.data)) as image:
         for frame, shown in shown_frames(image):
+            check()
             clock += shown
             if next_at >= clock - 1e-6:
                 continue

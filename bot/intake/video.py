@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from bot.deadline import check
 from bot.errors import CorruptMedia, MediaTooLarge
 from bot.intake.audio import declared_seconds, for_listening, resample
 from bot.intake.image import fitted
@@ -76,6 +77,7 @@ class Recording:
             stream.thread_type = "AUTO"
             try:
                 for picture in container.decode(stream):
+                    check()
                     decoded += picture.width * picture.height
                     if decoded > self.max_decoded_pixels * 1.1:  # the header understated the work
                         raise too_much_video(self.width, self.height, self.seconds, self.max_decoded_pixels)

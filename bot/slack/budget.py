@@ -2,7 +2,8 @@
 
 Python cannot stop a thread, so work past its budget is abandoned, not killed: the asker gets a sentence at
 once, the late result is dropped, and the thread keeps its slot until it ends, so abandoned work never adds
-to the load.
+to the load. The work runs with the budget's end as its deadline (`bot.deadline`), which the engine checks before
+each OCR call and recording frame: abandoned work ends there, and its slot is free again.
 """
 
 from __future__ import annotations
@@ -12,15 +13,13 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from bot.errors import BotError
+from bot.deadline import PastDeadline, until
 
 T = TypeVar("T")
 
 
-class TooSlow(BotError):
+class TooSlow(PastDeadline):
     """An ask's downloads and matching did not finish within `slack_ask_seconds`."""
-
-    message = "That took me too long to read; please send a smaller screenshot, a shorter clip or a few words instead."
 
 
 class Budget:
@@ -39,7 +38,8 @@ class Budget:
 
         def target() -> None:
             try:
-                outcome.append((True, work()))
+                with until(deadline):
+                    outcome.append((True, work()))
             except BaseException as err:  # noqa: BLE001 - handed to the waiting worker below
                 outcome.append((False, err))
             finally:
