@@ -40,13 +40,14 @@ def load(path: Path) -> np.ndarray:
         return resample(container, container.streams.audio[0], 600, MediaTooLarge())
 
 
-def encode(samples: np.ndarray, container: str, codec: str, rate: int, bitrate: int) -> bytes:
-    """`samples` (16 kHz) encoded with PyAV as a `container` file of `codec` at `rate` Hz and `bitrate` bit/s."""
+def encode(samples: np.ndarray, container: str, codec: str, rate: int, bitrate: int, layout: str = "mono") -> bytes:
+    """`samples` (16 kHz) encoded with PyAV as a `container` file of `codec` at `rate` Hz and `bitrate` bit/s, in
+    `layout` (each channel the same)."""
     import av
 
     out = io.BytesIO()
     with av.open(out, mode="w", format=container) as muxer:
-        track = muxer.add_stream(codec, rate=rate, layout="mono")
+        track = muxer.add_stream(codec, rate=rate, layout=layout)
         track.bit_rate = bitrate
         source = av.AudioFrame.from_ndarray(np.clip(samples, -1, 1).astype(np.float32)[None, :], "flt", "mono")
         source.sample_rate, source.pts, source.time_base = SAMPLE_RATE, 0, Fraction(1, SAMPLE_RATE)

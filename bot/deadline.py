@@ -1,9 +1,9 @@
 """The time by which the work of one ask must end.
 
 The Slack layer's time budget sets it (`until`) around the work it abandons when the time runs out, and the engine
-checks it before its costly steps (`check`: each call of an OCR engine, each frame a recording decodes): so work the
-asker was already told about stops at its next step instead of keeping its worker busy for minutes. Work run without
-a deadline (the CLI, an eval) never stops.
+checks it before its costly steps (`check`: each call of an OCR engine, each frame a recording decodes, each packet of
+sound decoded, each 30 s window of speech heard): so work the asker was already told about stops at its next step
+instead of keeping its worker busy for minutes. Work run without a deadline (the CLI, an eval) never stops.
 """
 
 from __future__ import annotations

@@ -339,10 +339,10 @@ def encode_video(
     return out.getvalue()
 
 
-def damaged(data: bytes, every: int = 1, noise_first: bool = False) -> bytes:
+def damaged(data: bytes, every: int = 1, noise_tracks: int = 0) -> bytes:
     """An MP4 remuxed with every `every`-th sound packet's bytes replaced by noise (1: the whole track), as a damaged
-    download leaves it, or a sound codec FFmpeg cannot decode; with `noise_first`, a track of such noise is put before
-    the sound track, which stays as it was."""
+    download leaves it, or a sound codec FFmpeg cannot decode; with `noise_tracks`, so many tracks of such noise are put
+    before the sound track, which stays as it was."""
     import io
 
     import av
@@ -350,32 +350,34 @@ def damaged(data: bytes, every: int = 1, noise_first: bool = False) -> bytes:
     rng = np.random.default_rng(0)
     out = io.BytesIO()
     with av.open(io.BytesIO(data)) as source, av.open(out, mode="w", format="mp4") as muxer:
-        first = muxer.add_stream_from_template(source.streams.audio[0]) if noise_first else None
+        noisy = [muxer.add_stream_from_template(source.streams.audio[0]) for _ in range(noise_tracks)]
         streams = {s.index: muxer.add_stream_from_template(s) for s in source.streams}
         sound = 0
         for packet in (p for p in source.demux() if p.dts is not None):
             if packet.stream.type == "audio":
                 sound += 1
-                if first is not None or sound % every == 0:
+                for track in noisy or ([streams[packet.stream.index]] if sound % every == 0 else []):
                     noise = av.Packet(rng.integers(0, 256, packet.size, dtype=np.uint8).tobytes())
                     noise.pts, noise.dts, noise.time_base = packet.pts, packet.dts, packet.time_base
-                    noise.stream = first or streams[packet.stream.index]
+                    noise.stream = track
                     muxer.mux(noise)
-                    if first is None:
-                        continue
+                if not noisy and sound % every == 0:
+                    continue
             packet.stream = streams[packet.stream.index]
             muxer.mux(packet)
     return out.getvalue()
 
 
 def mux_sound(muxer: Any, track: Any, frames: Iterable[Any], rate: int) -> None:
-    """Encode decoded audio `frames` into the mono `track` of `muxer` (PyAV), resampled to its format at `rate`."""
+    """Encode decoded audio `frames` into the `track` of `muxer` (PyAV), resampled to its format and channels at
+    `rate`."""
     from fractions import Fraction
 
     import av
 
     size = track.codec_context.frame_size or None  # a codec with a fixed frame size (AAC, Opus) gets it exactly
-    resampler = av.AudioResampler(format=track.codec_context.format.name, layout="mono", rate=rate, frame_size=size)
+    layout, name = track.codec_context.layout.name, track.codec_context.format.name
+    resampler = av.AudioResampler(format=name, layout=layout, rate=rate, frame_size=size)
     pts = 0
     for frame in [*frames, None]:
         for chunk in resampler.resample(frame):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 import soundfile
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.deadline import PastDeadline, until
 from bot.errors import ExtractionError
 from bot.extract import (
     Extractor,
@@ -20,7 +22,7 @@ from bot.extract import (
     resolve_asr_model,
     vocabulary_from_texts,
 )
-from bot.intake import decode_attachment
+from bot.intake import SAMPLE_RATE, decode_attachment
 from bot.records import Attachment, Media, QueryInput
 from bot.settings import Settings
 from tests.support import espeak
@@ -179,6 +181,23 @@ def test_hearing_a_clip_again_reuses_its_encoding(extractor: Extractor, tmp_path
         memo._encode = encode
     assert len(calls) == 2  # the second listen only decoded; a different clip is encoded
     assert "gateway" in first[0].text.lower() and "gateway" in again[0].text.lower() and other
+
+
+def test_a_voice_note_past_its_work_s_deadline_stops_before_its_next_30_s_window(
+    extractor: Extractor, tmp_path: Path
+) -> None:
+    said = decode_attachment(Attachment("n.wav", espeak("the checkout page times out", tmp_path)), extractor.settings)
+    once = np.concatenate([said.payload, np.zeros(SAMPLE_RATE, dtype=np.float32)])
+    note = np.resize(once, 70 * SAMPLE_RATE)  # three windows
+    memo = extractor.asr_model().encode
+    encode, calls = memo._encode, []
+    memo._encode = lambda features: calls.append(features.shape) or encode(features)
+    try:
+        with until(time.monotonic() - 1), pytest.raises(PastDeadline):
+            extractor.transcribe(note)
+    finally:
+        memo._encode = encode
+    assert len(calls) == 1  # the first window was heard, the other two not
 
 
 def test_vocabulary_bias_can_be_switched_off(extractor: Extractor, tmp_path: Path) -> None:

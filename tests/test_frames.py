@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 import soundfile
 from PIL import Image
 
+from bot.deadline import PastDeadline, until
 from bot.extract import Extractor
 from bot.extract.extractor import SOUND_LOST
 from bot.extract.frames import KEEP, key_screens
@@ -117,6 +119,19 @@ def test_a_narrated_recording_gives_screen_and_speech_lines(extractor: Extractor
     assert "ENOENT" in found.screen_text and "package" in found.speech_text.lower()
     assert found.text.startswith(found.screen_text) and found.speech_text in found.text
     assert heard_on and heard_on[0] != threading.current_thread().name  # heard while the screens were read
+
+
+def test_a_recording_s_sound_is_heard_within_the_deadline_of_the_work_that_reads_it(
+    extractor: Extractor, tmp_path: Path
+) -> None:
+    """Its sound track is heard on a thread of its own, which must keep to the deadline all the same."""
+    speech = espeak("npm cannot find the package file when I install", tmp_path)
+    data = encode_video([(terminal_screen(ERROR), 3.0)], sound=speech)
+    media = decode_attachment(Attachment("r.mp4", data), extractor.settings)
+    only_hearing = Extractor(extractor.settings.model_copy(update={"ocr": False}), asr_model=extractor.asr_model())
+    with until(time.monotonic() - 1), pytest.raises(PastDeadline):
+        only_hearing.extract(media)
+    assert "package" in only_hearing.extract(media).speech_text.lower()
 
 
 def test_thousands_of_scene_cuts_cost_bounded_work_and_one_sentence(extractor: Extractor) -> None:

@@ -4,6 +4,8 @@ their salient lines (`logs`). Models load lazily, once."""
 
 from __future__ import annotations
 
+import contextvars
+import functools
 import logging
 import math
 import threading
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bot.deadline import check
 from bot.errors import BotError, ExtractionError
 from bot.extract.frames import key_screens
 from bot.extract.logs import archive_lines, log_lines
@@ -124,7 +127,9 @@ class Extractor:
         seen: list[TextLine] = []
         image = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="listen") as listener:
-            hearing = listener.submit(self.transcribe, recording.samples, vocabulary) if self.settings.asr else None
+            hear = functools.partial(self.transcribe, recording.samples, vocabulary)
+            # heard in the context of this work, so that it keeps to the work's deadline
+            hearing = listener.submit(contextvars.copy_context().run, hear) if self.settings.asr else None
             if self.settings.ocr:
                 screens = key_screens(recording.frames(), self.settings.recording_screens, 1.0 / recording.fps)
                 read = [(screen, self.ocr(screen.image, round(screen.start, 1))) for screen in screens]
@@ -143,7 +148,8 @@ class Extractor:
     # --- speech ------------------------------------------------------------------------------
 
     def transcribe(self, samples: np.ndarray, vocabulary: Sequence[str] = ()) -> tuple[TextLine, ...]:
-        """Transcribe 16 kHz mono samples, biased toward `vocabulary` when `asr_vocabulary` is on."""
+        """Transcribe 16 kHz mono samples, biased toward `vocabulary` when `asr_vocabulary` is on; past the work's
+        deadline, it stops before hearing the next 30 s window."""
         if samples.size == 0:
             return ()
         model = self.asr_model()
@@ -158,11 +164,12 @@ class Extractor:
             hotwords=self._hotwords_for(model, words),
         )
         lines = []
-        for segment in segments:
+        for segment in segments:  # each 30 s window is heard as the one before is taken
             text = segment.text.strip()
             if text:
                 confidence = min(1.0, math.exp(segment.avg_logprob))
                 lines.append(TextLine(text, confidence, origin="speech", at=round(float(segment.start), 1)))
+            check()
         return tuple(lines)
 
     def _hotwords_for(self, model: Any, vocabulary: tuple[str, ...]) -> str | None:

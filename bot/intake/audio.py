@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.deadline import check
 from bot.errors import MediaTooLarge
 
 log = logging.getLogger(__name__)
@@ -34,31 +35,48 @@ def declared_seconds(container: Any, stream: Any) -> float | None:
 
 def resample(container: Any, stream: Any, max_seconds: float, too_long: MediaTooLarge) -> np.ndarray:
     """Decode `stream` of an open container to 16 kHz mono, raising `too_long` past `max_seconds` (+1 s). A packet
-    the decoder rejects (a damaged stretch of the file) is skipped: its moment is lost, not the clip."""
+    the decoder rejects (a damaged stretch of the file) is skipped: its moment is lost, not the clip. Where the sound's
+    rate or channels change (files joined end to end, a chained Ogg), resampling starts again from there; where the
+    file cannot be read on (cut off, or a change FFmpeg cannot follow), the sound before is kept. Stops at the work's
+    deadline."""
     import av
 
-    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     chunks: list[np.ndarray] = []
     total, limit, damaged = 0, int((max_seconds + 1) * SAMPLE_RATE), 0
-    for packet in container.demux(stream):
-        try:
-            frames = packet.decode()
-        except av.error.InvalidDataError:
-            damaged += 1
-            continue
-        for frame in frames:
-            for out in resampler.resample(frame):
-                chunk = out.to_ndarray().reshape(-1)
-                chunks.append(chunk)
-                total += chunk.size
-        if total > limit:
-            raise too_long
+    resampler, source = None, None
+    try:
+        for packet in container.demux(stream):
+            check()
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError:
+                damaged += 1
+                continue
+            for frame in frames:
+                if resampler is None or source != (frame.format.name, frame.layout.name, frame.sample_rate):
+                    chunks.extend(flushed(resampler))
+                    resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+                    source = (frame.format.name, frame.layout.name, frame.sample_rate)
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+                    total += chunks[-1].size
+            if total > limit:
+                raise too_long
+    except av.error.FFmpegError as err:
+        if not total:
+            raise
+        log.info("sound read up to %.1f s, where the file cannot be read on: %r", total / SAMPLE_RATE, err)
     if damaged:
         log.info("skipped %d damaged sound packets", damaged)
-    chunks.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(None))
+    chunks.extend(flushed(resampler))
     if not chunks:
         return np.zeros(0, dtype=np.float32)
     return np.concatenate(chunks).astype(np.float32, copy=False)[:limit]
+
+
+def flushed(resampler: Any) -> list[np.ndarray]:
+    """What a resampler (or None) still holds, as sample arrays."""
+    return [out.to_ndarray().reshape(-1) for out in resampler.resample(None)] if resampler is not None else []
 
 
 def for_listening(samples: np.ndarray) -> np.ndarray:

@@ -7,7 +7,6 @@ bytes are, only `BotError`s leave this module.
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 
 import numpy as np
@@ -16,6 +15,7 @@ from bot.errors import BotError, CorruptMedia, MediaTooLarge, UnsupportedMedia
 from bot.intake.animation import ANIMATED_FORMATS, is_animated, open_animation
 from bot.intake.archive import ARCHIVES, COMPRESSED, archive_files, decompressed
 from bot.intake.audio import SAMPLE_RATE, declared_seconds, for_listening, resample
+from bot.intake.container import opened
 from bot.intake.image import decode_image
 from bot.intake.sniff import AV_FORMATS, IMAGE_FORMATS, sniff
 from bot.intake.text import decode_text, log_too_large
@@ -97,9 +97,7 @@ def sha256(data: bytes) -> str:
 
 def decode_audio(data: bytes, max_seconds: float) -> np.ndarray:
     """Decode the first audio stream to 16 kHz mono float32, refusing clips over `max_seconds`."""
-    import av  # bundles FFmpeg; imported here so image-only callers don't pay for it
-
-    with av.open(io.BytesIO(data), mode="r") as container:
+    with opened(data) as container:
         if not container.streams.audio:
             raise UnsupportedMedia(f"That file has neither sound nor picture; please send {SUPPORTED}.")
         stream = container.streams.audio[0]

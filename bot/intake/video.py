@@ -9,7 +9,6 @@ recording never sits in memory whole.
 from __future__ import annotations
 
 import functools
-import io
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,8 +18,9 @@ import numpy as np
 from PIL import Image
 
 from bot.deadline import check
-from bot.errors import CorruptMedia, MediaTooLarge
+from bot.errors import BotError, CorruptMedia, MediaTooLarge
 from bot.intake.audio import declared_seconds, for_listening, resample
+from bot.intake.container import opened
 from bot.intake.image import fitted
 from bot.settings import Settings
 
@@ -72,7 +72,7 @@ class Recording:
         import av
 
         step, next_at, decoded, seen = 1.0 / self.fps, 0.0, 0, 0  # frames are taken on a grid of `step`
-        with av.open(io.BytesIO(self.data), mode="r") as container:
+        with opened(self.data) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             try:
@@ -119,7 +119,7 @@ def has_picture(data: bytes) -> bool:
     """Whether an MP4/WebM/Ogg file carries a video track (a cover picture does not count)."""
     import av
 
-    with av.open(io.BytesIO(data), mode="r") as container:
+    with opened(data) as container:
         return any(not s.disposition & av.stream.Disposition.attached_pic for s in container.streams.video)
 
 
@@ -127,7 +127,7 @@ def open_recording(data: bytes, settings: Settings) -> Recording:
     """Check a recording against the limits from its header, then decode its sound track."""
     import av
 
-    with av.open(io.BytesIO(data), mode="r") as container:
+    with opened(data) as container:
         video = next(s for s in container.streams.video if not s.disposition & av.stream.Disposition.attached_pic)
         width, height = video.codec_context.width, video.codec_context.height
         if width < 1 or height < 1:
@@ -153,14 +153,12 @@ def sound_track(data: bytes, tracks: int, max_seconds: float) -> np.ndarray:
     """The first of the recording's `tracks` sound tracks that decodes, as speech recognition hears it; empty when it
     has none, or when none of them can be decoded (a codec FFmpeg lacks, a track damaged throughout): its screens are
     still read."""
-    import av
-
     for track in range(tracks):
         try:
-            with av.open(io.BytesIO(data), mode="r") as container:
+            with opened(data) as container:
                 stream = container.streams.audio[track]
                 sound = resample(container, stream, max_seconds, recording_too_long(max_seconds))
-        except MediaTooLarge:
+        except BotError:
             raise
         except Exception as err:  # a library failure on one track must not cost the recording
             log.info("sound track %d could not be decoded: %r", track, err)
