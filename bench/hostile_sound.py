@@ -6,7 +6,8 @@ decode, or is an odd but real file? (issue 11: nothing a user sends may stall th
 Indexes the shipped `knowledge/` in a temporary folder and asks the engine, for each file below, one question with
 that file attached: a spoken description of the shipped nginx 502 bug (espeak-ng) as two clips joined end to end
 (`cat a.mp3 b.mp3`: the rate and channels change where they meet), as a chained Ogg (Opus in mono, then in stereo),
-and behind `--tracks` sound tracks of undecodable packets in a voice clip (M4A) and in a screen recording of the 502's
+as a stereo voice note whose right channel is the left one inverted (mixed to mono, the voice cancels out), and
+behind `--tracks` sound tracks of undecodable packets in a voice clip (M4A) and in a screen recording of the 502's
 error log (MP4), each made beforehand in a process of its own. Prints the file's size, the seconds the question took,
 the process's peak RSS meanwhile (sampled every 0.2 s), what the input came to (its kind, or the sentence the asker
 gets), the decision and the bug first. A question still unanswered after `--stop-after` seconds is stopped.
@@ -30,6 +31,7 @@ from bench.hostile_text import cells, table_engine, timed
 from bench.voices import encode
 from bot.intake import SAMPLE_RATE
 from bot.records import Answer, Attachment, Query
+from tests.support import mux_sound
 
 
 def joined(said: np.ndarray) -> bytes:
@@ -46,6 +48,23 @@ def chained(said: np.ndarray) -> bytes:
     return encode(said[:half], "ogg", "libopus", 48_000, 24_000) + encode(
         said[half:], "ogg", "libopus", 48_000, 32_000, "stereo"
     )
+
+
+def inverted(said: np.ndarray) -> bytes:
+    """`said` as a pair of microphones 1.5 cm apart records it with one channel inverted (as some laptops' do): the
+    right channel the left's negative, 2 samples later at 44.1 kHz; AAC in M4A."""
+    import av
+
+    rate = 44_100
+    left = np.interp(np.arange(0, said.size, SAMPLE_RATE / rate), np.arange(said.size), said).astype(np.float32)
+    right = -np.concatenate([np.zeros(2, dtype=np.float32), left[:-2]])
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="ipod") as muxer:
+        track = muxer.add_stream("aac", rate=rate, layout="stereo")
+        frame = av.AudioFrame.from_ndarray(np.stack([left, right]), format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+        mux_sound(muxer, track, [frame], rate)
+    return out.getvalue()
 
 
 def behind_tracks(said: np.ndarray, tracks: int, picture: bool) -> bytes:
@@ -84,6 +103,7 @@ def behind_tracks(said: np.ndarray, tracks: int, picture: bool) -> bytes:
 FILES = {
     "two clips joined end to end (MP3, 44.1 kHz stereo then 22.05 kHz mono)": "note.mp3",
     "a chained Ogg (Opus in mono, then in stereo)": "note.ogg",
+    "a voice note from a microphone pair, one channel inverted (M4A, stereo)": "inverted.m4a",
     "a voice clip behind {} tracks of random packets (M4A)": "note.m4a",
     "a recording of the error log, its sound behind {} such tracks (MP4)": "clip.mp4",
 }
@@ -96,6 +116,8 @@ def made(name: str, tracks: int) -> bytes:
         return joined(said)
     if name.endswith(".ogg"):
         return chained(said)
+    if name == "inverted.m4a":
+        return inverted(said)
     return behind_tracks(said, tracks, picture=name.endswith(".mp4"))
 
 

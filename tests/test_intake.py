@@ -23,7 +23,7 @@ from bot.intake.audio import at_speaking_level, voice_level, with_less_noise
 from bot.intake.container import MAX_TRACKS
 from bot.records import Attachment
 from bot.settings import Settings
-from tests.support import damaged, decode_mangled, encode_video, terminal_screen
+from tests.support import damaged, decode_mangled, encode_video, mux_sound, terminal_screen
 
 IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 # name -> (container format, codec, sample rate, channels); what Slack clients and phones send
@@ -489,6 +489,35 @@ def test_a_chained_ogg_is_heard_as_far_as_ffmpeg_follows_it(settings: Settings) 
     media = decode_attachment(Attachment("chained.ogg", chained), settings)
     assert media.seconds >= 0.95
     assert dominant_hz(media.payload[: int(0.8 * SAMPLE_RATE)]) == pytest.approx(440.0, abs=5.0)
+
+
+def stereo(left: np.ndarray, right: np.ndarray, fmt: str, rate: int = 44_100) -> bytes:
+    """Two channels encoded with PyAV as `fmt` (WAV's packed samples, or AAC's planar ones in M4A)."""
+    container_format, codec, _, _ = AUDIO_FORMATS[fmt]
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=container_format) as muxer:
+        track = muxer.add_stream(codec, rate=rate, layout="stereo")
+        both = np.stack([left, right]).astype(np.float32)
+        frame = av.AudioFrame.from_ndarray(both, format="fltp", layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = rate, 0, Fraction(1, rate)
+        mux_sound(muxer, track, [frame], rate)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["wav", "m4a"])
+def test_a_clip_whose_channels_cancel_out_when_mixed_is_heard_from_its_first(fmt: str, settings: Settings) -> None:
+    """Some laptops' microphone pairs record one channel inverted: mixed to mono, the voice was lost."""
+    t = np.arange(44_100 * 2) / 44_100
+    tone = 0.3 * np.sin(2 * np.pi * 440.0 * t)
+    inverted = stereo(tone, -tone, fmt)
+    heard = decode_attachment(Attachment(f"inverted.{fmt}", inverted), settings).payload
+    assert rms(heard) > 0.05 and dominant_hz(heard) == pytest.approx(440.0, abs=5.0)
+    with av.open(io.BytesIO(inverted)) as container:
+        first = audio.resample(container, container.streams.audio[0], 10, MediaTooLarge())
+    assert rms(first) == pytest.approx(0.3 / np.sqrt(2), rel=0.1)  # the first channel at its own level
+    with av.open(io.BytesIO(stereo(tone, 0 * tone, fmt))) as container:
+        _, kept = audio.decoded(container, container.streams.audio[0], 10, MediaTooLarge())
+    assert kept == pytest.approx(0.5, abs=0.05)  # a silent channel (a mic on one input) is mixed in, as before
 
 
 def test_a_voice_clip_past_its_work_s_deadline_stops_decoding(settings: Settings) -> None:

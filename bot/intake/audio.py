@@ -19,6 +19,7 @@ QUIET_LEVEL = SPEAKING_LEVEL / 2  # 6 dB under it: a clip this quiet is raised; 
 FRAME = 320  # 20 ms at 16 kHz
 NOISY = 10 ** (20 / 10)  # a voice less than 20 dB over the clip's quietest moments is heard through noise
 SPAN, HOP = 512, 128  # 32 ms spectra, 8 ms apart, for turning down a clip's steady noise
+CANCELLED = 0.1  # a mix of the channels that keeps under a tenth of their power: they cancel out (one is inverted)
 KEPT = 0.1  # the least of a sound's amplitude that noise reduction keeps (so that no speech is cut out)
 WINDOW = np.hanning(SPAN + 1)[:-1].astype(np.float32)
 BLOCK = 1024  # spectra made at once (8 s of a clip)
@@ -37,13 +38,28 @@ def resample(container: Any, stream: Any, max_seconds: float, too_long: MediaToo
     """Decode `stream` of an open container to 16 kHz mono, raising `too_long` past `max_seconds` (+1 s). A packet
     the decoder rejects (a damaged stretch of the file) is skipped: its moment is lost, not the clip. Where the sound's
     rate or channels change (files joined end to end, a chained Ogg), resampling starts again from there; where the
-    file cannot be read on (cut off, or a change FFmpeg cannot follow), the sound before is kept. Stops at the work's
-    deadline."""
+    file cannot be read on (cut off, or a change FFmpeg cannot follow), the sound before is kept. Sound whose channels
+    cancel out when mixed (one of them inverted, as some laptops' microphone pairs record) is heard from its first
+    channel alone. Stops at the work's deadline."""
+    samples, kept = decoded(container, stream, max_seconds, too_long)
+    if kept < CANCELLED:
+        log.info("the sound's channels cancel out when mixed (%.3f of their power kept): hearing its first", kept)
+        container.seek(0)
+        samples, _ = decoded(container, stream, max_seconds, too_long, first_channel=True)
+    return samples
+
+
+def decoded(
+    container: Any, stream: Any, max_seconds: float, too_long: MediaTooLarge, first_channel: bool = False
+) -> tuple[np.ndarray, float]:
+    """`resample`'s sound as the channels mixed (or the first channel alone), and the share of the channels' power
+    that the mix kept (1.0 for one channel)."""
     import av
 
     chunks: list[np.ndarray] = []
     total, limit, damaged = 0, int((max_seconds + 1) * SAMPLE_RATE), 0
     resampler, source = None, None
+    mixed = channels = 0.0  # the power of the channels mixed, and their mean power
     try:
         for packet in container.demux(stream):
             check()
@@ -53,6 +69,14 @@ def resample(container: Any, stream: Any, max_seconds: float, too_long: MediaToo
                 damaged += 1
                 continue
             for frame in frames:
+                if frame.layout.nb_channels > 1:
+                    parts = channel_samples(frame)
+                    if first_channel:
+                        frame = first_of(parts, frame)
+                    else:
+                        level = parts.astype(np.float64)
+                        mixed += float((level.mean(axis=0) ** 2).sum())
+                        channels += float((level**2).sum()) / len(level)
                 if resampler is None or source != (frame.format.name, frame.layout.name, frame.sample_rate):
                     chunks.extend(flushed(resampler))
                     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
@@ -69,14 +93,30 @@ def resample(container: Any, stream: Any, max_seconds: float, too_long: MediaToo
     if damaged:
         log.info("skipped %d damaged sound packets", damaged)
     chunks.extend(flushed(resampler))
+    kept = mixed / channels if channels > 0 else 1.0
     if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32, copy=False)[:limit]
+        return np.zeros(0, dtype=np.float32), kept
+    return np.concatenate(chunks).astype(np.float32, copy=False)[:limit], kept
 
 
 def flushed(resampler: Any) -> list[np.ndarray]:
     """What a resampler (or None) still holds, as sample arrays."""
     return [out.to_ndarray().reshape(-1) for out in resampler.resample(None)] if resampler is not None else []
+
+
+def channel_samples(frame: Any) -> np.ndarray:
+    """A decoded frame's samples as stored (integers or floats), one row per channel."""
+    samples = frame.to_ndarray()
+    return samples if frame.format.is_planar else samples.reshape(-1, frame.layout.nb_channels).T
+
+
+def first_of(parts: np.ndarray, frame: Any) -> Any:
+    """The first channel of `frame` (its samples `parts`) as a mono frame in the same sample format."""
+    import av
+
+    first = av.AudioFrame.from_ndarray(np.ascontiguousarray(parts[:1]), format=frame.format.planar.name, layout="mono")
+    first.sample_rate = frame.sample_rate
+    return first
 
 
 def for_listening(samples: np.ndarray) -> np.ndarray:
