@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from bot.extract.exported_logs import exported_lines
+from bot.extract.har import har_lines
 from bot.extract.json_logs import is_json_record, printed_lines
 from bot.extract.log_part import read_part
 from bot.ranking.text import ERROR_LINE, shows_failure
@@ -97,8 +98,10 @@ def log_lines(text: str, limit: int) -> tuple[TextLine, ...]:
     """The lines of `text` to search, at most `limit`: a short text whole but for a log's routine records
     (`beyond_routine`), the salient ones of a long log; terminal escapes (a log saved with colour) and control
     characters dropped, and so are the lines a `script` recording starts and ends with (when, and the terminal's
-    settings). A very long log is read in part (`read_part`), each line up to `LINE_CHARS`."""
-    printed = read_part(exported_lines(text) or printed_lines("\n".join(read_part(text.splitlines()))))
+    settings). A HAR file is read as its failing requests (`har_lines`). A very long log is read in part
+    (`read_part`), each line up to `LINE_CHARS`."""
+    records = har_lines(text) or exported_lines(text)
+    printed = read_part(records or printed_lines("\n".join(read_part(text.splitlines()))))
     raws = [printable(raw)[:LINE_CHARS] for raw in printed if not RECORDING_FRAME.match(raw)]
     texts, files = unnumbered(raws)
     if len(set(filter(None, files))) > 1:  # `grep -rn` over a folder: read as an archive of the files it matched
