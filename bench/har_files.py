@@ -9,15 +9,19 @@ and minified (as some HAR tools write it). Each HAR records a page's load: about
 scripts whose code throws and catches errors as scripts do, styles, fonts, pictures, an analytics beacon, a request
 answered 304) and a missing favicon (404), with the failing requests among them: nginx's 502 and 504 pages, Chrome's
 `net::ERR_NAME_NOT_RESOLVED` and `net::ERR_CONNECTION_REFUSED` (status 0), a redirect loop ending in
-`net::ERR_TOO_MANY_REDIRECTS`, FastAPI's 422 body and Django's DisallowedHost debug page (400). Prints how many lines
-were read, the first of them, the decision and the bug first.
+`net::ERR_TOO_MANY_REDIRECTS`, FastAPI's 422 body and Django's DisallowedHost debug page (400). Each also indented
+with its pictures' bodies recorded in base64 (about 20 MB, over the 5 MB limit for text). Prints the HAR's size, the
+seconds the question took, how many lines were read, the first of them (or the sentence the asker got), the decision
+and the bug first.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import random
+import time
 from typing import Any
 
 from bench.hostile_text import table_engine
@@ -165,10 +169,16 @@ BUGS = (
 )
 
 
-def har(bug: str, indent: int | None) -> bytes:
-    """A HAR of a page load with `bug`'s failing requests among its requests."""
+def har(bug: str, indent: int | None, pictures: bool = False) -> bytes:
+    """A HAR of a page load with `bug`'s failing requests among its requests; with `pictures`, the pictures' bodies
+    recorded too, in base64 (as "with content" saves them: about 20 MB)."""
     rng = random.Random(bug)
     entries = page_load(rng, "https://shop.lumen.test")
+    for item in entries if pictures else ():
+        content = item["response"]["content"]
+        if content["mimeType"] == "image/webp":
+            content["text"] = base64.b64encode(rng.randbytes(200_000)).decode()
+            content["encoding"] = "base64"
     at = rng.randint(len(entries) // 3, len(entries) - 1)
     entries[at:at] = failing(bug)
     log = {
@@ -189,17 +199,20 @@ def har(bug: str, indent: int | None) -> bytes:
 
 def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
-    columns = ("bug", "HAR", "KB", "lines read", "first line read", "decision", "first bug")
+    columns = ("bug", "HAR", "MB", "seconds", "lines read", "first line read", "decision", "first bug")
     with table_engine("bench-har-files-", columns) as matcher:
         for bug in BUGS:
-            for form, indent in (("indented", 2), ("minified", None)):
-                data = har(bug, indent)
+            for form, indent, pictures in (("indented", 2, False), ("minified", None, False), ("pictures", 2, True)):
+                data = har(bug, indent, pictures)
+                started = time.perf_counter()
                 answer = matcher.match(Query(attachments=(Attachment("shop.lumen.test.har", data),)))
+                took = f"{time.perf_counter() - started:.2f}"
                 read = answer.inputs[0].lines
-                first = read[0].text[:70].replace("|", "\\|") if read else "-"
+                first = read[0].text[:70].replace("|", "\\|") if read else answer.inputs[0].error or "-"
                 best = answer.matches[0].bug.id if answer.matches else "-"
                 mark = "" if best == bug else " (wrong)"
-                row = (bug, form, f"{len(data) / 1000:.0f}", str(len(read)), f"`{first}`", answer.decision, best + mark)
+                size = f"{len(data) / 1e6:.2f}"
+                row = (bug, form, size, took, str(len(read)), f"`{first}`", answer.decision, best + mark)
                 print("| " + " | ".join(row) + " |", flush=True)
 
 

@@ -17,8 +17,8 @@ import re
 from typing import Any
 
 from bot.extract.json_logs import parse_json
+from bot.intake.har import BODY_CHARS
 
-BODY_CHARS = 4000  # of a response's body, this much is looked at: an error page or body says what failed at its top
 BODY_LINES = 6  # lines of a failing response's body read
 HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 TAG = re.compile(r"<[^>]*>")

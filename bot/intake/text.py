@@ -6,6 +6,7 @@ import codecs
 import re
 
 from bot.errors import MediaTooLarge
+from bot.intake.har import within_limit
 from bot.settings import Settings
 from bot.terminal import printable
 
@@ -50,9 +51,13 @@ def clean(text: str) -> str:
 
 
 def decode_text(data: bytes, settings: Settings) -> str:
-    """A text file (log, snippet, JSON) as text, refused over `max_snippet_bytes`."""
+    """A text file (log, snippet, JSON) as text, refused over `max_snippet_bytes`; a HAR file over it is kept within
+    it by cutting the bodies it recorded, where that is enough."""
     if len(data) > settings.max_snippet_bytes:
-        raise log_too_large(f"That text file is {len(data) / 1e6:.1f} MB,", settings)
+        kept = within_limit(data, settings.max_snippet_bytes)
+        if kept is None:
+            raise log_too_large(f"That text file is {len(data) / 1e6:.1f} MB,", settings)
+        data = kept
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16", errors="replace")
     return decoded(data).lstrip("\ufeff")
