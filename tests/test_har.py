@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from typing import Any
 
@@ -91,18 +92,20 @@ def test_json_that_is_no_har_is_read_as_before() -> None:
 
 def test_a_har_over_the_text_limit_is_read_with_its_bodies_cut() -> None:
     """Most of a HAR's size is the bodies it recorded (pictures in base64, scripts): each is cut to its start, which
-    is all that is read of it, before the limit is checked; a log as large, or a HAR still too large, is refused."""
+    is all that is read of it, before the limit is checked (gzipped too); a log as large, or a HAR still too large,
+    is refused."""
     settings = Settings(max_snippet_bytes=200_000)
     pictures = [request(f"https://shop.example/img/{n}.webp", 200, "QUJD" * 25_000, "image/webp") for n in range(10)]
     gateway = request("https://shop.example/api/orders", 502, NGINX_502, "text/html")
     data = har([*pictures[:5], gateway, *pictures[5:]]).encode()
     assert len(data) > 1_000_000
-    media = decode_attachment(Attachment("shop.har", data), settings)
-    assert texts(media.payload)[:3] == [
-        "GET https://shop.example/api/orders 502 Bad Gateway",
-        "502 Bad Gateway",
-        "nginx/1.24.0",
-    ]
+    for name, sent in (("shop.har", data), ("shop.har.gz", gzip.compress(data))):
+        media = decode_attachment(Attachment(name, sent), settings)
+        assert texts(media.payload)[:3] == [
+            "GET https://shop.example/api/orders 502 Bad Gateway",
+            "502 Bad Gateway",
+            "nginx/1.24.0",
+        ]
     many = har([request(f"https://shop.example/api/items/{n}", 200) for n in range(3000)]).encode()
     unended = b'{"log": {"entries": [{"response": {"content": {"text": "' + b"a" * 1_000_000
     for refused in (b"GET /api/orders 502\n" * 60_000, many, unended):

@@ -18,7 +18,7 @@ from bot.intake.audio import SAMPLE_RATE, declared_seconds, for_listening, resam
 from bot.intake.container import opened
 from bot.intake.image import decode_image
 from bot.intake.sniff import AV_FORMATS, IMAGE_FORMATS, sniff
-from bot.intake.text import decode_text, log_too_large
+from bot.intake.text import decode_text
 from bot.intake.video import has_picture, open_recording
 from bot.records import Attachment, Media
 from bot.settings import Settings
@@ -76,9 +76,7 @@ def unpacked(name: str, data: bytes, digest: str, settings: Settings) -> Media:
         return Media(name, "snippet", archive_files(data, kind, settings), digest)
     if kind != "text":
         raise unsupported(kind)
-    if len(data) > settings.max_snippet_bytes:
-        raise log_too_large("That log unpacks to", settings)
-    return Media(name, "snippet", decode_text(data, settings), digest)
+    return Media(name, "snippet", decode_text(data, settings, "That log unpacks to"), digest)
 
 
 def unsupported(kind: str | None) -> UnsupportedMedia:

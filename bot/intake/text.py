@@ -50,13 +50,14 @@ def clean(text: str) -> str:
     return text.strip()
 
 
-def decode_text(data: bytes, settings: Settings) -> str:
-    """A text file (log, snippet, JSON) as text, refused over `max_snippet_bytes`; a HAR file over it is kept within
-    it by cutting the bodies it recorded, where that is enough."""
+def decode_text(data: bytes, settings: Settings, what: str = "") -> str:
+    """A text file (log, snippet, JSON) as text, refused over `max_snippet_bytes` (`what` it is, for the sentence:
+    "That log unpacks to"); a HAR file over it is kept within it by cutting the bodies it recorded, where that is
+    enough."""
     if len(data) > settings.max_snippet_bytes:
         kept = within_limit(data, settings.max_snippet_bytes)
         if kept is None:
-            raise log_too_large(f"That text file is {len(data) / 1e6:.1f} MB,", settings)
+            raise log_too_large(what or f"That text file is {len(data) / 1e6:.1f} MB,", settings)
         data = kept
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return data.decode("utf-16", errors="replace")
