@@ -41,11 +41,16 @@ def resample(container: Any, stream: Any, max_seconds: float, too_long: MediaToo
     file cannot be read on (cut off, or a change FFmpeg cannot follow), the sound before is kept. Sound whose channels
     cancel out when mixed (one of them inverted, as some laptops' microphone pairs record) is heard from its first
     channel alone. Stops at the work's deadline."""
+    import av
+
     samples, kept = decoded(container, stream, max_seconds, too_long)
     if kept < CANCELLED:
         log.info("the sound's channels cancel out when mixed (%.3f of their power kept): hearing its first", kept)
-        container.seek(0)
-        samples, _ = decoded(container, stream, max_seconds, too_long, first_channel=True)
+        try:
+            container.seek(0)
+            samples, _ = decoded(container, stream, max_seconds, too_long, first_channel=True)
+        except av.error.FFmpegError as err:  # the file cannot be read again from its start: the mix is heard
+            log.info("could not read the sound again for its first channel: %r", err)
     return samples
 
 
