@@ -184,3 +184,16 @@ def test_zipped_and_compressed_logs_are_downloaded_within_the_file_limit_not_the
         assert is_media(file)
         assert fetcher(fake).fetch(file).data.startswith((b"PK", b"\x1f\x8b"))
     assert is_media({"mimetype": "application/x-tar"}) and not is_media({"mimetype": "application/x-rar"})
+
+
+def test_a_har_or_log_slack_labels_binary_is_downloaded_as_text_a_har_within_the_file_limit(fake: FakeSlack) -> None:
+    """Slack labels a file whose extension it does not know `application/octet-stream`: a browser's HAR file. A HAR
+    may be as large as any file (its recorded bodies are cut where it is read); a log keeps the limit for logs."""
+    har = fake.add_file("F28", "shop.har", b'{"log": {"entries": []}}', "application/octet-stream", size=12_000_000)
+    log = fake.add_file("F29", "worker.log", b"ERROR boom\n", "application/octet-stream")
+    for file in (har, log):
+        assert is_media(file) and fetcher(fake).fetch(file).data.startswith((b"{", b"ERROR"))
+    big = fake.add_file("F30", "worker.log", b"ERROR boom\n", "application/octet-stream", size=12_000_000)
+    with pytest.raises(MediaTooLarge):
+        fetcher(fake).fetch(big)
+    assert not is_media({"mimetype": "application/octet-stream", "name": "setup.exe"})

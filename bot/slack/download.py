@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 MEDIA_PREFIXES = ("image/", "audio/", "video/")
 BINARY_TYPES = ("application/octet-stream", "binary/octet-stream")
 TEXT_TYPES = ("application/json", "application/x-ndjson", "application/xml", "application/x-yaml", "application/x-sh")
+# text files Slack may label binary (`application/octet-stream`), not knowing their extension: a browser's HAR file
+TEXT_NAMES = (".har", ".log", ".txt", ".json", ".jsonl", ".ndjson", ".csv", ".tsv")
+HAR_NAME = ".har"  # its recorded bodies are cut where it is read (`bot/intake/har.py`): it may be as large as any file
 ARCHIVE_TYPES = (  # logs sent packed: a zip or tar of them (a support bundle, a CI run's logs), or one compressed
     "application/zip",
     "application/x-zip-compressed",
@@ -117,9 +120,14 @@ def is_media(file: dict[str, Any]) -> bool:
 
 
 def is_text_file(file: dict[str, Any]) -> bool:
-    """A snippet, or a text file such as a log or JSON."""
+    """A snippet, or a text file such as a log or JSON (also when Slack labels it binary but its name says text)."""
     mime = str(file.get("mimetype") or "")
-    return file.get("mode") == "snippet" or mime.startswith("text/") or mime in TEXT_TYPES
+    named = mime in BINARY_TYPES and file_name(file).lower().endswith(TEXT_NAMES)
+    return file.get("mode") == "snippet" or mime.startswith("text/") or mime in TEXT_TYPES or named
+
+
+def file_name(file: dict[str, Any]) -> str:
+    return str(file.get("name") or file.get("title") or file.get("id") or "file")
 
 
 def transcript_preview(file: dict[str, Any]) -> str:
@@ -166,11 +174,11 @@ class FileFetcher:
         gone(file)
         if not is_media(file):
             raise UnsupportedMedia()
-        name = str(file.get("name") or file.get("title") or file.get("id") or "file")
+        name = file_name(file)
         if (preview := snippet_preview(file)) is not None:
             return Attachment(name=name, data=preview.encode(), mime="text/plain")
         text = is_text_file(file)
-        limit = self.text_limit if text else self.limit
+        limit = self.text_limit if text and not name.lower().endswith(HAR_NAME) else self.limit
         if int(file.get("size") or 0) > limit:
             raise too_large(int(file["size"]), limit, text)
         url = str(file.get("url_private_download") or file.get("url_private") or "")
