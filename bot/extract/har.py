@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from bot.extract.json_logs import parse_json
-from bot.intake.har import BODY_CHARS
+from bot.har import BODY_CHARS
 
 BODY_LINES = 6  # lines of a failing response's body read
 HIDDEN = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)

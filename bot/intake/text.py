@@ -6,7 +6,7 @@ import codecs
 import re
 
 from bot.errors import MediaTooLarge
-from bot.intake.har import within_limit
+from bot.har import within_limit
 from bot.settings import Settings
 from bot.terminal import printable
 

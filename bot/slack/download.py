@@ -27,7 +27,7 @@ BINARY_TYPES = ("application/octet-stream", "binary/octet-stream")
 TEXT_TYPES = ("application/json", "application/x-ndjson", "application/xml", "application/x-yaml", "application/x-sh")
 # text files Slack may label binary (`application/octet-stream`), not knowing their extension: a browser's HAR file
 TEXT_NAMES = (".har", ".log", ".txt", ".json", ".jsonl", ".ndjson", ".csv", ".tsv")
-HAR_NAME = ".har"  # its recorded bodies are cut where it is read (`bot/intake/har.py`): it may be as large as any file
+HAR_NAME = ".har"  # its recorded bodies are cut where it is read (`bot/har.py`): it may be as large as any file
 ARCHIVE_TYPES = (  # logs sent packed: a zip or tar of them (a support bundle, a CI run's logs), or one compressed
     "application/zip",
     "application/x-zip-compressed",
