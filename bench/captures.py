@@ -45,6 +45,10 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   lowlight       a photo in a dim room: 35-50 % of the light, sensor noise, slight blur; JPEG q70
   grayscale      without colour (a grey-scale scan or e-ink screen); JPEG q50
   pixelated      enlarged 1.5-2x by repeating pixels (an app that is not DPI-aware, scaled by the system)
+  typed-line     the failure quoted in the message as people copy it: one to three lines from one that says what
+                 failed, after a few words, as plain text
+  inline-line    the same lines (each query's the same in all three) in `inline code`, one line only
+  fenced-line    the same lines in a ``` code fence
 --editor handling: the desktops' editors show code that handles errors (`except Exception`, `log.error(...)`);
 --tail failing: their log tail shows the app's own other failures (a timed-out job, a mail server's refusal).
 --logs json: snippets and pasted logs are JSON records (what services log and log shippers export), one shape per
@@ -1216,6 +1220,29 @@ SAVERS: dict[str, Callable[[str, random.Random], tuple[bytes, str]]] = {
 }
 
 
+QUOTE_FORMS = ("typed-line", "inline-line", "fenced-line")
+QUOTE_INTROS = ("getting this", "seeing this", "fails with", "this again, any idea?", "")
+
+
+def quoted_lines(lines: list[str], rng: random.Random) -> list[str]:
+    """One to three lines of a screen as people copy them into a message: from one that says what failed (drawn
+    among them; the last line when none does)."""
+    failing = [i for i, line in enumerate(lines) if ERROR_LINE.search(line)] or [len(lines) - 1]
+    start = rng.choice(failing)
+    return lines[start : start + rng.choice((1, 1, 2, 3))]
+
+
+def quoted(quote: list[str], form: str, rng: random.Random) -> str:
+    """A message quoting the lines: typed as plain text, in `inline code` (one line; more go in a fence) or in a
+    ``` fence, after a few words (or alone)."""
+    intro = rng.choice(QUOTE_INTROS)
+    if form == "typed-line":
+        return f"{intro}: {quote[0]}" if len(quote) == 1 and intro else "\n".join(filter(None, [intro, *quote]))
+    if form == "inline-line" and len(quote) == 1:
+        return f"{intro} `{quote[0]}`".strip()
+    return "\n".join(filter(None, [intro, "```", *quote, "```"]))
+
+
 def pasted(log: str, rng: random.Random) -> str:
     """A message as people write it around a log pasted without a code fence (Slack keeps 40,000 characters)."""
     intro = rng.choice(["getting this in prod, any idea?", "deploy failed, log below", "can someone look at this", ""])
@@ -1285,6 +1312,9 @@ def main() -> None:
                 label = ("filmed+voice" if narrated else "filmed") if q["expected"] else "out-of-kb"
             elif kind == "animation":
                 path = write_animation(stem, shot, rng, n)
+            elif kind in QUOTE_FORMS:
+                lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+                text = quoted(quoted_lines(lines, random.Random(f"{args.seed}-{q['id']}")), kind, rng)
             elif kind == "paired":
                 path = save(shot.convert("RGB"), "png", stem)
                 others = [save(unrelated(rng), "png", stem.with_name(stem.name + "-other"))]
