@@ -19,8 +19,9 @@ from bot.ranking.calibrate import (
     samples,
     variant_of,
 )
-from bot.ranking.model import FitInfo, parse_model
-from bot.records import Answer, KnownBug, Match
+from bot.ranking.decision import Ranked, decide
+from bot.ranking.model import FitInfo, logistic, parse_model
+from bot.records import Answer, Candidate, KnownBug, Match
 
 INFO = FitInfo("some/embedder", "faster-paddle", "tiny.en", "synthetic/queries.jsonl", "2026-01-01")
 FAMILIES = ("alpha", "beta", "gamma", "delta")
@@ -84,6 +85,17 @@ def test_the_ranking_overrules_fusion_on_evidence_and_the_model_file_round_trips
     assert model.fit.l2 and model.fit.figures == fitted.figures
 
 
+def test_the_match_threshold_is_chosen_on_the_first_s_confidence_against_its_rivals_as_the_engine_decides() -> None:
+    """Two candidates the model cannot tell apart are each at most an even chance, however likely each looks alone:
+    calibrate holds the match threshold to the confidence the engine decides with."""
+    items = samples(labelled_set(), (*NAMES, "first"))
+    fitted = fit(items, (*NAMES, "first"), (1.0, 1.0, 1.0))
+    for row in (items[0].x[0], items[1].x[0], items[2].x[0]):
+        alike = Sample("two alike", "text", "alpha-0-a", "alpha", ("alpha-0-a", "alpha-0-b"), np.array([row, row]))
+        alone = logistic(float(row @ fitted.confidence + fitted.bias))
+        assert alone > 0.5 and abs(fitted.answer(alike).confidence - alone / (1 + alone)) < 1e-9
+
+
 def test_an_unsure_known_bug_is_uncertain_and_a_clear_unknown_one_no_match() -> None:
     """The known-bug model, not the first candidate's confidence, decides between uncertain and no_match: a blurred
     photo of a known bug whose first candidate is wrong is still shown its candidates."""
@@ -92,8 +104,8 @@ def test_an_unsure_known_bug_is_uncertain_and_a_clear_unknown_one_no_match() -> 
     decisions = []
     for legible in (0.5, 1.0):
         first = {"dense": 0.55, "coverage": 0.2, "legible": legible, "first": 1.0}
-        confidence = model.probability(first)
-        decisions.append(model.decide(confidence, model.known_probability([first], confidence)))
+        both = [("a", first), ("b", {**first, "first": 0.0})]  # as the labelled set's photos: two alike candidates
+        decisions.append(decide([Ranked(Candidate(b, 0.0), f, model.probability(f)) for b, f in both], model)[0])
     assert decisions == ["uncertain", "no_match"]
     cv = fitted.figures["grouped_cv"]  # type: ignore[attr-defined]
     assert cv["no_match_rate_in_kb"] <= 0.15 and cv["no_match_rate_out_of_kb"] >= 0.8

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.errors import ModelError
+from bot.ranking.decision import Ranked, decide
 from bot.ranking.features import FEATURES
-from bot.ranking.model import DEFAULT_MODEL, load_model
+from bot.ranking.model import DEFAULT_MODEL, against_rivals, load_model
+from bot.records import Candidate
 from bot.settings import Settings
 
 
@@ -48,6 +50,26 @@ def test_the_known_bug_model_reads_the_first_s_confidence_and_its_features() -> 
     clear, blurred = [{**read, "legible": 0.98}], [{**read, "legible": 0.6}]
     assert model.known_probability(blurred, 0.2) > model.known_probability(clear, 0.2)
     assert model.known_probability(clear, 0.6) > model.known_probability(clear, 0.2)
+
+
+def test_the_first_s_confidence_is_counted_against_its_rivals() -> None:
+    assert against_rivals([]) == 0.0 and abs(against_rivals([0.7]) - 0.7) < 1e-12
+    assert abs(against_rivals([0.85, 0.74]) - 0.85 * 0.26 / (0.15 * 0.26 + 0.85 * 0.26 + 0.74 * 0.15)) < 1e-12
+    assert 0.84 < against_rivals([0.85, 0.01, 0.001]) < 0.85
+    assert against_rivals([0.9, 0.9]) < 0.5
+
+
+def test_a_first_candidate_with_a_rival_about_as_likely_is_uncertain_not_a_match() -> None:
+    """Two known bugs that both fit (a quoted line that each of them prints) are shown as such, not one asserted."""
+    model = load_model(Settings())
+    read = {**{name: 0.0 for name in model.features}, "legible": 1.0}
+
+    def ranked(*confidences: float) -> list[Ranked]:
+        return [Ranked(Candidate(f"bug-{n}", 0.0), read, c) for n, c in enumerate(confidences)]
+
+    alone, rivalled = decide(ranked(0.85, 0.01), model), decide(ranked(0.85, 0.74), model)
+    assert alone[0] == "match" and rivalled[0] == "uncertain"
+    assert round(rivalled[1], 2) == 0.60 and rivalled[2] == alone[2], "the known-bug model reads the first's own"
 
 
 @pytest.mark.parametrize(

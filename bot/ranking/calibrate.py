@@ -2,14 +2,15 @@
 
 Three logistic models are fit. Over every (query, candidate) pair: one orders the candidates (a conditional logit,
 without fusion's own order, `first`, so evidence can overrule it) and one gives the confidence that a candidate is the
-bug (it decides `match`; it does not read the `RANKING_ONLY` features). Over every query: one says whether the question
-is a known bug at all (it decides between `uncertain` and `no_match`, so an in-KB question whose first candidate is
-wrong is still shown its candidates). Their regularisation and the thresholds are chosen by cross-validation grouped
-by bug family (the id's first part: chrome, curl, nginx…), so they are judged on bugs they never saw, as on a new
-knowledge base; the figures of each fold, and of other labelled sets (`tests`), are what the model is expected to do
-there. The ordering and the confidence are also fit on the same answers replayed against knowledge bases that keep one
-bug per family (`thinned`), where a first candidate without near relatives leads the next by far whether or not it is
-the bug, so that a lead alone does not pass for a match on a small knowledge base.
+bug (the first's, against its rivals', decides `match`; it does not read the `RANKING_ONLY` features). Over every
+query: one says whether the question is a known bug at all (it decides between `uncertain` and `no_match`, so an in-KB
+question whose first candidate is wrong is still shown its candidates). Their regularisation and the thresholds are
+chosen by cross-validation grouped by bug family (the id's first part: chrome, curl, nginx…), so they are judged on
+bugs they never saw, as on a new knowledge base; the figures of each fold, and of other labelled sets (`tests`), are
+what the model is expected to do there. The ordering and the confidence are also fit on the same answers replayed
+against knowledge bases that keep one bug per family (`thinned`), where a first candidate without near relatives leads
+the next by far whether or not it is the bug, so that a lead alone does not pass for a match on a small knowledge
+base.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.evaluate import LabelledQuery, decision_figures
-from bot.ranking.model import FitInfo, RankingModel, logistic, query_features
+from bot.ranking.model import FitInfo, RankingModel, against_rivals, logistic, query_features
 from bot.ranking.thinned import family, one_per_family, thinned_answer, thinned_stats
 from bot.records import Answer, Decision
 
@@ -88,7 +89,8 @@ class Sample:
 
 @dataclass(frozen=True)
 class Answered:
-    """A model's answer to a sample: the candidates best first, the first's confidence, the known-bug probability."""
+    """A model's answer to a sample: the candidates best first, the first's confidence against its rivals (what the
+    match threshold is chosen on, as the engine decides), the known-bug probability."""
 
     ranked: list[str]
     confidence: float
@@ -115,9 +117,9 @@ class Fitted:
         if not sample.bugs:
             return Answered([], 0.0, 0.0)
         order = self.order(sample)
-        confidence = logistic(float(sample.x[order[0]] @ self.confidence + self.bias))
-        known = logistic(float(self.known_vector(sample, order, confidence) @ self.known + self.known_bias))
-        return Answered([sample.bugs[i] for i in order], confidence, known)
+        confidences = [logistic(float(sample.x[i] @ self.confidence + self.bias)) for i in order]
+        known = logistic(float(self.known_vector(sample, order, confidences[0]) @ self.known + self.known_bias))
+        return Answered([sample.bugs[i] for i in order], against_rivals(confidences), known)
 
     def known_vector(self, sample: Sample, order: np.ndarray, confidence: float) -> np.ndarray:
         ranked = [dict(zip(self.names, sample.x[i], strict=True)) for i in order]
@@ -455,9 +457,9 @@ def model_figures(model: RankingModel, items: Sequence[Sample]) -> dict:
         vectors = [dict(zip(model.features, row, strict=True)) for row in s.x]
         order = sorted(range(len(s.bugs)), key=lambda i: -model.rank_score(vectors[i]))
         ranked = [vectors[i] for i in order]
-        confidence = model.probability(ranked[0]) if ranked else 0.0
-        known = model.known_probability(ranked, confidence) if ranked else 0.0
-        answers[s.id] = Answered([s.bugs[i] for i in order], confidence, known)
+        confidences = [model.probability(v) for v in ranked]
+        known = model.known_probability(ranked, confidences[0]) if ranked else 0.0
+        answers[s.id] = Answered([s.bugs[i] for i in order], against_rivals(confidences), known)
     bounds = (model.match_threshold, model.known_threshold)
     return figures(items, answers, dict.fromkeys([s.id for s in items], bounds))
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.ranking.features import QueryText, Scoring, feature_vectors
-from bot.ranking.model import RankingModel
+from bot.ranking.model import RankingModel, against_rivals
 from bot.ranking.stats import KnowledgeStats
 from bot.records import Candidate, Decision
 
@@ -38,9 +38,11 @@ def rank(
 
 
 def decide(ranked: Sequence[Ranked], model: RankingModel) -> tuple[Decision, float, float]:
-    """The decision, the first candidate's confidence and the probability that the question is a known bug."""
+    """The decision, the first candidate's confidence against its rivals (what `match` is held to: two bugs about as
+    likely make an answer `uncertain`, which shows both) and the probability that the question is a known bug (read
+    from the first's own confidence)."""
     if not ranked:
         return "no_match", 0.0, 0.0
-    best = ranked[0].confidence
-    known = model.known_probability([r.features for r in ranked], best)
-    return model.decide(best, known), best, known
+    known = model.known_probability([r.features for r in ranked], ranked[0].confidence)
+    sure = against_rivals([r.confidence for r in ranked])
+    return model.decide(sure, known), sure, known

@@ -42,8 +42,8 @@ class RankingModel:
     """Orders the candidates (a linear score over `features`), says how sure it is of the first (a logistic model
     over the same features) and whether the question is a known bug at all (a logistic model over the query features
     `known` names: `confidence`, the first's log-odds, and `first:<feature>` / `best:<feature>`, a feature of the
-    first candidate or its largest over all of them), and decides: `match` when the first is sure enough, else
-    `uncertain` when some known bug is likely, else `no_match`."""
+    first candidate or its largest over all of them), and decides: `match` when the first is sure enough against its
+    rivals (`against_rivals`), else `uncertain` when some known bug is likely, else `no_match`."""
 
     features: tuple[str, ...]
     ranking: dict[str, float]
@@ -71,7 +71,8 @@ class RankingModel:
         return logistic(self.known_bias + sum(w * values[name] for name, w in self.known.items()))
 
     def decide(self, confidence: float, known: float) -> Decision:
-        """Map the first candidate's confidence and the known-bug probability to a decision."""
+        """Map the first candidate's confidence against its rivals (`against_rivals`) and the known-bug probability
+        to a decision."""
         if confidence >= self.match_threshold:
             return "match"
         if known >= self.known_threshold:
@@ -158,6 +159,19 @@ def check_fit(model: RankingModel, settings: Settings) -> None:
 
 def logistic(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def against_rivals(confidences: Sequence[float]) -> float:
+    """The first candidate's confidence (of `confidences`, best first) once its rivals are counted. At most one of
+    them is the bug. So, with each confidence read as evidence of its own, it is the chance that the first alone is
+    the bug over the chance that one of them alone or none is. A runner-up about as likely takes it well down (0.85
+    beside 0.74 is 0.60); unlikely ones leave it nearly as it is."""
+    if not confidences:
+        return 0.0
+    none = math.prod(1.0 - p for p in confidences)
+    alone = [p * math.prod(1.0 - q for j, q in enumerate(confidences) if j != i) for i, p in enumerate(confidences)]
+    total = none + math.fsum(alone)
+    return alone[0] / total if total else confidences[0]
 
 
 def log_odds(p: float) -> float:
