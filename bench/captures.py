@@ -370,7 +370,7 @@ TERMINAL_SCHEMES = [((0, 0, 0), (204, 204, 204)), ((255, 255, 255), (20, 20, 20)
 def rewrapped(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     """The screenshot's text typed out again by another terminal: another font, size and colours, each line cut
     at the window's width wherever it falls."""
-    lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+    lines = terminal_lines(shot)
     return typed_out(lines, rng.choice([48, 60, 72]), rng)
 
 
@@ -383,7 +383,7 @@ def composed(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
         f"{rng.choice(services).ljust(width)}| " + rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000))
         for _ in range(rng.randint(15, 40))
     ]
-    lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+    lines = terminal_lines(shot)
     return typed_out(
         routine + [f"{services[0].ljust(width)}| {line}" for line in lines], rng.choice([100, 120, 140]), rng
     )
@@ -421,7 +421,7 @@ def gutter(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     stretch starts in the file: a GitHub Actions job's log page or an editor (the numbers right-aligned in a gutter of
     their own colour; a line longer than 100-140 columns wrapped under its text, unnumbered), or `less -N` in a
     terminal (`typed_out`, each number padded before its line)."""
-    lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+    lines = terminal_lines(shot)
     body = [rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000)) for _ in range(rng.randint(10, 40))] + lines
     start, columns, shape = rng.randint(1, 3000), rng.choice([100, 120, 140]), rng.choice(["actions", "editor", "less"])
     if shape == "less":
@@ -1257,6 +1257,17 @@ def terminal_reader() -> Any:
     return load_reader("rapidocr", 2)
 
 
+def terminal_lines(shot: Image.Image) -> list[str]:
+    """The screenshot's text line by line, as the terminal printed it."""
+    return [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+
+
+@functools.cache
+def printed_lines(path: Path) -> list[str]:
+    """`terminal_lines` of the screenshot at `path`, read once however many kinds are made from it."""
+    return terminal_lines(Image.open(path))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("out", type=Path)
@@ -1313,7 +1324,7 @@ def main() -> None:
             elif kind == "animation":
                 path = write_animation(stem, shot, rng, n)
             elif kind in QUOTE_FORMS:
-                lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+                lines = printed_lines(args.set / q["files"][0])
                 text = quoted(quoted_lines(lines, random.Random(f"{args.seed}-{q['id']}")), kind, rng)
             elif kind == "paired":
                 path = save(shot.convert("RGB"), "png", stem)
@@ -1321,7 +1332,7 @@ def main() -> None:
                 if rng.random() < 0.5:
                     path, others = others[0], [path]
             else:
-                lines = [line.text for line in reading_order(terminal_reader().read(shot.convert("RGB")))]
+                lines = printed_lines(args.set / q["files"][0])
                 log = LOG_WRITERS[args.logs](lines, rng)
                 if kind == "pasted":
                     text = pasted(log, rng)
