@@ -94,7 +94,9 @@ def detail(item: LabelledQuery, answer: Answer) -> dict[str, Any]:
             {"bug_id": m.bug.id, "score": m.score, "features": {k: round(v, 4) for k, v in m.features.items()}}
             for m in answer.matches[:5]
         ],
-        "inputs": [{"name": i.name, "kind": i.kind, "text": i.text, "error": i.error} for i in answer.inputs],
+        "inputs": [
+            {"name": i.name, "kind": i.kind, "text": i.text, "error": i.error, "note": i.note} for i in answer.inputs
+        ],
         "timings_ms": answer.timings_ms,
     }
 

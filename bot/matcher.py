@@ -13,7 +13,7 @@ from typing import Any
 from bot.deadline import PastDeadline
 from bot.embed import Embedder
 from bot.errors import BotError
-from bot.extract import Extractor, pasted_log, vocabulary_from_texts
+from bot.extract import UNREADABLE_RECORDING, Extractor, pasted_log, vocabulary_from_texts
 from bot.index import Hit, KnowledgeIndex, Snapshot
 from bot.intake import clean_text, decode_attachment
 from bot.memory import release_freed
@@ -38,6 +38,7 @@ from bot.ranking import (
     spoken_numbers,
     the_failure,
     whole_view,
+    words,
 )
 from bot.records import Answer, Attachment, Candidate, Match, Media, Query, QueryInput
 from bot.settings import Settings
@@ -47,6 +48,14 @@ log = logging.getLogger(__name__)
 KNOWLEDGE_ROWS = "kind != 'example'"
 STAGES = {"image": "ocr", "audio": "asr", "recording": "recording", "snippet": "log"}
 IMAGE_SEARCH_SIDE = 1024  # images kept for native image search are this small (the models see 224-448 px)
+NOTHING_READ = {
+    "image": "No words could be read in it; please send a sharper, full-size screenshot, or paste the error's text.",
+    "audio": "No words could be heard in it; please record it again nearer the microphone, or type what fails.",
+    "recording": UNREADABLE_RECORDING,
+}
+HARD_TO_READ = (
+    "Its text was hard to read; a sharper, full-size screenshot or the error's text would make the answer surer."
+)
 CODE_FENCE = re.compile(r"```[^\n`]*\n?(.*?)```", re.S)
 EXAMPLE_MIN_WORDS = 3  # a repeated "Pretty-print" or "Error" says nothing about which bug it is
 
@@ -169,7 +178,8 @@ class Matcher:
             answer, searched = self.answer(snapshot, reading, {}, timer, searched)
             answers.append(answer)
         surest = max(answers, key=lambda a: a.confidence)  # the query as it is, unless a window alone is surer
-        return replace(surest, inputs=whole.inputs)  # a screenshot is listed whole, whichever window answered
+        listed = whole.inputs if surest.decision == "match" else tuple(map(self.advised, whole.inputs))
+        return replace(surest, inputs=listed)  # a screenshot is listed whole, whichever window answered
 
     def answer(
         self,
@@ -224,7 +234,7 @@ class Matcher:
                     inputs.append(skipped(attachment, "the images before it used this message's pixel budget"))
                     continue
                 with timer.stage(STAGES[media.kind]):
-                    extracted = self.extractor.extract(media, self.vocabulary(snapshot))
+                    extracted = self.said_unread(self.extractor.extract(media, self.vocabulary(snapshot)))
                 if media.kind == "image":
                     pixels -= media.payload.width * media.payload.height
                 sound = media.payload.samples if media.kind == "recording" else media.payload
@@ -238,6 +248,25 @@ class Matcher:
                 log.info("input %s not usable: %s", attachment.name, err.message)
                 inputs.append(QueryInput(name=attachment.name, kind=guess_kind(attachment.mime), error=err.message))
         return [self.spoken(i) for i in inputs] + list(query.context), clips
+
+    def said_unread(self, item: QueryInput) -> QueryInput:
+        """The input, or, when its recognisers read no word in it (nothing, or a stray letter) and nothing else can
+        search it (a picture or a recording's screens, unless the embedder searches images natively; a voice note),
+        the input without what was read and with the sentence that asks for a better copy: the reply then says so,
+        not "not a known bug" or a bug found by chance."""
+        native = self.embedder.supports("image")
+        ocr, asr = self.settings.ocr, self.settings.asr
+        read = {"image": ocr and not native, "audio": asr, "recording": (ocr or asr) and not native}
+        if item.error or not read.get(item.kind) or words(item.text):
+            return item
+        return replace(item, text="", lines=(), error=NOTHING_READ[item.kind])
+
+    def advised(self, item: QueryInput) -> QueryInput:
+        """The input of an answer that is not a match, with a note of what would make it surer when its screen was
+        read unsurely (under `unclear_reading`)."""
+        if item.note or item.error or item.screen_legibility >= self.settings.unclear_reading:
+            return item
+        return replace(item, note=HARD_TO_READ)
 
     def keep_image(self, item: QueryInput) -> QueryInput:
         """The input with its image only when the embedder searches images natively, and then a small copy."""

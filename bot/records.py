@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -85,6 +86,17 @@ class QueryInput:
     def speech_text(self) -> str:
         """The text heard in speech (voice notes, a recording's sound track)."""
         return " ".join(line.text for line in self.lines if line.origin == "speech")
+
+    @property
+    def screen_legibility(self) -> float:
+        """How surely its screens were read (`legibility` of their lines; 1 when it showed none)."""
+        return legibility([line for line in self.lines if line.origin == "screen"])
+
+
+def legibility(lines: Sequence[TextLine]) -> float:
+    """How surely the recognisers read `lines`: their confidence, weighed by length (1 for none)."""
+    length = sum(len(line.text) for line in lines)
+    return sum(line.confidence * len(line.text) for line in lines) / length if length else 1.0
 
 
 @dataclass(frozen=True)

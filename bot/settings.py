@@ -173,6 +173,13 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, description="Largest image accepted, in pixels.")
     max_audio_seconds: float = Field(300.0, description="Longest voice clip accepted, in seconds.")
     max_text_chars: int = Field(4000, description="Longest message text used; the rest is cut.")
+    unclear_reading: float = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="A screen OCR read less surely than this (its confidence, weighed by length) is named in a reply "
+        "that is not a match, with what would make it surer (0 = never).",
+    )
     max_files_per_ask: int = Field(
         4, ge=1, description="Files read per ask; the others are named in the reply as skipped."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import textwrap
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pytest
+import soundfile
 from PIL import Image, ImageDraw, ImageFont
 
 if TYPE_CHECKING:
@@ -87,6 +89,30 @@ def render_screenshot(lines: list[str], path: Path, size: tuple[int, int] = (900
             y += 34
     image.save(path)
     return path
+
+
+def textless_picture() -> Image.Image:
+    """A photo-like picture with no text in it (a plant on a desk): nothing for OCR to read."""
+    image = Image.new("RGB", (640, 480), (196, 170, 130))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 300, 640, 480), fill=(120, 84, 50))
+    draw.ellipse((250, 60, 390, 250), fill=(40, 120, 50))
+    draw.rectangle((285, 240, 355, 330), fill=(170, 80, 40))
+    return image
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """`image` as a PNG file."""
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def wav_bytes(samples: np.ndarray, rate: int = 16_000) -> bytes:
+    """`samples` as a WAV file."""
+    out = io.BytesIO()
+    soundfile.write(out, samples, rate, format="WAV")
+    return out.getvalue()
 
 
 def write_bug(

@@ -120,6 +120,7 @@ def test_eval_details_writes_one_line_per_query_and_prints_the_confusions(env: d
     first = lines[0]
     assert {"id", "kind", "expected", "decision", "confidence", "matches", "inputs", "timings_ms"} <= set(first)
     assert first["inputs"][0]["text"].startswith("504") and "ocr" in first["timings_ms"]
+    assert {"name", "kind", "text", "error", "note"} == set(first["inputs"][0])
     assert 1 <= len(first["matches"]) <= 5 and {"bug_id", "score", "features"} <= set(first["matches"][0])
     assert "shown_error" in first["matches"][0]["features"]
     if any(line["decision"] != "no_match" for line in lines if line["expected"] is None):

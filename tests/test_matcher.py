@@ -4,18 +4,29 @@ import tarfile
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from bot.embed import Embedder
 from bot.errors import ExtractionError
 from bot.extract import Extractor
 from bot.index import Hit, KnowledgeIndex, Snapshot
-from bot.matcher import Matcher
+from bot.matcher import HARD_TO_READ, NOTHING_READ, Matcher
 from bot.ranking import RankingModel, Reranker, load_model
 from bot.records import Attachment, Query
 from bot.refresh import build_refresher
 from bot.settings import Settings
-from tests.support import SAMPLE_BUGS, encode_video, espeak, render_screenshot, terminal_screen
+from tests.support import (
+    SAMPLE_BUGS,
+    encode_video,
+    espeak,
+    png_bytes,
+    render_screenshot,
+    terminal_screen,
+    textless_picture,
+    wav_bytes,
+)
 
 
 def build_matcher(
@@ -139,6 +150,36 @@ def test_nothing_usable_gives_no_match_with_the_reason(matcher: Matcher) -> None
     answer = matcher.match(Query(text="\x00\x07  ", attachments=(Attachment("empty.png", b""),)))
     assert answer.decision == "no_match" and answer.matches == ()
     assert answer.inputs[0].error
+
+
+def test_a_picture_a_recording_or_a_note_in_which_no_word_is_read_asks_for_a_better_copy(matcher: Matcher) -> None:
+    plant = Attachment("plant.png", png_bytes(textless_picture()), "image/png")
+    filmed = Attachment("plant.mp4", encode_video([(textless_picture(), 2.0)]), "video/mp4")
+    silence = Attachment("note.wav", wav_bytes(np.zeros(32_000, dtype=np.float32)), "audio/wav")
+    answer = matcher.match(Query(attachments=(plant, filmed, silence)))
+    assert answer.decision == "no_match" and answer.matches == ()
+    assert [i.error for i in answer.inputs] == [NOTHING_READ["image"], NOTHING_READ["recording"], NOTHING_READ["audio"]]
+    assert [i.text for i in answer.inputs] == ["", "", ""]  # a stray letter read in the plant is not searched
+    beside = matcher.match(Query(text="psql says role deploy does not exist", attachments=(plant,)))
+    assert beside.best is not None and beside.best.bug.id == "psql-role-missing"
+    assert beside.inputs[-1].error == NOTHING_READ["image"]
+
+
+def test_a_screen_read_unsurely_is_named_with_what_would_help_when_the_answer_is_not_a_match(
+    matcher: Matcher, tmp_path: Path
+) -> None:
+    lines = ["ops@web-3:~$ curl -sS http://127.0.0.1:9000/api", "curl: (7) Failed to connect to 127.0.0.1 port 9000"]
+    clean = screenshot(tmp_path, lines)
+    page = Image.open(io.BytesIO(clean.data)).convert("RGB")
+    forwarded = io.BytesIO()  # shrunk to a quarter and compressed hard, as a chat app's copy of a copy
+    page.resize((page.width // 4, page.height // 4), Image.Resampling.BILINEAR).save(forwarded, "JPEG", quality=20)
+    unsure = matcher.match(Query(attachments=(Attachment("forwarded.jpg", forwarded.getvalue(), "image/jpeg"),)))
+    assert unsure.decision != "match" and unsure.inputs[0].screen_legibility < matcher.settings.unclear_reading
+    assert unsure.inputs[0].note == HARD_TO_READ
+    assert matcher.match(Query(attachments=(clean,))).inputs[0].note is None
+    quiet = matcher.settings.model_copy(update={"unclear_reading": 0.0})
+    never = Matcher(quiet, matcher.embedder, matcher.extractor, matcher.index)
+    assert never.match(Query(attachments=(Attachment("forwarded.jpg", forwarded.getvalue()),))).inputs[0].note is None
 
 
 def test_unrelated_query_is_not_a_confident_match(matcher: Matcher) -> None:

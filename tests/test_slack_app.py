@@ -39,6 +39,7 @@ from tests.fake_slack import (
     message_event,
     shortcut_payload,
 )
+from tests.support import png_bytes, textless_picture
 
 CURL_BUG = "curl-7-connection-refused"
 WAIT = 120.0
@@ -425,9 +426,16 @@ def test_unknown_problems_say_so_or_stay_quiet_per_channel(fake: FakeSlack, engi
         reply = bot.reply("CLOUD", "111.2")
         # a no_match reply still names the closest known bug, said to be unsure, with the buttons
         assert reply["text"].startswith("Not sure — closest:") and set(buttons(reply)) == {FIXED, NOT_IT, ESCALATE}
-        bot.settle(2)
+        # a picture without words: asked, the reply asks for a readable copy; overheard in a quiet channel, silence
+        plant = fake.add_file("F111", "plant.png", png_bytes(textless_picture()), "image/png")
+        bot.sender.event(message_event("CQUIET", "111.3", "", files=[plant]))
+        bot.sender.event(message_event("CLOUD", "111.4", f"<@{BOT_USER}>", files=[plant]))
+        unread = blocks_text(bot.reply("CLOUD", "111.4"))
+        assert "Could not use *plant.png*: No words could be read in it; please send a sharper" in unread
+        assert "known bug" not in unread
+        bot.settle(4)
         assert fake.posts(channel="CQUIET") == []
-        assert bot.slack.store.stats(1)["no_match"] == 1, "a silent no-match leaves no record"
+        assert bot.slack.store.stats(1)["no_match"] == 2, "a silent no-match leaves no record"
     finally:
         bot.close()
 

@@ -13,7 +13,7 @@ from bot.ranking.model import DEFAULT_MODEL, FitInfo, RankingModel, load_model
 from bot.ranking.rerank import Reranker
 from bot.ranking.spoken import heard_numbers, spoken_numbers
 from bot.ranking.stats import KnowledgeStats
-from bot.ranking.text import gram_text
+from bot.ranking.text import gram_text, words
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -38,4 +38,5 @@ __all__ = [
     "spoken_numbers",
     "the_failure",
     "whole_view",
+    "words",
 ]

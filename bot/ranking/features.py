@@ -17,7 +17,7 @@ from functools import cached_property
 from bot.ranking.english import spelled_as_meant
 from bot.ranking.stats import BugText, KnowledgeStats
 from bot.ranking.text import codes, error_words, grams, read_as, respelled, told_names, words
-from bot.records import Candidate, QueryInput
+from bot.records import Candidate, QueryInput, legibility
 
 RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
 KIND_ORIGIN = {"text": "typed", "image": "screen", "recording": "screen", "audio": "speech", "snippet": "log"}
@@ -45,9 +45,7 @@ class QueryText:
                     parts[line.origin].append(line.text)
             elif item.text.strip():
                 parts[KIND_ORIGIN[item.kind]].append(item.text)
-        length = sum(len(line.text) for line in read)
-        legibility = sum(line.confidence * len(line.text) for line in read) / length if length else 1.0
-        return cls(**{k: "\n".join(v) for k, v in parts.items()}, legibility=legibility)
+        return cls(**{k: "\n".join(v) for k, v in parts.items()}, legibility=legibility(read))
 
     @property
     def all(self) -> str:

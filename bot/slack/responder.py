@@ -281,11 +281,11 @@ class Responder:
 
     def reply_for(self, ask: Ask, answer: Answer, answer_id: str, notes: list[tuple[str, str]]) -> Message | None:
         """The reply to post, or None to stay silent (an overheard message in a quiet channel)."""
+        if answer.decision == "no_match" and ask.quiet_if_unknown:  # overheard: a picture of the office plant
+            return None
         unusable = [(i.name, i.error) for i in answer.inputs if i.error]
         if answer.decision == "no_match" and unusable and not any(i.text.strip() for i in answer.inputs):
             return notes_message([*notes, *unusable])
-        if answer.decision == "no_match" and ask.quiet_if_unknown:
-            return None
         offered = answer.best.bug.id if answer.best and answer.decision != "no_match" else None
         reported = self.reported(offered) if offered else ""
         return answer_message(answer, answer_id, notes, escalate=self.escalate, reported=reported)
