@@ -19,6 +19,9 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
                  (narrated for half of them: kind recording+voice)
   snippet        a .log/.txt of 150-600 unrelated lines with the failure's terminal text inside
   animation      an animated GIF or WebP (what Kap, Peek or ScreenToGif save) of a window-sized recording at 8-15 fps
+  streamed       a 1280x720 terminal recorded at 10 fps while a command streams 60-150 routine lines, the failure's
+                 lines printed last and held 0.6-1.5 s; for half, the next command's output scrolls them off before
+                 the recording stops (MP4 or WebM, no sound)
   paired         the screenshot posted with an unrelated one (the code being edited, or the team's chat), either first
   pasted         the snippet's log pasted into the message itself, without a code fence, after a line of prose
   annotated      marked up before posting: a red box (or an underline) around the error, an arrow, a yellow
@@ -706,6 +709,47 @@ def write_filmed(path: Path, shot: Image.Image, voice: Path | None, rng: random.
     return path
 
 
+def streamed_frames(lines: list[str], rng: random.Random) -> list[tuple[Image.Image, float]]:
+    """A 1280x720 terminal recorded while a command streams its output: 60-150 routine lines, two or three every tenth
+    of a second, scrolling; then the failure's lines at once, held 0.6-1.5 s; for half of them the next command's
+    output then pushes the failure up and off the window before the recording stops on that."""
+    size, points = (1280, 720), rng.choice([14, 16])
+    face, step = ImageFont.truetype(OTHER_MONO, points), int(points * 1.4)
+    background, ink = rng.choice(TERMINAL_SCHEMES)
+    shown = ["$ ./deploy.sh staging"]
+
+    def window() -> Image.Image:
+        image = Image.new("RGB", size, background)
+        draw = ImageDraw.Draw(image)
+        for i, line in enumerate(shown[-((size[1] - 40) // step) :]):
+            draw.text((16, 20 + i * step), line[:150], font=face, fill=ink)
+        return image
+
+    def routine(minute: int, second: int) -> str:
+        return f"10:{minute:02d}:{second % 60:02d} " + rng.choice(NOISE_LOG).format(n=rng.randint(2, 9000))
+
+    frames = [(window(), 0.5)]
+    for tick in range(rng.randint(30, 50)):
+        shown.extend(routine(41, tick) for _ in range(rng.randint(2, 3)))
+        frames.append((window(), 0.1))
+    shown.extend(lines)
+    frames.append((window(), rng.uniform(0.6, 1.5)))
+    if rng.random() < 0.5:
+        for tick in range(rng.randint(3, 8)):
+            shown.extend(routine(42, tick) for _ in range(4))
+            frames.append((window(), 0.1))
+        frames.append((window(), 1.0))
+    return frames
+
+
+def write_streamed(path: Path, lines: list[str], rng: random.Random, n: int) -> Path:
+    """`streamed_frames` at 10 fps, H.264 / HEVC in MP4 or VP8 in WebM, without sound."""
+    container, vcodec, _ = CODECS[n % len(CODECS)]
+    path = path.with_suffix(f".{container}")
+    path.write_bytes(encode_video(streamed_frames(lines, rng), 10, container, vcodec))
+    return path
+
+
 def room_tone(rng: random.Random, seconds: float) -> bytes:
     """A WAV of what a phone hears with nobody speaking: hiss, a fan's low rumble, a few keystrokes."""
     import soundfile
@@ -1274,7 +1318,7 @@ def main() -> None:
     parser.add_argument("--set", type=Path, default=SET)
     parser.add_argument(
         "--kinds",
-        default=",".join([*IMAGE_KINDS, "recording", "filmed", "snippet", "animation", "pasted", "paired"]),
+        default=",".join([*IMAGE_KINDS, "recording", "filmed", "snippet", "animation", "streamed", "pasted", "paired"]),
     )
     parser.add_argument("--every", type=int, default=1, help="use every n-th screenshot query")
     parser.add_argument("--seed", type=int, default=7)
@@ -1323,6 +1367,8 @@ def main() -> None:
                 label = ("filmed+voice" if narrated else "filmed") if q["expected"] else "out-of-kb"
             elif kind == "animation":
                 path = write_animation(stem, shot, rng, n)
+            elif kind == "streamed":
+                path = write_streamed(stem, printed_lines(args.set / q["files"][0]), rng, n)
             elif kind in QUOTE_FORMS:
                 lines = printed_lines(args.set / q["files"][0])
                 text = quoted(quoted_lines(lines, random.Random(f"{args.seed}-{q['id']}")), kind, rng)

@@ -59,11 +59,11 @@ ON_END = 1.5  # ...taller than this many times their width (a line on end); a bo
 DARK = 128  # a region whose median grey is below this is a dark screen: the accurate detector, which finds blurred
 # light-on-dark text poorly (a dark terminal photographed: 0-6 characters of 240), reads its inverted copy
 KEPT_SHARE = 0.5  # a second look that reads less than this share of the first missed lines: the first is kept
-SECOND_LOOK_LENGTH = 150.0  # on a screen larger than the fast detector takes at once (a desktop, whose first reading
-# took most of a second), a second look reads at most about this much line, in text heights (a terminal's full line is
-# about 45), when the failure's lines were found: those always, then the lines nearest them; the rest of a long
-# traceback (its middle frames, a debug page's settings) keeps its first reading, as re-reading it all cost the accurate
-# models another second. A smaller capture (a forwarded JPEG, every line read unsurely) is read again whole.
+SECOND_LOOK_LENGTH = 150.0  # a second look reads at most about this much line, in text heights (a terminal's full
+# line is about 45), when the failure's lines were found: those always, then the lines nearest them, and only the part
+# of the screen they fill; the rest of a long traceback (its middle frames, a debug page's settings) or of a terminal
+# full of a log keeps its first reading, as re-reading it all cost the accurate models seconds (a 1280x720 terminal of
+# 14 px text, 7 s). A capture whose failing line was not found (a forwarded JPEG, all of it unsure) is read whole again.
 PAINT_MARGIN = 0.15  # a line left as read is painted over this many of its heights beyond its box (descenders)
 SHORTEST_CROP = 2.0  # the recogniser pads a shorter crop to this many text heights, so reads it at this cost
 OWN_SIZE_TEXT = 10.5  # a screen of at most `FINE_PIXELS` showing text lower than this that is still unsure after the
@@ -97,8 +97,8 @@ class ScreenReader:
         blocks = focus(group(boxes, pixels))
         for region, height in regions_to_reread(blocks, image.size):
             first = [b for b in blocks if inside(b, region)]
-            as_read = beyond_second_look(first) if image.width * image.height > DETECT_PIXELS else []
-            again = group(self.read_again(image, region, height, as_read) + as_read, pixels)
+            as_read = beyond_second_look(first)
+            again = group(self.read_again(image, around(first, as_read, region), height, as_read) + as_read, pixels)
             if read_amount(again) >= KEPT_SHARE * read_amount(first):
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=position)
@@ -190,6 +190,22 @@ def beyond_second_look(blocks: Sequence[Block]) -> list[TextBox]:
         else:
             left += row
     return left
+
+
+def around(blocks: Sequence[Block], kept: Sequence[TextBox], region: Region) -> Region:
+    """The part of `region` a second look of `blocks` reads: around their boxes not `kept` as first read (a margin of
+    their text height), or all of it when none is kept."""
+    if not kept:
+        return region
+    left_as_read = {id(box) for box in kept}
+    again = [box for block in blocks for box in block.boxes if id(box) not in left_as_read]
+    pad = MARGIN * float(np.median([box.height for box in again]))
+    return (
+        max(region[0], int(min(box.left for box in again) - pad)),
+        max(region[1], int(min(box.top for box in again) - pad)),
+        min(region[2], int(max(box.right for box in again) + pad)),
+        min(region[3], int(max(box.bottom for box in again) + pad)),
+    )
 
 
 def length(row: Sequence[TextBox]) -> float:
