@@ -53,9 +53,7 @@ NOTHING_READ = {
     "audio": "No words could be heard in it; please record it again nearer the microphone, or type what fails.",
     "recording": UNREADABLE_RECORDING,
 }
-HARD_TO_READ = (
-    "Its text was hard to read; a sharper, full-size screenshot or the error's text would make the answer surer."
-)
+HARD_TO_READ = "Its text was hard to read; a sharper, full-size capture or the error's text would make this surer."
 CODE_FENCE = re.compile(r"```[^\n`]*\n?(.*?)```", re.S)
 EXAMPLE_MIN_WORDS = 3  # a repeated "Pretty-print" or "Error" says nothing about which bug it is
 
