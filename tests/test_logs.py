@@ -8,7 +8,7 @@ from time import monotonic
 import pytest
 
 from bot.extract.log_part import HEAD_LINES, READ_LINES, read_part
-from bot.extract.logs import LINE_CHARS, log_lines, pasted_log, without_routine_records
+from bot.extract.logs import LINE_CHARS, log_lines, pasted_log, slipped_level, without_routine_records
 from bot.ranking.text import ERROR_LINE
 from bot.records import TextLine
 
@@ -331,6 +331,28 @@ def test_a_log_on_a_screen_loses_its_routine_records_and_keeps_what_failed() -> 
         'psql: error: FATAL:  database "shop" does not exist',
     ]
     assert all(line.at == 4.0 and line.confidence == 0.95 for line in kept)
+
+
+def test_routine_records_whose_level_ocr_read_with_a_slip_are_dropped_too() -> None:
+    """Small log text read by the fast models: a level with one character read wrong, lost or added, glued to its
+    time; the failure's lines stay, and so does a line whose capitals are no level."""
+    lines = screen(
+        "10.41:35INE0 starting worker pool size=2419",
+        "10:41: 33 DEBU6 retry policy: 3 attempts, backoff 2s",
+        "10:41:37 DEBlG connection pool warmed (7073 connections)",
+        "10.41:41 LNF0 loaded config from /etc/app/config.yaml",
+        "10:42:02WARN deprecated setting 'timeout_ms' used",
+        "10:42:03 TNF0 GET /health 200 12ms",
+        "$ git merge feature",
+        "error: Your local changes to the following files would be overwritten by merge:",
+        "ABORTING MERGE",
+    )
+    assert [line.text for line in without_routine_records(lines)] == [
+        "$ git merge feature",
+        "error: Your local changes to the following files would be overwritten by merge:",
+        "ABORTING MERGE",
+    ]
+    assert slipped_level("10:41:3y nEBus cache miss") == ""  # two slips: not read as a level
 
 
 def test_docker_compose_on_a_screen_reads_as_the_services_printed_it() -> None:

@@ -26,7 +26,7 @@ from bot.extract.exported_logs import exported_lines
 from bot.extract.har import har_lines
 from bot.extract.json_logs import is_json_record, printed_lines
 from bot.extract.log_part import read_part
-from bot.ranking.text import ERROR_LINE, shows_failure
+from bot.ranking.text import ERROR_LINE, fold, one_edit, shows_failure
 from bot.records import TextFile, TextLine
 from bot.terminal import printable
 
@@ -68,6 +68,8 @@ EXIT_REPORT = re.compile(
     r"\bexit(?:ed)?\b[^.()]{0,24}?\b(?:code|status)\b[=: ]*\d|\bexited \(\d+\)|\*\*\* \[[^\]]*\] Error \d",
     re.IGNORECASE,
 )
+# the routine levels' names, as a screen's OCR may read them with a slip (`INE0`, `DEBU6`, `WARM`)
+ROUTINE_LEVEL_NAMES = ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING")
 LEVEL_MARKS = ("[", "(", "<", "level=", "at=")  # what a logger writes a level after when not first or in capitals
 QUIET = frozenset({"trace", "debug", "info", "notice"})
 WARNING = frozenset({"warn", "warning"})
@@ -238,7 +240,29 @@ def without_routine_records(lines: tuple[TextLine, ...]) -> tuple[TextLine, ...]
     (`docker compose up`'s name and bar, as OCR reads them) are dropped first."""
     texts = without_runner_prefixes(unnumbered([line.text for line in lines])[0])
     lines = tuple(replace(line, text=text.strip()) for line, text in zip(lines, texts, strict=True) if text.strip())
-    return tuple(lines[i] for i in beyond_routine([parse(line.text) for line in lines]))
+    return tuple(lines[i] for i in beyond_routine([parse_read(line.text) for line in lines]))
+
+
+def parse_read(raw: str) -> LogLine:
+    """A screen's line as `parse` reads it, or, when no level is found, a record of the routine level OCR read with
+    a slip (`slipped_level`)."""
+    line = parse(raw)
+    level = "" if line.level else slipped_level(line.text)
+    return LogLine(line.text, level, True) if level else line
+
+
+def slipped_level(text: str) -> str:
+    """The routine level (lower-cased) a word among the first three of `text` names with one character read wrong,
+    added or lost (`INE0`, `DEBU6`, `EB0G`), in capitals but for one letter, after the time when glued to it
+    (`10.41:35INE0`); "" when none does."""
+    for word in text.split()[:3]:
+        read = word.strip("[]()<>|:.,").lstrip("0123456789:.,;")
+        if len(read) < 4 or sum(not c.isupper() for c in read) > 1:
+            continue
+        name = next((n for n in ROUTINE_LEVEL_NAMES if fold(read) == fold(n) or one_edit(fold(read), fold(n))), "")
+        if name:
+            return name.lower()
+    return ""
 
 
 def beyond_routine(lines: list[LogLine]) -> list[int]:
