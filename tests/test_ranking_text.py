@@ -54,6 +54,8 @@ Is the server running on that host and accepting TCP/IP connections?"""
         # a status OCR read joined to its reason is still the status; a unit after a number is none
         ("404Not Found\nnginx/1.22.1", {"4o4"}),
         ("503Service Temporarily Unavailable", {"5o3"}),
+        ("This page isn't working\nHTTP ERROR S03", {"5o3"}),  # Chrome's status, its 5 read as S
+        ("S03E02 of the series, ERROR S-03", set()),
         ("uplink capped at 400Kbps, 500Mb left", set()),
         ("KeyError: 'price'", {"keyerror"}),
         ("EOFError: EOF when reading a line", {"eoferror"}),
@@ -72,6 +74,7 @@ def test_codes_are_error_codes_not_ordinary_numbers_or_capitals(text: str, expec
     "misread",
     [
         "ERR_NAME_NOT RESOLVED",  # an underscore read as a space
+        "ERR _ NAME NOT _RESOLVED",  # an underscore read with a space each side, or beside one
         "ERR NAME-NOT_RESOLVED",
         "ERR_NAME_N0T_RES0LVED",  # O read as 0
         "ERR_NAME_NOT_RESOIVED",  # l read as I

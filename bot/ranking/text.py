@@ -26,8 +26,8 @@ def fold(text: str) -> str:
 
 
 WORD = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)*")
-# Chrome's net error names, their parts joined by `_`, `-` or spaces as OCR reads them
-ERR_NAME = r"\bERR(?:[ _-]{1,2}[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
+# Chrome's net error names, their parts joined by `_`, `-` or spaces as OCR reads them (`ERR _ INVALID HTTP _RESPONSE`)
+ERR_NAME = r"\bERR(?:[ _-]{1,3}[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
 ERROR_CLASS = r"\b[A-Z][A-Za-z]+(?:Error|Exception)\b"
 # curl's exit code as it prints it, `curl: (60)`, as OCR reads it (`cur1: (52)`, `curl: [28]`)
 CURL_EXIT = r"\bcur[l1I|][:;]? ?[(\[] ?\d+ ?[)\]]"
@@ -80,6 +80,8 @@ CODE = re.compile(
     rf"|{ERR_NAME}"
     rf"|\bE[A-Z][A-Z0-9_]{{2,}}\b|{ERROR_CLASS}|{CURL_EXIT}"
 )
+# an HTTP status after Chrome's "HTTP ERROR" whose 5 OCR read as S (`HTTP ERROR S03`)
+STATUS_WITH_S = re.compile(r"(?<=ERROR )S[0-9Oo]{2}(?![\w.:%])")
 # the codes that name an error in words, as written: an ERR_* name or an *Error / *Exception class
 NAMED_CODE = re.compile(rf"{ERR_NAME}|{ERROR_CLASS}")
 # E-codes are errno names (ENOENT, ECONNREFUSED...) and Node/npm's own; other capitalised E-words are words.
@@ -109,9 +111,11 @@ def code_key(code: str) -> str:
 
 
 def codes(text: str) -> set[str]:
-    """The error codes and names in `text`, as `code_key`s: HTTP statuses, ERR_* names, errno and npm E-codes,
-    *Error classes, curl exit codes (as printed, typed or said: `curl: (22)` and "curl exits 22" are one code)."""
+    """The error codes and names in `text`, as `code_key`s: HTTP statuses (a 5 read as S after "HTTP ERROR"), ERR_*
+    names, errno and npm E-codes, *Error classes, curl exit codes (as printed, typed or said: `curl: (22)` and "curl
+    exits 22" are one code)."""
     keys = {code_key(f"curl: ({number})") for number in CURL_TOLD.findall(text)}
+    keys.update(code_key(f"5{found[1:]}") for found in STATUS_WITH_S.findall(text))
     for found in CODE.findall(text):
         key = code_key(found)
         if not E_WORD.fullmatch(found) or key in E_CODES:
