@@ -343,6 +343,8 @@ def test_routine_records_whose_level_ocr_read_with_a_slip_are_dropped_too() -> N
         "10.41:41 LNF0 loaded config from /etc/app/config.yaml",
         "10:42:02WARN deprecated setting 'timeout_ms' used",
         "10:42:03 TNF0 GET /health 200 12ms",
+        "10u42:90 INe0 job nightly-report queued",
+        "10:42:0@INF0 processed batch 4447 (250 records)",
         "$ git merge feature",
         "error: Your local changes to the following files would be overwritten by merge:",
         "ABORTING MERGE",

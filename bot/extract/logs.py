@@ -70,6 +70,7 @@ EXIT_REPORT = re.compile(
 )
 # the routine levels' names, as a screen's OCR may read them with a slip (`INE0`, `DEBU6`, `WARM`)
 ROUTINE_LEVEL_NAMES = ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING")
+GLUED_TIME = re.compile(r"^[^A-Za-z]+")  # what OCR glued before a level: the time's end (`35INE0`, `0@INF0`)
 LEVEL_MARKS = ("[", "(", "<", "level=", "at=")  # what a logger writes a level after when not first or in capitals
 QUIET = frozenset({"trace", "debug", "info", "notice"})
 WARNING = frozenset({"warn", "warning"})
@@ -253,15 +254,16 @@ def parse_read(raw: str) -> LogLine:
 
 def slipped_level(text: str) -> str:
     """The routine level (lower-cased) a word among the first three of `text` names with one character read wrong,
-    added or lost (`INE0`, `DEBU6`, `EB0G`), in capitals but for one letter, after the time when glued to it
-    (`10.41:35INE0`); "" when none does."""
+    added or lost (`INE0`, `DEBU6`, `WARNNG`), in capitals but for one lower-case letter, as read or after the time
+    glued to it (`10.41:35INE0`, `10:42:0@INF0`); "" when none does."""
     for word in text.split()[:3]:
-        read = word.strip("[]()<>|:.,").lstrip("0123456789:.,;")
-        if len(read) < 4 or sum(not c.isupper() for c in read) > 1:
-            continue
-        name = next((n for n in ROUTINE_LEVEL_NAMES if fold(read) == fold(n) or one_edit(fold(read), fold(n))), "")
-        if name:
-            return name.lower()
+        word = word.strip("[]()<>|:.,")
+        for read in (word, GLUED_TIME.sub("", word)):
+            if len(read) < 4 or sum(c.islower() for c in read) > 1:
+                continue
+            name = next((n for n in ROUTINE_LEVEL_NAMES if fold(read) == fold(n) or one_edit(fold(read), fold(n))), "")
+            if name:
+                return name.lower()
     return ""
 
 
