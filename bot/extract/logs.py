@@ -68,7 +68,7 @@ EXIT_REPORT = re.compile(
     r"\bexit(?:ed)?\b[^.()]{0,24}?\b(?:code|status)\b[=: ]*\d|\bexited \(\d+\)|\*\*\* \[[^\]]*\] Error \d",
     re.IGNORECASE,
 )
-# the routine levels' names, as a screen's OCR may read them with a slip (`INE0`, `DEBU6`, `WARM`)
+# the routine levels' names, which a screen's OCR may read with a slip (`INE0`, `DEBU6`, `LNF0`)
 ROUTINE_LEVEL_NAMES = ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING")
 GLUED_TIME = re.compile(r"^[^A-Za-z]+")  # what OCR glued before a level: the time's end (`35INE0`, `0@INF0`)
 LEVEL_MARKS = ("[", "(", "<", "level=", "at=")  # what a logger writes a level after when not first or in capitals
