@@ -68,8 +68,8 @@ EXIT_REPORT = re.compile(
     r"\bexit(?:ed)?\b[^.()]{0,24}?\b(?:code|status)\b[=: ]*\d|\bexited \(\d+\)|\*\*\* \[[^\]]*\] Error \d",
     re.IGNORECASE,
 )
-# the routine levels' names, which a screen's OCR may read with a slip (`INE0`, `DEBU6`, `LNF0`)
-ROUTINE_LEVEL_NAMES = ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING")
+# the routine levels, by their names folded as OCR's slips are (`INE0`, `DEBU6`, `LNF0` are compared with these)
+ROUTINE_LEVELS = {fold(name): name for name in ("trace", "debug", "info", "notice", "warn", "warning")}
 GLUED_TIME = re.compile(r"^[^A-Za-z]+")  # what OCR glued before a level: the time's end (`35INE0`, `0@INF0`)
 LEVEL_MARKS = ("[", "(", "<", "level=", "at=")  # what a logger writes a level after when not first or in capitals
 QUIET = frozenset({"trace", "debug", "info", "notice"})
@@ -261,9 +261,10 @@ def slipped_level(text: str) -> str:
         for read in (word, GLUED_TIME.sub("", word)):
             if len(read) < 4 or sum(c.islower() for c in read) > 1:
                 continue
-            name = next((n for n in ROUTINE_LEVEL_NAMES if fold(read) == fold(n) or one_edit(fold(read), fold(n))), "")
-            if name:
-                return name.lower()
+            folded = fold(read)
+            for known, name in ROUTINE_LEVELS.items():
+                if folded == known or one_edit(folded, known):
+                    return name
     return ""
 
 
