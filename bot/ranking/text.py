@@ -80,7 +80,7 @@ CODE = re.compile(
     rf"|{ERR_NAME}"
     rf"|\bE[A-Z][A-Z0-9_]{{2,}}\b|{ERROR_CLASS}|{CURL_EXIT}"
 )
-# an HTTP status after Chrome's "HTTP ERROR" whose 5 OCR read as S (`HTTP ERROR S03`)
+# an HTTP status right after `ERROR ` whose 5 OCR read as S (Chrome's `HTTP ERROR S03`; its HTTP may be misread too)
 STATUS_WITH_S = re.compile(r"(?<=ERROR )S[0-9Oo]{2}(?![\w.:%])")
 # the codes that name an error in words, as written: an ERR_* name or an *Error / *Exception class
 NAMED_CODE = re.compile(rf"{ERR_NAME}|{ERROR_CLASS}")
@@ -111,7 +111,7 @@ def code_key(code: str) -> str:
 
 
 def codes(text: str) -> set[str]:
-    """The error codes and names in `text`, as `code_key`s: HTTP statuses (a 5 read as S after "HTTP ERROR"), ERR_*
+    """The error codes and names in `text`, as `code_key`s: HTTP statuses (a 5 read as S after `ERROR `), ERR_*
     names, errno and npm E-codes, *Error classes, curl exit codes (as printed, typed or said: `curl: (22)` and "curl
     exits 22" are one code)."""
     keys = {code_key(f"curl: ({number})") for number in CURL_TOLD.findall(text)}
