@@ -131,6 +131,26 @@ def test_a_name_told_in_words_is_shared_with_the_bug_that_has_it_and_held_agains
     assert [f["codes_shared"] for f in shown] == [0.0, 0.0, 0.0]  # a screen prints its names; words there are words
 
 
+def test_a_kind_of_failure_told_that_the_bug_never_names_clashes() -> None:
+    """ "curl times out" is not curl's refused connection; a kind the bug names, or none told, clashes with nothing,
+    and a screen's words are shown, not told."""
+    stats = KnowledgeStats(
+        {
+            "refused": [("doc", "curl: (7) Failed to connect to backend port 9091: Connection refused")],
+            "timeout": [("doc", "curl: (28) Operation timed out after 2001 milliseconds with 0 bytes received")],
+        }
+    )
+    candidates = [Candidate("refused", 0.03, {"dense": 0.7}), Candidate("timeout", 0.02, {"dense": 0.6})]
+
+    def clash(query: QueryText) -> list[float]:
+        return [f["failure_clash"] for f in feature_vectors(Scoring(candidates, query, stats), ["failure_clash"])]
+
+    assert clash(QueryText(speech="curl gives up after two seconds, the operation times out")) == [1.0, 0.0]
+    assert clash(QueryText(typed="curl says connection refused")) == [0.0, 1.0]
+    assert clash(QueryText(typed="curl fails on the backup host")) == [0.0, 0.0]
+    assert clash(QueryText(screen="curl: (28) Operation timed out")) == [0.0, 0.0]
+
+
 def test_margins_are_to_the_best_other_candidate_and_first_is_fusion_s_order() -> None:
     top, second = features(QueryText(typed="chrome 503"))
     assert round(top["dense_margin"], 6) == 0.1 and round(second["dense_margin"], 6) == -0.1

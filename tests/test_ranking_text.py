@@ -10,6 +10,7 @@ import pytest
 from bot.ranking.text import (
     codes,
     error_lines,
+    failure_kinds,
     fold,
     matching_line,
     message_template,
@@ -193,6 +194,30 @@ def test_a_name_or_status_told_in_words_is_the_knowledge_base_s_code(said: str, 
 )
 def test_everyday_words_name_no_code(said: str) -> None:
     assert told_names(said, KNOWN_NAMES | set(codes("ERR_CONNECTION_REFUSED, 404"))) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "kinds"),
+    [
+        ("curl gives up after two seconds, the operation times out", {"timed out"}),
+        ("curl: (28) Operation timed out after 2001 milliseconds", {"timed out"}),
+        ("asyncio.exceptions.TimeoutError", {"timed out"}),  # a class's parts are words
+        ("the API just says not found", {"absent"}),
+        ("ERR_FILE_NOT_FOUND", {"absent"}),  # so are an ERR_* name's
+        ("No matching distribution found for flask==9.9", {"absent"}),
+        ('psql: error: FATAL: database "shop" does not exist', {"absent"}),
+        ("503 Service Temporarily Unavailable", {"unavailable"}),
+        ("the browser tells me I'm not authorized", {"denied"}),  # said as 401 or 403 prints it
+        ("403 Forbidden", {"denied"}),
+        ("This page isn't working, and the 401 code", {"not working"}),  # a status is a code, not words
+        ("Connection reset by peer", {"reset"}),
+        ('FATAL: password authentication failed for user "shop"', {"denied"}),
+        ('422: "value is not a valid integer"', {"invalid"}),
+        ("git refuses to pull, it fails with an error, the page is broken and missing", set()),
+    ],
+)
+def test_failure_kinds_are_the_kinds_of_failure_a_text_names_however_said_or_printed(text: str, kinds: set) -> None:
+    assert failure_kinds(text) == kinds
 
 
 def test_words_fold_what_recognisers_confuse_and_keep_names_whole() -> None:

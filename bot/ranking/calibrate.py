@@ -37,6 +37,7 @@ FEATURES = (
     "shown_error",
     "codes_shared",
     "codes_clash",
+    "failure_clash",
     "has_shown",
     "has_speech",
     "told",

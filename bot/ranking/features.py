@@ -16,7 +16,7 @@ from functools import cached_property
 
 from bot.ranking.english import spelled_as_meant
 from bot.ranking.stats import BugText, KnowledgeStats
-from bot.ranking.text import codes, error_words, grams, read_as, respelled, told_names, words
+from bot.ranking.text import codes, error_words, failure_kinds, grams, read_as, respelled, told_names, words
 from bot.records import Candidate, QueryInput, legibility
 
 RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
@@ -91,6 +91,11 @@ class QueryText:
     @cached_property
     def codes(self) -> frozenset[str]:
         return frozenset(codes(self.all))
+
+    @cached_property
+    def told_failures(self) -> frozenset[str]:
+        """The kinds of failure the user named in words, typed or said (`failure_kinds`)."""
+        return failure_kinds(self.said)
 
 
 class Scoring:
@@ -332,6 +337,14 @@ def codes_shared(s: Scoring, i: int) -> float:
 @feature("1 when the query names error codes as programs print them and the bug has none of them.")
 def codes_clash(s: Scoring, i: int) -> float:
     return float(bool(s.query.codes) and not s.codes_met[i])
+
+
+@feature(
+    "1 when the user named in words, typed or said, a kind of failure (timed out, not found, unavailable…) that the "
+    "bug's text never names: a question about a near relative of a known bug tells what differs."
+)
+def failure_clash(s: Scoring, i: int) -> float:
+    return float(bool(s.query.told_failures - s.bugs[i].failures))
 
 
 @feature("1 when the user showed text on a screen or in a log.")

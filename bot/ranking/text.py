@@ -225,6 +225,41 @@ def told_name(said: list[str], known: frozenset[str]) -> str | None:
     return joined if joined in known or joined in program_names(CLASS_NAMES) else None
 
 
+# The kinds of failure people name when they tell one in words ("curl times out", "the API says not found"), each
+# with the ways programs print it and people say it, as one key: a question that names a kind its candidate bug never
+# mentions is likely about another failure. Only words that say what went wrong, not that something did ("error",
+# "fails", "can't", "broken"), nor those people use of any failure ("refuses", "rejects", "missing").
+FAILURE_KINDS = {
+    "timed out": r"tim(?:e|ed|es|ing)[ -]?outs?",
+    "absent": r"not found|no (?:\w+ ){0,3}?found|does ?n[o']?t exist|no such|not exist",
+    "unavailable": r"unavailable",
+    "connection refused": r"connection refused|refused (?:the |my |our )?connections?",
+    "denied": r"denied|forbidden|not permitted|unauthori[sz]ed|not authori[sz]ed|authori[sz]ation required|"
+    r"authentication failed",
+    "too large": r"too (?:large|big)",
+    "reset": r"reset by peer|connection (?:was )?reset",
+    "empty reply": r"empty (?:reply|response)",
+    "not working": r"is ?n[o']?t working",
+    "unreachable": r"can'?t be reached|unreachable|could ?n[o']?t (?:be )?resolved?|not resolved",
+    "bad gateway": r"bad gateway",
+    "invalid": r"invalid|not (?:a )?valid",
+    "unexpected": r"unexpected",
+    "undefined": r"undefined|not defined",
+    "expired": r"expired",
+    "conflict": r"conflicts?",
+    "not allowed": r"not allowed",
+}
+FAILURE_KIND = re.compile("|".join(rf"\b(?P<k{i}>{p})\b" for i, p in enumerate(FAILURE_KINDS.values())), re.I)
+FAILURE_KEYS = tuple(FAILURE_KINDS)
+
+
+def failure_kinds(text: str) -> frozenset[str]:
+    """The kinds of failure `text` names in words (`FAILURE_KINDS`' keys), also in the names programs print
+    (`ERR_FILE_NOT_FOUND`, `TimeoutError`: their parts read as words)."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).replace("_", " ")
+    return frozenset(FAILURE_KEYS[int(m.lastgroup[1:])] for m in FAILURE_KIND.finditer(spaced) if m.lastgroup)
+
+
 # The engine's one reading of an error line: on a screen (which window failed), in a log (which lines to keep) and
 # for ranking. Phrases in any case, "error" and its kin also ending a name (`literal_error`, `handle_exception`: a
 # traceback's frames); codes as written: ENOENT, ERR_* names, npm's ERR!, *Error classes, curl's exit codes (`curl:
