@@ -214,6 +214,11 @@ def test_everyday_words_name_no_code(said: str) -> None:
         ('FATAL: password authentication failed for user "shop"', {"denied"}),
         ('422: "value is not a valid integer"', {"invalid"}),
         ("git refuses to pull, it fails with an error, the page is broken and missing", set()),
+        ("pip install --timeout 60 flask==9.9: no matching distribution found", {"absent"}),  # settings' names...
+        ("requests.get(url, timeout=5) raises ConnectionError", set()),
+        ("I set proxy_read_timeout 300s and timeout_ms: 500, still 502 Bad Gateway", {"bad gateway"}),
+        ("requests.exceptions.ReadTimeout: HTTPSConnectionPool", {"timed out"}),  # ...not a printed name's
+        ("curl --connect-timeout 5 says Operation timed out after 5001 milliseconds", {"timed out"}),
     ],
 )
 def test_failure_kinds_are_the_kinds_of_failure_a_text_names_however_said_or_printed(text: str, kinds: set) -> None:
