@@ -149,8 +149,8 @@ def test_a_kind_of_failure_told_that_the_bug_never_names_clashes() -> None:
     assert clash(QueryText(typed="curl says connection refused")) == [0.0, 1.0]
     assert clash(QueryText(typed="curl fails on the backup host")) == [0.0, 0.0]
     assert clash(QueryText(screen="curl: (28) Operation timed out")) == [0.0, 0.0]
-    settings = "curl --connect-timeout 2 says connection refused, with read_timeout: 30 and timeout=5 in the config"
-    assert clash(QueryText(typed=settings)) == [0.0, 1.0], "a setting's name tells no failure"
+    names = "curl --connect-timeout 2 https://api.test/timeout-check says connection refused, timeout=5 in timeout.env"
+    assert clash(QueryText(typed=names)) == [0.0, 1.0], "a setting's, a file's or an address's name tells no failure"
 
 
 def test_margins_are_to_the_best_other_candidate_and_first_is_fusion_s_order() -> None:

@@ -217,7 +217,10 @@ def test_everyday_words_name_no_code(said: str) -> None:
         ("pip install --timeout 60 flask==9.9: no matching distribution found", {"absent"}),  # settings' names...
         ("requests.get(url, timeout=5) raises ConnectionError", set()),
         ("I set proxy_read_timeout 300s and timeout_ms: 500, still 502 Bad Gateway", {"bad gateway"}),
+        ("python3 scripts/check_expired.py fails: No module named yaml", set()),  # ...files', paths', addresses'...
+        ("GET https://shop.test/unavailable-items and /api/not-found-handler give HTTP ERROR 500", set()),
         ("requests.exceptions.ReadTimeout: HTTPSConnectionPool", {"timed out"}),  # ...not a printed name's
+        ("HTTP/1.1 503 Service Unavailable for app.py", {"unavailable"}),
         ("curl --connect-timeout 5 says Operation timed out after 5001 milliseconds", {"timed out"}),
     ],
 )
@@ -275,12 +278,13 @@ def test_message_template_masks_names_addresses_and_prompts_but_keeps_the_messag
 
 def test_a_hostile_line_is_read_in_one_pass() -> None:
     """No pattern that reads a line retries from every letter of a long word or run (each of these took minutes):
-    a long word, `HTTP` or a prompt's `ab@cd:` repeated without a space, a run of spaces before a line of code. The
-    bound leaves room for a busy machine; the same lines, short, read as before."""
+    a long word, `HTTP` or a prompt's `ab@cd:` repeated without a space, a run of spaces before a line of code, a
+    snake_case name without end. The bound leaves room for a busy machine; the same lines, short, read as before."""
     started = time.monotonic()
     assert error_lines("x" * 200_000) == "" and error_lines("HTTP" * 50_000) == ""
     assert message_template("ab@cd:" * 40_000) == "ab@cd:" * 40_000
     assert not shows_failure(" " * 200_000 + "raise ValueError(name)"), "a line of code"
+    assert failure_kinds("a_b" * 40_000 + " x") == failure_kinds("a.b" * 40_000 + " x") == set(), "a name without end"
     assert time.monotonic() - started < 15
     assert error_lines("xValueError: bad\nHTTP/1.1 502\nstatus: 404") == "xValueError: bad\nHTTP/1.1 502\nstatus: 404"
     assert not shows_failure("    } raise ValueError(name)") and shows_failure("ValueError: name")

@@ -251,16 +251,22 @@ FAILURE_KINDS = {
 }
 FAILURE_KIND = re.compile("|".join(rf"\b(?P<k{i}>{p})\b" for i, p in enumerate(FAILURE_KINDS.values())), re.I)
 FAILURE_KEYS = tuple(FAILURE_KINDS)
-# A setting's name, which names no failure: a command's option (`--timeout 60`, `--connect-timeout`), a name given a
-# value (`timeout=5`), or a lower-case dotted or snake_case name before its number (`proxy_read_timeout 300s`,
-# `timeout_ms: 500`); a printed name before its message (`requests.exceptions.ReadTimeout: ...`) is none.
-SETTING_NAME = re.compile(r"(?<![\w.-])(?:--?[A-Za-z][\w.-]*|[A-Za-z][\w.-]*(?=\s*=)|[a-z]\w*[_.][\w.]*(?=\s*:?\s*\d))")
+# A name tells no failure, whatever its words: a setting's (a command's option `--timeout 60`, a name given a value
+# `timeout=5`, a lower-case dotted or snake_case name before its number `proxy_read_timeout 300s`), a file's
+# (`check_expired.py`), a path's or an address's (`/api/unavailable-items`, `https://shop.test/not-found`). A name
+# printed before its message (`requests.exceptions.ReadTimeout: …`, `socket.timeout: timed out`) or in capitals
+# (`ERR_CONNECTION_TIMED_OUT`) is none of these.
+NAME = re.compile(
+    r"(?<![\w.-])(?:--?[A-Za-z][\w.-]*|[A-Za-z][\w.-]*(?=\s*=)|[a-z][a-zA-Z0-9]*[_.][\w.]*(?=\s*:?\s*\d)|"
+    r"(?:[a-z][\w+.-]*://|~?\.{0,2}/)\S*|[\w-]+(?:\.[\w-]+)*\.[a-z]{1,4}\b)"
+)
 
 
 def failure_kinds(text: str) -> frozenset[str]:
     """The kinds of failure `text` names in words (`FAILURE_KINDS`' keys), also in the names programs print
-    (`ERR_FILE_NOT_FOUND`, `TimeoutError`: their parts read as words), not in settings' names (`SETTING_NAME`)."""
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", SETTING_NAME.sub(" ", text)).replace("_", " ")
+    (`ERR_FILE_NOT_FOUND`, `TimeoutError`: their parts read as words), not in the names of settings, files, paths and
+    addresses (`NAME`)."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", NAME.sub(" ", text)).replace("_", " ")
     return frozenset(FAILURE_KEYS[int(m.lastgroup[1:])] for m in FAILURE_KIND.finditer(spaced) if m.lastgroup)
 
 

@@ -1,14 +1,15 @@
-"""Messages that name a setting beside the failure: a command's options, a config's keys and values.
+"""Messages that name a setting, a file or an address beside the failure.
 
-People paste the command they ran and say what they configured (`--timeout 60`, `proxy_read_timeout 300s`,
-`connect_timeout=10`). A setting's name says nothing about how the program failed; read as words, "timeout" would
-tell a timeout the bug never names.
+People paste the command they ran and say what they configured or opened (`--timeout 60`, `proxy_read_timeout 300s`,
+`exports/unavailable_products.csv`, `https://shop.test/expired-carts`). A name says nothing about how the program
+failed; read as words, its "timeout" or "expired" would tell a failure the bug never names.
 
-    .venv/bin/python -m bench.settings_named OUT
+    .venv/bin/python -m bench.names_in_messages OUT
     .venv/bin/supportbot eval --knowledge knowledge --queries OUT/queries.jsonl
 
-Writes OUT/queries.jsonl: one typed message for each shipped bug (kind `settings`) and two for failures the shipped
-knowledge does not hold (kind `out-of-kb`).
+Writes OUT/queries.jsonl: one typed message naming a setting for each shipped bug (kind `setting`), ten naming a
+file, a path or an address (kind `file-or-address`), and three for failures the shipped knowledge does not hold (kind
+`out-of-kb`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from bench.query_sets import command_line
 
 # (the shipped bug, or None when out of the knowledge base; what the user types)
-MESSAGES = [
+SETTINGS = [
     (
         "chrome-err-connection-refused",
         "started the storefront with --timeout 30000 and chrome says localhost refused to connect",
@@ -72,19 +73,62 @@ MESSAGES = [
     (None, "redis-cli --timeout 5 says NOAUTH Authentication required"),
     (None, "kubectl apply --timeout=60s fails: the server could not find the requested resource"),
 ]
+FILES_AND_ADDRESSES = [
+    (
+        "chrome-err-name-not-resolved",
+        "chrome can't open http://orders.lumen.internal/expired-carts, the server IP address could not be found",
+    ),
+    (
+        "curl-60-self-signed-certificate",
+        "curl https://staging.lumen.test/api/unavailable-slots: SSL certificate problem: self-signed certificate",
+    ),
+    (
+        "django-disallowedhost-allowed-hosts",
+        "opening https://backoffice.lumen.test/admin/timeout-report raises DisallowedHost, add it to ALLOWED_HOSTS",
+    ),
+    ("fastapi-422-missing-field-sku", "POST /orders/invalid-test returns 422 field required for items.sku"),
+    (
+        "flask-attributeerror-nonetype-email",
+        "the invoice page /invoices/expired/1042 crashes: AttributeError: 'NoneType' object has no attribute 'email'",
+    ),
+    (
+        "pip-externally-managed-environment",
+        "pip install ./wheels/lumen_cli-2.0-timeout-fix.whl says error: externally-managed-environment",
+    ),
+    (
+        "python-unicodedecodeerror-csv-import",
+        "lumen import exports/unavailable_products.csv fails with UnicodeDecodeError utf-8 codec can't decode byte",
+    ),
+    (
+        "sqlite-database-is-locked",
+        "lumen sync on /var/lib/lumen/conflicts.db gives sqlite3.OperationalError: database is locked",
+    ),
+    (
+        "node-eaddrinuse-port-in-use",
+        "node server/timeout-proxy.js: Error: listen EADDRINUSE: address already in use :::3000",
+    ),
+    (
+        "postgres-connection-refused",
+        "lumen migrate with config/expired-secrets.yaml: connection to server at 127.0.0.1 port 5432 failed: "
+        "Connection refused",
+    ),
+    (None, "python3 tools/invalid_rows.py fails with PermissionError: [Errno 13] Permission denied: '/var/log/lumen'"),
+]
 
 
 def make(out: Path) -> list[dict]:
     """The queries (typed only: nothing to write beside them)."""
+    messages = [("setting", bug, text) for bug, text in SETTINGS]
+    messages += [("file-or-address", bug, text) for bug, text in FILES_AND_ADDRESSES]
     return [
         {
-            "id": f"s{n:02d}-{bug or 'out-of-kb'}",
+            "id": f"n{n:02d}-{bug or 'out-of-kb'}",
             "text": text,
             "files": [],
-            "kind": "settings" if bug else "out-of-kb",
+            "kind": kind if bug else "out-of-kb",
             "expected": bug,
         }
-        for n, (bug, text) in enumerate(MESSAGES, start=1)
+        for n, (kind, bug, text) in enumerate(messages, start=1)
     ]
 
 
