@@ -16,6 +16,7 @@ from bot.ranking.text import (
     message_template,
     one_edit,
     read_as,
+    reads_as_code,
     respelled,
     shows_failure,
     told_names,
@@ -357,3 +358,11 @@ def test_what_failed_shows_failure(line: str) -> None:
 )
 def test_source_code_and_lines_without_errors_do_not(line: str) -> None:
     assert not shows_failure(line)
+
+
+def test_lines_of_code_read_as_code_and_a_failing_terminal_s_lines_do_not() -> None:
+    code = ["def reconcile(orders):", "seen = {}", "total += row.amount", "@dataclass", "class Invoice:", "  });", "}"]
+    assert all(reads_as_code(line) for line in code)
+    said = ["Please commit your changes or stash them before you merge.", "Aborting", "Updating 53604f0..a52ebb6"]
+    said += ["alex@box:~/site$ git pull", "Alice: standup in 5", "# general", "total == 3 is wrong"]
+    assert not any(reads_as_code(line) for line in said)

@@ -32,8 +32,8 @@ def terminal(lines: list[str], size: int = 22, width: int = 1100) -> Image.Image
     return image
 
 
-def desktop(size: tuple[int, int], zoom: float, code: list[str] = CODE) -> Image.Image:
-    """A desktop: an editor full of `code` on the left, the failing terminal in the middle, a chat list right."""
+def desktop(size: tuple[int, int], zoom: float, code: list[str] = CODE, failing: list[str] = ERROR) -> Image.Image:
+    """A desktop: an editor full of `code` on the left, the `failing` terminal in the middle, a chat list right."""
     width, height = size
     desk = Image.new("RGB", size, (40, 70, 110))
     draw = ImageDraw.Draw(desk)
@@ -44,7 +44,7 @@ def desktop(size: tuple[int, int], zoom: float, code: list[str] = CODE) -> Image
     draw.rectangle((width - width // 6, 20, width - 20, height - 60), fill=(70, 20, 70))
     for i, line in enumerate(CHAT):
         draw.text((width - width // 6 + 16, 40 + int(34 * zoom) * i), line, font=mono, fill=(240, 230, 240))
-    window = terminal(ERROR, int(16 * zoom), int(900 * zoom))
+    window = terminal(failing, int(16 * zoom), int(900 * zoom))
     desk.paste(window, (width // 3 + 60, height // 2))
     return desk
 
@@ -67,6 +67,15 @@ def test_a_whole_desktop_reads_the_failing_window_without_the_editor_or_chat(
     text = text_of(extractor, desktop(size, zoom))
     assert "does not exist" in text and "crm_test" in text and "5432" in text
     assert "reconcile" not in text and "ledger" not in text and "standup" not in text
+
+
+def test_a_failing_window_whose_error_line_is_cut_off_is_read_without_the_editor(extractor: Extractor) -> None:
+    """A small terminal scrolled past git's `error:` line: no line states a failure, so no window is picked out, but
+    the editor's code still tells nothing of it."""
+    tail = ["Please commit your changes or stash them before you merge.", "Aborting", "Updating 53604f0..a52ebb6"]
+    text = text_of(extractor, desktop((2560, 1440), 1.0, failing=tail))
+    assert "stash them before you merge" in text and "Aborting" in text
+    assert "reconcile" not in text and "ledger" not in text
 
 
 def test_an_editor_whose_code_names_errors_does_not_pass_for_the_failing_window(extractor: Extractor) -> None:
@@ -229,10 +238,21 @@ def test_a_window_title_beside_the_failing_window_is_dropped_and_the_line_below_
     assert kept == ["psql: error: database crm_test does not exist", "Hint: check the name"]
 
 
-def test_without_any_error_every_block_is_kept() -> None:
+def test_without_any_error_every_block_is_kept_but_an_editor_s_code() -> None:
     pixels = np.full((100, 800, 3), 255, dtype=np.uint8)
     boxes = [TextBox("Dashboard", 0.9, 10, 10, 200, 30), TextBox("Orders 12", 0.9, 600, 60, 780, 80)]
     assert len(focus(group(boxes, pixels))) == 2
+    pixels = np.full((200, 1200, 3), 255, dtype=np.uint8)
+    pixels[:, :400] = (30, 30, 30)
+    code = ["def main():", "    x = 1", "    for row in rows:", "        total += row"]
+    editor = [TextBox(line, 0.9, 10, 10 + 30 * n, 380, 30 + 30 * n) for n, line in enumerate(code)]
+    terminal = [
+        TextBox("Please commit your changes.", 0.9, 500, 10, 900, 30),
+        TextBox("Aborting", 0.9, 500, 40, 640, 60),
+    ]
+    kept = [line.text for block in focus(group(editor + terminal, pixels)) for line in block.lines()]
+    assert kept == ["Please commit your changes.", "Aborting"]
+    assert len(focus(group(editor, pixels))) == 1, "a screen of nothing but code is kept whole"
 
 
 def test_a_long_block_s_second_look_reads_the_failure_s_lines_and_those_nearest_it_within_its_length() -> None:

@@ -1,6 +1,6 @@
 """Where text sits on a screen: boxes grouped into blocks (a window, a pane, a sidebar), the blocks that show the
-failure picked out (window by window, when failures show side by side), and lines put in reading order within
-each block.
+failure picked out (window by window, when failures show side by side; when none does, an editor's code left out),
+and lines put in reading order within each block.
 
 Two boxes belong to one block when they are close — on one row, or one above the other in the same column —
 relative to their text height, and sit on the same background colour: windows side by side on a desktop differ
@@ -16,13 +16,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.extract.ocr import TextBox
-from bot.ranking.text import shows_failure
+from bot.ranking.text import reads_as_code, shows_failure
 from bot.records import TextLine
 
 ROW_GAP = 2.5  # boxes on one row join across a gap of up to this many text heights...
 COLUMN_GAP = 1.8  # ...and lines one above the other across this many
 SAME_BACKGROUND = 48  # largest difference of any colour channel between backgrounds of one block
 PAIR_CHUNK = 256  # boxes compared at a time with their neighbours when grouping
+CODE_SHARE = 0.5  # a block at least this share of whose lines read as code is an editor's
 
 
 @dataclass(eq=False)
@@ -64,6 +65,11 @@ class Block:
 
     def shows_error(self) -> bool:
         return self.error_score() > 0
+
+    def shows_code(self) -> bool:
+        """Whether the block reads as an editor's source code (`CODE_SHARE` of its lines or more)."""
+        lines = self.lines()
+        return sum(1 for line in lines if reads_as_code(line.text)) >= CODE_SHARE * len(lines)
 
 
 def backgrounds(boxes: Sequence[TextBox], pixels: np.ndarray) -> np.ndarray:
@@ -162,12 +168,14 @@ def failing_windows(blocks: list[Block]) -> list[list[Block]]:
 
 
 def failing_window(blocks: list[Block], scores: dict[int, float]) -> tuple[list[Block], list[Block]]:
-    """The window of the block densest in error lines (by `scores`, keyed by `id`) and the blocks beside it; all the
-    blocks and none beside when none reads like an error. Blocks are told apart by identity, so each window is split
-    off in time linear in the blocks (a status board of thousands of failing cells side by side has as many windows)."""
+    """The window of the block densest in error lines (by `scores`, keyed by `id`) and the blocks beside it. When none
+    reads like an error (its error word misread, or cut off above a small window), all the blocks but an editor's code,
+    which tells nothing of a failure no line states (all of them when that is all), and none beside. Blocks are told
+    apart by identity, so each window is split off in time linear in the blocks (a status board of thousands of
+    failing cells side by side has as many windows)."""
     best = max((scores[id(block)] for block in blocks), default=0.0)
     if not best:
-        return blocks, []
+        return [block for block in blocks if not block.shows_code()] or blocks, []
     densest = next(block for block in blocks if scores[id(block)] == best)
     failing = [b for b in blocks if scores[id(b)] >= best / 2 and not beside(b, (densest.left, densest.right))]
     span = (min(b.left for b in failing), max(b.right for b in failing))

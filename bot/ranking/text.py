@@ -299,6 +299,16 @@ SOURCE_CODE = re.compile(
 )
 
 
+# Lines of code that open with no keyword: a decorator, an assignment, a line that opens or closes a block (ends in
+# `:`, `{` or `;`, or is a closing bracket alone).
+CODE_LINE = re.compile(r"^\s*(?:@\w|[A-Za-z_][\w.]*(?:\[[^\]]*\])?\s*[-+*/%|&]?=(?!=)|[)\]}]+[,;]?\s*$)|[:{;]\s*$")
+
+
+def reads_as_code(line: str) -> bool:
+    """Whether a line reads as a line of source code, as an editor shows it."""
+    return bool(SOURCE_CODE.match(line) or CODE_LINE.search(line))
+
+
 def shows_failure(line: str) -> bool:
     """Whether a line on a screen says something failed: an error line that is not a line of source code (an
     editor's `except Exception:` or `log.error(...)` beside the failing window is not the failure)."""
