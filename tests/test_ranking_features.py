@@ -153,6 +153,54 @@ def test_a_kind_of_failure_told_that_the_bug_never_names_clashes() -> None:
     assert clash(QueryText(typed=names)) == [0.0, 1.0], "a setting's, a file's or an address's name tells no failure"
 
 
+GIT_MERGE = """dev@laptop:~/billing$ git pull origin main
+error: Your local changes to the following files would be overwritten by merge:
+        index.html
+Please commit your changes or stash them before you merge.
+Aborting
+Updating 9a8b8f1..da63e9d"""
+GIT_CHECKOUT = """dev@laptop:~/billing$ git checkout dev
+error: Your local changes to the following files would be overwritten by checkout:
+        docker-compose.yml
+Please commit your changes or stash them before you switch branches.
+Aborting"""
+
+
+def test_a_screen_printing_the_bug_s_lines_with_other_names_and_hashes_shows_its_lines() -> None:
+    """git's merge refusal, cropped, on another machine, naming the file the checkout bug's screenshot happens to
+    show: the merge bug's screen prints every one of its lines (the names, hashes and prompt masked), the checkout
+    one's not its last two; its text when a bug has no screenshot; nothing when nothing was shown."""
+    stats = KnowledgeStats(
+        {
+            "merge": [("doc", "git pull: local changes would be overwritten by merge"), ("ocr", GIT_MERGE)],
+            "checkout": [("doc", "git checkout: local changes would be overwritten"), ("ocr", GIT_CHECKOUT)],
+            "described": [
+                (
+                    "doc",
+                    "git pull fails with 'error: Your local changes to the following files would be overwritten "
+                    "by merge: <file> Please commit your changes or stash them before you merge. Aborting'",
+                )
+            ],
+        }
+    )
+    candidates = [Candidate(bug, 0.03, {"dense": 0.5}) for bug in ("checkout", "merge", "described")]
+    cropped = """error: Your local changes to the following files would be overwri
+        docker-compose.yml
+Please commit your changes or stash them before you merge.
+Aborting
+Updating 53604f0..a52ebb6
+ci@runner-7:~/site$"""
+
+    def alike(query: QueryText) -> list[float]:
+        return [f["shown_lines"] for f in feature_vectors(Scoring(candidates, query, stats), ["shown_lines"])]
+
+    checkout, merge, described = alike(QueryText(screen=cropped))
+    assert merge > 0.95 > 0.9 > checkout
+    assert merge > described > checkout
+    assert alike(QueryText(log=GIT_MERGE))[1] == 1.0
+    assert alike(QueryText(typed="git pull says my local changes would be overwritten by merge")) == [0.0] * 3
+
+
 def test_margins_are_to_the_best_other_candidate_and_first_is_fusion_s_order() -> None:
     top, second = features(QueryText(typed="chrome 503"))
     assert round(top["dense_margin"], 6) == 0.1 and round(second["dense_margin"], 6) == -0.1

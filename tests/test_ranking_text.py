@@ -12,9 +12,11 @@ from bot.ranking.text import (
     error_lines,
     failure_kinds,
     fold,
+    line_keys,
     matching_line,
     message_template,
     one_edit,
+    pieces_alike,
     read_as,
     reads_as_code,
     respelled,
@@ -286,10 +288,44 @@ def test_a_hostile_line_is_read_in_one_pass() -> None:
     assert message_template("ab@cd:" * 40_000) == "ab@cd:" * 40_000
     assert not shows_failure(" " * 200_000 + "raise ValueError(name)"), "a line of code"
     assert failure_kinds("a_b" * 40_000 + " x") == failure_kinds("a.b" * 40_000 + " x") == set(), "a name without end"
+    long = line_keys("abc " * 50_000)
+    assert pieces_alike(long, line_keys("abcd " * 30_000)) < 1.0 and pieces_alike(long, long) == 1.0
     assert time.monotonic() - started < 15
     assert error_lines("xValueError: bad\nHTTP/1.1 502\nstatus: 404") == "xValueError: bad\nHTTP/1.1 502\nstatus: 404"
     assert not shows_failure("    } raise ValueError(name)") and shows_failure("ValueError: name")
     assert message_template("deploy@prod-app-2:~/reports$ ls failed") == " ls failed"
+
+
+def test_line_keys_are_the_pieces_a_program_prints_without_what_differs_between_occurrences() -> None:
+    """Lines, sentences and quoted messages, by their letters (folded); prompts, addresses, quoted names, settings,
+    files, paths, hashes and numbers left out; pieces too short to tell anything dropped; each piece once."""
+    printed = line_keys(
+        "maya@lumen-dev:~/orders$ git pull\nerror: Your local changes would be overwritten by merge:\n"
+        "  docker-compose.yml\nUpdating 53604f0..a52ebb6\nUpdating 9a8b8f1..da63e9d\n"
+        'psql: error: connection to server at "db.internal" (10.20.0.15), port 5432 failed\n'
+        "fails with 'ModuleNotFoundError: No module named yaml' after pip install --timeout 60. Aborting"
+    )
+    assert printed == (
+        "gltpull",
+        "yourlocalchangeswouldbeoverwrlttenbymerge",
+        "updatlng",
+        "connectlontoserveratportfalled",
+        "fallswlth",
+        "modulenotfounderror",
+        "nomodulenamedyaml",
+        "afterplplnstall",
+        "abortlng",
+    )
+    assert line_keys("ERR_CONNECTION_REFUSED") == ("errconnectlonrefused",) and line_keys("a: b\n42") == ()
+
+
+def test_pieces_alike_is_how_much_of_what_was_shown_is_printed_as_it_is() -> None:
+    merge = line_keys("error: Your changes would be overwritten by merge:\nPlease commit them before you merge.")
+    checkout = line_keys("error: Your changes would be overwritten by checkout:\nCommit them before you switch.")
+    shown = line_keys("errer: Your changes would be overwriten by merge:\nPlease commit them before you merge.")
+    assert 1.0 > pieces_alike(shown, merge) > 0.9 > pieces_alike(shown, checkout) > 0.5
+    assert pieces_alike(merge, merge) == 1.0
+    assert pieces_alike(shown, ()) == pieces_alike((), merge) == 0.0
 
 
 def test_message_template_is_empty_when_only_values_remain() -> None:

@@ -35,6 +35,7 @@ FEATURES = (
     "shown_f1",
     "shown_error_recall_log",
     "shown_error",
+    "shown_lines",
     "codes_shared",
     "codes_clash",
     "failure_clash",

@@ -16,7 +16,18 @@ from functools import cached_property
 
 from bot.ranking.english import spelled_as_meant
 from bot.ranking.stats import BugText, KnowledgeStats
-from bot.ranking.text import codes, error_words, failure_kinds, grams, read_as, respelled, told_names, words
+from bot.ranking.text import (
+    codes,
+    error_words,
+    failure_kinds,
+    grams,
+    line_keys,
+    pieces_alike,
+    read_as,
+    respelled,
+    told_names,
+    words,
+)
 from bot.records import Candidate, QueryInput, legibility
 
 RECALL_FLOOR = 0.05  # keeps the log finite when the user's screen shares no word with the bug's screens
@@ -69,6 +80,11 @@ class QueryText:
         """The words of the error shown on screens and in logs, as a template (names and addresses masked); all
         their words when no line looks like an error."""
         return frozenset(error_words(self.shown))
+
+    @cached_property
+    def printed(self) -> tuple[str, ...]:
+        """The pieces the user's screens and logs print (`line_keys`)."""
+        return line_keys(self.shown)
 
     @cached_property
     def slipped_words(self) -> frozenset[str]:
@@ -175,6 +191,13 @@ class Scoring:
         """Per candidate: (recall, F1) of the user's shown words against the error lines of the bug's knowledge
         screen whose error lines they show most of."""
         return [screen_match(self.shown_words, bug.screen_errors, self.stats) for bug in self.bugs]
+
+    @cached_property
+    def printed_alike(self) -> list[float]:
+        """Per candidate: how much of what the user's screens and logs print the bug's closest knowledge screen
+        prints (`pieces_alike`)."""
+        asked = self.query.printed
+        return [max((pieces_alike(asked, screen) for screen in bug.printed), default=0.0) for bug in self.bugs]
 
     @cached_property
     def told_grams(self) -> frozenset[str]:
@@ -308,6 +331,16 @@ def shown_error_recall_log(s: Scoring, i: int) -> float:
 def shown_error(s: Scoring, i: int) -> float:
     bug = s.bugs[i]
     return max((s.weighted(s.error_words, screen) for screen in bug.screens or (bug.words,)), default=0.0)
+
+
+@feature(
+    "How much of what the user's screens and logs print (each line or sentence, names, addresses, hashes and numbers "
+    "masked) the bug's closest knowledge screen prints too (its text when it has none): each piece's likeness to the "
+    "nearest, weighed by its length. One failure prints the same lines wherever it happens; a near relative or a new "
+    "failure of the same program differs in one or more."
+)
+def shown_lines(s: Scoring, i: int) -> float:
+    return s.printed_alike[i]
 
 
 @feature(

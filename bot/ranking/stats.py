@@ -9,7 +9,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.ranking.english import dictionary, english_ranks, english_rarity
-from bot.ranking.text import CLASS_NAMES, ERR_NAMES, codes, error_words, failure_kinds, grams, program_names, words
+from bot.ranking.text import (
+    CLASS_NAMES,
+    ERR_NAMES,
+    codes,
+    error_words,
+    failure_kinds,
+    grams,
+    line_keys,
+    program_names,
+    words,
+)
 
 SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
 
@@ -18,13 +28,15 @@ SCREEN_KINDS = ("ocr",)  # rows holding the text read on a bug's own screenshots
 class BugText:
     """One bug's knowledge text as the features read it: every word, each screenshot's words, the words of each
     screenshot's error lines (as a template; all its words when none looks like an error), every code, every kind of
-    failure its text names in words."""
+    failure its text names in words, and the pieces each screenshot prints (`line_keys`; those of its text when it
+    has no screenshot)."""
 
     words: frozenset[str]
     screens: tuple[frozenset[str], ...]
     codes: frozenset[str]
     screen_errors: tuple[frozenset[str], ...]
     failures: frozenset[str]
+    printed: tuple[tuple[str, ...], ...]
 
     @classmethod
     def of(cls, rows: Iterable[tuple[str, str]]) -> BugText:
@@ -34,7 +46,8 @@ class BugText:
         shown = [t for k, t in rows if k in SCREEN_KINDS]
         screens = tuple(frozenset(words(t)) for t in shown)
         errors = tuple(frozenset(error_words(t)) for t in shown)
-        return cls(frozenset(words(text)), screens, frozenset(codes(text)), errors, failure_kinds(text))
+        printed = tuple(line_keys(t) for t in shown) or (line_keys(text),)
+        return cls(frozenset(words(text)), screens, frozenset(codes(text)), errors, failure_kinds(text), printed)
 
 
 class KnowledgeStats:
@@ -75,7 +88,7 @@ class KnowledgeStats:
 
     def bug(self, bug_id: str) -> BugText:
         """The bug's text (empty for a bug the statistics do not know)."""
-        return self.bugs.get(bug_id) or BugText(frozenset(), (), frozenset(), (), frozenset())
+        return self.bugs.get(bug_id) or BugText(frozenset(), (), frozenset(), (), frozenset(), ())
 
 
 def inverse_frequencies(frequency: Counter[str], count: int) -> dict[str, float]:

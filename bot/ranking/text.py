@@ -6,7 +6,7 @@ from __future__ import annotations
 import errno
 import importlib.resources
 import re
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Sequence, Set
 from difflib import SequenceMatcher
 from functools import lru_cache
 from http import HTTPStatus
@@ -340,6 +340,43 @@ def message_template(text: str) -> str:
     """`text` without the values that change between occurrences of the same error ("" when nothing else is left)."""
     masked = re.sub(r"[ \t]{2,}", " ", INSTANCE_VALUE.sub(" ", text))
     return masked if re.search(r"[^\W\d_]{2,}", masked) else ""
+
+
+# a commit hash or another hex id, with a digit (`Updating 53604f0..a52ebb6`)
+HEX_ID = re.compile(r"\b(?=[0-9a-fA-F]*\d)[0-9a-fA-F]{7,40}\b")
+# where a program's output breaks into the pieces it prints: lines, sentences, a colon before a message, quotes (a
+# description quotes an error message inside its own sentence)
+PIECE = re.compile(r"\n|(?<=[.:;!?])\s+|[\"'`‘’“”]")
+MIN_PIECE = 6  # letters; shorter pieces (`error`, `fatal`, what is left of a prompt) are in most programs' output
+PIECE_LETTERS = 120  # a piece's letters compared: a longer line (wider than a terminal) is compared by its start
+PIECES_READ = 60  # the most pieces of one text compared: a screen's failing window or a log's kept lines fit
+
+
+def line_keys(text: str) -> tuple[str, ...]:
+    """The pieces `text` prints (`PIECE`), each as compared with another's: its letters only, folded, once each, in
+    order, once the values that differ between occurrences of one failure are masked (quoted names, addresses,
+    prompts, names of settings, files and paths, hex ids; numbers are not letters). One failure prints the same
+    pieces wherever it happens; a near relative differs in one (`… before you merge.`, `… before you switch
+    branches.`)."""
+    masked = HEX_ID.sub(" ", NAME.sub(" ", INSTANCE_VALUE.sub(" ", text)))
+    keys = (fold(re.sub(r"[^A-Za-z]", "", piece))[:PIECE_LETTERS] for piece in PIECE.split(masked))
+    return tuple(dict.fromkeys(key for key in keys if len(key) >= MIN_PIECE))[:PIECES_READ]
+
+
+def pieces_alike(asked: Sequence[str], printed: Sequence[str]) -> float:
+    """How much of the pieces `asked` (`line_keys`) `printed` prints: each asked piece's `likeness` to the printed
+    one that shares most of its letter trigrams (found fast, and a misread letter costs only a few of them),
+    weighed by its length; 1 when every piece is printed as it is."""
+    total = sum(len(key) for key in asked)
+    if not total or not printed:
+        return 0.0
+    others = [(key, word_grams(key)) for key in printed]
+    alike = 0.0
+    for key in asked:
+        mine = word_grams(key)
+        nearest = max(others, key=lambda other: len(mine & other[1]) / (len(mine) + len(other[1])))[0]
+        alike += len(key) * likeness(key, nearest)
+    return alike / total
 
 
 MIN_SPELLED = 5  # shorter words are a letter away from too many others to be read as one of them
