@@ -365,8 +365,8 @@ def line_keys(text: str) -> tuple[str, ...]:
 
 def pieces_alike(asked: Sequence[str], printed: Sequence[str]) -> float:
     """How much of the pieces `asked` (`line_keys`) `printed` prints: each asked piece's `likeness` to the printed
-    one that shares most of its letter trigrams (found fast, and a misread letter costs only a few of them),
-    weighed by its length; 1 when every piece is printed as it is."""
+    one most alike in letter trigrams (their Dice coefficient: found fast, and a misread letter costs only a few
+    trigrams), weighed by its length; 1 when every piece is printed as it is."""
     total = sum(len(key) for key in asked)
     if not total or not printed:
         return 0.0
