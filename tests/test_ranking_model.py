@@ -29,7 +29,7 @@ def test_the_shipped_model_loads_with_the_default_settings_and_says_what_it_was_
     model = load_model(Settings())
     assert set(model.features) <= set(FEATURES) and "rejected" in model.features
     assert 0.0 < model.known_threshold < 1.0 and 0.0 < model.match_threshold < 1.0
-    assert set(model.known) >= {"confidence", "first:legible"}
+    assert set(model.known) >= {"confidence", "first:legible", "first:codes_clash"}
     assert model.fit.embedder == Settings().embed_model and model.fit.figures["grouped_cv"]["queries"] > 0
     assert "shipped" in model.describe() and "faster-paddle" in model.describe()
 
@@ -44,12 +44,15 @@ def test_a_model_file_named_by_the_setting_is_used(tmp_path: Path) -> None:
 
 
 def test_the_known_bug_model_reads_the_first_s_confidence_and_its_features() -> None:
-    """A first candidate as unsure but read from a blurred photo is likelier a known bug than one read clearly."""
+    """A first candidate as unsure but read from a blurred photo is likelier a known bug than one read clearly, unless
+    the photo shows an error code the candidate lacks: a code read through the blur still names another failure."""
     model = load_model(Settings())
     read = {name: 0.0 for name in model.features}
     clear, blurred = [{**read, "legible": 0.98}], [{**read, "legible": 0.6}]
     assert model.known_probability(blurred, 0.2) > model.known_probability(clear, 0.2)
     assert model.known_probability(clear, 0.6) > model.known_probability(clear, 0.2)
+    clashing = [{**read, "legible": 0.6, "codes_clash": 1.0}]
+    assert model.known_probability(clashing, 0.2) < model.known_probability(blurred, 0.2)
 
 
 def test_the_first_s_confidence_is_counted_against_its_rivals() -> None:

@@ -83,6 +83,8 @@ def test_codes_are_error_codes_not_ordinary_numbers_or_capitals(text: str, expec
         "ERR_NAME_N0T_RES0LVED",  # O read as 0
         "ERR_NAME_NOT_RESOIVED",  # l read as I
         "ERR_NAME_NQT_RESOLVED",  # a letter misread outright
+        "ERR_NAME.NOT_RESOLVED",  # an underscore read as a full stop...
+        "ERR,NAME_NOT_RESOLVED",  # ...or as a comma
     ],
 )
 def test_a_code_read_with_a_recogniser_slip_is_still_the_same_code(misread: str) -> None:

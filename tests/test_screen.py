@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from bot.extract import Extractor, TextBox, TextReader
 from bot.extract.layout import focus, group
-from bot.extract.photo import MAX_SIDE, rectify, straighten
+from bot.extract.photo import MAX_SIDE, brightened, rectify, straighten
 from tests.support import FONT, plane
 
 ERROR = [
@@ -477,6 +477,41 @@ def photo_of(screen: Image.Image) -> Image.Image:
     )
     noisy = np.asarray(photo).astype(np.float32) + np.random.default_rng(0).normal(0, 5, (H, W, 3))
     return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.8))
+
+
+def dark_terminal(lines: list[str], size: int = 22) -> Image.Image:
+    """A dark purple terminal: prompts in green, the program's error in red (how psql's error shows in Ubuntu's)."""
+    image = Image.new("RGB", (1100, 60 + int(size * 1.6) * len(lines)), (48, 10, 36))
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        colour = (138, 226, 52) if "$" in line else (204, 0, 0)
+        draw.text((16, 20 + int(size * 1.6) * i), line, font=ImageFont.truetype(FONT, size), fill=colour)
+    return image
+
+
+def dimmed(image: Image.Image, light: float) -> Image.Image:
+    """`image` as a photo taken in a dim room: `light` of its brightness, saved as a phone saves it (JPEG)."""
+    out = io.BytesIO()
+    Image.fromarray((np.asarray(image).astype(np.float32) * light).astype(np.uint8)).save(out, "JPEG", quality=70)
+    return Image.open(out)
+
+
+def test_a_dim_picture_is_brightened_and_a_dim_dark_one_inverted_too() -> None:
+    shot, flat = terminal(ERROR), Image.new("RGB", (400, 300), (20, 20, 20))
+    assert brightened(shot) is None and brightened(flat) is None  # a screenshot's full range; nothing to stretch
+    light, dark = brightened(dimmed(terminal(ERROR), 0.4)), brightened(dimmed(dark_terminal(ERROR), 0.3))
+    for picture in (light, dark):
+        assert picture is not None
+        grey = np.asarray(picture.convert("L"))
+        assert grey.min() <= 10 and grey.max() >= 245 and np.median(grey) >= 200  # dark text on light either way
+
+
+def test_a_dark_terminal_photographed_in_a_dim_room_has_its_red_error_read(extractor: Extractor) -> None:
+    """A quarter of the light: read as it is, the fast engine finds the green prompts but hardly the red error lines
+    (a few dozen grey levels from the purple); brightened and inverted, it finds them."""
+    photo = dimmed(photo_of(dark_terminal([*ERROR, "kim@dev-box:~/etl$"])), 0.25)
+    text = text_of(extractor, photo)
+    assert "does not exist" in text and "5432 failed" in text
 
 
 def test_a_phone_photo_is_straightened_and_read(extractor: Extractor) -> None:

@@ -1,4 +1,4 @@
-"""Photos of a monitor taken with a phone: find the screen's edges and straighten it.
+"""Photos of a monitor taken with a phone: find the screen's edges and straighten it; brighten one taken in a dim room.
 
 A screenshot is left alone: only a four-sided outline that covers much of the picture and is visibly not a
 rectangle (seen at an angle) counts as a photographed screen.
@@ -17,6 +17,24 @@ SCREEN_MARGIN = 0.08  # the straightened photo keeps this share of the screen's 
 MAX_SIDE = 2400  # ...at the screen's own resolution, up to this many pixels across
 MAX_BEND = 3600  # a plane that maps the whole photo wider than this is not a screen seen at an angle
 MIN_TILT, MAX_TILT = 1.0, 12.0  # text lines tilted by less than this (degrees) are left; beyond it is no tilt
+DIM = 140  # a picture whose brightest thousandth is darker than this grey (of 255) is dim: a screen photographed in a
+# dim room, whose text spans a few dozen grey levels that the detectors and the screen's outline (edges found by
+# fixed thresholds) barely see
+DIM_SHARE = 0.001  # the share of pixels at either end of the grey levels left out as noise and glints
+FLAT = 8  # a dim picture spanning fewer grey levels than this shows nothing to stretch
+
+
+def brightened(image: Any) -> Any | None:
+    """A dim `image` with its grey levels stretched to the full range, and inverted when most of it is dark (a dark
+    terminal: dark text on light is what the detectors find best in a blurred photo); None for any other image."""
+    counts = np.cumsum(image.convert("L").histogram())
+    low, high, middle = (int(np.searchsorted(counts, share * counts[-1])) for share in (DIM_SHARE, 1 - DIM_SHARE, 0.5))
+    if high >= DIM or high - low < FLAT:
+        return None
+    table = [min(255, max(0, round((level - low) * 255 / (high - low)))) for level in range(256)]
+    if middle < (low + high) / 2:
+        table = [255 - level for level in table]
+    return image.convert("RGB").point(table * 3)
 
 
 def straighten(image: Any) -> Any:

@@ -14,7 +14,10 @@ all that (a forwarded thumbnail) is also read whole by the accurate models at it
 is kept. The accurate models read a dark screen's regions inverted, dark text on light, which their detector finds far
 better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output above the failure)
 loses its routine records, as a pasted log does. A screen whose text stands on end (a photo whose orientation tag was
-lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything else.
+lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything else. A dim picture
+(a screen photographed in a dim room) is also read with its grey levels stretched, a dark one inverted as well, and
+the copy is kept when the fast engine reads more text of it, and enough to count as read (a dark terminal's red error
+line, dimmed, is found only so); else the picture as it is is read on as a barely read one.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bot.extract.content import Region, area, content_regions, overlaps, union
 from bot.extract.layout import Block, backgrounds, focus, group, join_row, rows, windows
 from bot.extract.logs import without_routine_records
 from bot.extract.ocr import DETECT_MAX_SIDE, TextBox, TextReader
-from bot.extract.photo import straighten
+from bot.extract.photo import brightened, straighten
 from bot.ranking.text import shows_failure
 from bot.records import TextLine
 
@@ -82,9 +85,10 @@ class ScreenReader:
 
     def read(self, image: Any, at: float | None = None) -> tuple[TextLine, ...]:
         """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
-        flat = straighten(image)
-        photo, image = flat is not image, flat
-        boxes = read_tiles(self.fast, image, DETECT_PIXELS) if photo else read_where_shown(self.fast, image)
+        bright = brightened(image)
+        photo, image, boxes = self.first_reading(image)
+        if bright is not None and amount(boxes) < amount((brighter := self.first_reading(bright))[2]) >= LITTLE_TEXT:
+            photo, image, boxes = brighter
         if on_end(boxes):
             image, boxes = self.turn_upright(image, boxes)
         pixels = np.asarray(image)
@@ -108,6 +112,12 @@ class ScreenReader:
         ):
             lines += self.also_at_own_size(image, pixels, lines, at)
         return without_routine_records(tuple(line for line in lines if line.text))
+
+    def first_reading(self, image: Any) -> tuple[bool, Any, list[TextBox]]:
+        """Whether `image` is a photo of a screen, the screen (straightened when it is) and the fast engine's boxes."""
+        flat = straighten(image)
+        photo = flat is not image
+        return photo, flat, read_tiles(self.fast, flat, DETECT_PIXELS) if photo else read_where_shown(self.fast, flat)
 
     def also_at_own_size(
         self, image: Any, pixels: np.ndarray, lines: Sequence[TextLine], at: float | None

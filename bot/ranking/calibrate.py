@@ -52,9 +52,10 @@ FEATURES = (
 # how many a query shares depends on how it was read more than on whether it is a known bug, so the confidence and
 # the decisions, which must carry to other knowledge bases and other captures, do not read them
 RANKING_ONLY = ("told_grams", "shown_error_grams")
-# what the known-bug model reads: how sure the first candidate is, and how surely the query was read (a question read
-# badly that fits nothing may still be a known bug; one read clearly that fits nothing is not)
-KNOWN = ("confidence", "first:legible")
+# what the known-bug model reads: how sure the first candidate is, how surely the query was read (a question read
+# badly that fits nothing may still be a known bug; one read clearly that fits nothing is not), and whether the query
+# shows an error code the first candidate lacks (a code read through a blurred capture still says which failure it is)
+KNOWN = ("confidence", "first:legible", "first:codes_clash")
 RANKING_L2 = (1.0, 3.0, 10.0, 30.0)
 CONFIDENCE_L2 = (0.3, 1.0, 3.0, 10.0)
 KNOWN_L2 = (1.0, 3.0, 10.0, 30.0)
@@ -101,8 +102,8 @@ class Answered:
 
 @dataclass(frozen=True)
 class Fitted:
-    """The fitted weights (over `names`; the ranking gives `first` no weight; the known-bug model's over `KNOWN`)
-    and the regularisation used."""
+    """The fitted weights (over `names`; the ranking gives `first` no weight; the known-bug model's over
+    `known_names`) and the regularisation used."""
 
     names: tuple[str, ...]
     ranking: np.ndarray
@@ -123,10 +124,19 @@ class Fitted:
         known = logistic(float(self.known_vector(sample, order, confidences[0]) @ self.known + self.known_bias))
         return Answered([sample.bugs[i] for i in order], against_rivals(confidences), known)
 
+    @property
+    def known_names(self) -> tuple[str, ...]:
+        return known_names(self.names)
+
     def known_vector(self, sample: Sample, order: np.ndarray, confidence: float) -> np.ndarray:
         ranked = [dict(zip(self.names, sample.x[i], strict=True)) for i in order]
-        values = query_features(ranked, confidence, KNOWN)
-        return np.array([values[name] for name in KNOWN])
+        values = query_features(ranked, confidence, self.known_names)
+        return np.array([values[name] for name in self.known_names])
+
+
+def known_names(names: Sequence[str]) -> tuple[str, ...]:
+    """The query features of `KNOWN` that a model over the features `names` can read."""
+    return tuple(name for name in KNOWN if name == "confidence" or name.partition(":")[2] in names)
 
 
 Answers = dict[str, Answered]
@@ -290,7 +300,7 @@ def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, f
     confidence = np.zeros(len(names))
     read = [i for i, n in enumerate(names) if n not in RANKING_ONLY]
     confidence[read], bias = fit_logistic(x[:, read], y, l2[1])
-    partial = Fitted(tuple(names), ranking, confidence, bias, np.zeros(len(KNOWN)), 0.0, l2)
+    partial = Fitted(tuple(names), ranking, confidence, bias, np.zeros(len(known_names(names))), 0.0, l2)
     real = [s for s in train if s.real]
     vectors = []
     for s in real:
@@ -496,7 +506,7 @@ def as_model(fitted: Fitted, thresholds: tuple[float, float], info: FitInfo) -> 
         },
         bias=round(fitted.bias, 4),
         match_threshold=round(thresholds[0], 4),
-        known={n: round(float(w), 4) for n, w in zip(KNOWN, fitted.known, strict=True)},
+        known={n: round(float(w), 4) for n, w in zip(fitted.known_names, fitted.known, strict=True)},
         known_bias=round(fitted.known_bias, 4),
         known_threshold=round(thresholds[1], 4),
         fit=info,

@@ -26,8 +26,9 @@ def fold(text: str) -> str:
 
 
 WORD = re.compile(r"[a-z0-9]+(?:[_.][a-z0-9]+)*")
-# Chrome's net error names, their parts joined by `_`, `-` or spaces as OCR reads them (`ERR _ INVALID HTTP _RESPONSE`)
-ERR_NAME = r"\bERR(?:[ _-]{1,3}[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
+# Chrome's net error names, their parts joined by `_`, `-` or spaces as OCR reads them (`ERR _ INVALID HTTP _RESPONSE`;
+# an underscore read as `.` or `,` between two parts: `ERR CONNECTION.CLOSED`; not a list's `, `)
+ERR_NAME = r"\bERR(?:(?:[ _-]{1,3}|[.,])[A-Z0-9][A-Z0-9Il]*(?![A-Za-z0-9]))+"
 ERROR_CLASS = r"\b[A-Z][A-Za-z]+(?:Error|Exception)\b"
 # curl's exit code as it prints it, `curl: (60)`, as OCR reads it (`cur1: (52)`, `curl: [28]`)
 CURL_EXIT = r"\bcur[l1I|][:;]? ?[(\[] ?\d+ ?[)\]]"
