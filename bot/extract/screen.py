@@ -17,7 +17,8 @@ loses its routine records, as a pasted log does. A screen whose text stands on e
 lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything else. A dim picture
 (a screen photographed in a dim room) is also read with its grey levels stretched, a dark one inverted as well, and
 the copy is kept when the fast engine reads more text of it, and enough to count as read (a dark terminal's red error
-line, dimmed, is found only so); else the picture as it is is read on as a barely read one.
+line, dimmed, is found only so); else the picture as it is (a dark screen blurred past reading either way then goes
+the way of a barely read one).
 """
 
 from __future__ import annotations
