@@ -32,8 +32,8 @@ test: setup system
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 
 lint: setup
-	$(BIN)/ruff check bot tests
-	$(BIN)/ruff format --check bot tests
+	$(BIN)/ruff check bot tests bench scripts
+	$(BIN)/ruff format --check bot tests bench scripts
 	$(BIN)/mypy bot
 
 # Refit the shipped ranking model (after intake, OCR or speech recognition change what the features read), one

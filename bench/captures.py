@@ -1105,10 +1105,10 @@ def json_record(level: str, message: str, failure: str, pino: bool, t: float) ->
     return {**record, "exception": failure} if failure else record
 
 
-VIEWERS = ("grafana", "journalctl", "copied")
+NEWEST_FIRST_VIEWERS = ("grafana", "journalctl", "copied")
 
 
-def newest_first(lines: list[str], rng: random.Random, shapes: tuple[str, ...] = VIEWERS) -> str:
+def newest_first(lines: list[str], rng: random.Random, shapes: tuple[str, ...] = NEWEST_FIRST_VIEWERS) -> str:
     """The snippet's log as a viewer that lists the newest line first gives it, each line an entry with its own time,
     in one of `shapes`: Grafana Explore's download of Loki's lines as text (its meta lines, then the time, a tab and
     the line) or, `grafana-json`, as JSON (each entry's `line`, `timestamp` in nanoseconds, `date` and the stream's
