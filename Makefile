@@ -34,7 +34,7 @@ test: setup system
 lint: setup
 	$(BIN)/ruff check bot tests bench scripts
 	$(BIN)/ruff format --check bot tests bench scripts
-	$(BIN)/mypy bot
+	$(BIN)/mypy bot tests bench scripts
 
 # Refit the shipped ranking model (after intake, OCR or speech recognition change what the features read), one
 # command: fit on the dev set and, with MESSY="<folders>", on its messy variants (folders holding a queries.jsonl

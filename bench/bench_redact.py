@@ -142,7 +142,7 @@ def main() -> None:
     found = texts_of(args.dev_set, args.ocr)
     redactor.redact("warm up")
     report, per_line, per_text = false_positives(redactor, found)
-    result = {
+    result: dict[str, Any] = {
         "false_positives": report,
         "recall": recall(redactor, [t for texts in found.values() for t in texts if t.strip()], args.plants, args.seed),
         "ms_per_line": round(statistics.mean(per_line), 3),

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,7 @@ def warm_latency(bench: Bench, shots: list[LabelledQuery], count: int) -> tuple[
         [event] = bench.events(query, "CLAT", ts, user=f"ULAT{n:04d}")
         started, cpu_started = time.monotonic(), cpu_seconds()
         bench.sender.event(event)
-        reply = bench.fake.wait_for(lambda ts=ts: bench.replies("CLAT", ts), 120, f"reply to {query.id}")[0]
+        reply = bench.fake.wait_for(partial(bench.replies, "CLAT", ts), 120, f"reply to {query.id}")[0]
         if n >= 2:  # the first two only warm the path
             latencies.append(reply.at - started)
             cpu.append(cpu_seconds() - cpu_started)

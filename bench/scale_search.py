@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -125,8 +125,10 @@ def measure(
 ) -> list[dict]:
     """Latency and recall of each query-time variant in `cfgs` on an existing table."""
     import lancedb
+    from lancedb.table import LanceTable
 
-    table = lancedb.connect(uri).open_table(name)
+    # a local table, whose search() is typed by query kind (Table's returns the base query builder)
+    table = cast(LanceTable, lancedb.connect(uri).open_table(name))
     qs = make_queries(make_corpus(rows), n)
     idx = list(range(n))
     vec = list(_minilm()(qs.texts)) if real else [qs.vectors[i] for i in idx]

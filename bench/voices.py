@@ -20,7 +20,7 @@ import json
 import random
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -47,7 +47,7 @@ def encode(samples: np.ndarray, container: str, codec: str, rate: int, bitrate: 
 
     out = io.BytesIO()
     with av.open(out, mode="w", format=container) as muxer:
-        track = muxer.add_stream(codec, rate=rate, layout=layout)
+        track = cast(av.AudioStream, muxer.add_stream(codec, rate=rate, layout=layout))
         track.bit_rate = bitrate
         source = av.AudioFrame.from_ndarray(np.clip(samples, -1, 1).astype(np.float32)[None, :], "flt", "mono")
         source.sample_rate, source.pts, source.time_base = SAMPLE_RATE, 0, Fraction(1, SAMPLE_RATE)

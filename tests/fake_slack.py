@@ -188,7 +188,7 @@ class FakeSlack:
         with self.lock:
             return [body for k, body in self.responses if k == key]
 
-    def wait_for(self, probe: Callable[[], T], timeout: float = 90.0, what: str = "condition") -> T:
+    def wait_for(self, probe: Callable[[], T | None], timeout: float = 90.0, what: str = "condition") -> T:
         """Poll `probe` until it returns something truthy; fail after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -265,7 +265,7 @@ class FakeSlack:
 
     def views_opened(self) -> list[dict[str, Any]]:
         """The modals opened with views.open (the view as sent)."""
-        opened = [c.args.get("view") for c in self.calls_to("views.open") if c.ok]
+        opened: list[Any] = [c.args.get("view") for c in self.calls_to("views.open") if c.ok]
         return [json.loads(v) if isinstance(v, str) else v for v in opened]
 
     def updates(self, **match: Any) -> list[dict[str, Any]]:
@@ -656,6 +656,7 @@ class SlackSender:
     ) -> Sent:
         ts = str(timestamp if timestamp is not None else int(time.time()))
         sig = signature if signature is not None else self.signer.generate_signature(timestamp=ts, body=body)
+        assert sig is not None  # generate_signature gives None only without a timestamp
         all_headers = {
             "Content-Type": content_type,
             "X-Slack-Request-Timestamp": ts,

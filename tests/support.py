@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterable
 from multiprocessing import Queue
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import pytest
@@ -248,7 +248,9 @@ def build_tiny_cross_encoder(path: Path) -> Path:
 
     torch.manual_seed(0)
     tokenizer, size = word_tokenizer(128)
-    config = BertConfig(
+    # num_labels is a documented PreTrainedConfig argument (taken from **kwargs by __post_init__), but transformers'
+    # dataclass-style signature leaves it out
+    config = BertConfig(  # type: ignore[call-arg]
         vocab_size=size,
         hidden_size=32,
         num_hidden_layers=2,
@@ -342,7 +344,7 @@ def encode_video(
 
     out = io.BytesIO()
     with av.open(out, mode="w", format=container) as muxer:
-        stream = muxer.add_stream(codec, rate=fps)
+        stream = cast(av.VideoStream, muxer.add_stream(codec, rate=fps))
         screens = [(picture.rotate(-rotation, expand=True), seconds) for picture, seconds in screens]
         stream.width, stream.height, stream.pix_fmt = *screens[0][0].size, "yuv420p"
         if rotation:
@@ -360,7 +362,7 @@ def encode_video(
         for packet in stream.encode():
             muxer.mux(packet)
         if track is not None and sound is not None:
-            with av.open(io.BytesIO(sound)) as source:
+            with av.open(io.BytesIO(sound), mode="r") as source:
                 mux_sound(muxer, track, source.decode(audio=0), 48_000)
     return out.getvalue()
 
@@ -375,8 +377,10 @@ def damaged(data: bytes, every: int = 1, noise_tracks: int = 0) -> bytes:
 
     rng = np.random.default_rng(0)
     out = io.BytesIO()
-    with av.open(io.BytesIO(data)) as source, av.open(out, mode="w", format="mp4") as muxer:
-        noisy = [muxer.add_stream_from_template(source.streams.audio[0]) for _ in range(noise_tracks)]
+    with av.open(io.BytesIO(data), mode="r") as source, av.open(out, mode="w", format="mp4") as muxer:
+        noisy: list[av.stream.Stream] = [
+            muxer.add_stream_from_template(source.streams.audio[0]) for _ in range(noise_tracks)
+        ]
         streams = {s.index: muxer.add_stream_from_template(s) for s in source.streams}
         sound = 0
         for packet in (p for p in source.demux() if p.dts is not None):

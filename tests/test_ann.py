@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pyarrow as pa
@@ -49,6 +50,7 @@ def _clustered(n: int, dim: int, seed: int) -> np.ndarray:
 @pytest.mark.slow
 def test_index_from_config_keeps_recall(tmp_path: Path) -> None:
     import lancedb
+    from lancedb.table import LanceTable
 
     dim, rows = 64, 6_000
     vectors = _clustered(rows + 50, dim, seed=1)
@@ -58,7 +60,8 @@ def test_index_from_config_keeps_recall(tmp_path: Path) -> None:
             "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors[:rows].ravel()), dim),
         }
     )
-    table = lancedb.connect(tmp_path).create_table("t", data)
+    # a local table, whose search() is typed by query kind (Table's returns the base query builder)
+    table = cast(LanceTable, lancedb.connect(tmp_path).create_table("t", data))
     cfg = choose_ann_index(rows, dim, min_rows=1_000)
     assert cfg is not None and cfg.index_type == "IVF_SQ"
     table.create_index("vector", **cfg.index_kwargs())

@@ -1,5 +1,6 @@
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -144,7 +145,7 @@ def test_calibrate_writes_a_model_the_setting_loads(env: dict[str, str], tmp_pat
         "psql-role-missing": ["psql says role deploy does not exist", "database role is missing"],
         "python-no-module-yaml": ["no module named yaml", "python cannot import yaml"],
     }
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"id": f"{b}-{n}", "text": t, "expected": b, "kind": "text"} for b, ts in said.items() for n, t in enumerate(ts)
     ]
     rows += [

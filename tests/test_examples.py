@@ -71,6 +71,7 @@ def test_examples_are_indexed_incrementally_and_removed(settings: Settings, shar
     assert rows[0]["source"] == f"example-{kept}/a.png"
     again = refresh(settings, shared_models)
     assert again["version"] == report["version"] and again["examples_added"] == 0, "unchanged examples: no write"
+    assert dropped is not None
     store.remove_example(dropped)
     report = refresh(settings, shared_models)
     assert (report["examples_added"], report["examples_removed"]) == (0, 1)

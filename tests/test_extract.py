@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -167,12 +169,23 @@ def test_vocabulary_turns_a_mishearing_into_the_term(extractor: Extractor, tmp_p
     assert "yaml" in biased.lower()
 
 
+def counting(encode: Callable[[np.ndarray], Any], calls: list[tuple[int, ...]]) -> Callable[[np.ndarray], Any]:
+    """`encode`, noting in `calls` the shape of the features of each call."""
+
+    def call(features: np.ndarray) -> Any:
+        calls.append(features.shape)
+        return encode(features)
+
+    return call
+
+
 def test_hearing_a_clip_again_reuses_its_encoding(extractor: Extractor, tmp_path: Path) -> None:
     clip = espeak("the checkout page answers with a gateway timeout", tmp_path)
     samples = decode_attachment(Attachment("n.wav", clip), extractor.settings).payload
     memo = extractor.asr_model().encode
-    encode, calls = memo._encode, []
-    memo._encode = lambda features: calls.append(features.shape) or encode(features)
+    encode = memo._encode
+    calls: list[tuple[int, ...]] = []
+    memo._encode = counting(encode, calls)
     try:
         first = extractor.transcribe(samples, ("checkout", "gateway"))
         again = extractor.transcribe(samples, ("nginx", "timeout"))
@@ -190,8 +203,9 @@ def test_a_voice_note_past_its_work_s_deadline_stops_before_its_next_30_s_window
     once = np.concatenate([said.payload, np.zeros(SAMPLE_RATE, dtype=np.float32)])
     note = np.resize(once, 70 * SAMPLE_RATE)  # three windows
     memo = extractor.asr_model().encode
-    encode, calls = memo._encode, []
-    memo._encode = lambda features: calls.append(features.shape) or encode(features)
+    encode = memo._encode
+    calls: list[tuple[int, ...]] = []
+    memo._encode = counting(encode, calls)
     try:
         with until(time.monotonic() - 1), pytest.raises(PastDeadline):
             extractor.transcribe(note)

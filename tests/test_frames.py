@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def typing() -> list[tuple[Image.Image, float]]:
     return [(terminal_screen([command[:n]]), 0.2) for n in range(2, len(command), 3)]
 
 
-def screen_recording(**kwargs: object) -> bytes:
+def screen_recording(**kwargs: Any) -> bytes:
     """Typing a command (the screen changes all the time), an editor held 1 s, then the error held 3 s."""
     return encode_video([*typing(), (terminal_screen(CODE), 1.0), (terminal_screen(ERROR), 3.0)], **kwargs)
 
@@ -134,16 +135,26 @@ def test_a_recording_s_sound_is_heard_within_the_deadline_of_the_work_that_reads
     assert "package" in only_hearing.extract(media).speech_text.lower()
 
 
+def counted(image: Callable[[], Any], calls: list[int]) -> Callable[[], Any]:
+    """`image`, adding a 1 to `calls` each time it is called."""
+
+    def call() -> Any:
+        calls.append(1)
+        return image()
+
+    return call
+
+
 def test_thousands_of_scene_cuts_cost_bounded_work_and_one_sentence(extractor: Extractor) -> None:
     rng = np.random.default_rng(0)
     noise = [(Image.fromarray(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8)), 0.01) for _ in range(2000)]
     data = encode_video(noise, fps=100)
     recording = decode_attachment(Attachment("cuts.mp4", data), extractor.settings).payload
-    converted = []
+    converted: list[int] = []
     frames = list(recording.frames())
     for frame in frames:
         original = frame.image
-        object.__setattr__(frame, "image", lambda original=original: converted.append(1) or original())
+        object.__setattr__(frame, "image", counted(original, converted))
     screens = key_screens(frames, 3, 1 / recording.fps)
     assert len(frames) == 80 and len(screens) == 3 and len(converted) <= KEEP + 3
     found = extractor.extract(decode_attachment(Attachment("cuts.mp4", data), extractor.settings))

@@ -9,6 +9,7 @@ import time
 import tracemalloc
 import zlib
 from fractions import Fraction
+from typing import cast
 
 import av
 import numpy as np
@@ -59,7 +60,9 @@ def encode_audio(
     rate, channels = rate or usual_rate, channels or usual_channels
     out = io.BytesIO()
     with av.open(out, mode="w", format=container_format) as container:
-        stream = container.add_stream(codec, rate=rate, layout="stereo" if channels == 2 else "mono")
+        stream = cast(
+            av.AudioStream, container.add_stream(codec, rate=rate, layout="stereo" if channels == 2 else "mono")
+        )
         frame_size = stream.codec_context.frame_size or 1024
         t = np.arange(int(seconds * rate)) / rate
         wave = (0.3 * np.sin(2 * np.pi * tone_hz * t)).astype(np.float32)
@@ -283,7 +286,8 @@ def encode_silence(seconds: int, rate: int = 8_000) -> bytes:
 
 def test_two_hour_recording_is_refused_by_its_declared_duration(settings: Settings) -> None:
     data = encode_silence(2 * 3600)
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
+        assert container.duration is not None
         assert container.duration / 1e6 == pytest.approx(7200, abs=1)
     assert len(data) < settings.max_file_bytes
     with pytest.raises(MediaTooLarge, match="300 seconds"):

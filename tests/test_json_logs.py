@@ -23,7 +23,7 @@ STAMP = "2026-11-02T10:00:00.123Z"
 def routine(shape: str, i: int) -> dict[str, Any]:
     """An INFO record of `shape`, as the loggers write them."""
     message = f"processed batch {i} (250 records)"
-    return {
+    by_shape: dict[str, dict[str, Any]] = {
         "docker": {"log": f"{STAMP} INFO {message}\n", "stream": "stdout", "time": STAMP},
         "pino": {"level": 30, "time": 1764669600123 + i, "pid": 41, "hostname": "api-7", "msg": message},
         "structlog": {"event": message, "level": "info", "timestamp": STAMP, "logger": "app.worker"},
@@ -31,14 +31,15 @@ def routine(shape: str, i: int) -> dict[str, Any]:
         "zap": {"level": "info", "ts": 1764669600.123, "caller": "server/handler.go:88", "msg": message},
         "journald": {"PRIORITY": "6", "MESSAGE": message, "_PID": "12", "__REALTIME_TIMESTAMP": "1764669600123456"},
         "cloud": {"severity": "INFO", "timestamp": STAMP, "textPayload": message, "insertId": f"x{i}"},
-    }[shape]
+    }
+    return by_shape[shape]
 
 
 def failing(shape: str) -> list[dict[str, Any]]:
     """The records `shape` writes for the failure: Docker one per line of output, the loggers one whose exception
     or stack field holds the traceback."""
     err = {"type": "ModuleNotFoundError", "message": TRACE[-1], "stack": FAILURE}
-    return {
+    by_shape: dict[str, list[dict[str, Any]]] = {
         "docker": [{"log": line + "\n", "stream": "stderr", "time": STAMP} for line in TRACE],
         "pino": [{"level": 50, "time": 1764669600999, "pid": 41, "hostname": "api-7", "err": err, "msg": "job failed"}],
         "structlog": [{"event": "job failed", "level": "error", "timestamp": STAMP, "exception": FAILURE}],
@@ -46,7 +47,8 @@ def failing(shape: str) -> list[dict[str, Any]]:
         "zap": [{"level": "error", "ts": 1764669600.9, "msg": "job failed", "error": FAILURE}],
         "journald": [{"PRIORITY": "3", "MESSAGE": FAILURE, "__REALTIME_TIMESTAMP": "1764669600999999"}],
         "cloud": [{"severity": "ERROR", "timestamp": STAMP, "textPayload": FAILURE + "\n"}],
-    }[shape]
+    }
+    return by_shape[shape]
 
 
 SHAPES = ("docker", "pino", "structlog", "python-json-logger", "zap", "journald", "cloud")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import numpy as np
 
 from bot.evaluate import LabelledQuery
 from bot.ranking.calibrate import (
     Answered,
+    Calibration,
     Sample,
     Targets,
     both_ways,
@@ -66,8 +68,8 @@ def labelled_set(seed: int = 7, n: int = 320) -> list[tuple[LabelledQuery, Answe
 NAMES = ("dense", "dense_margin", "coverage", "legible", "rejected", "confirmed")
 
 
-def fitted_on(results: list, **kwargs: object) -> object:
-    return calibrate({"synthetic": results}, INFO, names=NAMES, **kwargs)  # type: ignore[arg-type]
+def fitted_on(results: list[tuple[LabelledQuery, Answer]], **kwargs: Any) -> Calibration:
+    return calibrate({"synthetic": results}, INFO, names=NAMES, **kwargs)
 
 
 def test_the_ranking_overrules_fusion_on_evidence_and_the_model_file_round_trips() -> None:
@@ -100,14 +102,14 @@ def test_an_unsure_known_bug_is_uncertain_and_a_clear_unknown_one_no_match() -> 
     """The known-bug model, not the first candidate's confidence, decides between uncertain and no_match: a blurred
     photo of a known bug whose first candidate is wrong is still shown its candidates."""
     fitted = fitted_on(labelled_set(), targets={"synthetic": Targets(precision=0.95, max_no_match=0.02)})
-    model = fitted.model  # type: ignore[attr-defined]
+    model = fitted.model
     decisions = []
     for legible in (0.5, 1.0):
         first = {"dense": 0.55, "coverage": 0.2, "legible": legible, "first": 1.0}
         both = [("a", first), ("b", {**first, "first": 0.0})]  # as the labelled set's photos: two alike candidates
         decisions.append(decide([Ranked(Candidate(b, 0.0), f, model.probability(f)) for b, f in both], model)[0])
     assert decisions == ["uncertain", "no_match"]
-    cv = fitted.figures["grouped_cv"]  # type: ignore[attr-defined]
+    cv = fitted.figures["grouped_cv"]
     assert cv["no_match_rate_in_kb"] <= 0.15 and cv["no_match_rate_out_of_kb"] >= 0.8
 
 
@@ -160,7 +162,7 @@ def test_variants_of_one_query_are_held_out_together() -> None:
 
 def test_test_sets_are_measured_with_the_fitted_model() -> None:
     fitted = fitted_on(labelled_set(), tests={"other": labelled_set(seed=8, n=60)})
-    assert fitted.figures["test other"]["queries"] == 60  # type: ignore[attr-defined]
+    assert fitted.figures["test other"]["queries"] == 60
 
 
 def test_each_family_is_answered_by_a_model_that_never_saw_it() -> None:
@@ -179,14 +181,14 @@ def test_each_family_is_answered_by_a_model_that_never_saw_it() -> None:
 
 
 def test_not_it_is_a_fitted_feature_that_demotes_and_lowers_confidence() -> None:
-    model = fitted_on(labelled_set()).model  # type: ignore[attr-defined]
+    model = fitted_on(labelled_set()).model
     assert model.ranking["rejected"] < 0 and model.confidence["rejected"] < 0
     shown = {"dense": 0.7, "coverage": 0.8, "first": 1.0}
     assert model.probability({**shown, "rejected": 1.0}) < model.probability(shown)
 
 
 def test_a_confirmed_repeat_is_a_fitted_feature_that_makes_the_answer_sure() -> None:
-    model = fitted_on(labelled_set()).model  # type: ignore[attr-defined]
+    model = fitted_on(labelled_set()).model
     assert model.ranking["confirmed"] > 0 and model.confidence["confirmed"] > 0
     vague = {"dense": 0.55, "dense_margin": 0.0, "coverage": 0.3, "legible": 1.0, "first": 1.0}
     repeated = {**vague, "dense": 1.0, "dense_margin": 0.45, "confirmed": 1.0}

@@ -70,6 +70,7 @@ def test_a_text_only_model_keeps_no_screenshot_in_memory_once_its_text_is_read(
     extractor = Watched(shared_models["extractor"], "extract", extract)
     refresher = build_refresher(settings, embedder, extractor)  # type: ignore[arg-type]
     assert refresher.refresh().added == 5
+    assert refresher.store is not None
     refresher.store.close()
     assert len(decoded) == 5 and alive == [0], "every screenshot was released before the texts were embedded"
 
@@ -193,7 +194,7 @@ def test_a_voice_note_an_entry_holds_in_any_format_the_bot_hears_is_indexed_by_w
 
     said = espeak("python says no module named yaml when the worker starts", tmp_path, "-s", "140")
     clip = io.BytesIO()
-    with av.open(io.BytesIO(said)) as source, av.open(clip, mode="w", format=container) as muxer:
+    with av.open(io.BytesIO(said), mode="r") as source, av.open(clip, mode="w", format=container) as muxer:
         mux_sound(muxer, muxer.add_stream(codec, rate=rate, layout="mono"), source.decode(audio=0), rate)
     (kb / "python-no-module-yaml" / name).write_bytes(clip.getvalue())
     assert refresh(settings, shared_models)["failed"] == []

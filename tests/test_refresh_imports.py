@@ -84,9 +84,9 @@ def test_the_lance_folder_reads_what_lancedb_reads(settings: Settings, shared_mo
     found = stored_fingerprint(settings, folder, model, backend)
     assert found == stored_fingerprint(settings, db, model, backend) is not None
     index = build_refresher(settings).index
-    found = index.stored_hashes()
-    assert found is not None
-    rows, version = found
+    hashes = index.stored_hashes()
+    assert hashes is not None
+    rows, version = hashes
     assert version == index.open_table().version
     expected = [{k: r[k] for k in HASH_COLUMNS} for r in index.stored_rows()]
     assert sorted(rows, key=lambda r: r["id"]) == sorted(expected, key=lambda r: r["id"])

@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,7 @@ from bot.extract import Extractor
 from bot.index import KnowledgeIndex, Snapshot, connect, stored_fingerprint
 from bot.matcher import Matcher
 from bot.records import Query
-from bot.refresh import RefreshBusy, build_refresher
+from bot.refresh import RefreshBusy, RefreshReport, build_refresher
 from bot.settings import Settings
 from tests.support import copy_index, refresh, write_bug, write_text_only_knowledge
 
@@ -232,7 +234,7 @@ def test_a_second_refresher_in_another_process_is_refused_or_waits(settings: Set
             shared_models["embedder"],
             shared_models["extractor"],
         )
-        outcome: list[object] = []
+        outcome: list[RefreshReport] = []
         waiter = threading.Thread(target=lambda: outcome.append(patient.refresh()))
         waiter.start()
         waiter.join(timeout=1.0)
@@ -256,7 +258,7 @@ def test_a_model_change_builds_a_new_table_before_dropping_the_old(
     refresher = build_refresher(changed, embedder, Extractor(changed))
     assert refresher.index.name != old.name
 
-    def progress(items: list, total: int) -> list:
+    def progress(items: Iterable[Any], total: int) -> Iterable[Any]:
         assert old.exists(), "the old table serves until the new one is complete"
         return items
 

@@ -60,6 +60,10 @@ class Replica:
     sender: SlackSender
     log: Path
 
+    def started(self) -> bool:
+        """True once it listens, or has exited (which the caller reports)."""
+        return listening(self.sender.url) or self.process.poll() is not None
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -158,9 +162,7 @@ def cluster(
             replicas.append(Replica(process, env, SlackSender(url), log))
         try:
             for replica in replicas:
-                fake.wait_for(
-                    lambda r=replica: listening(r.sender.url) or r.process.poll() is not None, WAIT, "a replica"
-                )
+                fake.wait_for(replica.started, WAIT, "a replica")
                 assert replica.process.poll() is None, replica.log.read_text()[-3000:]
             index = KnowledgeIndex(settings, shared_models["embedder"].fingerprint)
             yield Cluster(fake, replicas, settings, index)
@@ -201,7 +203,7 @@ def stats(cluster: Cluster) -> list[dict[str, Any]]:
     return outputs
 
 
-def replies(fake: FakeSlack) -> Counter[tuple[str, str]]:
+def replies(fake: FakeSlack) -> Counter[tuple[str, str | None]]:
     return Counter((p["channel"], p.get("thread_ts")) for p in fake.posts())
 
 

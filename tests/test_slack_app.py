@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -275,7 +276,7 @@ def test_a_triage_group_member_teaches_and_others_do_not(fake: FakeSlack, engine
         for user, (message, answer_id) in answers.items():
             key = f"not-{user}"
             bot.sender.interaction(action_payload(NOT_IT, answer_id, message, "C4", fake.response_url(key), user))
-            fake.wait_for(lambda key=key: fake.responded(key), WAIT, f"{user}'s press acknowledged")
+            fake.wait_for(partial(fake.responded, key), WAIT, f"{user}'s press acknowledged")
         taught = {n.provenance["confirmed_by"] for n in bot.slack.store.negatives()}
         assert taught == {"ULEAD", "UGROUPIE"}
         assert len(fake.calls_to("usergroups.users.list", usergroup="STRIAGE")) == 1, "members are read once"
@@ -313,7 +314,7 @@ def test_escalation_posts_to_triage_once_and_tells_the_asker(bot: Bot, screensho
 def test_escalating_from_a_dm_or_private_channel_posts_a_link_not_the_text(bot: Bot, channel: str) -> None:
     bot.fake.private_channels.add("CSECRET")
     said = "checkout broken: psql says role deploy does not exist"
-    kind = {"channel_type": "im"} if channel.startswith("D") else {}
+    kind: dict[str, Any] = {"channel_type": "im"} if channel.startswith("D") else {}
     bot.sender.event(message_event(channel, "117.1", f"<@{BOT_USER}> {said}", user="UASK", **kind))
     reply = bot.reply(channel, None if channel.startswith("D") else "117.1")
     message, answer_id = posted_message(bot, reply), buttons(reply)[ESCALATE]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from tests.fake_github import TOKEN, FakeGitHub
 
 
 @pytest.fixture
-def github() -> FakeGitHub:
+def github() -> Iterator[FakeGitHub]:
     fake = FakeGitHub()
     fake.add_issue("acme/shop", "Checkout 502", "Checkout shows 502 Bad Gateway", labels=("bug",))
     fake.add_issue("acme/shop", "A question", "How do I export?", labels=("question",))

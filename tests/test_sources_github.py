@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ REPO = "acme/shop"
 
 
 @pytest.fixture
-def github() -> FakeGitHub:
+def github() -> Iterator[FakeGitHub]:
     fake = FakeGitHub()
     yield fake
     fake.close()

@@ -3,7 +3,9 @@ auth, comments, the resolution field, rate limits, edits, deletions, moves and f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,14 +22,14 @@ JQL = "project = SUP AND type = Bug"
 
 
 @pytest.fixture
-def jira() -> FakeJira:
+def jira() -> Iterator[FakeJira]:
     fake = FakeJira()
     yield fake
     fake.close()
 
 
-def settings(tmp_path: Path, jira: FakeJira, **changes: object) -> Settings:
-    values = {"jira_url": jira.url, "jira_email": EMAIL, "jira_token": TOKEN, **changes}
+def settings(tmp_path: Path, jira: FakeJira, **changes: Any) -> Settings:
+    values: dict[str, Any] = {"jira_url": jira.url, "jira_email": EMAIL, "jira_token": TOKEN, **changes}
     return Settings(knowledge_dir=tmp_path / "knowledge", **values)
 
 

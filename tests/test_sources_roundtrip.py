@@ -63,11 +63,11 @@ def test_shipped_knowledge_round_trips_through_github(tmp_path: Path, shared_mod
     )
     from_import = answer_all(imported, shared_models, renamed)
     assert summarise(from_import)["recall_at_1"] == summarise(from_hand)["recall_at_1"]
-    for (q, a), (_, b) in zip(from_hand, from_import, strict=True):
-        hand_first = ids.get(a.best.bug.id) if a.best else None
-        imported_first = b.best.bug.id if b.best else None
-        assert hand_first == imported_first and abs(a.confidence - b.confidence) <= 0.05, (
+    for (q, by_hand), (_, by_import) in zip(from_hand, from_import, strict=True):
+        hand_first = ids.get(by_hand.best.bug.id) if by_hand.best else None
+        imported_first = by_import.best.bug.id if by_import.best else None
+        assert hand_first == imported_first and abs(by_hand.confidence - by_import.confidence) <= 0.05, (
             q.id,
-            a.confidence,
-            b.confidence,
+            by_hand.confidence,
+            by_import.confidence,
         )

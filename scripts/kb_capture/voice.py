@@ -9,6 +9,7 @@ import io
 import subprocess
 import wave
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -82,7 +83,7 @@ def encode(samples: np.ndarray, rate: int, out: Path) -> None:
     """Write mono int16 samples to `out`, container and codec chosen by its suffix."""
     fmt, codec, out_rate = ENCODINGS[out.suffix]
     with av.open(str(out), "w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=out_rate, layout="mono")
+        stream = cast(av.AudioStream, container.add_stream(codec, rate=out_rate, layout="mono"))
         if codec == "aac":
             stream.bit_rate = 48000
         elif codec == "libopus":

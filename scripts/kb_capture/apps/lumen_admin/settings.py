@@ -6,5 +6,5 @@ ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
 ROOT_URLCONF = "lumen_admin.urls"
 INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
 MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
-DATABASES = {}
+DATABASES: dict[str, dict[str, object]] = {}
 USE_TZ = True
