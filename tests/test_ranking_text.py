@@ -21,6 +21,7 @@ from bot.ranking.text import (
     reads_as_code,
     respelled,
     shows_failure,
+    shows_prompt,
     told_names,
     words,
 )
@@ -265,6 +266,28 @@ def test_matching_line_falls_back_to_any_line_and_ignores_one_letter_noise() -> 
     assert matching_line("the orders page\nB", "orders page is blank\nB") == "the orders page"
     assert matching_line("B\nx", "B x") == ""
     assert matching_line("", KNOWLEDGE) == ""
+
+
+@pytest.mark.parametrize(
+    ("line", "prompt"),
+    [
+        ("kim@dev-box:~/etl$ git pull", True),
+        ("sam@ubuntu-vm:-/webapp$", True),  # its `~` read as `-`
+        ("alex@ThinkPad-T14 :~/chatbot$", True),
+        ("kim@dev-box: ~/etl$", True),
+        ("root@web-1:/srv/app# ls", True),
+        ("kim@mbp shop %", True),  # zsh
+        ("PS C:\\Users\\kim> npm start", True),
+        ("kim@dev-box: ~/etl-jobs", False),  # a terminal's title
+        ("# general", False),  # a chat's channel
+        ("Alice: standup in 5", False),
+        ("> quoted", False),
+        ("mail bob@example.com: see below", False),
+        ("git clone git@github.com:org/repo.git", False),
+    ],
+)
+def test_shows_prompt_tells_a_shell_s_prompt(line: str, prompt: bool) -> None:
+    assert shows_prompt(line) is prompt
 
 
 def test_message_template_masks_names_addresses_and_prompts_but_keeps_the_message() -> None:

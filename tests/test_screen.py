@@ -78,6 +78,14 @@ def test_a_failing_window_whose_error_line_is_cut_off_is_read_without_the_editor
     assert "reconcile" not in text and "ledger" not in text
 
 
+def test_a_terminal_whose_error_line_is_cut_off_is_read_without_the_chat_beside_it(extractor: Extractor) -> None:
+    """No line states a failure, but the terminal's prompt shows where the command ran: the chat beside it goes."""
+    tail = ["Please commit your changes or stash them before you merge.", "Aborting", "kim@dev-box:~/etl$"]
+    text = text_of(extractor, desktop((2560, 1440), 1.0, failing=tail))
+    assert "stash them before you merge" in text and "Aborting" in text
+    assert "standup" not in text and "reconcile" not in text
+
+
 def test_an_editor_whose_code_names_errors_does_not_pass_for_the_failing_window(extractor: Extractor) -> None:
     """Every third line of this code has an error word; counted as error lines, the editor was denser in them than
     the terminal and the terminal was dropped as the window beside it."""
@@ -253,6 +261,29 @@ def test_without_any_error_every_block_is_kept_but_an_editor_s_code() -> None:
     kept = [line.text for block in focus(group(editor + terminal, pixels)) for line in block.lines()]
     assert kept == ["Please commit your changes.", "Aborting"]
     assert len(focus(group(editor, pixels))) == 1, "a screen of nothing but code is kept whole"
+
+
+def test_without_any_error_the_terminals_where_a_command_ran_are_kept_and_the_blocks_beside_them_dropped() -> None:
+    from bot.extract.layout import windows
+
+    pixels = np.full((400, 1600, 3), 255, dtype=np.uint8)
+    pixels[60:, 1300:] = (70, 20, 70)  # a chat sidebar
+    boxes = [
+        TextBox("Activities Files Terminal Chrome Slack", 0.9, 10, 10, 1590, 30),  # a menu bar across the screen
+        TextBox("Please commit your changes or stash them before you merge.", 0.9, 100, 100, 700, 120),
+        TextBox("Aborting", 0.9, 100, 130, 250, 150),
+        TextBox("kim@dev-box:~/etl$", 0.9, 100, 160, 400, 180),
+        *(TextBox(line, 0.9, 1320, 100 + 30 * n, 1580, 120 + 30 * n) for n, line in enumerate(CHAT)),
+    ]
+    kept = focus(group(boxes, pixels))
+    assert [line.text for block in kept for line in block.lines()] == [
+        "Please commit your changes or stash them before you merge.",
+        "Aborting",
+        "kim@dev-box:~/etl$",
+    ]
+    assert windows(kept) == [0]
+    chat = [TextBox(line, 0.9, 1320, 100 + 30 * n, 1580, 120 + 30 * n) for n, line in enumerate(CHAT)]
+    assert len(focus(group(chat, pixels))) == 1, "a chat's `# channel` and `name:` lines are no prompts"
 
 
 def test_a_long_block_s_second_look_reads_the_failure_s_lines_and_those_nearest_it_within_its_length() -> None:

@@ -1,6 +1,6 @@
 """Where text sits on a screen: boxes grouped into blocks (a window, a pane, a sidebar), the blocks that show the
-failure picked out (window by window, when failures show side by side; when none does, an editor's code left out),
-and lines put in reading order within each block.
+failure picked out (window by window, when failures show side by side; when none does, the terminals where a command
+ran, and else all but an editor's code), and lines put in reading order within each block.
 
 Two boxes belong to one block when they are close — on one row, or one above the other in the same column —
 relative to their text height, and sit on the same background colour: windows side by side on a desktop differ
@@ -10,13 +10,13 @@ in background, so a code editor's rows are never joined to the terminal's beside
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.extract.ocr import TextBox
-from bot.ranking.text import reads_as_code, shows_failure
+from bot.ranking.text import reads_as_code, shows_failure, shows_prompt
 from bot.records import TextLine
 
 ROW_GAP = 2.5  # boxes on one row join across a gap of up to this many text heights...
@@ -60,8 +60,12 @@ class Block:
 
     def error_score(self) -> float:
         """How much the block reads like an error: its error lines, over the square root of all its lines."""
+        return self.density(shows_failure)
+
+    def density(self, shows: Callable[[str], bool]) -> float:
+        """The block's lines that `shows` holds for, over the square root of all its lines."""
         lines = self.lines()
-        return sum(1 for line in lines if shows_failure(line.text)) / len(lines) ** 0.5
+        return sum(1 for line in lines if shows(line.text)) / len(lines) ** 0.5
 
     def shows_error(self) -> bool:
         return self.error_score() > 0
@@ -156,8 +160,12 @@ def failing_windows(blocks: list[Block]) -> list[list[Block]]:
     beside them (the lines above and below); blocks beside them go (an editor full of code, a chat sidebar, a log
     tail, the other windows' titles and a menu bar's items, whose words otherwise enter the question). When one of
     the blocks beside them shows an error too (a failing terminal beside a log tail of other failures, which is
-    denser in error lines; a traceback's frames beside its heading), its window is found the same way among them."""
+    denser in error lines; a traceback's frames beside its heading), its window is found the same way among them.
+    When no block reads like an error (the failing line cut off or misread, a hint such as git's "Please commit your
+    changes…" left), the terminals where a command ran, by their prompts, stand for the failing windows the same way."""
     scores = {id(block): block.error_score() for block in blocks}
+    if not any(scores.values()):
+        scores = {id(block): block.density(shows_prompt) for block in blocks}
     found: list[list[Block]] = []
     rest = blocks
     while True:
@@ -168,9 +176,9 @@ def failing_windows(blocks: list[Block]) -> list[list[Block]]:
 
 
 def failing_window(blocks: list[Block], scores: dict[int, float]) -> tuple[list[Block], list[Block]]:
-    """The window of the block densest in error lines (by `scores`, keyed by `id`) and the blocks beside it. When none
-    reads like an error (its error word misread, or cut off above a small window), all the blocks but an editor's code,
-    which tells nothing of a failure no line states (all of them when that is all), and none beside. Blocks are told
+    """The window of the block densest in error lines (or prompts: `scores`, keyed by `id`) and the blocks beside it.
+    When none scores (no error line, no prompt), all the blocks but an editor's code, which tells nothing of a failure
+    no line states (all of them when that is all), and none beside. Blocks are told
     apart by identity, so each window is split off in time linear in the blocks (a status board of thousands of
     failing cells side by side has as many windows)."""
     best = max((scores[id(block)] for block in blocks), default=0.0)

@@ -310,6 +310,19 @@ def reads_as_code(line: str) -> bool:
     return bool(SOURCE_CODE.match(line) or CODE_LINE.search(line))
 
 
+# a shell's prompt, where a command ran: bash's `user@host:~/dir$` (its `~` often read as `-`), zsh's `user@host dir %`,
+# PowerShell's `PS C:\dir>`; not a terminal's title (`user@host: ~/dir`), a mail address, a chat's `# channel`
+PROMPT = re.compile(
+    r"(?<![\w.-])[\w.-]+@[\w.-]+(?: ?: ?[~/-]\S{0,256}[$#]| [~\w./-]+ ?%)|^\s*PS [A-Z]:\\[^>\n]*>",
+    re.MULTILINE,
+)
+
+
+def shows_prompt(line: str) -> bool:
+    """Whether a line shows a shell's prompt: a terminal where a command ran."""
+    return bool(PROMPT.search(line))
+
+
 def shows_failure(line: str) -> bool:
     """Whether a line on a screen says something failed: an error line that is not a line of source code (an
     editor's `except Exception:` or `log.error(...)` beside the failing window is not the failure)."""
