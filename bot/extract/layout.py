@@ -178,9 +178,9 @@ def failing_windows(blocks: list[Block]) -> list[list[Block]]:
 def failing_window(blocks: list[Block], scores: dict[int, float]) -> tuple[list[Block], list[Block]]:
     """The window of the block densest in error lines (or prompts: `scores`, keyed by `id`) and the blocks beside it.
     When none scores (no error line, no prompt), all the blocks but an editor's code, which tells nothing of a failure
-    no line states (all of them when that is all), and none beside. Blocks are told
-    apart by identity, so each window is split off in time linear in the blocks (a status board of thousands of
-    failing cells side by side has as many windows)."""
+    no line states (all of them when that is all), and none beside. Blocks are told apart by identity, so each window
+    is split off in time linear in the blocks (a status board of thousands of failing cells side by side has as many
+    windows)."""
     best = max((scores[id(block)] for block in blocks), default=0.0)
     if not best:
         return [block for block in blocks if not block.shows_code()] or blocks, []
