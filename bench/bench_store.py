@@ -18,6 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,25 +68,14 @@ def measure(settings: Settings, answers: int) -> dict[str, Any]:
     store.redactor.redact("warm up")  # the detector is built on the first write; not part of any operation
     records = [record(n) for n in range(answers)]
 
-    # One operation on one item, to time: mypy cannot type a lambda that binds the loop variable as a default.
-    def claim(n: int) -> Callable[[], Any]:
-        return lambda: store.claim(f"msg:C1:{n}.0", 600)
-
-    def record_answer(r: AnswerRecord) -> Callable[[], Any]:
-        return lambda: store.record_answer(r)
-
-    def answer(r: AnswerRecord) -> Callable[[], Any]:
-        return lambda: store.answer(r.id)
-
-    def record_feedback(r: AnswerRecord) -> Callable[[], Any]:
-        return lambda: store.record_feedback(r.id, r.user, "fixed", "bug-0")
-
     result = {
         "open_ms": round(opened, 1),
-        "claim": percentiles([timed(claim(n)) for n in range(answers)]),
-        "record_answer": percentiles([timed(record_answer(r)) for r in records]),
-        "answer": percentiles([timed(answer(r)) for r in records]),
-        "record_feedback": percentiles([timed(record_feedback(r)) for r in records]),
+        "claim": percentiles([timed(partial(store.claim, f"msg:C1:{n}.0", 600)) for n in range(answers)]),
+        "record_answer": percentiles([timed(partial(store.record_answer, r)) for r in records]),
+        "answer": percentiles([timed(partial(store.answer, r.id)) for r in records]),
+        "record_feedback": percentiles(
+            [timed(partial(store.record_feedback, r.id, r.user, "fixed", "bug-0")) for r in records]
+        ),
         "stats": percentiles([timed(lambda: store.stats(7)) for _ in range(20)]),
     }
     with ThreadPoolExecutor(8) as pool:

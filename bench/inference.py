@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -90,17 +91,6 @@ def _timed(fn: Callable[[], np.ndarray]) -> tuple[float, float, np.ndarray]:
     return time.perf_counter() - wall, time.process_time() - cpu, out
 
 
-# The calls bench_embed times: made here, as mypy cannot type a lambda that binds the loop's encoder as a default.
-def _encoding(encode: Encode, texts: list[str]) -> Callable[[], np.ndarray]:
-    """The call encoding `texts` in batches of 32."""
-    return lambda: encode(texts, 32)
-
-
-def _query(encode: Encode, query: str) -> Callable[[], np.ndarray]:
-    """The call encoding one query alone."""
-    return lambda: encode([query], 1)
-
-
 def bench_embed(onnx_dir: Path, only: str | None) -> None:
     from bench.quantization import distractor_texts
 
@@ -119,8 +109,8 @@ def bench_embed(onnx_dir: Path, only: str | None) -> None:
         encode = make()
         load = time.perf_counter() - t
         encode(corpus[:64], 32)  # warm-up
-        wall, cpu, vecs = _timed(_encoding(encode, corpus))
-        lat = [_timed(_query(encode, q))[:2] for q in dev.queries]
+        wall, cpu, vecs = _timed(partial(encode, corpus, 32))
+        lat = [_timed(partial(encode, [q], 1))[:2] for q in dev.queries]
         reference = vecs if reference is None else reference
         cos = np.sum(vecs * reference, axis=1)
         docs, queries = encode(dev.docs, 32), encode(dev.queries, 32)

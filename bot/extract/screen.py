@@ -87,9 +87,9 @@ class ScreenReader:
     def read(self, image: Any, at: float | None = None) -> tuple[TextLine, ...]:
         """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
         bright = brightened(image)
-        photo, image, boxes = self.first_reading(image)
-        if bright is not None and amount(boxes) < amount((brighter := self.first_reading(bright))[2]) >= LITTLE_TEXT:
-            photo, image, boxes = brighter
+        image, boxes = self.first_reading(image)
+        if bright is not None and amount(boxes) < amount((brighter := self.first_reading(bright))[1]) >= LITTLE_TEXT:
+            image, boxes = brighter
         if on_end(boxes):
             image, boxes = self.turn_upright(image, boxes)
         pixels = np.asarray(image)
@@ -114,11 +114,13 @@ class ScreenReader:
             lines += self.also_at_own_size(image, pixels, lines, at)
         return without_routine_records(tuple(line for line in lines if line.text))
 
-    def first_reading(self, image: Any) -> tuple[bool, Any, list[TextBox]]:
-        """Whether `image` is a photo of a screen, the screen (straightened when it is) and the fast engine's boxes."""
+    def first_reading(self, image: Any) -> tuple[Any, list[TextBox]]:
+        """The screen `image` shows (straightened when it is a photo of one) and the fast engine's boxes: a photo's
+        read whole, a screenshot's where it shows something."""
         flat = straighten(image)
-        photo = flat is not image
-        return photo, flat, read_tiles(self.fast, flat, DETECT_PIXELS) if photo else read_where_shown(self.fast, flat)
+        return flat, read_tiles(self.fast, flat, DETECT_PIXELS) if flat is not image else read_where_shown(
+            self.fast, flat
+        )
 
     def also_at_own_size(
         self, image: Any, pixels: np.ndarray, lines: Sequence[TextLine], at: float | None
