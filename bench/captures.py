@@ -48,6 +48,10 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
   lowlight       a photo in a dim room: 35-50 % of the light, sensor noise, slight blur; JPEG q70
   grayscale      without colour (a grey-scale scan or e-ink screen); JPEG q50
   pixelated      enlarged 1.5-2x by repeating pixels (an app that is not DPI-aware, scaled by the system)
+  selected       the error line and up to two more selected with the mouse: the selection's colour (macOS, Windows,
+                 GNOME, VS Code) behind them, the text turned white where the system does
+  snipped        cut down to the error's line (and the next), a margin of 4-24 px (a snipping tool's rectangle)
+  dithered       a GIF of 16-64 colours, dithered (a capture tool that saves GIF, a low-colour remote desktop)
   typed-line     the failure quoted in the message as people copy it: one to three lines from one that says what
                  failed, after a few words, as plain text
   inline-line    the same lines (each query's the same in all three) in `inline code`, one line only
@@ -113,6 +117,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot.extract import reading_order
+from bot.extract.layout import rows
+from bot.extract.ocr import TextBox
 from bot.ranking.text import ERROR_LINE
 from tests.support import encode_video, plane
 
@@ -539,6 +545,79 @@ def pixelated(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     return shot.convert("RGB").resize(size, Image.Resampling.NEAREST), "png"
 
 
+SELECTIONS = [  # (the selection's colour, whether the text under it turns white) of macOS, Windows, GNOME, VS Code
+    ((179, 215, 255), False),
+    ((0, 120, 215), True),
+    ((53, 132, 228), True),
+    ((38, 79, 120), False),
+]
+
+
+SPAN = ((min, "left"), (min, "top"), (max, "right"), (max, "bottom"))  # a row's box from its boxes'
+
+
+def row_boxes(im: Image.Image) -> list[TextBox]:
+    """The capture's text rows as one box each, top to bottom, as the bench's own OCR reads them."""
+    return [
+        TextBox(" ".join(b.text for b in row), 1.0, *(f(getattr(b, side) for b in row) for f, side in SPAN))
+        for row in rows(terminal_reader().read(im))
+    ]
+
+
+def failing_rows(im: Image.Image, rng: random.Random, most: int) -> list[TextBox]:
+    """The first row that states an error (else one at random) and up to `most` - 1 rows after it (`row_boxes`)."""
+    lines = row_boxes(im)
+    if not lines:
+        return []
+    first = next((i for i, b in enumerate(lines) if ERROR_LINE.search(b.text)), rng.randrange(len(lines)))
+    return lines[first : first + rng.randint(1, most)]
+
+
+def snipped(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Cut down to the error's line and the one after it, with a margin of 4-24 px (a snipping tool's rectangle)."""
+    im = shot.convert("RGB")
+    chosen = failing_rows(im, rng, 2)
+    if not chosen:
+        return im, "png"
+    margin = rng.randint(4, 24)
+    box = (
+        max(0, int(min(b.left for b in chosen)) - margin),
+        max(0, int(chosen[0].top) - margin),
+        min(im.width, int(max(b.right for b in chosen)) + margin),
+        min(im.height, int(chosen[-1].bottom) + margin),
+    )
+    return im.crop(box), "png"
+
+
+def selected(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """The failure's lines selected with the mouse before the capture: from the start of the error line (or of a
+    line) through one to three lines, the selection's colour behind them and, in some systems, the text turned white."""
+    im = shot.convert("RGB")
+    chosen = failing_rows(im, rng, 3)
+    if not chosen:
+        return im, "png"
+    pixels = np.asarray(im).astype(np.float32)
+    colour, white = rng.choice(SELECTIONS)
+    out = pixels.copy()
+    for n, b in enumerate(chosen):
+        left = int(b.left if n == 0 else min(x.left for x in chosen)) - 2
+        right = int(b.right if n == len(chosen) - 1 else max(x.right for x in chosen)) + 2
+        box = np.s_[max(0, int(b.top) - 2) : min(im.height, int(b.bottom) + 2), max(0, left) : min(im.width, right)]
+        area = pixels[box]
+        background = np.median(area.reshape(-1, 3), axis=0)
+        distance = np.linalg.norm(area - background, axis=2)
+        alpha = np.clip(distance / max(1.0, float(np.percentile(distance, 98))), 0, 1)[..., None]  # ink, 0-1
+        ink = np.full(3, 255.0) if white else (area - (1 - alpha) * background) / np.maximum(alpha, 0.05)
+        out[box] = (1 - alpha) * np.array(colour) + alpha * np.clip(ink, 0, 255)
+    return Image.fromarray(out.astype(np.uint8)), "png"
+
+
+def dithered(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """Few colours: a GIF of 16-64 colours, dithered (a capture tool that saves GIF, a low-colour remote desktop)."""
+    colours = rng.choice([16, 32, 64])
+    return shot.convert("RGB").quantize(colours, dither=Image.Dither.FLOYDSTEINBERG), "gif"
+
+
 IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image, str]]] = {
     "desktop-4k": desktop_4k,
     "desktop-hidpi": desktop_hidpi,
@@ -562,6 +641,9 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "lowlight": lowlight,
     "grayscale": grayscale,
     "pixelated": pixelated,
+    "selected": selected,
+    "snipped": snipped,
+    "dithered": dithered,
 }
 
 
@@ -576,6 +658,9 @@ def save(image: Image.Image, how: str, path: Path) -> Path:
     elif kind == "avif":
         path = path.with_suffix(".avif")
         image.save(path, "AVIF", quality=60)
+    elif kind == "gif":
+        path = path.with_suffix(".gif")
+        image.save(path, "GIF")
     elif kind == "jpg":
         path = path.with_suffix(".jpg")
         image.save(path, "JPEG", quality=int(quality))

@@ -4,6 +4,7 @@ small and compressed captures, phone photos of a monitor, and which blocks of a 
 from __future__ import annotations
 
 import io
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -376,6 +377,7 @@ def test_tiny_unsure_text_is_also_read_at_the_screen_s_own_size_keeping_only_lin
     at its own size, where they misread other letters; a line nearly the same as one already read is not kept twice.
     A screen of clear text is not read so."""
     from bot.extract.screen import ScreenReader
+    from bot.extract.strip import framed
 
     screen = extractor.screen_reader()
     sizes: list[tuple[int, int]] = []
@@ -387,7 +389,7 @@ def test_tiny_unsure_text_is_also_read_at_the_screen_s_own_size_keeping_only_lin
 
     thumbnail, clear = compressed(terminal(ERROR, 15), 0.45, 35), compressed(terminal(ERROR, 15), 1.0, 90)
     ScreenReader(screen.fast, Recording()).read(thumbnail)
-    assert thumbnail.size in sizes
+    assert framed(thumbnail).size in sizes  # a strip 59 px high, read in its frame
     sizes.clear()
     ScreenReader(screen.fast, Recording()).read(clear)
     assert clear.size not in sizes
@@ -446,7 +448,7 @@ def test_sharp_small_text_read_surely_is_not_read_again_but_tinier_or_compressed
         chars = sum(len(b.text) for b in found.boxes)
         return found.height, sum(b.confidence * len(b.text) for b in found.boxes) / chars
 
-    sharp = terminal(ERROR, 10)
+    sharp = terminal(ERROR * 2, 10)  # a window, not a strip cut round its lines (those are read framed)
     height, confidence = block(sharp)
     assert SURE_TEXT <= height < SMALL_TEXT and confidence >= SURE  # small, but read surely
     text, _, calls = read_counting(extractor, sharp)
@@ -651,3 +653,63 @@ def test_tiles_cover_a_large_screen_with_overlap_within_what_the_detector_takes_
             assert scale >= MIN_DETECT_SCALE and (right - left) * (bottom - top) * scale**2 <= DETECT_PIXELS
             covered[top:bottom, left:right] = True
         assert covered.all()
+
+
+def snipped(lines: list[str], size: int, margin: int) -> Image.Image:
+    """`lines` in red on a light terminal, cut to their ink with `margin` pixels around it (a snipping tool's tight
+    rectangle)."""
+    shot = Image.new("RGB", (1100, 60 + int(size * 1.6) * len(lines)), (250, 250, 250))
+    draw = ImageDraw.Draw(shot)
+    for i, line in enumerate(lines):
+        draw.text((16, 20 + int(size * 1.6) * i), line, font=ImageFont.truetype(FONT, size), fill=(200, 30, 30))
+    ink = ImageOps.invert(shot.convert("L")).point(lambda v: 255 if v > 64 else 0).getbbox()
+    assert ink is not None
+    left, top, right, bottom = ink
+    return shot.crop((left - margin, top - margin, right + margin, bottom + margin))
+
+
+@pytest.mark.parametrize("engine", ["faster-paddle", "rapidocr"])
+def test_a_strip_cut_tight_round_its_lines_is_read_whole(shared_models: dict, engine: str) -> None:
+    from bot.extract.ocr import load_reader
+    from bot.extract.screen import ScreenReader
+
+    if engine == "faster-paddle":
+        reader = shared_models["extractor"].screen_reader()
+    else:
+        rapid = load_reader("rapidocr", 2)
+        reader = ScreenReader(rapid, rapid)
+    for size, count, margin in itertools.product((12, 13, 14, 16), (1, 2), (0, 2, 4, 8)):  # 13-57 px high
+        text = " ".join(line.text for line in reader.read(snipped(ERROR[1 : 1 + count], size, margin)))
+        assert "connection to server" in text and "5432" in text, (size, count, margin, text)
+        assert count == 1 or "does not exist" in text, (size, count, margin, text)
+
+
+@pytest.mark.parametrize("edge", ["top", "bottom"])
+def test_a_line_a_strip_s_edge_cuts_through_is_left_out_and_the_whole_lines_read(
+    extractor: Extractor, edge: str
+) -> None:
+    from difflib import SequenceMatcher
+
+    shot = terminal(["Traceback (most recent call last):", *ERROR[1:], "kim@dev-box:~/etl$ git status --short"], 16)
+    step = int(16 * 1.6)  # `terminal`'s line pitch; lines start at y=20 and are about 16 px high
+    top, bottom = (28, 20 + 3 * step - 3) if edge == "top" else (20 + step - 5, 20 + 3 * step + 7)
+    lines = [line.text for line in extractor.ocr(shot.crop((0, top, shot.width, bottom)))]
+    whole = ERROR[1:]
+    assert len(lines) == len(whole)
+    assert all(max(SequenceMatcher(None, line, w).ratio() for line in lines) > 0.8 for w in whole)
+
+
+def test_only_a_line_the_edge_cuts_through_is_cut_off_a_strip_and_a_long_one_is_not_framed() -> None:
+    from bot.extract.strip import DETECT_CELL, bands, framed, is_strip, without_cut_lines
+
+    assert bands(np.array([1, 1, 0, 0, 1, 1, 1, 0, 1], dtype=bool)) == [(0, 2), (4, 7), (8, 9)]
+    strip = Image.new("RGB", (300, 60), "white")
+    draw = ImageDraw.Draw(strip)
+    draw.rectangle((10, 0, 200, 5), fill="black")  # the lower third of a line above
+    draw.rectangle((10, 14, 250, 30), fill="black")  # a whole line
+    draw.rectangle((10, 40, 220, 56), fill="black")  # a whole line, 4 px above the edge
+    assert without_cut_lines(strip).size == (300, 60 - 14)
+    assert without_cut_lines(strip.crop((0, 6, 300, 60))).size == (300, 54)  # nothing cut
+    frame = framed(strip)
+    assert frame.width % DETECT_CELL == 0 and frame.height % DETECT_CELL == 0 and frame.getpixel((2, 2)) == (255,) * 3
+    assert is_strip((900, 40)) and not is_strip((900, 400)) and not is_strip((40000, 1))

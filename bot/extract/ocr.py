@@ -30,7 +30,7 @@ SCREEN_READING = (
     "blocks-focus-any-second-look-16px-bands-2.2-0.8mp-kept-if-half-clear-once-photo-own-size-unsharp"
     "-animations-sure-12px-quarter-turns-routine-records-code-is-no-failure-dark-inverted-sure-amount"
     "-failing-windows-read-alone-large-second-look-150-nearest-failure-tiny-unsure-text-also-own-size"
-    "-large-screens-detected-where-shown-misread-detail-key-curl-code-dim-also-brightened-prompt-windows"
+    "-large-screens-detected-where-shown-misread-detail-key-curl-code-dim-also-brightened-prompt-windows-strips-framed"
 )
 
 

@@ -14,11 +14,12 @@ all that (a forwarded thumbnail) is also read whole by the accurate models at it
 is kept. The accurate models read a dark screen's regions inverted, dark text on light, which their detector finds far
 better when the text is blurred. A log on the screen (a terminal's scrollback, a server's output above the failure)
 loses its routine records, as a pasted log does. A screen whose text stands on end (a photo whose orientation tag was
-lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything else. A dim picture
-(a screen photographed in a dim room) is also read with its grey levels stretched, a dark one inverted as well, and
-the copy is kept when the fast engine reads more text of it, and enough to count as read (a dark terminal's red error
-line, dimmed, is found only so); else the picture as it is (a dark screen blurred past reading either way then goes
-the way of a barely read one).
+lost on the way) is turned a quarter, the way the fast engine reads more surely, before anything else. A strip cut tight
+round a line or two (a snipping tool's rectangle) is read inside a frame of its edge's colour, without a line its top or
+bottom edge cuts through (`strip`). A dim picture (a screen photographed in a dim room) is also read with its grey
+levels stretched, a dark one inverted as well, and the copy is kept when the fast engine reads more text of it, and
+enough to count as read (a dark terminal's red error line, dimmed, is found only so); else the picture as it is (a dark
+screen blurred past reading either way then goes the way of a barely read one).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot.extract.layout import Block, backgrounds, focus, group, join_row, rows,
 from bot.extract.logs import without_routine_records
 from bot.extract.ocr import DETECT_MAX_SIDE, TextBox, TextReader
 from bot.extract.photo import brightened, straighten
+from bot.extract.strip import framed, is_strip, without_cut_lines
 from bot.ranking.text import shows_failure
 from bot.records import TextLine
 
@@ -86,6 +88,8 @@ class ScreenReader:
 
     def read(self, image: Any, at: float | None = None) -> tuple[TextLine, ...]:
         """The lines that show what went wrong on `image`, in reading order; `at` is stamped on each."""
+        if is_strip(image.size):
+            image = framed(without_cut_lines(image))
         bright = brightened(image)
         image, boxes = self.first_reading(image)
         if bright is not None and amount(boxes) < amount((brighter := self.first_reading(bright))[1]) >= LITTLE_TEXT:
