@@ -52,6 +52,8 @@ Adds to OUT_DIR/queries.jsonl (files relative to OUT_DIR, kinds as below; out-of
                  GNOME, VS Code) behind them, the text turned white where the system does
   snipped        cut down to the error's line (and the next), a margin of 4-24 px (a snipping tool's rectangle)
   dithered       a GIF of 16-64 colours, dithered (a capture tool that saves GIF, a low-colour remote desktop)
+  mobile         a phone's own screenshot of the page (1170x2532): status and address bars, the text at 40-48 px
+                 wrapped between words to the phone's width
   typed-line     the failure quoted in the message as people copy it: one to three lines from one that says what
                  failed, after a few words, as plain text
   inline-line    the same lines (each query's the same in all three) in `inline code`, one line only
@@ -618,6 +620,36 @@ def dithered(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     return shot.convert("RGB").quantize(colours, dither=Image.Dither.FLOYDSTEINBERG), "gif"
 
 
+def mobile(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """The page as a phone's own screenshot shows it: 1170x2532, the status bar and the browser's address bar above,
+    its text in DejaVu Sans at 40-48 px wrapped between words to the phone's width, a toolbar below."""
+    words = [line.split() for line in terminal_lines(shot)]
+    size = rng.choice([40, 44, 48])
+    face, width = font(size), 1170
+    rows: list[str] = []
+    for line in words:
+        row = ""
+        for word in line:
+            if row and face.getlength(f"{row} {word}") > width - 96:
+                rows.append(row)
+                row = word
+            else:
+                row = f"{row} {word}".strip()
+        rows.append(row)
+    dark = rng.random() < 0.4
+    background, ink = ((28, 28, 30), (235, 235, 240)) if dark else ((255, 255, 255), (28, 28, 30))
+    image = Image.new("RGB", (width, 2532), background)
+    draw = ImageDraw.Draw(image)
+    draw.text((60, 40), f"9:{rng.randint(10, 59)}", font=font(46), fill=ink)
+    draw.rounded_rectangle((40, 150, width - 40, 260), radius=30, fill=(60, 60, 64) if dark else (236, 236, 240))
+    draw.text((90, 180), f"localhost:{rng.randint(3000, 9000)}", font=font(42), fill=ink)
+    step = int(size * 1.5)
+    for i, row in enumerate(rows[: (2532 - 620) // step]):
+        draw.text((48, 340 + i * step), row, font=face, fill=ink)
+    draw.rectangle((0, 2532 - 240, width, 2532), fill=(60, 60, 64) if dark else (246, 246, 248))
+    return image, rng.choice(["png", "jpg:85"])
+
+
 IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image, str]]] = {
     "desktop-4k": desktop_4k,
     "desktop-hidpi": desktop_hidpi,
@@ -644,6 +676,7 @@ IMAGE_KINDS: dict[str, Callable[[Image.Image, random.Random], tuple[Image.Image,
     "selected": selected,
     "snipped": snipped,
     "dithered": dithered,
+    "mobile": mobile,
 }
 
 
