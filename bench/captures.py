@@ -119,7 +119,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bot.extract import reading_order
-from bot.extract.layout import rows
+from bot.extract.layout import rows as box_rows
 from bot.extract.ocr import TextBox
 from bot.ranking.text import ERROR_LINE
 from tests.support import encode_video, plane
@@ -562,7 +562,7 @@ def row_boxes(im: Image.Image) -> list[TextBox]:
     """The capture's text rows as one box each, top to bottom, as the bench's own OCR reads them."""
     return [
         TextBox(" ".join(b.text for b in row), 1.0, *(f(getattr(b, side) for b in row) for f, side in SPAN))
-        for row in rows(terminal_reader().read(im))
+        for row in box_rows(terminal_reader().read(im))
     ]
 
 
@@ -626,16 +626,16 @@ def mobile(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     words = [line.split() for line in terminal_lines(shot)]
     size = rng.choice([40, 44, 48])
     face, width = font(size), 1170
-    rows: list[str] = []
+    wrapped: list[str] = []
     for line in words:
         row = ""
         for word in line:
             if row and face.getlength(f"{row} {word}") > width - 96:
-                rows.append(row)
+                wrapped.append(row)
                 row = word
             else:
                 row = f"{row} {word}".strip()
-        rows.append(row)
+        wrapped.append(row)
     dark = rng.random() < 0.4
     background, ink = ((28, 28, 30), (235, 235, 240)) if dark else ((255, 255, 255), (28, 28, 30))
     image = Image.new("RGB", (width, 2532), background)
@@ -644,7 +644,7 @@ def mobile(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     draw.rounded_rectangle((40, 150, width - 40, 260), radius=30, fill=(60, 60, 64) if dark else (236, 236, 240))
     draw.text((90, 180), f"localhost:{rng.randint(3000, 9000)}", font=font(42), fill=ink)
     step = int(size * 1.5)
-    for i, row in enumerate(rows[: (2532 - 620) // step]):
+    for i, row in enumerate(wrapped[: (2532 - 620) // step]):
         draw.text((48, 340 + i * step), row, font=face, fill=ink)
     draw.rectangle((0, 2532 - 240, width, 2532), fill=(60, 60, 64) if dark else (246, 246, 248))
     return image, rng.choice(["png", "jpg:85"])

@@ -25,11 +25,13 @@ CODE = ["def reconcile(orders, ledger):", "    seen = {}", "    for row in ledge
 CHAT = ["# general", "# deploys", "Alice: standup in 5", "Bob: merged the fix", "Chen: who owns cron?"]
 
 
-def terminal(lines: list[str], size: int = 22, width: int = 1100) -> Image.Image:
+def terminal(
+    lines: list[str], size: int = 22, width: int = 1100, ink: tuple[int, int, int] = (30, 30, 30)
+) -> Image.Image:
     image = Image.new("RGB", (width, 60 + int(size * 1.6) * len(lines)), (250, 250, 250))
     draw = ImageDraw.Draw(image)
     for i, line in enumerate(lines):
-        draw.text((16, 20 + int(size * 1.6) * i), line, font=ImageFont.truetype(FONT, size), fill=(30, 30, 30))
+        draw.text((16, 20 + int(size * 1.6) * i), line, font=ImageFont.truetype(FONT, size), fill=ink)
     return image
 
 
@@ -658,10 +660,7 @@ def test_tiles_cover_a_large_screen_with_overlap_within_what_the_detector_takes_
 def snipped(lines: list[str], size: int, margin: int) -> Image.Image:
     """`lines` in red on a light terminal, cut to their ink with `margin` pixels around it (a snipping tool's tight
     rectangle)."""
-    shot = Image.new("RGB", (1100, 60 + int(size * 1.6) * len(lines)), (250, 250, 250))
-    draw = ImageDraw.Draw(shot)
-    for i, line in enumerate(lines):
-        draw.text((16, 20 + int(size * 1.6) * i), line, font=ImageFont.truetype(FONT, size), fill=(200, 30, 30))
+    shot = terminal(lines, size, ink=(200, 30, 30))
     ink = ImageOps.invert(shot.convert("L")).point(lambda v: 255 if v > 64 else 0).getbbox()
     assert ink is not None
     left, top, right, bottom = ink
