@@ -122,9 +122,9 @@ class ScreenReader:
         """The screen `image` shows (straightened when it is a photo of one) and the fast engine's boxes: a photo's
         read whole, a screenshot's where it shows something."""
         flat = straighten(image)
-        return flat, read_tiles(self.fast, flat, DETECT_PIXELS) if flat is not image else read_where_shown(
-            self.fast, flat
-        )
+        if flat is not image:
+            return flat, read_tiles(self.fast, flat, DETECT_PIXELS)
+        return flat, read_where_shown(self.fast, flat)
 
     def also_at_own_size(
         self, image: Any, pixels: np.ndarray, lines: Sequence[TextLine], at: float | None
