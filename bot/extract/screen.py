@@ -19,7 +19,8 @@ round a line or two (a snipping tool's rectangle) is read inside a frame of its 
 bottom edge cuts through (`strip`). A dim picture (a screen photographed in a dim room) is also read with its grey
 levels stretched, a dark one inverted as well, and the copy is kept when the fast engine reads more text of it, and
 enough to count as read (a dark terminal's red error line, dimmed, is found only so); else the picture as it is (a dark
-screen blurred past reading either way then goes the way of a barely read one).
+screen blurred past reading either way then goes the way of a barely read one). Rows a line was wrapped onto (a phone's
+page wraps between words, a terminal at its last column) are read as that line (`wrapping`).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ class ScreenReader:
             if read_amount(again) >= KEPT_SHARE * read_amount(first):
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=position)
-        lines = [line for block, n in zip(blocks, windows(blocks), strict=True) for line in block.lines(at, n)]
+        lines = [line for block, n in zip(blocks, windows(blocks), strict=True) for line in block.written_lines(at, n)]
         if image.width * image.height <= FINE_PIXELS and any(
             b.height < OWN_SIZE_TEXT for b in blocks if needs_second_look(b)
         ):
@@ -133,7 +134,7 @@ class ScreenReader:
         nearly repeat none of `lines` (nor one another)."""
         blocks = sorted(group(read_tiles(self.fine, image, FINE_DETECT_PIXELS), pixels), key=position)
         kept: list[TextLine] = []
-        for line in (line for block in blocks for line in block.lines(at)):
+        for line in (line for block in blocks for line in block.written_lines(at)):
             if all(SequenceMatcher(None, line.text, seen.text).ratio() < SAME_LINE for seen in [*lines, *kept]):
                 kept.append(line)
         return kept
