@@ -65,7 +65,7 @@ def wrapped(above: Sequence[TextBox], below: Sequence[TextBox], span: tuple[floa
     widest row ends)."""
     high, low = height(above), height(below)
     size = max(high, low)
-    if max(high, low) > SAME_HEIGHT * min(high, low) or below[0].top - above[-1].bottom > LINE_STEP * size:
+    if size > SAME_HEIGHT * min(high, low) or below[0].top - above[-1].bottom > LINE_STEP * size:
         return False
     if abs(below[0].left - span[0]) > SAME_START * size or span[1] - above[-1].right > MOST_ROOM * size:
         return False
@@ -90,13 +90,11 @@ def height(row: Sequence[TextBox]) -> float:
 
 
 def ground(pixels: np.ndarray, row: Sequence[TextBox]) -> np.ndarray:
-    """The median colour of the row's band, from its first box's start to its last box's end (text covers far less of
-    it than its background does)."""
-    rows, width = pixels.shape[:2]
-    top, bottom = int(max(0, min(b.top for b in row))), int(min(rows, max(b.bottom for b in row) + 1))
-    left, right = int(max(0, row[0].left)), int(min(width, row[-1].right + 1))
-    patch = pixels[top:bottom:2, left:right:2].reshape(-1, pixels.shape[2] if pixels.ndim == 3 else 1)
-    return np.median(patch, axis=0) if patch.size else np.zeros(patch.shape[1])
+    """The median colour of the row's band (`pixels` H x W x 3), from its first box's start to its last box's end
+    (text covers far less of it than its background does)."""
+    left, right = int(max(0, row[0].left)), int(min(pixels.shape[1], row[-1].right + 1))
+    patch = pixels[band(pixels, row), left:right][::2, ::2].reshape(-1, 3)
+    return np.median(patch, axis=0) if patch.size else np.zeros(3)
 
 
 def first_word_width(row: Sequence[TextBox]) -> float:
@@ -112,17 +110,20 @@ def free(pixels: np.ndarray, row: Sequence[TextBox], rightward: bool, within: fl
     column that shows an edge in `EDGE_SHARE` of the row's height, or the image's edge; looked at `within` that many
     pixels when given (a screen of many rows is not scanned to its edge for each). The scan starts `CLEAR` pixels out
     of the row's box, which may end inside its last glyph."""
-    rows, width = pixels.shape[:2]
-    top, bottom = int(max(0, min(b.top for b in row))), int(min(rows, max(b.bottom for b in row) + 1))
+    width = pixels.shape[1]
     if rightward:
-        band = pixels[top:bottom, int(min(width, max(0, row[-1].right + CLEAR))) :]
+        beyond = pixels[band(pixels, row), int(min(width, max(0, row[-1].right + CLEAR))) :]
     else:
-        band = pixels[top:bottom, : int(min(width, max(0, row[0].left - CLEAR)))][:, ::-1]
+        beyond = pixels[band(pixels, row), : int(min(width, max(0, row[0].left - CLEAR)))][:, ::-1]
     if within is not None:
-        band = band[:, : max(0, math.ceil(within)) + 1]
-    if band.shape[0] == 0 or band.shape[1] < 2:
-        return float(band.shape[1])
-    grey = band.astype(np.int16).mean(axis=2) if band.ndim == 3 else band.astype(np.int16)
-    steps = np.abs(np.diff(grey, axis=1)) >= EDGE
+        beyond = beyond[:, : max(0, math.ceil(within)) + 1]
+    if beyond.shape[0] == 0 or beyond.shape[1] < 2:
+        return float(beyond.shape[1])
+    steps = np.abs(np.diff(beyond.astype(np.int16).mean(axis=2), axis=1)) >= EDGE
     edged = np.flatnonzero(steps.mean(axis=0) >= EDGE_SHARE)
-    return float(edged[0]) if edged.size else float(band.shape[1])
+    return float(edged[0]) if edged.size else float(beyond.shape[1])
+
+
+def band(pixels: np.ndarray, row: Sequence[TextBox]) -> slice:
+    """The image's pixel rows the row's boxes cover."""
+    return slice(int(max(0, min(b.top for b in row))), int(min(pixels.shape[0], max(b.bottom for b in row) + 1)))
