@@ -1,7 +1,6 @@
 """Where text sits on a screen: boxes grouped into blocks (a window, a pane, a sidebar), the blocks that show the
 failure picked out (window by window, when failures show side by side; when none does, the terminals where a command
-ran, and else all but an editor's code), and lines put in reading order within each block, the rows a line was
-wrapped onto joined to it.
+ran, and else all but an editor's code), and lines put in reading order within each block.
 
 Two boxes belong to one block when they are close — on one row, or one above the other in the same column —
 relative to their text height, and sit on the same background colour: windows side by side on a desktop differ
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.extract.ocr import TextBox
-from bot.extract.wrapping import unwrapped
 from bot.ranking.text import reads_as_code, shows_failure, shows_prompt
 from bot.records import TextLine
 
@@ -30,12 +28,11 @@ CODE_SHARE = 0.5  # a block at least this share of whose lines read as code is a
 
 @dataclass(eq=False)
 class Block:
-    """Boxes that belong together (never changed once grouped), with their background colour, bounds and the screen
-    they were read from (H x W x 3); a block is only ever equal to itself."""
+    """Boxes that belong together (never changed once grouped), with their background colour and bounds; a block is
+    only ever equal to itself."""
 
     boxes: list[TextBox]
     background: np.ndarray
-    pixels: np.ndarray
 
     @functools.cached_property
     def left(self) -> float:
@@ -59,12 +56,7 @@ class Block:
         return float(np.median([b.height for b in self.boxes]))
 
     def lines(self, at: float | None = None, window: int = 0) -> list[TextLine]:
-        """The block's rows, each a line."""
         return [join_row(row, at, window) for row in rows(self.boxes)]
-
-    def written_lines(self, at: float | None = None, window: int = 0) -> list[TextLine]:
-        """The block's lines as written: the rows a line was wrapped onto joined to it (`wrapping`)."""
-        return [join_row(row, at, window) for row in unwrapped(rows(self.boxes), self.pixels)]
 
     def error_score(self) -> float:
         """How much the block reads like an error: its error lines, over the square root of all its lines."""
@@ -116,7 +108,7 @@ def group(boxes: Sequence[TextBox], pixels: np.ndarray) -> list[Block]:
     members: dict[int, list[int]] = {}
     for i in range(len(boxes)):
         members.setdefault(root(i), []).append(i)
-    blocks = [Block([boxes[i] for i in idx], colour[idx].mean(axis=0), pixels) for idx in members.values()]
+    blocks = [Block([boxes[i] for i in idx], colour[idx].mean(axis=0)) for idx in members.values()]
     return sorted(blocks, key=lambda b: (b.top, b.left))
 
 

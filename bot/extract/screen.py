@@ -38,6 +38,7 @@ from bot.extract.logs import without_routine_records
 from bot.extract.ocr import DETECT_MAX_SIDE, TextBox, TextReader
 from bot.extract.photo import brightened, straighten
 from bot.extract.strip import framed, is_strip, without_cut_lines
+from bot.extract.wrapping import written_lines
 from bot.ranking.text import shows_failure
 from bot.records import TextLine
 
@@ -112,7 +113,11 @@ class ScreenReader:
             if read_amount(again) >= KEPT_SHARE * read_amount(first):
                 blocks = focus([b for b in blocks if not inside(b, region)] + again)
         blocks.sort(key=position)
-        lines = [line for block, n in zip(blocks, windows(blocks), strict=True) for line in block.written_lines(at, n)]
+        lines = [
+            line
+            for block, n in zip(blocks, windows(blocks), strict=True)
+            for line in written_lines(block, pixels, at, n)
+        ]
         if image.width * image.height <= FINE_PIXELS and any(
             b.height < OWN_SIZE_TEXT for b in blocks if needs_second_look(b)
         ):
@@ -134,7 +139,7 @@ class ScreenReader:
         nearly repeat none of `lines` (nor one another)."""
         blocks = sorted(group(read_tiles(self.fine, image, FINE_DETECT_PIXELS), pixels), key=position)
         kept: list[TextLine] = []
-        for line in (line for block in blocks for line in block.written_lines(at)):
+        for line in (line for block in blocks for line in written_lines(block, pixels, at)):
             if all(SequenceMatcher(None, line.text, seen.text).ratio() < SAME_LINE for seen in [*lines, *kept]):
                 kept.append(line)
         return kept

@@ -23,9 +23,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bot.extract.layout import Block, backgrounds, join_row, rows
 from bot.extract.logs import COMMAND, LEVEL_NAME, TIMESTAMP, TRACEBACK
 from bot.extract.ocr import TextBox
 from bot.ranking.text import shows_prompt
+from bot.records import TextLine
 
 EDGE = 32  # a grey step of at least this between neighbouring pixels is an edge (a glyph's stroke, a border)...
 EDGE_SHARE = 0.25  # ...and a column with edges in this share of a row's height ends the row's background
@@ -45,14 +47,19 @@ LINE_START = re.compile(
 )
 
 
-def unwrapped(rows: Sequence[Sequence[TextBox]], pixels: np.ndarray) -> list[list[TextBox]]:
-    """`rows` (one block's, top to bottom, each left to right) with each row a line was wrapped onto joined to the
-    line's first row; `pixels` is the screen they were read from (H x W x 3)."""
-    if not rows:
+def written_lines(block: Block, pixels: np.ndarray, at: float | None = None, window: int = 0) -> list[TextLine]:
+    """The block's lines as written, read from `pixels` (H x W x 3): the rows a line was wrapped onto joined to it."""
+    return [join_row(row, at, window) for row in unwrapped(rows(block.boxes), pixels)]
+
+
+def unwrapped(block_rows: Sequence[Sequence[TextBox]], pixels: np.ndarray) -> list[list[TextBox]]:
+    """`block_rows` (one block's, top to bottom, each left to right) with each row a line was wrapped onto joined to
+    the line's first row."""
+    if not block_rows:
         return []
-    span = (min(row[0].left for row in rows), max(row[-1].right for row in rows))
-    lines = [list(rows[0])]
-    for above, below in itertools.pairwise(rows):
+    span = (min(row[0].left for row in block_rows), max(row[-1].right for row in block_rows))
+    lines = [list(block_rows[0])]
+    for above, below in itertools.pairwise(block_rows):
         if wrapped(above, below, span, pixels):
             lines[-1].extend(below)
         else:
@@ -90,11 +97,9 @@ def height(row: Sequence[TextBox]) -> float:
 
 
 def ground(pixels: np.ndarray, row: Sequence[TextBox]) -> np.ndarray:
-    """The median colour of the row's band (`pixels` H x W x 3), from its first box's start to its last box's end
-    (text covers far less of it than its background does)."""
-    left, right = int(max(0, row[0].left)), int(min(pixels.shape[1], row[-1].right + 1))
-    patch = pixels[band(pixels, row), left:right][::2, ::2].reshape(-1, 3)
-    return np.median(patch, axis=0) if patch.size else np.zeros(3)
+    """The background colour of the row's band, from its first box's start to its last box's end (`backgrounds`)."""
+    whole = TextBox("", 0.0, row[0].left, min(b.top for b in row), row[-1].right, max(b.bottom for b in row))
+    return backgrounds([whole], pixels)[0]
 
 
 def first_word_width(row: Sequence[TextBox]) -> float:
