@@ -111,7 +111,7 @@ import re
 import tarfile
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -620,22 +620,28 @@ def dithered(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     return shot.convert("RGB").quantize(colours, dither=Image.Dither.FLOYDSTEINBERG), "gif"
 
 
-def mobile(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
-    """The page as a phone's own screenshot shows it: 1170x2532, the status bar and the browser's address bar above,
-    its text in DejaVu Sans at 40-48 px wrapped between words to the phone's width, a toolbar below."""
-    words = [line.split() for line in terminal_lines(shot)]
-    size = rng.choice([40, 44, 48])
-    face, width = font(size), 1170
-    wrapped: list[str] = []
-    for line in words:
+def wrap_words(lines: Iterable[str], face: Any, width: float) -> list[str]:
+    """`lines` wrapped between words, as a page wraps them, into rows no wider than `width` in the font `face` (a word
+    wider than that stands alone on its row)."""
+    rows: list[str] = []
+    for line in lines:
         row = ""
-        for word in line:
-            if row and face.getlength(f"{row} {word}") > width - 96:
-                wrapped.append(row)
+        for word in line.split():
+            if row and face.getlength(f"{row} {word}") > width:
+                rows.append(row)
                 row = word
             else:
                 row = f"{row} {word}".strip()
-        wrapped.append(row)
+        rows.append(row)
+    return rows
+
+
+def mobile(shot: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
+    """The page as a phone's own screenshot shows it: 1170x2532, the status bar and the browser's address bar above,
+    its text in DejaVu Sans at 40-48 px wrapped between words to the phone's width, a toolbar below."""
+    size = rng.choice([40, 44, 48])
+    face, width = font(size), 1170
+    wrapped = wrap_words(terminal_lines(shot), face, width - 96)
     dark = rng.random() < 0.4
     background, ink = ((28, 28, 30), (235, 235, 240)) if dark else ((255, 255, 255), (28, 28, 30))
     image = Image.new("RGB", (width, 2532), background)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.captures import wrap_words
 from bot.extract import Extractor, TextBox
 from bot.extract.wrapping import free, starts_a_line, wrapped
 from tests.support import FONT
@@ -31,16 +32,7 @@ def read(extractor: Extractor, image: Image.Image) -> list[str]:
 def phone_page(lines: list[str], size: int = 44, width: int = 1170, margin: int = 48) -> Image.Image:
     """A page as a phone shows it: proportional text wrapped between words to the screen's width."""
     face = ImageFont.truetype(SANS, size)
-    rows: list[str] = []
-    for line in lines:
-        row = ""
-        for word in line.split():
-            if row and face.getlength(f"{row} {word}") > width - 2 * margin:
-                rows.append(row)
-                row = word
-            else:
-                row = f"{row} {word}".strip()
-        rows.append(row)
+    rows = wrap_words(lines, face, width - 2 * margin)
     image = Image.new("RGB", (width, 2 * margin + int(size * 1.5) * len(rows)), "white")
     draw = ImageDraw.Draw(image)
     for i, row in enumerate(rows):
