@@ -228,6 +228,15 @@ def test_everyday_words_name_no_code(said: str) -> None:
         ("requests.exceptions.ReadTimeout: HTTPSConnectionPool", {"timed out"}),  # ...not a printed name's
         ("HTTP/1.1 503 Service Unavailable for app.py", {"unavailable"}),
         ("curl --connect-timeout 5 says Operation timed out after 5001 milliseconds", {"timed out"}),
+        ("postgres says the database I asked for isnt there", {"absent"}),  # everyday ways of saying a kind
+        ("the server has never heard of my user", {"absent"}),
+        ("I do not have authorization to view this page", {"denied"}),
+        ("postgres keeps rejecting my password", {"denied"}),
+        ("the sync endpoint resets the connection", {"reset"}),
+        ("curl to the health endpoint returns nothing at all", {"empty reply"}),
+        ("the API came back with just nothing", {"empty reply"}),
+        ("chrome says it can't find the server's address", set()),  # said of a file as of an address
+        ("the app refuses to start, the button does nothing", set()),
     ],
 )
 def test_failure_kinds_are_the_kinds_of_failure_a_text_names_however_said_or_printed(text: str, kinds: set) -> None:

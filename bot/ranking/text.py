@@ -227,19 +227,25 @@ def told_name(said: list[str], known: frozenset[str]) -> str | None:
 
 
 # The kinds of failure people name when they tell one in words ("curl times out", "the API says not found"), each
-# with the ways programs print it and people say it, as one key: a question that names a kind its candidate bug never
-# mentions is likely about another failure. Only words that say what went wrong, not that something did ("error",
-# "fails", "can't", "broken"), nor those people use of any failure ("refuses", "rejects", "missing").
+# with the ways programs print it and people say it ("the database isn't there", "it returns nothing", "postgres keeps
+# rejecting my password"), as one key: a question that names a kind its candidate bug never mentions is likely about
+# another failure. Only words that say what went wrong, not that something did ("error", "fails", "can't", "broken"),
+# nor those people use of any failure ("refuses", "rejects", "missing" alone; "can't find", said of a file as of a
+# server's address).
 FAILURE_KINDS = {
     "timed out": r"tim(?:e|ed|es|ing)[ -]?outs?",
-    "absent": r"not found|no (?:\w+ ){0,3}?found|does ?n[o']?t exist|no such|not exist",
+    "absent": r"not found|no (?:\w+ ){0,3}?found|does ?n[o']?t exist|no such|not exist|"
+    r"(?:is|are|was|were) ?n[o']?t there|never heard of",
     "unavailable": r"unavailable",
     "connection refused": r"connection refused|refused (?:the |my |our )?connections?",
     "denied": r"denied|forbidden|not permitted|unauthori[sz]ed|not authori[sz]ed|authori[sz]ation required|"
-    r"authentication failed",
+    r"authentication failed|(?:do|does|did) ?n[o']?t have (?:the )?(?:permission|access|authori[sz]ation)|"
+    r"no (?:permission|access) to|(?:rejects?|rejected|rejecting|refuses|refused|refusing) (?:my |the |our )?"
+    r"(?:password|login|credentials)",
     "too large": r"too (?:large|big)",
-    "reset": r"reset by peer|connection (?:was )?reset",
-    "empty reply": r"empty (?:reply|response)",
+    "reset": r"reset by peer|connection (?:was )?reset|reset(?:s|ting)? (?:the |my |our )?connections?",
+    "empty reply": r"empty (?:reply|response)|(?:returns?|returned|returning|gives?|gave|sends?|sent|answers?|answered|"
+    r"repl(?:y|ies|ied)|responds?|responded|comes? back|came back)(?: with)? (?:just |absolutely )?nothing",
     "not working": r"is ?n[o']?t working",
     "unreachable": r"can'?t be reached|unreachable|could ?n[o']?t (?:be )?resolved?|not resolved",
     "bad gateway": r"bad gateway",
