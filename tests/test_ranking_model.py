@@ -10,7 +10,7 @@ import pytest
 from bot.errors import ModelError
 from bot.ranking.decision import Ranked, decide
 from bot.ranking.features import FEATURES
-from bot.ranking.model import DEFAULT_MODEL, against_rivals, load_model
+from bot.ranking.model import DEFAULT_MODEL, against_rivals, load_model, one_of_them
 from bot.records import Candidate
 from bot.settings import Settings
 
@@ -29,7 +29,7 @@ def test_the_shipped_model_loads_with_the_default_settings_and_says_what_it_was_
     model = load_model(Settings())
     assert set(model.features) <= set(FEATURES) and "rejected" in model.features
     assert 0.0 < model.known_threshold < 1.0 and 0.0 < model.match_threshold < 1.0
-    assert set(model.known) >= {"confidence", "first:legible", "first:codes_clash"}
+    assert set(model.known) >= {"one_of_them", "first:legible", "first:codes_clash"}
     assert model.fit.embedder == Settings().embed_model and model.fit.figures["grouped_cv"]["queries"] > 0
     assert "shipped" in model.describe() and "faster-paddle" in model.describe()
 
@@ -49,10 +49,10 @@ def test_the_known_bug_model_reads_the_first_s_confidence_and_its_features() -> 
     model = load_model(Settings())
     read = {name: 0.0 for name in model.features}
     clear, blurred = [{**read, "legible": 0.98}], [{**read, "legible": 0.6}]
-    assert model.known_probability(blurred, 0.2) > model.known_probability(clear, 0.2)
-    assert model.known_probability(clear, 0.6) > model.known_probability(clear, 0.2)
+    assert model.known_probability(blurred, [0.2]) > model.known_probability(clear, [0.2])
+    assert model.known_probability(clear, [0.6]) > model.known_probability(clear, [0.2])
     clashing = [{**read, "legible": 0.6, "codes_clash": 1.0}]
-    assert model.known_probability(clashing, 0.2) < model.known_probability(blurred, 0.2)
+    assert model.known_probability(clashing, [0.2]) < model.known_probability(blurred, [0.2])
 
 
 def test_the_first_s_confidence_is_counted_against_its_rivals() -> None:
@@ -60,6 +60,14 @@ def test_the_first_s_confidence_is_counted_against_its_rivals() -> None:
     assert abs(against_rivals([0.85, 0.74]) - 0.85 * 0.26 / (0.15 * 0.26 + 0.85 * 0.26 + 0.74 * 0.15)) < 1e-12
     assert 0.84 < against_rivals([0.85, 0.01, 0.001]) < 0.85
     assert against_rivals([0.9, 0.9]) < 0.5
+
+
+def test_the_chance_that_one_of_the_candidates_is_the_bug_grows_with_each_likely_one() -> None:
+    assert one_of_them([]) == 0.0 and abs(one_of_them([0.3]) - 0.3) < 1e-12
+    none, alone = 0.55 * 0.79, [0.45 * 0.79, 0.21 * 0.55]
+    assert abs(one_of_them([0.45, 0.21]) - sum(alone) / (none + sum(alone))) < 1e-12
+    assert one_of_them([0.45, 0.21]) > 0.45 > against_rivals([0.45, 0.21])
+    assert abs(one_of_them([0.45, 0.01]) - 0.45) < 0.01, "an unlikely runner-up adds next to nothing"
 
 
 def test_a_first_candidate_with_a_rival_about_as_likely_is_uncertain_not_a_match() -> None:
@@ -72,7 +80,28 @@ def test_a_first_candidate_with_a_rival_about_as_likely_is_uncertain_not_a_match
 
     alone, rivalled = decide(ranked(0.85, 0.01), model), decide(ranked(0.85, 0.85), model)
     assert alone[0] == "match" and rivalled[0] == "uncertain"
-    assert round(rivalled[1], 2) == 0.46 and rivalled[2] == alone[2], "the known-bug model reads the first's own"
+    assert round(rivalled[1], 2) == 0.46 and rivalled[2] > alone[2], "two that fit make a known bug surer"
+
+
+def test_two_unsure_candidates_that_both_fit_are_shown_where_either_alone_would_not_be() -> None:
+    """A headline two bugs print ("This page isn't working") leaves each unsure, yet surely one of them."""
+    model = load_model(Settings())
+    read = {**{name: 0.0 for name in model.features}, "legible": 1.0}
+
+    def ranked(*confidences: float) -> list[Ranked]:
+        return [Ranked(Candidate(f"bug-{n}", 0.0), read, c) for n, c in enumerate(confidences)]
+
+    low = next(c / 100 for c in range(1, 100) if decide(ranked(c / 100, 0.001), model)[0] != "no_match")
+    assert decide(ranked(low - 0.01, 0.001), model)[0] == "no_match"
+    assert decide(ranked(low - 0.01, low - 0.01), model)[0] == "uncertain"
+
+
+def test_a_model_whose_known_bug_model_reads_the_first_s_confidence_still_loads(tmp_path: Path) -> None:
+    """Model files `calibrate` wrote before `one_of_them` read `confidence` instead."""
+    known = {"confidence": 0.4, "first:legible": -8.0}
+    model = load_model(Settings(ranking_model=write(tmp_path, {**shipped(), "known": known})))
+    read = [{**{name: 0.0 for name in model.features}, "legible": 1.0}]
+    assert model.known_probability(read + read, [0.3, 0.3]) == model.known_probability(read, [0.3])
 
 
 @pytest.mark.parametrize(

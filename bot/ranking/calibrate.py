@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.evaluate import LabelledQuery, decision_figures
-from bot.ranking.model import FitInfo, RankingModel, against_rivals, logistic, query_features
+from bot.ranking.model import SURE, FitInfo, RankingModel, against_rivals, logistic, query_features
 from bot.ranking.thinned import family, one_per_family, thinned_answer, thinned_stats
 from bot.records import Answer, Decision
 
@@ -52,10 +52,11 @@ FEATURES = (
 # how many a query shares depends on how it was read more than on whether it is a known bug, so the confidence and
 # the decisions, which must carry to other knowledge bases and other captures, do not read them
 RANKING_ONLY = ("told_grams", "shown_error_grams")
-# what the known-bug model reads: how sure the first candidate is, how surely the query was read (a question read
+# what the known-bug model reads: how sure it is that one of the candidates is the bug (two known bugs about as likely
+# make it surer of a known bug, even as the first is unsure which), how surely the query was read (a question read
 # badly that fits nothing may still be a known bug; one read clearly that fits nothing is not), and whether the query
 # shows an error code the first candidate lacks (a code read through a blurred capture still says which failure it is)
-KNOWN = ("confidence", "first:legible", "first:codes_clash")
+KNOWN = ("one_of_them", "first:legible", "first:codes_clash")
 RANKING_L2 = (1.0, 3.0, 10.0, 30.0)
 CONFIDENCE_L2 = (0.3, 1.0, 3.0, 10.0)
 KNOWN_L2 = (1.0, 3.0, 10.0, 30.0)
@@ -121,22 +122,22 @@ class Fitted:
             return Answered([], 0.0, 0.0)
         order = self.order(sample)
         confidences = [logistic(float(sample.x[i] @ self.confidence + self.bias)) for i in order]
-        known = logistic(float(self.known_vector(sample, order, confidences[0]) @ self.known + self.known_bias))
+        known = logistic(float(self.known_vector(sample, order, confidences) @ self.known + self.known_bias))
         return Answered([sample.bugs[i] for i in order], against_rivals(confidences), known)
 
     @property
     def known_names(self) -> tuple[str, ...]:
         return known_names(self.names)
 
-    def known_vector(self, sample: Sample, order: np.ndarray, confidence: float) -> np.ndarray:
+    def known_vector(self, sample: Sample, order: np.ndarray, confidences: Sequence[float]) -> np.ndarray:
         ranked = [dict(zip(self.names, sample.x[i], strict=True)) for i in order]
-        values = query_features(ranked, confidence, self.known_names)
+        values = query_features(ranked, confidences, self.known_names)
         return np.array([values[name] for name in self.known_names])
 
 
 def known_names(names: Sequence[str]) -> tuple[str, ...]:
     """The query features of `KNOWN` that a model over the features `names` can read."""
-    return tuple(name for name in KNOWN if name == "confidence" or name.partition(":")[2] in names)
+    return tuple(name for name in KNOWN if name in SURE or name.partition(":")[2] in names)
 
 
 Answers = dict[str, Answered]
@@ -305,8 +306,8 @@ def fit(train: Sequence[Sample], names: Sequence[str], l2: tuple[float, float, f
     vectors = []
     for s in real:
         order = partial.order(s) if s.bugs else np.array([], dtype=int)
-        first = logistic(float(s.x[order[0]] @ confidence + bias)) if s.bugs else 0.0
-        vectors.append(partial.known_vector(s, order, first))
+        confidences = [logistic(float(s.x[i] @ confidence + bias)) for i in order]
+        vectors.append(partial.known_vector(s, order, confidences))
     in_kb = np.array([float(s.expected is not None) for s in real])
     known, known_bias = fit_standardised(np.array(vectors), in_kb, l2[2])
     return replace(partial, known=known, known_bias=known_bias)
@@ -470,7 +471,7 @@ def model_figures(model: RankingModel, items: Sequence[Sample]) -> dict:
         order = sorted(range(len(s.bugs)), key=lambda i: -model.rank_score(vectors[i]))
         ranked = [vectors[i] for i in order]
         confidences = [model.probability(v) for v in ranked]
-        known = model.known_probability(ranked, confidences[0]) if ranked else 0.0
+        known = model.known_probability(ranked, confidences) if ranked else 0.0
         answers[s.id] = Answered([s.bugs[i] for i in order], against_rivals(confidences), known)
     bounds = (model.match_threshold, model.known_threshold)
     return figures(items, answers, dict.fromkeys([s.id for s in items], bounds))

@@ -39,10 +39,10 @@ def rank(
 
 def decide(ranked: Sequence[Ranked], model: RankingModel) -> tuple[Decision, float, float]:
     """The decision, the first candidate's confidence against its rivals (what `match` is held to: two bugs about as
-    likely make an answer `uncertain`, which shows both) and the probability that the question is a known bug (read
-    from the first's own confidence)."""
+    likely make an answer `uncertain`, which shows both) and the probability that the question is a known bug."""
     if not ranked:
         return "no_match", 0.0, 0.0
-    known = model.known_probability([r.features for r in ranked], ranked[0].confidence)
-    sure = against_rivals([r.confidence for r in ranked])
+    confidences = [r.confidence for r in ranked]
+    known = model.known_probability([r.features for r in ranked], confidences)
+    sure = against_rivals(confidences)
     return model.decide(sure, known), sure, known

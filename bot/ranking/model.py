@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,10 @@ class FitInfo:
 class RankingModel:
     """Orders the candidates (a linear score over `features`), says how sure it is of the first (a logistic model
     over the same features) and whether the question is a known bug at all (a logistic model over the query features
-    `known` names: `confidence`, the first's log-odds, and `first:<feature>` / `best:<feature>`, a feature of the
-    first candidate or its largest over all of them), and decides: `match` when the first is sure enough against its
-    rivals (`against_rivals`), else `uncertain` when some known bug is likely, else `no_match`."""
+    `known` names: `confidence`, the first's log-odds, `one_of_them`, the log-odds that one of the candidates is the
+    bug, and `first:<feature>` / `best:<feature>`, a feature of the first candidate or its largest over all of them),
+    and decides: `match` when the first is sure enough against its rivals (`against_rivals`), else `uncertain` when
+    some known bug is likely, else `no_match`."""
 
     features: tuple[str, ...]
     ranking: dict[str, float]
@@ -64,10 +65,9 @@ class RankingModel:
         """The confidence that this candidate is the bug."""
         return logistic(self.bias + sum(w * features.get(name, 0.0) for name, w in self.confidence.items()))
 
-    def known_probability(self, ranked: Sequence[Mapping[str, float]], confidence: float) -> float:
-        """How likely the question is a known bug, from its candidates' features (best first) and the first's
-        confidence."""
-        values = query_features(ranked, confidence, self.known)
+    def known_probability(self, ranked: Sequence[Mapping[str, float]], confidences: Sequence[float]) -> float:
+        """How likely the question is a known bug, from its candidates' features and confidences (best first)."""
+        values = query_features(ranked, confidences, self.known)
         return logistic(self.known_bias + sum(w * values[name] for name, w in self.known.items()))
 
     def decide(self, confidence: float, known: float) -> Decision:
@@ -168,10 +168,27 @@ def against_rivals(confidences: Sequence[float]) -> float:
     beside 0.74 is 0.60); unlikely ones leave it nearly as it is."""
     if not confidences:
         return 0.0
-    none = math.prod(1.0 - p for p in confidences)
-    alone = [p * math.prod(1.0 - q for j, q in enumerate(confidences) if j != i) for i, p in enumerate(confidences)]
-    total = none + math.fsum(alone)
+    alone, total = alone_and_total(confidences)
     return alone[0] / total if total else confidences[0]
+
+
+def one_of_them(confidences: Sequence[float]) -> float:
+    """The chance that one of the candidates is the bug, read as `against_rivals` reads them: two about as likely
+    (0.45 and 0.21) are together surer of a known bug (0.52) than either alone, though unsure which it is."""
+    if not confidences:
+        return 0.0
+    alone, total = alone_and_total(confidences)
+    return math.fsum(alone) / total if total else max(confidences)
+
+
+def alone_and_total(confidences: Sequence[float]) -> tuple[list[float], float]:
+    """Each candidate's chance to be the bug alone, and the chance that one of them alone or none is."""
+    alone = [p * math.prod(1.0 - q for j, q in enumerate(confidences) if j != i) for i, p in enumerate(confidences)]
+    return alone, math.prod(1.0 - p for p in confidences) + math.fsum(alone)
+
+
+# the query features read off the candidates' confidences (best first)
+SURE: dict[str, Callable[[Sequence[float]], float]] = {"confidence": lambda c: c[0], "one_of_them": one_of_them}
 
 
 def log_odds(p: float) -> float:
@@ -179,14 +196,17 @@ def log_odds(p: float) -> float:
     return math.log(p / (1.0 - p))
 
 
-def query_features(ranked: Sequence[Mapping[str, float]], confidence: float, names: Iterable[str]) -> dict[str, float]:
-    """The named query features: `confidence` (the first's, as log-odds), `first:<feature>` (the first candidate's
-    feature) and `best:<feature>` (its largest over the candidates); 0 without candidates."""
+def query_features(
+    ranked: Sequence[Mapping[str, float]], confidences: Sequence[float], names: Iterable[str]
+) -> dict[str, float]:
+    """The named query features of the candidates (best first) and their confidences: `confidence` (the first's, as
+    log-odds), `one_of_them` (the chance that one of them is the bug, as log-odds), `first:<feature>` (the first
+    candidate's feature) and `best:<feature>` (its largest over the candidates); 0 without candidates."""
     values = {}
     for name in names:
         part, _, feature = name.partition(":")
-        if name == "confidence":
-            values[name] = log_odds(confidence) if ranked else log_odds(0.0)
+        if name in SURE:
+            values[name] = log_odds(SURE[name](confidences) if ranked else 0.0)
         elif part == "first":
             values[name] = ranked[0].get(feature, 0.0) if ranked else 0.0
         else:
@@ -195,10 +215,11 @@ def query_features(ranked: Sequence[Mapping[str, float]], confidence: float, nam
 
 
 def bad_query_features(names: Iterable[str], features: Sequence[str]) -> list[str]:
-    """The query feature names that are not `confidence`, `first:<f>` or `best:<f>` of a listed feature."""
+    """The query feature names that are not `confidence`, `one_of_them`, `first:<f>` or `best:<f>` of a listed
+    feature."""
     wrong = []
     for name in names:
         part, _, feature = name.partition(":")
-        if name != "confidence" and not (part in ("first", "best") and feature in features):
+        if name not in SURE and not (part in ("first", "best") and feature in features):
             wrong.append(name)
     return wrong
