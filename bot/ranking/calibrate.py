@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from bot.evaluate import LabelledQuery, decision_figures
-from bot.ranking.model import SURE, FitInfo, RankingModel, against_rivals, logistic, query_features
+from bot.ranking.model import FROM_CONFIDENCES, FitInfo, RankingModel, against_rivals, logistic, query_features
 from bot.ranking.thinned import family, one_per_family, thinned_answer, thinned_stats
 from bot.records import Answer, Decision
 
@@ -137,7 +137,7 @@ class Fitted:
 
 def known_names(names: Sequence[str]) -> tuple[str, ...]:
     """The query features of `KNOWN` that a model over the features `names` can read."""
-    return tuple(name for name in KNOWN if name in SURE or name.partition(":")[2] in names)
+    return tuple(name for name in KNOWN if name in FROM_CONFIDENCES or name.partition(":")[2] in names)
 
 
 Answers = dict[str, Answered]

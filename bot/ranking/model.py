@@ -188,7 +188,10 @@ def alone_and_total(confidences: Sequence[float]) -> tuple[list[float], float]:
 
 
 # the query features read off the candidates' confidences (best first)
-SURE: dict[str, Callable[[Sequence[float]], float]] = {"confidence": lambda c: c[0], "one_of_them": one_of_them}
+FROM_CONFIDENCES: dict[str, Callable[[Sequence[float]], float]] = {
+    "confidence": lambda c: c[0],
+    "one_of_them": one_of_them,
+}
 
 
 def log_odds(p: float) -> float:
@@ -205,8 +208,8 @@ def query_features(
     values = {}
     for name in names:
         part, _, feature = name.partition(":")
-        if name in SURE:
-            values[name] = log_odds(SURE[name](confidences) if ranked else 0.0)
+        if name in FROM_CONFIDENCES:
+            values[name] = log_odds(FROM_CONFIDENCES[name](confidences) if ranked else 0.0)
         elif part == "first":
             values[name] = ranked[0].get(feature, 0.0) if ranked else 0.0
         else:
@@ -220,6 +223,6 @@ def bad_query_features(names: Iterable[str], features: Sequence[str]) -> list[st
     wrong = []
     for name in names:
         part, _, feature = name.partition(":")
-        if name not in SURE and not (part in ("first", "best") and feature in features):
+        if name not in FROM_CONFIDENCES and not (part in ("first", "best") and feature in features):
             wrong.append(name)
     return wrong
