@@ -25,6 +25,12 @@ def write(tmp_path: Path, data: dict | str) -> Path:
     return path
 
 
+def ranked(*confidences: float) -> list[Ranked]:
+    """Candidates, best first, read clearly, with these confidences and no other evidence."""
+    read = {**dict.fromkeys(FEATURES, 0.0), "legible": 1.0}
+    return [Ranked(Candidate(f"bug-{n}", 0.0), read, c) for n, c in enumerate(confidences)]
+
+
 def test_the_shipped_model_loads_with_the_default_settings_and_says_what_it_was_fit_with() -> None:
     model = load_model(Settings())
     assert set(model.features) <= set(FEATURES) and "rejected" in model.features
@@ -73,11 +79,6 @@ def test_the_chance_that_one_of_the_candidates_is_the_bug_grows_with_each_likely
 def test_a_first_candidate_with_a_rival_about_as_likely_is_uncertain_not_a_match() -> None:
     """Two known bugs that both fit (a quoted line that each of them prints) are shown as such, not one asserted."""
     model = load_model(Settings())
-    read = {**{name: 0.0 for name in model.features}, "legible": 1.0}
-
-    def ranked(*confidences: float) -> list[Ranked]:
-        return [Ranked(Candidate(f"bug-{n}", 0.0), read, c) for n, c in enumerate(confidences)]
-
     alone, rivalled = decide(ranked(0.85, 0.01), model), decide(ranked(0.85, 0.85), model)
     assert alone[0] == "match" and rivalled[0] == "uncertain"
     assert round(rivalled[1], 2) == 0.46 and rivalled[2] > alone[2], "two that fit make a known bug surer"
@@ -86,11 +87,6 @@ def test_a_first_candidate_with_a_rival_about_as_likely_is_uncertain_not_a_match
 def test_two_unsure_candidates_that_both_fit_are_shown_where_either_alone_would_not_be() -> None:
     """A headline two bugs print ("This page isn't working") leaves each unsure, yet surely one of them."""
     model = load_model(Settings())
-    read = {**{name: 0.0 for name in model.features}, "legible": 1.0}
-
-    def ranked(*confidences: float) -> list[Ranked]:
-        return [Ranked(Candidate(f"bug-{n}", 0.0), read, c) for n, c in enumerate(confidences)]
-
     low = next(c / 100 for c in range(1, 100) if decide(ranked(c / 100, 0.001), model)[0] != "no_match")
     assert decide(ranked(low - 0.01, 0.001), model)[0] == "no_match"
     assert decide(ranked(low - 0.01, low - 0.01), model)[0] == "uncertain"
