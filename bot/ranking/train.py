@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import tempfile
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -125,21 +126,24 @@ def train_cross_encoder(
             "label": [p.label for p in training],
         }
     )
-    arguments = CrossEncoderTrainingArguments(
-        output_dir=str(out / "checkpoints"),
-        num_train_epochs=rounds,
-        per_device_train_batch_size=BATCH,
-        learning_rate=5e-5,
-        warmup_steps=0.1,  # a tenth of the steps
-        save_strategy="no",
-        report_to=[],
-        use_cpu=device == "cpu",
-        disable_tqdm=True,
-        seed=0,
-    )
-    trainer = CrossEncoderTrainer(model=model, args=arguments, train_dataset=data, loss=BinaryCrossEntropyLoss(model))
-    trainer.remove_callback(PrinterCallback)  # it prints the training log on stdout, where reports go
-    trainer.train()
+    with tempfile.TemporaryDirectory(prefix="reranker-") as scratch:  # the trainer's own folder; nothing is kept
+        arguments = CrossEncoderTrainingArguments(
+            output_dir=scratch,
+            num_train_epochs=rounds,
+            per_device_train_batch_size=BATCH,
+            learning_rate=5e-5,
+            warmup_steps=0.1,  # a tenth of the steps
+            save_strategy="no",
+            report_to=[],
+            use_cpu=device == "cpu",
+            disable_tqdm=True,
+            seed=0,
+        )
+        trainer = CrossEncoderTrainer(
+            model=model, args=arguments, train_dataset=data, loss=BinaryCrossEntropyLoss(model)
+        )
+        trainer.remove_callback(PrinterCallback)  # it prints the training log on stdout, where reports go
+        trainer.train()
     checked = check(held_out, lambda batch: model.predict(batch, show_progress_bar=False))
     if checked is not None and checked.first <= checked.chance:
         raise ModelError(
