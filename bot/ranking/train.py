@@ -29,7 +29,7 @@ NEGATIVES = 4  # wrong candidates paired with each question
 BATCH = 16
 # Optimiser steps a training run takes at least, unless told how many passes: on 1458 pairs of the dev set (its
 # knowledge base's and two thirds of its labelled queries') one pass (92 steps) left the model giving every pair about
-# the same score; four (365 steps) learned (docs/EVAL.md).
+# the same score; four (368 steps) learned (docs/EVAL.md).
 MIN_STEPS = 400
 HELD_OUT = 8  # one question in this many is held out of training to check the model
 MIN_CHECK = 16  # questions needed before some are held out (fewer would say nothing)
