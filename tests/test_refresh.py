@@ -179,12 +179,9 @@ def test_index_of_another_model_is_a_clear_error(settings: Settings, shared_mode
         index.check_model("another/model", 384)
 
 
-@pytest.mark.parametrize(
-    ("name", "container", "codec", "rate"),
-    [("note.amr", "amr", "libopencore_amrnb", 8_000), ("call.flac", "flac", "flac", 16_000)],
-)
+@pytest.mark.parametrize("name", ["note.amr", "call.flac"])
 def test_a_voice_note_an_entry_holds_in_any_format_the_bot_hears_is_indexed_by_what_it_says(
-    settings: Settings, kb: Path, shared_models: dict, tmp_path: Path, name: str, container: str, codec: str, rate: int
+    settings: Settings, kb: Path, shared_models: dict, tmp_path: Path, name: str
 ) -> None:
     import io
 
@@ -192,11 +189,15 @@ def test_a_voice_note_an_entry_holds_in_any_format_the_bot_hears_is_indexed_by_w
 
     from tests.support import espeak, mux_sound
 
-    said = espeak("python says no module named yaml when the worker starts", tmp_path, "-s", "140")
-    clip = io.BytesIO()
-    with av.open(io.BytesIO(said), mode="r") as source, av.open(clip, mode="w", format=container) as muxer:
-        mux_sound(muxer, muxer.add_stream(codec, rate=rate, layout="mono"), source.decode(audio=0), rate)
-    (kb / "python-no-module-yaml" / name).write_bytes(clip.getvalue())
+    words = "python says no module named yaml when the worker starts"
+    if name.endswith(".amr"):  # AMR-NB as PyAV 18.1.0 encoded these words: its wheels from 18.1.1 on cannot encode it
+        clip = (Path(__file__).parent / "fixtures" / "audio" / "no-module-named-yaml.amr").read_bytes()
+    else:
+        said, out = espeak(words, tmp_path, "-s", "140"), io.BytesIO()
+        with av.open(io.BytesIO(said), mode="r") as source, av.open(out, mode="w", format="flac") as muxer:
+            mux_sound(muxer, muxer.add_stream("flac", rate=16_000, layout="mono"), source.decode(audio=0), 16_000)
+        clip = out.getvalue()
+    (kb / "python-no-module-yaml" / name).write_bytes(clip)
     assert refresh(settings, shared_models)["failed"] == []
     rows = KnowledgeIndex(settings, shared_models["embedder"].fingerprint).stored_rows()
     (row,) = [r for r in rows if r["source"] == name]
