@@ -20,6 +20,9 @@ from PIL import Image, ImageDraw, ImageFont
 if TYPE_CHECKING:
     from bot.store import AnswerRecord, Store
 
+# AMR-NB clips as PyAV 18.1.0 encoded them: its wheels from 18.1.1 on decode AMR but cannot encode it
+AMR_CLIPS = Path(__file__).parent / "fixtures" / "audio"
+
 T = TypeVar("T")
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 

@@ -9,7 +9,6 @@ import time
 import tracemalloc
 import zlib
 from fractions import Fraction
-from pathlib import Path
 from typing import cast
 
 import av
@@ -25,9 +24,8 @@ from bot.intake.audio import at_speaking_level, voice_level, with_less_noise
 from bot.intake.container import MAX_TRACKS
 from bot.records import Attachment
 from bot.settings import Settings
-from tests.support import damaged, decode_mangled, encode_video, mux_sound, terminal_screen
+from tests.support import AMR_CLIPS, damaged, decode_mangled, encode_video, mux_sound, terminal_screen
 
-AMR_CLIPS = Path(__file__).parent / "fixtures" / "audio"
 IMAGE_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "gif": "GIF", "bmp": "BMP"}
 # name -> (container format, codec, sample rate, channels); what Slack clients and phones send
 AUDIO_FORMATS = {
@@ -207,7 +205,6 @@ def test_corrupt_and_truncated_images_are_corrupt_media(settings: Settings) -> N
 
 @pytest.mark.parametrize("fmt", sorted(AUDIO_FORMATS))
 def test_every_audio_format_decodes_to_16k_mono_float32(fmt: str, settings: Settings) -> None:
-    # AMR-NB as PyAV 18.1.0 encoded it (a 2 s 440 Hz tone): the wheels from 18.1.1 on decode AMR but cannot encode it
     data = (AMR_CLIPS / "tone-440hz-2s.amr").read_bytes() if fmt == "amr" else encode_audio(fmt, 2.0)
     assert sniff(data) == AUDIO_FORMATS[fmt][0].replace("ipod", "mp4").replace("adts", "aac")
     media = decode_attachment(Attachment("upload.bin", data, "application/octet-stream"), settings)

@@ -187,11 +187,11 @@ def test_a_voice_note_an_entry_holds_in_any_format_the_bot_hears_is_indexed_by_w
 
     import av
 
-    from tests.support import espeak, mux_sound
+    from tests.support import AMR_CLIPS, espeak, mux_sound
 
     words = "python says no module named yaml when the worker starts"
-    if name.endswith(".amr"):  # AMR-NB as PyAV 18.1.0 encoded these words: its wheels from 18.1.1 on cannot encode it
-        clip = (Path(__file__).parent / "fixtures" / "audio" / "no-module-named-yaml.amr").read_bytes()
+    if name.endswith(".amr"):  # these words, spoken and encoded once
+        clip = (AMR_CLIPS / "no-module-named-yaml.amr").read_bytes()
     else:
         said, out = espeak(words, tmp_path, "-s", "140"), io.BytesIO()
         with av.open(io.BytesIO(said), mode="r") as source, av.open(out, mode="w", format="flac") as muxer:
