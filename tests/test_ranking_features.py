@@ -131,6 +131,19 @@ def test_a_name_told_in_words_is_shared_with_the_bug_that_has_it_and_held_agains
     assert [f["codes_shared"] for f in shown] == [0.0, 0.0, 0.0]  # a screen prints its names; words there are words
 
 
+def test_a_code_only_heard_clashes_only_when_the_knowledge_base_has_it() -> None:
+    """Speech recognition writes a misheard phrase as a name ("EncentationError"): typed or shown it is a code no
+    candidate has, heard it is held against none; a heard status the knowledge base has still tells its bug apart."""
+    misheard = "EncentationError is no manual call when it starts"
+    for query, clashes in (
+        (QueryText(speech=misheard), [0.0, 0.0]),
+        (QueryText(typed=misheard), [1.0, 1.0]),
+        (QueryText(speech=misheard, screen=CHROME_503), [0.0, 1.0]),
+        (QueryText(speech="the shop just says 404 not found"), [1.0, 0.0]),
+    ):
+        assert [f["codes_clash"] for f in features(query)] == clashes
+
+
 def test_a_kind_of_failure_told_that_the_bug_never_names_clashes() -> None:
     """ "curl times out" is not curl's refused connection; a kind the bug names, or none told, clashes with nothing,
     and a screen's words are shown, not told."""

@@ -109,6 +109,11 @@ class QueryText:
         return frozenset(codes(self.all))
 
     @cached_property
+    def heard_codes(self) -> frozenset[str]:
+        """The codes only speech recognition wrote (none typed, shown or logged): a misheard word can look like one."""
+        return frozenset(codes(self.speech)) - codes("\n".join((self.typed, self.shown)))
+
+    @cached_property
     def told_failures(self) -> frozenset[str]:
         """The kinds of failure the user named in words, typed or said (`failure_kinds`)."""
         return failure_kinds(self.said)
@@ -214,6 +219,14 @@ class Scoring:
         one that has not: people also say such words of other failures."""
         read = frozenset().union(*(read_as(code, self.stats.codes) for code in self.query.codes))
         return read | told_names(self.query.said, self.stats.codes)
+
+    @cached_property
+    def codes_clashing(self) -> bool:
+        """Whether the query names codes a bug without them clashes with: those typed, shown or logged, and those
+        heard that the knowledge base has (a heard "404" or "IndentationError" counts; "EncentationError", a phrase
+        misheard as a name, does not)."""
+        heard = self.query.heard_codes
+        return bool(self.query.codes - heard) or any(read_as(code, self.stats.codes) for code in heard)
 
     @cached_property
     def codes_met(self) -> list[bool]:
@@ -367,9 +380,12 @@ def codes_shared(s: Scoring, i: int) -> float:
     return float(s.codes_met[i])
 
 
-@feature("1 when the query names error codes as programs print them and the bug has none of them.")
+@feature(
+    "1 when the query names error codes as programs print them and the bug has none of them (a code only heard counts "
+    "when the knowledge base has it)."
+)
 def codes_clash(s: Scoring, i: int) -> float:
-    return float(bool(s.query.codes) and not s.codes_met[i])
+    return float(s.codes_clashing and not s.codes_met[i])
 
 
 @feature(
