@@ -310,6 +310,23 @@ def test_message_template_masks_names_addresses_and_prompts_but_keeps_the_messag
     assert "FATAL: password authentication failed for user" in template and "port 5432 failed" in template
     # a quoted phrase is a message, a single-quoted module name is what the error is about
     assert "Not Found" in message_template('{"detail":"Not Found"}')
+    assert "Input should be a valid date" in message_template('"msg": "Input should be a valid date", "input": 1')
+
+
+def test_a_quoted_name_whose_closing_quote_ocr_lost_is_masked_too() -> None:
+    """A dark terminal's photo read `"db.internal"` with its closing quote as `⁻` and `"inventory"` without one: both
+    names stay out of the template, as they do when read whole; a quoted phrase that is closed stays in it."""
+    read = message_template(
+        'psql: error: connection to server at "db.1nternal⁻ (10.20.0.15), port 5432 failed: FATAL: database '
+        '"inventory does not exist'
+    )
+    assert read == message_template(
+        'psql: error: connection to server at "db.internal" (10.20.0.15), port 5432 failed: FATAL: database '
+        '"inventory" does not exist'
+    )
+    assert "database does not exist" in read and "1nternal" not in read and "inventory" not in read
+    assert message_template('FATAL: role "django” does not exist') == "FATAL: role does not exist"
+    assert message_template('it says "Method Not Allowed" when I post') == 'it says "Method Not Allowed" when I post'
     assert message_template("ModuleNotFoundError: No module named 'yaml'").endswith("'yaml'")
 
 
@@ -320,6 +337,7 @@ def test_a_hostile_line_is_read_in_one_pass() -> None:
     started = time.monotonic()
     assert error_lines("x" * 200_000) == "" and error_lines("HTTP" * 50_000) == ""
     assert message_template("ab@cd:" * 40_000) == "ab@cd:" * 40_000
+    assert message_template('"ab ' * 50_000) == "" and message_template('ab "cd ' * 40_000).split() == ["ab"] * 40_000
     assert not shows_failure(" " * 200_000 + "raise ValueError(name)"), "a line of code"
     assert failure_kinds("a_b" * 40_000 + " x") == failure_kinds("a.b" * 40_000 + " x") == set(), "a name without end"
     long = line_keys("abc " * 50_000)

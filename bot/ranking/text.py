@@ -349,10 +349,15 @@ def error_words(text: str) -> set[str]:
 
 
 # values that differ from one occurrence of an error to the next: double-quoted names (one token: a quoted
-# phrase is a message, not a name), IPv4 addresses (with a port), shell prompts; masking them leaves the message's
-# template, as log parsers do
+# phrase is a message, not a name), also when OCR lost or misread the closing quote (`database "inventory does not
+# exist`, `at "db.1nternal⁻ (10.20.0.15)`: an opening quote that no closing one follows on its line, within
+# `QUOTE_REACH` characters), IPv4 addresses (with a port), shell prompts; masking them leaves the message's template,
+# as log parsers do
+QUOTE_REACH = 240
 INSTANCE_VALUE = re.compile(
-    r'"[^"\s]*(?:"|$)|\(?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b\)?|(?<![\w.-])[\w.-]+@[\w.-]+:\S{0,256}[$#]', re.MULTILINE
+    rf'"[^"\s]*(?:"|$)|(?:^|(?<=[\s(=]))"[^"\s]+(?=\s)(?![^\n]{{0,{QUOTE_REACH}}}\S"(?![^\W_]))|'
+    r"\(?\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b\)?|(?<![\w.-])[\w.-]+@[\w.-]+:\S{0,256}[$#]",
+    re.MULTILINE,
 )
 
 
