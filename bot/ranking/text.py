@@ -350,9 +350,9 @@ def error_words(text: str) -> set[str]:
 
 # values that differ from one occurrence of an error to the next: double-quoted names (one token: a quoted
 # phrase is a message, not a name), also when OCR lost or misread the closing quote (`database "inventory does not
-# exist`, `at "db.1nternal⁻ (10.20.0.15)`: an opening quote that no closing one follows on its line, within
-# `QUOTE_REACH` characters), IPv4 addresses (with a port), shell prompts; masking them leaves the message's template,
-# as log parsers do
+# exist`, `at "db.1nternal⁻ (10.20.0.15)`: a quote opening a word, at a line's start or after a space, `(` or `=`, that
+# no closing quote follows on its line within `QUOTE_REACH` characters), IPv4 addresses (with a port), shell prompts;
+# masking them leaves the message's template, as log parsers do
 QUOTE_REACH = 240
 INSTANCE_VALUE = re.compile(
     rf'"[^"\s]*(?:"|$)|(?:^|(?<=[\s(=]))"[^"\s]+(?=\s)(?![^\n]{{0,{QUOTE_REACH}}}\S"(?![^\W_]))|'
