@@ -1,11 +1,12 @@
-"""bot.extract.content: the regions of a large screen that show something, on rendered desktops."""
+"""bot.extract.content: the regions of a large screen that show something, and those that show text no box read, on
+rendered desktops."""
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from bot.extract.content import area, content_regions, merged
+from bot.extract.content import Marks, area, content_regions, merged
 from tests.support import FONT
 
 WALLPAPER = (84, 52, 84)
@@ -30,7 +31,7 @@ def test_a_desktop_s_text_is_found_and_its_wallpaper_and_empty_window_bodies_lef
     draw = ImageDraw.Draw(desk)
     window(draw, (60, 1500, 1100, 2000), ["curl: (56) Recv failure: Connection reset by peer"], 13)
     window(draw, (1300, 60, 2500, 1200), [f"10:41:0{i} INFO GET /api/orders 200" for i in range(8)], 12)
-    regions = content_regions(desk)
+    regions = content_regions(Marks.of(desk))
     texts = [(80, 1500 + 3 * 13 + 6), (1320, 60 + 3 * 12 + 6), (1320, 60 + 3 * 12 + int(1.6 * 12) * 7 + 6)]
     assert all(any(inside(point, region) for region in regions) for point in texts)
     assert not any(inside((2400, 1100), region) for region in regions)  # an empty window body
@@ -43,7 +44,7 @@ def test_regions_never_overlap_and_come_in_reading_order() -> None:
     draw = ImageDraw.Draw(desk)
     for left, top in ((100, 100), (1500, 120), (200, 900), (1600, 1000)):
         window(draw, (left, top, left + 700, top + 300), ["Traceback (most recent call last):"], 14)
-    regions = content_regions(desk)
+    regions = content_regions(Marks.of(desk))
     assert len(regions) >= 4
     assert all(
         not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
@@ -57,6 +58,20 @@ def test_regions_never_overlap_and_come_in_reading_order() -> None:
 def test_a_blank_or_busy_screen_is_read_whole() -> None:
     """Nothing marked (a blur too faint to mark) or marks everywhere (a photo's moiré): no region is worth cutting."""
     blank = Image.new("RGB", (3840, 2160), WALLPAPER)
-    assert content_regions(blank) == [(0, 0, 3840, 2160)]
+    assert content_regions(Marks.of(blank)) == [(0, 0, 3840, 2160)]
     noise = np.random.default_rng(0).integers(0, 255, (1440, 2560, 3), dtype=np.uint8)
-    assert content_regions(Image.fromarray(noise)) == [(0, 0, 2560, 1440)]
+    assert content_regions(Marks.of(Image.fromarray(noise))) == [(0, 0, 2560, 1440)]
+
+
+def test_marks_no_box_covers_are_found_but_a_window_s_frame_and_what_was_read_are_not() -> None:
+    desk = Image.new("RGB", (2560, 1440), WALLPAPER)
+    draw = ImageDraw.Draw(desk)
+    window(draw, (100, 100, 1100, 700), ["Traceback (most recent call last):"] * 6, 14)  # read: its lines' boxes
+    window(draw, (1400, 200, 1800, 420), ["npm error code EJSONPARSE"] * 5, 6)  # tiny text, not read
+    draw.rectangle((300, 900, 1500, 1300), outline=(200, 200, 200), width=2)  # an empty window's frame
+    marks = Marks.of(desk)
+    read = [(100, 100, 1100, 700)]
+    unread = marks.unread(read, 1_000_000)
+    assert len(unread) == 1 and inside((1420, 200 + 3 * 6 + 3), unread[0]) and unread[0][2] <= 1800 + 32
+    assert marks.unread([*read, (1390, 190, 1810, 430)], 1_000_000) == []
+    assert marks.unread(read, 1000) == []  # more than the budget holds

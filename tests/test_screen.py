@@ -52,6 +52,27 @@ def desktop(size: tuple[int, int], zoom: float, code: list[str] = CODE, failing:
     return desk
 
 
+class Recording:
+    """A real reader that notes the size of every image it is given."""
+
+    def __init__(self, reader: TextReader, sizes: list[tuple[int, int]]) -> None:
+        self.reader, self.sizes = reader, sizes
+
+    def read(self, image: Image.Image) -> list[TextBox]:
+        self.sizes.append(image.size)
+        return self.reader.read(image)
+
+
+def small_window(lines: list[str], size: int, shrink: float) -> Image.Image:
+    """A dark terminal of `lines` at `size` px, then shown at `shrink` of its size (a window zoomed out)."""
+    font = ImageFont.truetype(FONT, size)
+    image = Image.new("RGB", (size * 42, int(size * 1.5) * (len(lines) + 8)), (17, 17, 17))
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((6, 8 + int(size * 1.5) * i), line, font=font, fill=(220, 220, 220))
+    return image.resize((int(image.width * shrink), int(image.height * shrink)), Image.Resampling.LANCZOS)
+
+
 @pytest.fixture(scope="module")
 def extractor(shared_models: dict) -> Extractor:
     return shared_models["extractor"]
@@ -133,15 +154,6 @@ def test_a_large_screen_is_detected_in_full_width_bands_and_two_monitors_in_colu
     screen = extractor.screen_reader()
     seen: list[tuple[int, int]] = []
     seen_fine: list[tuple[int, int]] = []
-
-    class Recording:
-        def __init__(self, reader: TextReader, sizes: list[tuple[int, int]]) -> None:
-            self.reader, self.sizes = reader, sizes
-
-        def read(self, image: Image.Image) -> list[TextBox]:
-            self.sizes.append(image.size)
-            return self.reader.read(image)
-
     reader = ScreenReader(Recording(screen.fast, seen), Recording(screen.fine, seen_fine))
     lines = reader.read(desktop((5120, 1440), 1.0))
     assert len(seen) > 1 and all(max(size) <= TILE_SIDE for size in seen)
@@ -161,6 +173,38 @@ def test_a_large_screen_is_detected_in_full_width_bands_and_two_monitors_in_colu
     seen.clear()
     reader.read(desktop((1920, 1080), 1.0))
     assert seen == [(1920, 1080)]
+
+
+@pytest.mark.parametrize("shrink", [0.34, 0.36])
+def test_a_window_shown_so_small_its_text_is_below_the_detector_s_floor_is_detected_enlarged(
+    extractor: Extractor, shrink: float
+) -> None:
+    """A desktop with a terminal of 14 px text zoomed out to a third (4-5 px text) beside a chat list: the fast
+    detector finds none of its lines at the screen's own size; where the screen shows marks no box covers, it is
+    detected again at twice the size, and the failure is read."""
+    from bot.extract.screen import UNREAD_SCALE, ScreenReader
+
+    desk = Image.new("RGB", (2560, 1440), (34, 60, 92))
+    draw = ImageDraw.Draw(desk)
+    draw.rectangle((2200, 40, 2520, 1330), fill=(63, 14, 64))
+    for i, line in enumerate(CHAT):
+        draw.text((2215, 70 + 44 * i), line, font=ImageFont.truetype(FONT, 22), fill=(230, 220, 230))
+    lines = ["Traceback (most recent call last):", '  File "/srv/app/run.py", line 7, in <module>', "    cfg = load()"]
+    window = small_window(
+        [*lines, "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)"], 14, shrink
+    )
+    draw.rectangle((1798, 264, 1802 + window.width, 302 + window.height), fill=(200, 200, 200))
+    desk.paste(window, (1800, 300))
+    screen = extractor.screen_reader()
+    seen: list[tuple[int, int]] = []
+    text = "\n".join(line.text for line in ScreenReader(Recording(screen.fast, seen), screen.fine).read(desk))
+    assert "Expecting" in text and "line 7" in text and "standup" not in text
+    framed = (window.width + 100, window.height + 100)  # the window, its title bar and a margin
+    assert any(
+        UNREAD_SCALE * window.width <= w <= UNREAD_SCALE * framed[0]
+        and UNREAD_SCALE * window.height <= h <= UNREAD_SCALE * framed[1]
+        for w, h in seen
+    )
 
 
 def test_blocks_of_side_by_side_windows_are_never_joined_into_rows() -> None:

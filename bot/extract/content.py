@@ -5,10 +5,16 @@ the pixels it is given (two thirds of a 4K screen's reading went to it). A squar
 when its grey levels span at least `CONTRAST`; marks thinner than two squares (a window's edge, a rule, a one-pixel
 line) are dropped, since no readable line of text is that thin; marks closer than `JOIN` form one region, read with a
 margin of `MARGIN` around them. Where the regions would cover most of the screen anyway, the screen is read whole.
+
+The same marks show where the detector found nothing: marks that no box read covers, packed close (`UNREAD_JOIN`)
+and filling enough of the region around them (`UNREAD_SHARE`: lines of text, not a window's frame), are a small
+window's text below the detector's floor (`unread`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,23 +28,78 @@ MARGIN = 96  # a region reaches this many pixels beyond its marks: the detector 
 # and in a crop tighter than this it drew a line's box a pixel or two off (the underscores of a 16-pixel "crm_test" cut
 # off, a tiny JSON line taken for larger text and not read again)
 MOST = 0.7  # regions covering more than this share of the screen: it is read whole
+UNREAD_JOIN = 12  # unread marks closer than this many pixels belong to one region (a small window's tiny lines)...
+UNREAD_LEAST = 40  # ...which holds at least this many marked squares (a line of 6 px text 160 px long)...
+UNREAD_SHARE = 0.2  # ...filling at least this share of it: a window's frame marks a ring round an empty middle;
+# and no taller than wide, as lines of text run (a scroll bar, a window's side edge stand)
+UNREAD_MARGIN = 16  # an unread region reaches this many pixels beyond its marks
 
 
-def content_regions(image: Any) -> list[Region]:
-    """The regions of an RGB PIL image that show something, not overlapping, in reading order; the whole image when
-    they would cover most of it or it shows nothing (a blur too faint to mark)."""
+@dataclass(frozen=True)
+class Marks:
+    """The `CELL`-pixel squares of a screen that show something (1) or not (0), and the screen's size."""
+
+    squares: np.ndarray
+    size: tuple[int, int]
+
+    @classmethod
+    def of(cls, image: Any) -> Marks:
+        """The marks of an RGB PIL image: squares whose grey levels span at least `CONTRAST`, thinner marks dropped."""
+        import cv2
+
+        grey = np.asarray(image.convert("L"))
+        square = np.ones((CELL, CELL), np.uint8)
+        spread = cv2.dilate(grey, square, anchor=(0, 0)) - cv2.erode(grey, square, anchor=(0, 0))  # max - min
+        squares = cv2.morphologyEx(
+            (spread[::CELL, ::CELL] >= CONTRAST).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)
+        )
+        return cls(squares, image.size)
+
+    def unread(self, read: Sequence[tuple[float, float, float, float]], budget: float) -> list[Region]:
+        """The regions whose marks no region in `read` covers, packed close, filling a fifth of their region and no
+        taller than wide (`UNREAD_JOIN`, `UNREAD_LEAST`, `UNREAD_SHARE`), the most marked first, as many as `budget`
+        pixels hold."""
+        import cv2
+
+        width, height = self.size
+        unread = self.squares.copy()
+        for left, top, right, bottom in read:
+            unread[
+                max(0, int(top) // CELL) : int(bottom) // CELL + 1, max(0, int(left) // CELL) : int(right) // CELL + 1
+            ] = 0
+        reach = 2 * (UNREAD_JOIN // (2 * CELL)) + 1
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            cv2.dilate(unread, np.ones((reach, reach), np.uint8)), connectivity=8
+        )
+        marked = np.bincount(labels.ravel(), weights=unread.ravel(), minlength=count)
+        found = []
+        for label in range(1, count):
+            left, top, w, h = (int(v) for v in stats[label][:4])
+            if w >= h and marked[label] >= max(UNREAD_LEAST, UNREAD_SHARE * w * h):
+                region = (
+                    max(0, left * CELL - UNREAD_MARGIN),
+                    max(0, top * CELL - UNREAD_MARGIN),
+                    min(width, (left + w) * CELL + UNREAD_MARGIN),
+                    min(height, (top + h) * CELL + UNREAD_MARGIN),
+                )
+                found.append((marked[label], region))
+        chosen = []
+        for _, region in sorted(found, key=lambda f: -f[0]):
+            if area(region) <= budget:
+                chosen.append(region)
+                budget -= area(region)
+        return chosen
+
+
+def content_regions(marks: Marks) -> list[Region]:
+    """The regions of a screen that show something (its `marks`), not overlapping, in reading order; the whole screen
+    when they would cover most of it or it shows nothing (a blur too faint to mark)."""
     import cv2
 
-    grey = np.asarray(image.convert("L"))
-    width, height = image.size
-    square = np.ones((CELL, CELL), np.uint8)
-    spread = cv2.dilate(grey, square, anchor=(0, 0)) - cv2.erode(grey, square, anchor=(0, 0))  # max - min per square
-    marks = cv2.morphologyEx(
-        (spread[::CELL, ::CELL] >= CONTRAST).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)
-    )
+    width, height = marks.size
     reach = 2 * (JOIN // (2 * CELL)) + 1
-    _, labels = cv2.connectedComponents(cv2.dilate(marks, np.ones((reach, reach), np.uint8)), connectivity=8)
-    rows, columns = np.nonzero(marks)
+    _, labels = cv2.connectedComponents(cv2.dilate(marks.squares, np.ones((reach, reach), np.uint8)), connectivity=8)
+    rows, columns = np.nonzero(marks.squares)
     if not len(rows):
         return [(0, 0, width, height)]
     owner = labels[rows, columns]
