@@ -6,9 +6,9 @@ when its grey levels span at least `CONTRAST`; marks thinner than two squares (a
 line) are dropped, since no readable line of text is that thin; marks closer than `JOIN` form one region, read with a
 margin of `MARGIN` around them. Where the regions would cover most of the screen anyway, the screen is read whole.
 
-The same marks show where the detector found nothing: marks that no box read covers, packed close (`UNREAD_JOIN`)
-and filling enough of the region around them (`UNREAD_SHARE`: lines of text, not a window's frame), are a small
-window's text below the detector's floor (`unread`).
+The same marks show where the detector found nothing: marks that no box read covers, packed close (`UNREAD_JOIN`),
+filling enough of the region around them (`UNREAD_SHARE`: lines of text, not a window's frame) and no taller than wide,
+are a small window's text below the detector's floor (`Marks.unread`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ MARGIN = 96  # a region reaches this many pixels beyond its marks: the detector 
 # off, a tiny JSON line taken for larger text and not read again)
 MOST = 0.7  # regions covering more than this share of the screen: it is read whole
 UNREAD_JOIN = 12  # unread marks closer than this many pixels belong to one region (a small window's tiny lines)...
-UNREAD_LEAST = 40  # ...which holds at least this many marked squares (a line of 6 px text 160 px long)...
+UNREAD_LEAST = 40  # ...which holds at least this many marked squares (a line of 6 px text about 80 px long)...
 UNREAD_SHARE = 0.2  # ...filling at least this share of it: a window's frame marks a ring round an empty middle;
 # and no taller than wide, as lines of text run (a scroll bar, a window's side edge stand)
 UNREAD_MARGIN = 16  # an unread region reaches this many pixels beyond its marks

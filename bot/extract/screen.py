@@ -133,7 +133,7 @@ class ScreenReader:
     def first_reading(self, image: Any) -> tuple[Any, list[TextBox]]:
         """The screen `image` shows (straightened when it is a photo of one) and the fast engine's boxes: a photo's
         or a small screenshot's read whole, a large screenshot's where it shows something and, enlarged, where it
-        shows text not found so (`read_unread`)."""
+        shows text that reading missed (`read_unread`)."""
         flat = straighten(image)
         if flat is not image or flat.width * flat.height <= FINE_PIXELS:
             return flat, read_tiles(self.fast, flat, DETECT_PIXELS)
