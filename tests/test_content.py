@@ -75,3 +75,22 @@ def test_marks_no_box_covers_are_found_but_a_window_s_frame_and_what_was_read_ar
     assert len(unread) == 1 and inside((1420, 200 + 3 * 6 + 3), unread[0]) and unread[0][2] <= 1800 + 32
     assert marks.unread([*read, (1390, 190, 1810, 430)], 1_000_000) == []
     assert marks.unread(read, 1000) == []  # more than the budget holds
+
+
+def test_a_small_window_s_text_is_found_though_its_frame_runs_close_round_an_empty_body() -> None:
+    """A browser window zoomed out: two lines of 5 px text at the top of a tall empty page, a few pixels inside a
+    6 px frame. The frame changes grey level one way only (an edge), so it is no mark of text and does not join the
+    lines into a ring too sparse to be read."""
+    desk = Image.new("RGB", (2560, 1440), (34, 60, 92))
+    ImageDraw.Draw(desk).rectangle((1401, 201, 1801, 601), fill=(20, 20, 20), outline=(190, 190, 190), width=6)
+    page = Image.new("RGB", (1000, 50), (20, 20, 20))
+    font = ImageFont.truetype(FONT, 14)
+    lines = [
+        '{"detail":[{"type":"date_from_datetime_parsing","loc":["query","since"],',
+        '"msg":"Input should be a date"}]}',
+    ]
+    for i, line in enumerate(lines):
+        ImageDraw.Draw(page).text((0, 4 + 21 * i), line, font=font, fill=(225, 225, 225))
+    desk.paste(page.resize((400, 20), Image.Resampling.LANCZOS).crop((0, 0, 380, 20)), (1411, 211))
+    unread = Marks.of(desk).unread([], 1_000_000)
+    assert len(unread) == 1 and inside((1412, 214), unread[0]) and unread[0][3] <= 211 + 20 + 32

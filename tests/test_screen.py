@@ -175,6 +175,16 @@ def test_a_large_screen_is_detected_in_full_width_bands_and_two_monitors_in_colu
     assert seen == [(1920, 1080)]
 
 
+def chat_desktop() -> Image.Image:
+    """An empty 2560x1440 desktop with a chat list at its right."""
+    desk = Image.new("RGB", (2560, 1440), (34, 60, 92))
+    draw = ImageDraw.Draw(desk)
+    draw.rectangle((2200, 40, 2520, 1330), fill=(63, 14, 64))
+    for i, line in enumerate(CHAT):
+        draw.text((2215, 70 + 44 * i), line, font=ImageFont.truetype(FONT, 22), fill=(230, 220, 230))
+    return desk
+
+
 @pytest.mark.parametrize("shrink", [0.34, 0.36])
 def test_a_window_shown_so_small_its_text_is_below_the_detector_s_floor_is_detected_enlarged(
     extractor: Extractor, shrink: float
@@ -184,11 +194,8 @@ def test_a_window_shown_so_small_its_text_is_below_the_detector_s_floor_is_detec
     detected again at twice the size, and the failure is read."""
     from bot.extract.screen import UNREAD_SCALE, ScreenReader
 
-    desk = Image.new("RGB", (2560, 1440), (34, 60, 92))
+    desk = chat_desktop()
     draw = ImageDraw.Draw(desk)
-    draw.rectangle((2200, 40, 2520, 1330), fill=(63, 14, 64))
-    for i, line in enumerate(CHAT):
-        draw.text((2215, 70 + 44 * i), line, font=ImageFont.truetype(FONT, 22), fill=(230, 220, 230))
     lines = ["Traceback (most recent call last):", '  File "/srv/app/run.py", line 7, in <module>', "    cfg = load()"]
     window = small_window(
         [*lines, "json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)"], 14, shrink
@@ -205,6 +212,26 @@ def test_a_window_shown_so_small_its_text_is_below_the_detector_s_floor_is_detec
         and UNREAD_SCALE * window.height <= h <= UNREAD_SCALE * framed[1]
         for w, h in seen
     )
+
+
+@pytest.mark.parametrize("shrink", [0.34, 0.4])
+def test_a_small_window_s_text_close_inside_a_frame_round_an_empty_page_is_read(
+    extractor: Extractor, shrink: float
+) -> None:
+    """A browser zoomed out: FastAPI's JSON error in 5-6 px text at the top of a tall empty page, a few pixels inside
+    a 6 px frame. The frame is an edge, no mark of text, so it does not spread the window's marks too thin to be
+    detected again enlarged."""
+    desk = chat_desktop()
+    ImageDraw.Draw(desk).rectangle((1401, 201, 1801, 601), fill=(17, 17, 17), outline=(190, 190, 190), width=6)
+    lines = [
+        "$ curl -s localhost:8000/items?since=2024/11",
+        '{"detail":[{"type":"date_from_datetime_parsing",',
+        '"msg":"Input should be a valid date"}]}',
+    ]
+    window = small_window(lines, 14, shrink)
+    desk.paste(window.crop((0, 0, window.width, 3 * window.height // 5)), (1411, 211))
+    text = text_of(extractor, desk)
+    assert "date_from_date" in text and "valid date" in text
 
 
 def test_blocks_of_side_by_side_windows_are_never_joined_into_rows() -> None:

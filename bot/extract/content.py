@@ -6,9 +6,10 @@ when its grey levels span at least `CONTRAST`; marks thinner than two squares (a
 line) are dropped, since no readable line of text is that thin; marks closer than `JOIN` form one region, read with a
 margin of `MARGIN` around them. Where the regions would cover most of the screen anyway, the screen is read whole.
 
-The same marks show where the detector found nothing: marks that no box read covers, packed close (`UNREAD_JOIN`),
-filling enough of the region around them (`UNREAD_SHARE`: lines of text, not a window's frame) and no taller than wide,
-are a small window's text below the detector's floor (`Marks.unread`).
+The same marks show where the detector found nothing: marks of strokes (at or beside a square whose grey levels change
+both along a row and down a column, as text's do; a window's frame, a rule or a scroll bar's edge changes one way) that
+no box read covers, packed close (`UNREAD_JOIN`), filling enough of the region around them (`UNREAD_SHARE`) and no
+taller than wide, are a small window's text below the detector's floor (`Marks.unread`).
 """
 
 from __future__ import annotations
@@ -30,16 +31,19 @@ MARGIN = 96  # a region reaches this many pixels beyond its marks: the detector 
 MOST = 0.7  # regions covering more than this share of the screen: it is read whole
 UNREAD_JOIN = 12  # unread marks closer than this many pixels belong to one region (a small window's tiny lines)...
 UNREAD_LEAST = 40  # ...which holds at least this many marked squares (a line of 6 px text about 80 px long)...
-UNREAD_SHARE = 0.2  # ...filling at least this share of it: a window's frame marks a ring round an empty middle;
-# and no taller than wide, as lines of text run (a scroll bar, a window's side edge stand)
+UNREAD_SHARE = 0.2  # ...filling at least this share of it (lines of text, not a few scattered strokes of an icon or a
+# picture); and no taller than wide, as lines of text run
 UNREAD_MARGIN = 16  # an unread region reaches this many pixels beyond its marks
 
 
 @dataclass(frozen=True)
 class Marks:
-    """The `CELL`-pixel squares of a screen that show something (1) or not (0), and the screen's size."""
+    """The `CELL`-pixel squares of a screen that show something (1) or not (0); those of them at or beside a square
+    whose grey levels change both along a row and down a column (`strokes`: text's, where an edge changes one way);
+    and the screen's size."""
 
     squares: np.ndarray
+    strokes: np.ndarray
     size: tuple[int, int]
 
     @classmethod
@@ -48,21 +52,20 @@ class Marks:
         import cv2
 
         grey = np.asarray(image.convert("L"))
-        square = np.ones((CELL, CELL), np.uint8)
-        spread = cv2.dilate(grey, square, anchor=(0, 0)) - cv2.erode(grey, square, anchor=(0, 0))  # max - min
         squares = cv2.morphologyEx(
-            (spread[::CELL, ::CELL] >= CONTRAST).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)
+            (spread(grey, CELL, CELL) >= CONTRAST).astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)
         )
-        return cls(squares, image.size)
+        both = (np.minimum(spread(grey, 1, CELL), spread(grey, CELL, 1)) >= CONTRAST).astype(np.uint8)  # row, column
+        return cls(squares, np.minimum(squares, cv2.dilate(both, np.ones((3, 3), np.uint8))), image.size)
 
     def unread(self, read: Sequence[tuple[float, float, float, float]], budget: float) -> list[Region]:
-        """The regions whose marks no region in `read` covers, packed close, filling a fifth of their region and no
-        taller than wide (`UNREAD_JOIN`, `UNREAD_LEAST`, `UNREAD_SHARE`), the most marked first, as many as `budget`
-        pixels hold."""
+        """The regions whose marks of strokes no region in `read` covers, packed close, filling a fifth of their region
+        and no taller than wide (`UNREAD_JOIN`, `UNREAD_LEAST`, `UNREAD_SHARE`), the most marked first, as many as
+        `budget` pixels hold."""
         import cv2
 
         width, height = self.size
-        unread = self.squares.copy()
+        unread = self.strokes.copy()
         for left, top, right, bottom in read:
             unread[
                 max(0, int(top) // CELL) : int(bottom) // CELL + 1, max(0, int(left) // CELL) : int(right) // CELL + 1
@@ -89,6 +92,18 @@ class Marks:
                 chosen.append(region)
                 budget -= area(region)
         return chosen
+
+
+def spread(grey: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """For each `CELL`-pixel square of `grey`, the largest span of grey levels (max - min) in a `rows` x `columns`
+    window inside it: the whole square (`CELL`, `CELL`), one of its rows (1, `CELL`) or one of its columns
+    (`CELL`, 1)."""
+    import cv2
+
+    window = np.ones((rows, columns), np.uint8)
+    span = cv2.dilate(grey, window, anchor=(0, 0)) - cv2.erode(grey, window, anchor=(0, 0))  # anchored at its corner
+    inside = np.ones((CELL - rows + 1, CELL - columns + 1), np.uint8)  # the corners of the windows inside a square
+    return cv2.dilate(span, inside, anchor=(0, 0))[::CELL, ::CELL]
 
 
 def content_regions(marks: Marks) -> list[Region]:

@@ -31,7 +31,7 @@ SCREEN_READING = (
     "-animations-sure-12px-quarter-turns-routine-records-code-is-no-failure-dark-inverted-sure-amount"
     "-failing-windows-read-alone-large-second-look-150-nearest-failure-tiny-unsure-text-also-own-size"
     "-large-screens-detected-where-shown-misread-detail-key-curl-code-dim-also-brightened-prompt-windows-strips-framed"
-    "-unread-text-enlarged"
+    "-unread-text-enlarged-strokes"
 )
 
 
