@@ -31,8 +31,8 @@ MARGIN = 96  # a region reaches this many pixels beyond its marks: the detector 
 MOST = 0.7  # regions covering more than this share of the screen: it is read whole
 UNREAD_JOIN = 12  # unread marks closer than this many pixels belong to one region (a small window's tiny lines)...
 UNREAD_LEAST = 40  # ...which holds at least this many marked squares (a line of 6 px text about 80 px long)...
-UNREAD_SHARE = 0.2  # ...filling at least this share of it (lines of text, not a few scattered strokes of an icon or a
-# picture); and no taller than wide, as lines of text run
+UNREAD_SHARE = 0.2  # ...filling at least this share of it, as lines of text pack their marks; and no taller than
+# wide, as lines of text run
 UNREAD_MARGIN = 16  # an unread region reaches this many pixels beyond its marks
 
 
